@@ -1,0 +1,123 @@
+import SomaDiagnostics
+import TOMLKit
+
+/// A value from soma.toml with where it was written, so diagnostics about it point at the line.
+public struct Located<Value: Sendable>: Sendable {
+    public var value: Value
+    public var span: SourceSpan
+}
+
+/// What `soma.toml` says. Only the parts the checker needs are read here; the runtime reads the rest.
+public struct ProjectConfig: Sendable {
+    public struct After: Sendable {
+        public var state: Located<String>
+        public var never: [Located<String>] = []
+        public var eventually: [Located<String>] = []
+    }
+    public struct Verify: Sendable {
+        public var deadlockFree: Located<Bool>?
+        public var eventually: [Located<String>] = []
+        public var ctl: [Located<String>] = []
+        public var after: [After] = []
+        public var isEmpty: Bool { deadlockFree == nil && eventually.isEmpty && ctl.isEmpty && after.isEmpty }
+    }
+
+    public var file: SourceFile?
+    public var appName: String?
+    public var port: Int?
+    public var hosts: Set<String> = []
+    public var verify = Verify()
+
+    public init() {}
+
+    static func parse(_ file: SourceFile, diagnostics: inout DiagnosticList) -> ProjectConfig {
+        var config = ProjectConfig()
+        config.file = file
+        let text = String(decoding: file.bytes, as: UTF8.self)
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            let offset = file.offset(ofLine: error.source.begin.line) + max(0, error.source.begin.column - 1)
+            diagnostics.error(.config, "soma.toml: \(error.description)", at: SourceSpan(file: file.id, start: offset, end: offset + 1))
+            return config
+        } catch {
+            diagnostics.error(.config, "soma.toml cannot be read: \(error)", at: SourceSpan(file: file.id, start: 0, end: 0))
+            return config
+        }
+        var locator = ConfigLocator(file: file)
+        if let app = table["app"]?.table {
+            config.appName = app["name"]?.string
+            config.port = app["port"]?.int
+        }
+        if let hosts = table["hosts"]?.table {
+            config.hosts = Set(hosts.keys)
+        }
+        if let verify = table["verify"]?.table {
+            config.verify = parseVerify(verify, locator: &locator, diagnostics: &diagnostics)
+        }
+        return config
+    }
+
+    static func parseVerify(_ table: TOMLTable, locator: inout ConfigLocator, diagnostics: inout DiagnosticList) -> Verify {
+        var verify = Verify()
+        for key in table.keys {
+            let span = locator.span(table: "verify", key: key)
+            switch key {
+            case "deadlock_free":
+                if let value = table[key]?.bool {
+                    verify.deadlockFree = Located(value: value, span: span)
+                } else {
+                    diagnostics.error(.config, "verify.deadlock_free must be true or false", at: span)
+                }
+            case "eventually":
+                verify.eventually = strings(table[key], table: "verify", key: key, locator: &locator, diagnostics: &diagnostics)
+            case "ctl":
+                verify.ctl = strings(table[key], table: "verify", key: key, locator: &locator, diagnostics: &diagnostics)
+            case "after":
+                guard let after = table[key]?.table else {
+                    diagnostics.error(.config, "verify.after must be a table of states, as in [verify.after.paid]", at: span)
+                    continue
+                }
+                for state in after.keys.sorted(by: { locator.line(table: "verify.after.\($0)") < locator.line(table: "verify.after.\($1)") }) {
+                    let path = "verify.after.\(state)"
+                    var entry = After(state: Located(value: state, span: locator.headerSpan(table: path)))
+                    guard let settings = after[state]?.table else {
+                        diagnostics.error(.config, "verify.after.\(state) must be a table with 'never' and/or 'eventually'", at: entry.state.span)
+                        continue
+                    }
+                    for setting in settings.keys {
+                        switch setting {
+                        case "never": entry.never = strings(settings[setting], table: path, key: setting, locator: &locator, diagnostics: &diagnostics)
+                        case "eventually": entry.eventually = strings(settings[setting], table: path, key: setting, locator: &locator, diagnostics: &diagnostics)
+                        default:
+                            diagnostics.error(.config, "unknown setting '\(setting)' in [\(path)]", at: locator.span(table: path, key: setting),
+                                              hint: "a [verify.after.STATE] table takes 'never' and 'eventually'")
+                        }
+                    }
+                    verify.after.append(entry)
+                }
+            default:
+                diagnostics.error(.config, "unknown setting '\(key)' in [verify]", at: span,
+                                  hint: "[verify] takes deadlock_free, eventually, ctl and [verify.after.STATE] tables")
+            }
+        }
+        return verify
+    }
+
+    static func strings(_ value: (any TOMLValueConvertible)?, table: String, key: String, locator: inout ConfigLocator, diagnostics: inout DiagnosticList) -> [Located<String>] {
+        guard let array = value?.array else {
+            diagnostics.error(.config, "\(table).\(key) must be a list of strings, as in [\"settled\"]", at: locator.span(table: table, key: key))
+            return []
+        }
+        var result: [Located<String>] = []
+        for element in array {
+            guard let string = element.string else {
+                diagnostics.error(.config, "\(table).\(key) must hold only strings", at: locator.span(table: table, key: key))
+                continue
+            }
+            result.append(Located(value: string, span: locator.span(table: table, key: key, item: string)))
+        }
+        return result
+    }
+}

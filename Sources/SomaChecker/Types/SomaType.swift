@@ -1,0 +1,59 @@
+/// A checked type. `.unknown` stands where a type could not be found (the error is already reported) or is not
+/// yet known (`[]` with nothing to say what it holds); it fits everywhere, so one mistake gives one diagnostic.
+public indirect enum SomaType: Hashable, Sendable, CustomStringConvertible {
+    case int, float, bool, string, bytes, unit, time, duration, json
+    case list(SomaType)
+    case set(SomaType)
+    case map(SomaType, SomaType)
+    case option(SomaType)
+    /// A declared record or variant, by its key in the type table (`Order`, or `Order@1` for an old shape).
+    case named(String)
+    case queue(SomaType)
+    case database(SomaType)
+    case table(SomaType)
+    case function([SomaType], SomaType)
+    /// A cell's state machine, usable only as the receiver of start/to/of.
+    case stateMachine(cell: String, name: String)
+    /// The type of `fail` and `return`: fits any branch.
+    case never
+    case unknown
+
+    public var description: String {
+        switch self {
+        case .int: return "Int"
+        case .float: return "Float"
+        case .bool: return "Bool"
+        case .string: return "String"
+        case .bytes: return "Bytes"
+        case .unit: return "Unit"
+        case .time: return "Time"
+        case .duration: return "Duration"
+        case .json: return "Json"
+        case .list(let element): return "List<\(element)>"
+        case .set(let element): return "Set<\(element)>"
+        case .map(.string, .json): return "Map"
+        case .map(let key, let value): return "Map<\(key), \(value)>"
+        case .option(let wrapped): return "Option<\(wrapped)>"
+        case .named(let key):
+            guard let at = key.firstIndex(of: "@") else { return key }
+            return "\(key[..<at]) (version \(key[key.index(after: at)...]))"
+        case .queue(let element): return "QueueService<\(element)>"
+        case .database(let schema): return "Database<\(schema)>"
+        case .table(let row): return "Table<\(row)>"
+        case .function(let parameters, let result): return "fn(\(parameters.map(\.description).joined(separator: ", "))) -> \(result)"
+        case .stateMachine(let cell, let name): return "state machine \(cell).\(name)"
+        case .never: return "Never"
+        case .unknown: return "_"
+        }
+    }
+
+    public var isNumeric: Bool { self == .int || self == .float }
+
+    /// Unknown, Json, or a type the checker cannot see into: operations on it are checked at run time.
+    public var isDynamic: Bool { self == .json || self == .unknown }
+
+    public var optionWrapped: SomaType? {
+        if case .option(let wrapped) = self { return wrapped }
+        return nil
+    }
+}

@@ -1,0 +1,4 @@
+import Foundation
+import SomaCLI
+
+exit(await SomaCommand.run())

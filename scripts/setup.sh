@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what Soma needs on a fresh Debian machine of this project's kind, once; later runs find it there.
+set -euo pipefail
+
+packages=(libsqlite3-dev libssh2-1-dev libcurl4-openssl-dev sqlite3 python3)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "setup: swift is not on PATH (expected the toolchain at /opt/swift)"; exit 1; }
