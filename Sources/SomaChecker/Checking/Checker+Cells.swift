@@ -247,7 +247,7 @@ extension Checker {
     /// A handler's or function's block must give its result type; a Unit result discards the block's value.
     mutating func checkBody(_ block: Block, result: SomaType) {
         if result == .unit {
-            _ = inferBlock(block, expected: nil)
+            _ = inferBlock(block, expected: nil, discard: true)
         } else {
             _ = inferBlock(block, expected: result)
         }

@@ -7,7 +7,9 @@ extension Checker {
     @discardableResult
     mutating func check(_ expression: Expression, expected: SomaType?) -> SomaType {
         let expected = expected == .unknown ? nil : expected
-        let actual = synthesize(expression, expected: expected)
+        let discard = discardsNextValue
+        discardsNextValue = false
+        let actual = synthesize(expression, expected: expected, discard: discard)
         expressionTypes[expression.id] = actual
         guard let expected else { return actual }
         switch expression.kind {
@@ -18,11 +20,19 @@ extension Checker {
                 mismatch(expected: expected, found: actual, at: expression.span)
                 return expected
             }
-            return actual == .never ? .never : expected
+            if actual == .never { return .never }
+            return expected.containsUnknown ? actual : expected
         }
     }
 
-    mutating func synthesize(_ expression: Expression, expected: SomaType?) -> SomaType {
+    /// Checks an expression whose value is thrown away (a statement): branches may then disagree.
+    @discardableResult
+    mutating func checkDiscarding(_ expression: Expression) -> SomaType {
+        discardsNextValue = true
+        return check(expression, expected: nil)
+    }
+
+    mutating func synthesize(_ expression: Expression, expected: SomaType?, discard: Bool) -> SomaType {
         switch expression.kind {
         case .int: return expected == .float ? .float : .int
         case .float: return .float
@@ -53,11 +63,11 @@ extension Checker {
         case .update(let base, let fields):
             return recordUpdate(base, fields, span: expression.span, expected: expected)
         case .block(let block):
-            return inferBlock(block, expected: expected)
+            return inferBlock(block, expected: expected, discard: discard)
         case .ifElse(let condition, let then, let elseBranch):
-            return ifElse(condition, then, elseBranch, span: expression.span, expected: expected)
+            return ifElse(condition, then, elseBranch, span: expression.span, expected: expected, discard: discard)
         case .match(let subject, let arms):
-            return matchExpression(subject, arms, span: expression.span, expected: expected)
+            return matchExpression(subject, arms, span: expression.span, expected: expected, discard: discard)
         case .lambda(let parameters, let result, let body):
             return lambda(parameters, result, body, expected: expected)
         case .callSignal(let cell, let signal, let arguments, let targetSpan):
@@ -339,19 +349,26 @@ extension Checker {
 
     // MARK: - Control flow
 
-    mutating func ifElse(_ condition: Expression, _ then: Block, _ elseBranch: Expression?, span: SourceSpan, expected: SomaType?) -> SomaType {
+    mutating func ifElse(_ condition: Expression, _ then: Block, _ elseBranch: Expression?, span: SourceSpan, expected: SomaType?, discard: Bool) -> SomaType {
         check(condition, expected: .bool)
         guard let elseBranch else {
-            _ = withScope { $0.inferBlock(then, expected: nil) }
+            _ = withScope { $0.inferBlock(then, expected: nil, discard: true) }
             if let expected, expected != .unit, expected.optionWrapped == nil {
                 error(.typeMismatch, "an 'if' without 'else' has no value, but \(expected) is expected here", at: span, hint: "add an 'else' branch")
             }
             return .unit
         }
-        let thenType = withScope { $0.inferBlock(then, expected: expected) }
+        let thenType = withScope { $0.inferBlock(then, expected: expected, discard: discard) }
+        if discard { discardsNextValue = true }
         let elseType = check(elseBranch, expected: expected)
         if let expected { return thenType == .never && elseType == .never ? .never : expected }
-        return table.join(thenType, elseType) ?? .unit
+        if discard { return .unit }
+        guard let joined = table.join(thenType, elseType) else {
+            error(.typeMismatch, "the branches of this 'if' give different types: \(thenType) and \(elseType)", at: span,
+                  hint: "make both branches give the same type")
+            return .unknown
+        }
+        return joined
     }
 
     mutating func lambda(_ parameters: [LambdaParameter], _ result: TypeSyntax?, _ body: Expression, expected: SomaType?) -> SomaType {

@@ -203,8 +203,7 @@ extension Checker {
             if !element.isNumeric && !element.isDynamic && element != .duration {
                 error(.typeMismatch, "sum() adds numbers, not \(element)", at: nameSpan)
             }
-            _ = method(name, [], element, arguments, span)
-            return element == .unknown ? .int : element
+            return method(name, [], element, arguments, span)
         case (.list(.string), "join"):
             return method(name, [.string], .string, arguments, span)
         case (.list(let element), "filter"):

@@ -3,12 +3,13 @@ import SomaSyntax
 
 extension Checker {
     /// A block's type is its last expression's; with `expected`, that expression is checked against it.
-    mutating func inferBlock(_ block: Block, expected: SomaType?) -> SomaType {
+    mutating func inferBlock(_ block: Block, expected: SomaType?, discard: Bool = false) -> SomaType {
         withScope { checker in
             var diverged = false
             for (index, statement) in block.statements.enumerated() {
                 let isLast = index == block.statements.count - 1
                 if isLast, case .expression(let expression) = statement.kind {
+                    if discard { checker.discardsNextValue = true }
                     let type = checker.check(expression, expected: expected)
                     return diverged ? .never : type
                 }
@@ -53,7 +54,7 @@ extension Checker {
             }
             withScope { checker in
                 checker.declare(name, element)
-                _ = checker.inferBlock(body, expected: nil)
+                _ = checker.inferBlock(body, expected: nil, discard: true)
             }
             return .unit
         case .send(let cell, let signal, let arguments, let targetSpan):
@@ -65,7 +66,7 @@ extension Checker {
             if let message { check(message, expected: .string) }
             return .unit
         case .expression(let expression):
-            return check(expression, expected: nil) == .never ? .never : .unit
+            return checkDiscarding(expression) == .never ? .never : .unit
         }
     }
 
@@ -104,7 +105,7 @@ extension Checker {
 
     // MARK: - match
 
-    mutating func matchExpression(_ subject: Expression, _ arms: [MatchArm], span: SourceSpan, expected: SomaType?) -> SomaType {
+    mutating func matchExpression(_ subject: Expression, _ arms: [MatchArm], span: SourceSpan, expected: SomaType?, discard: Bool) -> SomaType {
         let subjectType = check(subject, expected: nil)
         var joined: SomaType?
         var allDiverge = !arms.isEmpty
@@ -112,15 +113,21 @@ extension Checker {
         for arm in arms {
             let type = withScope { checker -> SomaType in
                 checker.checkPattern(arm.pattern, against: subjectType, coverage: &coverage)
+                if discard { checker.discardsNextValue = true }
                 return checker.check(arm.body, expected: expected)
             }
             if type != .never { allDiverge = false }
-            if expected == nil {
-                if let current = joined {
-                    joined = table.join(current, type) ?? .unit
+            guard expected == nil, !discard else { continue }
+            if let current = joined {
+                if let next = table.join(current, type) {
+                    joined = next
                 } else {
-                    joined = type
+                    error(.typeMismatch, "this arm gives \(type), but the arms before it give \(current)", at: arm.body.span,
+                          hint: "every arm of a match whose value is used must give the same type")
+                    joined = .unknown
                 }
+            } else {
+                joined = type
             }
         }
         if !coverage.isExhaustive(for: subjectType, table: table) {
@@ -130,6 +137,7 @@ extension Checker {
                   hint: missing.isEmpty ? "add a '_ =>' arm" : "add arms for \(missing.joined(separator: ", ")), or a '_ =>' arm")
         }
         if allDiverge { return .never }
+        if discard { return .unit }
         return expected ?? joined ?? .unit
     }
 

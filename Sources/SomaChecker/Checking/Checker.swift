@@ -54,6 +54,8 @@ struct Checker {
     // While checking a body
     var scopes: [[String: Local]] = []
     var context = BodyContext(kind: .function)
+    /// Set just before checking an expression whose value is discarded (a statement).
+    var discardsNextValue = false
 
     init(declarations: [Declaration], config: ProjectConfig, oldDeclarations: [Declaration]?) {
         self.declarations = declarations
@@ -126,7 +128,7 @@ struct Checker {
         var best: (String, Int)?
         for candidate in candidates {
             let distance = editDistance(lower, candidate.lowercased())
-            if distance <= max(1, name.count / 3), best == nil || distance < best!.1 { best = (candidate, distance) }
+            if distance <= max(1, name.count / 3), distance < name.count, best == nil || distance < best!.1 { best = (candidate, distance) }
         }
         return best.map { "did you mean '\($0.0)'?" }
     }

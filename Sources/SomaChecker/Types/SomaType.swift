@@ -52,6 +52,17 @@ public indirect enum SomaType: Hashable, Sendable, CustomStringConvertible {
     /// Unknown, Json, or a type the checker cannot see into: operations on it are checked at run time.
     public var isDynamic: Bool { self == .json || self == .unknown }
 
+    /// Whether `.unknown` appears anywhere inside: such a type is a hint, and what was found is more precise.
+    public var containsUnknown: Bool {
+        switch self {
+        case .unknown: return true
+        case .list(let t), .set(let t), .option(let t), .queue(let t), .database(let t), .table(let t): return t.containsUnknown
+        case .map(let k, let v): return k.containsUnknown || v.containsUnknown
+        case .function(let p, let r): return r.containsUnknown || p.contains { $0.containsUnknown }
+        default: return false
+        }
+    }
+
     public var optionWrapped: SomaType? {
         if case .option(let wrapped) = self { return wrapped }
         return nil

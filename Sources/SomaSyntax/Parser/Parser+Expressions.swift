@@ -22,8 +22,11 @@ extension Parser {
 
     /// or := and ('||' and)*
     mutating func parseOr() -> Expression {
+        let entryDepth = depth
+        defer { depth = entryDepth }
         var left = parseAnd()
         while match(.orOr) {
+            guard enter() else { return left }
             let right = parseAnd()
             left = makeExpression(.binary(.or, left, right), left.span.to(right.span))
         }
@@ -32,8 +35,11 @@ extension Parser {
 
     /// and := comparison ('&&' comparison)*
     mutating func parseAnd() -> Expression {
+        let entryDepth = depth
+        defer { depth = entryDepth }
         var left = parseComparison()
         while match(.andAnd) {
+            guard enter() else { return left }
             let right = parseComparison()
             left = makeExpression(.binary(.and, left, right), left.span.to(right.span))
         }
@@ -59,8 +65,11 @@ extension Parser {
 
     /// additive := multiplicative (('+' | '-') multiplicative)*
     mutating func parseAdditive() -> Expression {
+        let entryDepth = depth
+        defer { depth = entryDepth }
         var left = parseMultiplicative()
         while kind == .plus || kind == .minus {
+            guard enter() else { return left }
             let op: BinaryOperator = advance().kind == .plus ? .add : .subtract
             let right = parseMultiplicative()
             left = makeExpression(.binary(op, left, right), left.span.to(right.span))
@@ -70,8 +79,11 @@ extension Parser {
 
     /// multiplicative := unary (('*' | '/' | '%') unary)*
     mutating func parseMultiplicative() -> Expression {
+        let entryDepth = depth
+        defer { depth = entryDepth }
         var left = parseUnary()
         while kind == .star || kind == .slash || kind == .percent {
+            guard enter() else { return left }
             let token = advance().kind
             let op: BinaryOperator = token == .star ? .multiply : token == .slash ? .divide : .remainder
             let right = parseUnary()
@@ -98,8 +110,11 @@ extension Parser {
 
     /// postfix := primary ('.' WORD | '(' arguments ')')*   — a line starting with '.' continues the chain
     mutating func parsePostfix() -> Expression {
+        let entryDepth = depth
+        defer { depth = entryDepth }
         var expression = parsePrimary()
         while true {
+            guard enter() else { return expression }
             if kind == .newline && tokens[skippingNewlines(from: position)].kind == .dot {
                 skipNewlines()
             }
@@ -391,6 +406,8 @@ extension Parser {
 
     /// if := 'if' expr block ('else' (if | block))?
     mutating func parseIf() -> Expression {
+        guard enter() else { return invalidExpression() }
+        defer { leave() }
         let start = advance().span
         let condition = parseExpression(allowingRecords: false)
         guard check(.leftBrace) else {

@@ -14,8 +14,12 @@ public struct Parser {
     var depth = 0
     /// The token index of the last error, so one bad token yields one diagnostic.
     var lastErrorPosition = -1
+    /// Set when the input was too deeply nested to go on: the rest of the file is skipped without further messages.
+    var abandoned = false
 
-    static let maximumDepth = 128
+    /// Bounds the depth of every tree the parser builds (nesting plus operator chains), so later phases,
+    /// which recurse over trees, cannot exhaust the stack.
+    static let maximumDepth = 256
 
     public init(file: SourceFile, tokens: [Token], firstExpressionID: Int = 0) {
         self.file = file
@@ -108,7 +112,8 @@ public struct Parser {
     // MARK: - Errors and recovery
 
     mutating func error(_ message: String, at span: SourceSpan? = nil, hint: String? = nil) {
-        guard position != lastErrorPosition else { return }
+        // An unreadable character was reported by the lexer; a second message about it adds nothing.
+        guard position != lastErrorPosition, kind != .invalid, !abandoned else { return }
         lastErrorPosition = position
         diagnostics.error(.syntax, message, at: span ?? current.span, hint: hint)
     }
@@ -137,7 +142,9 @@ public struct Parser {
     mutating func enter() -> Bool {
         depth += 1
         if depth > Self.maximumDepth {
-            diagnostics.error(.tooComplex, "nesting is deeper than \(Self.maximumDepth) levels", at: current.span,
+            if abandoned { return false }
+            abandoned = true
+            diagnostics.error(.tooComplex, "the expression is nested or chained more than \(Self.maximumDepth) levels deep", at: current.span,
                               hint: "split the expression with 'let' bindings or helper functions")
             position = tokens.count - 1
             return false
