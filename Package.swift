@@ -37,6 +37,6 @@ let package = Package(
         .testTarget(name: "SomaSyntaxTests", dependencies: ["SomaSyntax"]),
         .testTarget(name: "SomaModelCheckTests", dependencies: ["SomaModelCheck"]),
         .testTarget(name: "SomaCheckerTests", dependencies: ["SomaChecker"]),
-        .testTarget(name: "SomaCLITests", dependencies: ["SomaCLI"], resources: [.copy("Golden")]),
+        .testTarget(name: "SomaCLITests", dependencies: ["SomaCLI"], exclude: ["Golden"]),
     ]
 )

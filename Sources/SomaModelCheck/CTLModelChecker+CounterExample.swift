@@ -2,7 +2,7 @@ extension CTLModelChecker {
     /// A path from `state` showing why `formula` fails there, for the universal operators (AG, AF, AX, A[U])
     /// and the connectives over them. Nil when the formula holds, or when no single path can show the failure
     /// (a failing EF or EG needs every path, not one).
-    public mutating func counterExample(_ formula: CTLFormula, from state: Int) -> Trace? {
+    public func counterExample(_ formula: CTLFormula, from state: Int) -> Trace? {
         guard !states(satisfying: formula)[state] else { return nil }
         switch formula {
         case .allGlobally(let f), .not(.existsFinally(.not(let f))):
@@ -32,7 +32,7 @@ extension CTLModelChecker {
         }
     }
 
-    private mutating func pathThenExplain(from state: Int, toStatesFailing f: CTLFormula) -> Trace? {
+    private func pathThenExplain(from state: Int, toStatesFailing f: CTLFormula) -> Trace? {
         let bad = states(satisfying: f).map { !$0 }
         guard let path = shortestPath(from: state, to: bad, within: nil), let last = path.last else { return nil }
         let prefix = Trace(states: path, ending: .stop)

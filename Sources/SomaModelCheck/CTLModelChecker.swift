@@ -1,6 +1,7 @@
 /// Standard CTL labelling: each subformula's satisfying states are computed once, bottom-up, in time linear
 /// in states plus transitions (EU by backward search, EG by strongly connected components).
-public struct CTLModelChecker: Sendable {
+/// One checker serves one graph; it remembers each subformula's labelling, so properties sharing parts are cheap.
+public final class CTLModelChecker {
     public let graph: StateGraph
     let deadlocked: [Bool]
     private var memo: [CTLFormula: [Bool]] = [:]
@@ -11,19 +12,19 @@ public struct CTLModelChecker: Sendable {
     }
 
     /// Whether the formula holds in the initial state.
-    public mutating func holds(_ formula: CTLFormula) -> Bool {
+    public func holds(_ formula: CTLFormula) -> Bool {
         guard graph.stateCount > 0 else { return true }
         return states(satisfying: formula)[graph.initial]
     }
 
-    public mutating func states(satisfying formula: CTLFormula) -> [Bool] {
+    public func states(satisfying formula: CTLFormula) -> [Bool] {
         if let known = memo[formula] { return known }
         let result = label(formula)
         memo[formula] = result
         return result
     }
 
-    private mutating func label(_ formula: CTLFormula) -> [Bool] {
+    private func label(_ formula: CTLFormula) -> [Bool] {
         let count = graph.stateCount
         switch formula {
         case .constant(let value):

@@ -75,7 +75,7 @@ struct Verifier {
         return machines.indices.map { index in
             let machine = machines[index]
             let graph = Self.graph(of: machine)
-            var checker = CTLModelChecker(graph: graph)
+            let checker = CTLModelChecker(graph: graph)
             var results: [PropertyResult] = []
             for property in applicable[index] ?? [] {
                 if checker.holds(property.formula) {
