@@ -111,8 +111,8 @@ extension Checker {
                 continue
             }
             let names = machine.states.map(\.name)
-            let finals = machine.finals.map { $0.map(\.name) }
-                ?? names.filter { state in !machine.edges.contains { $0.from == state } }
+            let exits = Set(machine.edges.map(\.from))
+            let finals = machine.finals.map { $0.map(\.name) } ?? names.filter { !exits.contains($0) }
             model.machines.append(MachineModel(cell: declaration.name, name: machine.name, states: names,
                                                edges: machine.edges.map { ($0.from, $0.to) }, finals: finals, declaration: machine))
             warnUnreachableStates(machine)
@@ -121,11 +121,13 @@ extension Checker {
 
     mutating func warnUnreachableStates(_ machine: StateMachineDeclaration) {
         guard let initial = machine.states.first?.name else { return }
+        var successors: [String: [String]] = [:]
+        for edge in machine.edges { successors[edge.from, default: []].append(edge.to) }
         var reached: Set<String> = [initial]
         var stack = [initial]
         while let state = stack.popLast() {
-            for edge in machine.edges where edge.from == state && reached.insert(edge.to).inserted {
-                stack.append(edge.to)
+            for next in successors[state] ?? [] where reached.insert(next).inserted {
+                stack.append(next)
             }
         }
         for state in machine.states where !reached.contains(state.name) {
