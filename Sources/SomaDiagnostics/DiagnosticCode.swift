@@ -11,7 +11,6 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, Codable, Cus
     public static let invalidLiteral = DiagnosticCode("invalid-literal")
     public static let tooComplex = DiagnosticCode("too-complex")
     public static let io = DiagnosticCode("io")
-    public static let useCycle = DiagnosticCode("use-cycle")
     public static let config = DiagnosticCode("config")
 
     // Names

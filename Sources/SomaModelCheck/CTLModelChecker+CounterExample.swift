@@ -73,24 +73,45 @@ extension CTLModelChecker {
         return nil
     }
 
-    /// Walks forever inside `set` (every state of which has a successor in it), following declared
-    /// transitions in their order, until a state repeats.
+    /// A short path that stays inside `set` forever (every state of `set` has a successor in it): the shortest
+    /// route to the nearest state on a cycle of `set`, then the shortest cycle back to it.
     func lasso(from start: Int, within set: [Bool]) -> Trace? {
         guard set[start] else { return nil }
-        var seenAt: [Int: Int] = [:]
-        var path: [Int] = []
-        var state = start
-        while true {
-            if let index = seenAt[state] {
-                if index == path.count - 1 {
-                    return Trace(states: path, ending: graph.isFinal[state] ? .staysFinal : .deadlock)
-                }
-                return Trace(states: path, ending: .cycle(returnsTo: index))
-            }
-            seenAt[state] = path.count
-            path.append(state)
-            guard let next = graph.successors(of: state).first(where: { set[Int($0)] }) else { return Trace(states: path, ending: .stop) }
-            state = Int(next)
+        let components = StronglyConnectedComponents(graph: graph, restrictedTo: set)
+        let onCycle = (0..<graph.stateCount).map { set[$0] && components.isOnCycle($0) }
+        guard let prefix = shortestPath(from: start, to: onCycle, within: set), let anchor = prefix.last else { return nil }
+        if graph.successors(of: anchor).contains(Int32(anchor)) {
+            if graph.isFinal[anchor] { return Trace(states: prefix, ending: .staysFinal) }
+            if graph.hasNoExit[anchor] { return Trace(states: prefix, ending: .deadlock) }
+            return Trace(states: prefix, ending: .cycle(returnsTo: prefix.count - 1))
         }
+        // Breadth-first from the anchor's successors, inside its component, back to the anchor.
+        var parent = [Int32](repeating: -1, count: graph.stateCount)
+        var queue: [Int32] = []
+        for next in graph.successors(of: anchor) where set[Int(next)] && components.component[Int(next)] == components.component[anchor] && parent[Int(next)] < 0 {
+            parent[Int(next)] = Int32(anchor)
+            queue.append(next)
+        }
+        var head = 0
+        while head < queue.count {
+            let state = Int(queue[head])
+            head += 1
+            for next in graph.successors(of: state) {
+                let n = Int(next)
+                if n == anchor {
+                    var loop: [Int] = []
+                    var cursor = state
+                    while cursor != anchor {
+                        loop.append(cursor)
+                        cursor = Int(parent[cursor])
+                    }
+                    return Trace(states: prefix + loop.reversed(), ending: .cycle(returnsTo: prefix.count - 1))
+                }
+                guard parent[n] < 0, set[n], components.component[n] == components.component[anchor] else { continue }
+                parent[n] = Int32(state)
+                queue.append(next)
+            }
+        }
+        return Trace(states: prefix, ending: .stop)
     }
 }
