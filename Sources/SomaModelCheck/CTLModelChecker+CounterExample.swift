@@ -44,9 +44,10 @@ extension CTLModelChecker {
         }
     }
 
-    /// Breadth-first: the shortest path from `start` to a target state, moving only through `within` (after the start).
-    public func shortestPath(from start: Int, to target: [Bool], within allowed: [Bool]?) -> [Int]? {
-        if target[start] { return [start] }
+    /// Breadth-first: the shortest path from `start` to a target state, moving only through `within` (after the
+    /// start). With `leavingStart`, the path takes at least one step, so it can return to `start` (a cycle).
+    public func shortestPath(from start: Int, to target: [Bool], within allowed: [Bool]?, leavingStart: Bool = false) -> [Int]? {
+        if target[start] && !leavingStart { return [start] }
         var parent = [Int32](repeating: -1, count: graph.stateCount)
         parent[start] = Int32(start)
         var queue = [Int32(start)]
@@ -56,17 +57,18 @@ extension CTLModelChecker {
             head += 1
             for next in graph.successors(of: state) {
                 let n = Int(next)
-                guard parent[n] < 0, allowed?[n] ?? true else { continue }
-                parent[n] = Int32(state)
-                if target[n] {
+                if target[n] && (parent[n] < 0 || n == start) {
                     var path = [n]
-                    var cursor = n
-                    while cursor != start {
-                        cursor = Int(parent[cursor])
+                    var cursor = state
+                    while true {
                         path.append(cursor)
+                        if cursor == start { break }
+                        cursor = Int(parent[cursor])
                     }
                     return path.reversed()
                 }
+                guard parent[n] < 0, allowed?[n] ?? true else { continue }
+                parent[n] = Int32(state)
                 queue.append(next)
             }
         }
@@ -85,32 +87,12 @@ extension CTLModelChecker {
             if graph.hasNoExit[anchor] { return Trace(states: prefix, ending: .deadlock) }
             return Trace(states: prefix, ending: .cycle(returnsTo: prefix.count - 1))
         }
-        // Breadth-first from the anchor's successors, inside its component, back to the anchor.
-        var parent = [Int32](repeating: -1, count: graph.stateCount)
-        var queue: [Int32] = []
-        for next in graph.successors(of: anchor) where set[Int(next)] && components.component[Int(next)] == components.component[anchor] && parent[Int(next)] < 0 {
-            parent[Int(next)] = Int32(anchor)
-            queue.append(next)
-        }
-        var head = 0
-        while head < queue.count {
-            let state = Int(queue[head])
-            head += 1
-            for next in graph.successors(of: state) {
-                let n = Int(next)
-                if n == anchor {
-                    var loop: [Int] = []
-                    var cursor = state
-                    while cursor != anchor {
-                        loop.append(cursor)
-                        cursor = Int(parent[cursor])
-                    }
-                    return Trace(states: prefix + loop.reversed(), ending: .cycle(returnsTo: prefix.count - 1))
-                }
-                guard parent[n] < 0, set[n], components.component[n] == components.component[anchor] else { continue }
-                parent[n] = Int32(state)
-                queue.append(next)
-            }
+        let component = components.component[anchor]
+        let sameComponent = (0..<graph.stateCount).map { set[$0] && components.component[$0] == component }
+        var isAnchor = [Bool](repeating: false, count: graph.stateCount)
+        isAnchor[anchor] = true
+        if let cycle = shortestPath(from: anchor, to: isAnchor, within: sameComponent, leavingStart: true) {
+            return Trace(states: prefix + cycle.dropFirst().dropLast(), ending: .cycle(returnsTo: prefix.count - 1))
         }
         return Trace(states: prefix, ending: .stop)
     }

@@ -95,4 +95,27 @@ import Testing
         #expect(rejected > 5_000)
         print("robustness: 10000 mutants, \(rejected) rejected with diagnostics, slowest \(String(format: "%.3f", slowest.seconds)) s (#\(slowest.index))")
     }
+
+    /// Named, so the test log shows the name rather than megabytes of input.
+    static func hugeInput(_ name: String) -> String {
+        switch name {
+        case "a 10 MB line of additions":
+            return "cell C { face { signal f() -> Int } on f() { 1" + String(repeating: " + 1", count: 2_500_000) + " } }"
+        case "an unterminated 1 MB string":
+            return "fn f() -> String { \"" + String(repeating: "x", count: 1_000_000)
+        case "100,000 open brackets":
+            return String(repeating: "{[(", count: 100_000)
+        case "200,000 cell keywords":
+            return String(repeating: "cell ", count: 200_000)
+        default:
+            return "type T = " + String(repeating: "List<", count: 50_000) + "Int" + String(repeating: ">", count: 50_000)
+        }
+    }
+
+    @Test(arguments: ["a 10 MB line of additions", "an unterminated 1 MB string", "100,000 open brackets", "200,000 cell keywords", "a type nested 50,000 deep"])
+    func hugeInputsEndInDiagnostics(_ name: String) {
+        let outcome = SomaCheck.check(source: Self.hugeInput(name))
+        #expect(outcome.hasErrors)
+        #expect(outcome.diagnostics.count < 600)
+    }
 }

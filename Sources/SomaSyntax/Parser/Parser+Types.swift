@@ -48,30 +48,19 @@ extension Parser {
     /// apart from `fn(o) -> o.total`.
     func isTypeFollowedByBrace(at index: Int) -> Bool {
         guard tokens[index].identifier != nil else { return false }
-        var index = index + 1
-        if tokens[index].kind == .less {
-            var level = 0
-            var steps = 0
-            while index < tokens.count - 1 && steps < 256 {
-                switch tokens[index].kind {
-                case .less: level += 1
-                case .greater:
-                    level -= 1
-                    if level == 0 { index += 1; return tokens[index].kind == .leftBrace }
-                case .identifier, .comma, .arrow, .leftParen, .rightParen, .keyword(.fn): break
-                default: return false
-                }
-                index += 1
-                steps += 1
-            }
-            return false
-        }
-        return tokens[index].kind == .leftBrace
+        let after = tokens[index + 1].kind == .less ? indexAfterTypeArguments(at: index + 1) : index + 1
+        return after.map { tokens[$0].kind == .leftBrace } ?? false
     }
 
     /// True when `<` at `index` opens type arguments of a generic call: `QueueService<Order>("outbox")`.
     func isGenericCall(at index: Int) -> Bool {
-        guard tokens[index].kind == .less else { return false }
+        guard tokens[index].kind == .less, let after = indexAfterTypeArguments(at: index) else { return false }
+        return tokens[after].kind == .leftParen
+    }
+
+    /// Scans balanced `<…>` holding only what types are made of, from the `<` at `index`; the index after the
+    /// closing `>`, or nil when the tokens cannot be type arguments. Bounded, so it stays cheap on hostile input.
+    func indexAfterTypeArguments(at index: Int) -> Int? {
         var level = 0
         var index = index
         var steps = 0
@@ -80,13 +69,13 @@ extension Parser {
             case .less: level += 1
             case .greater:
                 level -= 1
-                if level == 0 { return tokens[index + 1].kind == .leftParen }
+                if level == 0 { return index + 1 }
             case .identifier, .comma, .arrow, .leftParen, .rightParen, .keyword(.fn): break
-            default: return false
+            default: return nil
             }
             index += 1
             steps += 1
         }
-        return false
+        return nil
     }
 }
