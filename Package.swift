@@ -34,6 +34,7 @@ let package = Package(
             name: "soma-bench", dependencies: ["SomaChecker"], path: "Benchmarks/SomaBench",
             swiftSettings: strict),
 
+        .testTarget(name: "SomaDiagnosticsTests", dependencies: ["SomaDiagnostics"]),
         .testTarget(name: "SomaSyntaxTests", dependencies: ["SomaSyntax"]),
         .testTarget(name: "SomaModelCheckTests", dependencies: ["SomaModelCheck"]),
         .testTarget(name: "SomaCheckerTests", dependencies: ["SomaChecker"]),
