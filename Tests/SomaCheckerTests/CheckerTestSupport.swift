@@ -38,3 +38,9 @@ func withFiles<T>(_ files: [String: String], _ body: (URL) throws -> T) rethrows
     }
     return try body(folder)
 }
+
+/// A table-driven rule: the program must produce exactly these error codes.
+func expectCodes(_ name: String, _ source: String, _ expected: [String]) {
+    let found = codes(source)
+    #expect(Set(found) == Set(expected), "\(name): \(diagnostics(source).map { "\($0.line): [\($0.code)] \($0.message)" })")
+}

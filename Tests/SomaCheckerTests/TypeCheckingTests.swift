@@ -141,8 +141,7 @@ import Testing
     @Test(arguments: cases.indices)
     func rule(_ index: Int) {
         let (name, source, expected) = Self.cases[index]
-        let found = codes(source)
-        #expect(Set(found) == Set(expected), "\(name): \(diagnostics(source).map { "\($0.line): [\($0.code)] \($0.message)" })")
+        expectCodes(name, source, expected)
     }
 
     @Test func expressionTypesAreRecordedForTheRuntime() {

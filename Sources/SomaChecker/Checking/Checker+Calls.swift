@@ -188,16 +188,16 @@ extension Checker {
             for argument in arguments { check(argument.value, expected: nil) }
             return nil
         }
-        let element = resolve(typeArguments[0], position: kind == .database ? .databaseSchema : .ordinary)
-        if kind == .queue {
+        // The handle's type is resolved as if written `QueueService<T>` or `Database<S>`: one place checks schemas.
+        let element: SomaType
+        switch resolve(TypeSyntax(.named(constructor, arguments: typeArguments), span: span)) {
+        case .queue(let queued):
+            element = queued
             requireSerializable(element, at: typeArguments[0].span, what: "the element type of a queue")
-        } else if case .named(let key) = element {
-            if !schemaNames.contains(key) {
-                error(.invalidResource, "the schema of a Database is a record of tables, and '\(key)' is not one", at: typeArguments[0].span,
-                      hint: "declare it as type \(key)Db = { rows: Table<\(key)> }")
-            }
-        } else if element != .unknown {
-            error(.invalidResource, "the schema of a Database is a record of tables, not \(element)", at: typeArguments[0].span)
+        case .database(let schema):
+            element = schema
+        default:
+            element = .unknown
         }
         var resource = ResourceModel(binding: "", kind: kind, element: element, name: nil, engine: kind == .database ? "sqlite" : nil, host: nil, span: span)
         let options: [String: SomaType] = kind == .queue

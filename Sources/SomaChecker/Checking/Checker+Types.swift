@@ -28,8 +28,7 @@ extension Checker {
                 error(.duplicate, "'\(declaration.name)' is a built-in type", at: declaration.nameSpan, hint: "choose another name")
                 continue
             }
-            if let previous = typeDeclarations[declaration.name] {
-                _ = previous
+            if typeDeclarations[declaration.name] != nil {
                 error(.duplicate, "type '\(declaration.name)' is declared twice", at: declaration.nameSpan)
                 continue
             }
@@ -47,6 +46,14 @@ extension Checker {
         }
         for case .type(let declaration) in declarations where isAlias(declaration) {
             _ = aliasTarget(declaration.name)
+        }
+        // Only now is every row type in the table, however the declarations are ordered.
+        for name in schemaNames.sorted() {
+            for field in table[name]?.fields ?? [] {
+                if case .table(let row) = field.type {
+                    requireSerializable(row, at: field.span, what: "the rows of table '\(field.name)'")
+                }
+            }
         }
     }
 
@@ -218,12 +225,18 @@ extension Checker {
         case "Database":
             guard expectArguments(1, &self) else { return .unknown }
             let schema = resolve(arguments[0], position: .databaseSchema)
-            if case .named(let key) = schema, !schemaNames.contains(key) {
+            switch schema {
+            case .unknown:
+                return .database(.unknown)
+            case .named(let key) where schemaNames.contains(key):
+                return .database(schema)
+            case .named(let key):
                 error(.invalidResource, "the schema of a Database is a record of tables, and '\(key)' is not one", at: arguments[0].span,
                       hint: "declare it as type \(key)Db = { rows: Table<\(key)> }")
-                return .database(.unknown)
+            default:
+                error(.invalidResource, "the schema of a Database is a record of tables, not \(schema)", at: arguments[0].span)
             }
-            return .database(schema)
+            return .database(.unknown)
         case "Table":
             guard expectArguments(1, &self) else { return .unknown }
             let row = resolve(arguments[0])

@@ -10,6 +10,4 @@ public struct LoadedProgram: Sendable {
     public var nextExpressionID: Int
 
     public var declarations: [Declaration] { units.flatMap(\.declarations) }
-
-    public var hasSyntaxErrors: Bool { diagnostics.hasErrors }
 }

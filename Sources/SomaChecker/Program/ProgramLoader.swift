@@ -44,7 +44,7 @@ public struct ProgramLoader {
         if readConfig {
             let configPath = (URL(fileURLWithPath: path).deletingLastPathComponent().path as NSString).appendingPathComponent("soma.toml")
             if let bytes = Self.read(configPath) {
-                let file = sources.add(path: Self.display(configPath, like: path), bytes: bytes)
+                let file = sources.add(path: Self.configDisplayPath(besides: path), bytes: bytes)
                 config = ProjectConfig.parse(file, diagnostics: &diagnostics)
             }
         }
@@ -71,7 +71,7 @@ public struct ProgramLoader {
     }
 
     /// `soma.toml` is shown the way the user named the program: relative when they gave a relative path.
-    static func display(_ configPath: String, like programPath: String) -> String {
+    static func configDisplayPath(besides programPath: String) -> String {
         let folder = (programPath as NSString).deletingLastPathComponent
         return folder.isEmpty ? "soma.toml" : (folder as NSString).appendingPathComponent("soma.toml")
     }
