@@ -1,14 +1,17 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.2
 import PackageDescription
 
 // Layers, each depending only on the ones above it:
-//   SomaDiagnostics ← SomaSyntax ← SomaChecker ← SomaCLI ← soma
-//   SomaModelCheck (pure graph algorithms) ← SomaChecker
+//   SomaDiagnostics ← SomaSyntax ← SomaChecker ← SomaRuntime ← SomaFace ← SomaWorker ┐
+//   SomaModelCheck (pure graphs and CTL) ← SomaChecker                                 ├ SomaCLI ← soma
+//   SomaStorage (GRDB: turn commits) ← SomaRuntime                                     │
+//   SomaLedgerMigrations (migrations/) ← SomaLedger ← SomaSupervisor ─────────────────┘
+//   SomaControl (the JSON-lines control protocol over Unix sockets) ← SomaWorker, SomaSupervisor
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
     name: "Soma",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "soma", targets: ["soma"]),
         .library(name: "SomaChecker", targets: ["SomaChecker"]),
@@ -16,6 +19,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit", from: "6.4.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         .target(name: "SomaDiagnostics", swiftSettings: strict),
@@ -26,8 +38,51 @@ let package = Package(
             dependencies: ["SomaDiagnostics", "SomaSyntax", "SomaModelCheck", "TOMLKit"],
             swiftSettings: strict),
         .target(
+            name: "SomaStorage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .target(name: "SomaRuntime", dependencies: ["SomaChecker", "SomaStorage"], swiftSettings: strict),
+        .target(
+            name: "SomaControl",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "SomaFace",
+            dependencies: [
+                "SomaRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "SomaWorker",
+            dependencies: ["SomaFace", "SomaRuntime", "SomaControl", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .target(
+            name: "SomaLedgerMigrations", path: "migrations", exclude: ["README.md"], swiftSettings: strict),
+        .target(
+            name: "SomaLedger",
+            dependencies: ["SomaLedgerMigrations", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .target(
+            name: "SomaSupervisor",
+            dependencies: [
+                "SomaLedger", "SomaControl",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .target(
             name: "SomaCLI",
-            dependencies: ["SomaChecker", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "SomaChecker", "SomaWorker", "SomaSupervisor", "SomaControl", "SomaLedger",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
         .executableTarget(name: "soma", dependencies: ["SomaCLI"], swiftSettings: strict),
         .executableTarget(
@@ -38,6 +93,7 @@ let package = Package(
         .testTarget(name: "SomaSyntaxTests", dependencies: ["SomaSyntax"]),
         .testTarget(name: "SomaModelCheckTests", dependencies: ["SomaModelCheck"]),
         .testTarget(name: "SomaCheckerTests", dependencies: ["SomaChecker"]),
+        .testTarget(name: "SomaRuntimeTests", dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage"]),
         .testTarget(name: "SomaCLITests", dependencies: ["SomaCLI"], exclude: ["Golden"]),
     ]
 )

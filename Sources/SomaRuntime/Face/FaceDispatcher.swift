@@ -1,0 +1,92 @@
+import SomaChecker
+
+/// The one path from a face call to a turn, shared by HTTP and `soma send`: finds the signal, decodes the
+/// JSON parameters against its types (400 and the field on a mismatch), runs the turn and encodes the result.
+public struct FaceDispatcher: Sendable {
+    public let engine: TurnEngine
+
+    public init(engine: TurnEngine) {
+        self.engine = engine
+    }
+
+    public func call(cell: String, signal: String, body: [UInt8]) async -> FaceResponse {
+        let program = engine.program
+        guard let cellProgram = program.cells[cell] else {
+            return .error(404, code: "unknown-cell", message: "no cell '\(cell)'; cells are \(program.cellOrder.joined(separator: ", "))")
+        }
+        guard let model = cellProgram.model.signal(signal) else {
+            let names = cellProgram.model.signals.map(\.name).joined(separator: ", ")
+            return .error(404, code: "unknown-signal", message: "cell '\(cell)' has no signal '\(signal)'; its face has \(names)")
+        }
+        let arguments: [String: Value]
+        switch decodeArguments(body, for: model, codec: program.codec) {
+        case .success(let decoded): arguments = decoded
+        case .failure(let response): return response
+        }
+        do {
+            let result = try await engine.invoke(cell: cell, signal: signal, arguments: arguments)
+            return FaceResponse(status: 200, body: program.codec.encodeBytes(result, as: model.result))
+        } catch {
+            return Self.response(for: error)
+        }
+    }
+
+    static func response(for error: TurnError) -> FaceResponse {
+        switch error.kind {
+        case .fail, .assert, .invariant, .illegalMove:
+            return .error(409, code: error.code, message: error.message, location: error.location)
+        default:
+            return .error(500, code: error.code, message: error.message, location: error.location)
+        }
+    }
+
+    func decodeArguments(_ body: [UInt8], for signal: SignalModel, codec: ValueCodec) -> ArgumentDecoding {
+        let isBlank = body.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        let json: JSONValue
+        if isBlank {
+            json = .object([:])
+        } else {
+            do {
+                json = try JSONValue.parse(body)
+            } catch {
+                return .failure(FaceResponse.error(400, code: "malformed-json", message: "the body is not valid JSON: \(Self.describe(error))"))
+            }
+        }
+        guard case .object(let object) = json else {
+            return .failure(FaceResponse.error(400, code: "bad-parameters", message: "the body must be a JSON object of the signal's parameters, got \(json.kindName)"))
+        }
+        var arguments: [String: Value] = [:]
+        for parameter in signal.parameters {
+            guard let item = object[parameter.name] else {
+                if parameter.type.optionWrapped != nil {
+                    arguments[parameter.name] = Value.none
+                    continue
+                }
+                return .failure(FaceResponse.error(400, code: "bad-parameters", message: "missing parameter '\(parameter.name)' of type \(parameter.type)", field: parameter.name))
+            }
+            do {
+                arguments[parameter.name] = try codec.decode(item, as: parameter.type, path: parameter.name)
+            } catch {
+                return .failure(FaceResponse.error(400, code: "bad-parameters", message: error.description, field: error.path))
+            }
+        }
+        let known = Set(signal.parameters.map(\.name))
+        if let extra = object.keys.sorted().first(where: { !known.contains($0) }) {
+            let expected = signal.parameters.isEmpty ? "it takes none" : "it takes \(signal.parameters.map(\.name).joined(separator: ", "))"
+            return .failure(FaceResponse.error(400, code: "bad-parameters", message: "'\(signal.name)' has no parameter '\(extra)'; \(expected)", field: extra))
+        }
+        return .success(arguments)
+    }
+
+    enum ArgumentDecoding {
+        case success([String: Value])
+        case failure(FaceResponse)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            return context.underlyingError.map { "\($0)" } ?? context.debugDescription
+        }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,104 @@
+import SomaChecker
+import SomaDiagnostics
+import SomaSyntax
+
+/// A checked program prepared for running: cells with their handlers by trigger, pure functions, the type
+/// table and the codec. Immutable; a swap replaces it between turns.
+public final class RuntimeProgram: Sendable {
+    public struct CellProgram: Sendable {
+        public var model: CellModel
+        public var declaration: CellDeclaration
+        public var handlers: [String: HandlerDeclaration]
+        public var startHandler: HandlerDeclaration?
+        public var timers: [HandlerDeclaration]
+        public var invariants: [InvariantDeclaration]
+        public var slotInitializers: [String: SomaSyntax.Expression]
+    }
+
+    public let cells: [String: CellProgram]
+    public let cellOrder: [String]
+    public let functions: [String: FunctionDeclaration]
+    public let types: TypeTable
+    public let codec: ValueCodec
+    public let expressionTypes: [Int: SomaType]
+    public let sources: SourceMap
+    /// Evaluation steps one turn may take before it aborts: no turn runs forever.
+    public let stepBudget: Int
+
+    public init(outcome: CheckOutcome, stepBudget: Int = 1_000_000) {
+        var cells: [String: CellProgram] = [:]
+        var functions: [String: FunctionDeclaration] = [:]
+        var typeDeclarations: [String: TypeDeclaration] = [:]
+        for declaration in outcome.program.declarations {
+            switch declaration {
+            case .cell(let cell):
+                guard let model = outcome.cells.first(where: { $0.name == cell.name }) else { continue }
+                var handlers: [String: HandlerDeclaration] = [:]
+                var start: HandlerDeclaration?
+                var timers: [HandlerDeclaration] = []
+                for handler in cell.handlers {
+                    switch handler.trigger {
+                    case .signal(let name): handlers[name] = handler
+                    case .start: start = handler
+                    case .every: timers.append(handler)
+                    }
+                }
+                var initializers: [String: SomaSyntax.Expression] = [:]
+                for slot in cell.slots {
+                    if let initial = slot.initialValue { initializers[slot.name] = initial }
+                }
+                cells[cell.name] = CellProgram(model: model, declaration: cell, handlers: handlers, startHandler: start,
+                                               timers: timers, invariants: cell.invariants, slotInitializers: initializers)
+            case .function(let function):
+                functions[function.name] = function
+            case .type(let type):
+                typeDeclarations[type.name] = type
+            default:
+                break
+            }
+        }
+        self.cells = cells
+        self.cellOrder = outcome.cells.map(\.name)
+        self.functions = functions
+        self.types = outcome.types
+        self.expressionTypes = outcome.expressionTypes
+        self.sources = outcome.sources
+        self.stepBudget = stepBudget
+
+        // Field defaults are constants: evaluate them once, with no cell in reach.
+        var defaults: [String: [String: Value]] = [:]
+        let bare = ValueCodec(types: outcome.types)
+        let evaluator = Evaluator(program: nil, codec: bare, types: outcome.types, expressionTypes: outcome.expressionTypes,
+                                  functions: functions, sources: outcome.sources, budget: stepBudget)
+        for (name, declaration) in typeDeclarations {
+            var fields: [FieldDeclaration] = []
+            switch declaration.body {
+            case .record(let recordFields): fields = recordFields
+            case .variant(let cases): fields = cases.flatMap(\.fields)
+            case .alias: break
+            }
+            for field in fields {
+                if let initial = field.defaultValue, let value = try? evaluator.evaluate(initial) {
+                    defaults[name, default: [:]][field.name] = value
+                }
+            }
+        }
+        self.codec = ValueCodec(types: outcome.types, defaults: defaults)
+    }
+
+    /// The version stored beside a value of this type: the version of the record or variant it holds.
+    public func version(of type: SomaType) -> Int {
+        switch type {
+        case .named(let key): return types[key]?.version ?? 1
+        case .list(let element), .set(let element), .option(let element): return version(of: element)
+        case .map(_, let value): return version(of: value)
+        default: return 1
+        }
+    }
+
+    func location(of span: SourceSpan) -> String {
+        guard let file = sources.file(span.file) else { return "?" }
+        let position = file.position(of: span.start)
+        return "\(file.path):\(position.line):\(position.column)"
+    }
+}

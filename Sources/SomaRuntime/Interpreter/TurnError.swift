@@ -1,0 +1,38 @@
+/// Why a turn aborted. Program aborts (`fail`, `assert`, a broken invariant, an illegal state move) are the
+/// program's answer and map to HTTP 409; run-time errors (None unwrapped, overflow, division by zero, Json of
+/// the wrong shape, an exhausted step budget) map to 500. Either way the turn changed nothing.
+public struct TurnError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case fail, assert, invariant, illegalMove = "illegal-move"
+        case runtime, stepBudget = "step-budget", callCycle = "call-cycle", storage
+    }
+    public var kind: Kind
+    public var message: String
+    /// `file:line:col` of the expression that aborted, when known.
+    public var location: String?
+
+    public init(_ kind: Kind, _ message: String, at location: String? = nil) {
+        self.kind = kind
+        self.message = message
+        self.location = location
+    }
+
+    /// Aborted by the program itself, as opposed to a run-time error.
+    public var isProgramAbort: Bool {
+        switch kind {
+        case .fail, .assert, .invariant, .illegalMove: return true
+        default: return false
+        }
+    }
+
+    public var code: String { kind.rawValue }
+
+    public var description: String {
+        location.map { "\(code) at \($0): \(message)" } ?? "\(code): \(message)"
+    }
+}
+
+/// `return e` unwinds to the nearest handler, function or lambda.
+struct ReturnSignal: Error {
+    var value: Value
+}

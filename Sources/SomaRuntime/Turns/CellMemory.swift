@@ -1,0 +1,8 @@
+/// A cell's committed memory: what every turn starts from. Owned by the turn engine and changed only when a
+/// turn commits, under the engine's lock.
+final class CellMemory {
+    var scalars: [String: Value] = [:]
+    var maps: [String: [Value: Value]] = [:]
+    /// Machine name → key → state.
+    var machines: [String: [String: String]] = [:]
+}

@@ -1,0 +1,245 @@
+import Foundation
+import SomaChecker
+import SomaStorage
+import SomaSyntax
+
+/// Told about every finished turn, for metrics and status.
+public protocol TurnObserver: Sendable {
+    func turnFinished(cell: String, trigger: String, seconds: Double, error: TurnError?)
+}
+
+/// Runs turns. One turn at a time in the worker (so one at a time per cell, and `call` chains cannot
+/// deadlock); each turn's writes are applied to memory when it commits, then made durable by the store's
+/// group commit; the caller hears the result only after that. The program can be replaced between turns.
+public final class TurnEngine: @unchecked Sendable {
+    public private(set) var program: RuntimeProgram
+    let store: StateStore
+    let observer: (any TurnObserver)?
+    private let lock = NSLock()
+    private var memories: [String: CellMemory] = [:]
+    private var sendIDs: Int64 = 0
+    private var timers: [Task<Void, Never>] = []
+    private var deliveries: [Task<Void, Never>] = []
+    private var pendingAtStart: [PendingSignal] = []
+
+    public init(program: RuntimeProgram, store: StateStore, observer: (any TurnObserver)? = nil) throws {
+        self.program = program
+        self.store = store
+        self.observer = observer
+        try load(try store.load())
+    }
+
+    // MARK: - Loading
+
+    private func load(_ stored: StoredState) throws {
+        for name in program.cellOrder {
+            guard let cell = program.cells[name] else { continue }
+            let memory = CellMemory()
+            let evaluator = Evaluator(program: program, turn: nil)
+            for slot in cell.model.slots {
+                if slot.isMap {
+                    memory.maps[slot.name] = [:]
+                } else if let initial = cell.slotInitializers[slot.name] {
+                    memory.scalars[slot.name] = try evaluator.evaluate(initial)
+                } else if let zero = Self.zero(of: slot.type) {
+                    memory.scalars[slot.name] = zero
+                }
+            }
+            memories[name] = memory
+        }
+        for row in stored.values {
+            guard let cell = program.cells[row.cell], let slot = cell.model.slot(row.slot), let memory = memories[row.cell] else { continue }
+            let current = program.version(of: slot.type)
+            guard row.version == current else {
+                throw TurnError(.storage, "\(row.cell).\(row.slot) holds values of version \(row.version); this program reads version \(current)")
+            }
+            do {
+                if case .map(let keyType, let valueType) = slot.type {
+                    let key = try program.codec.decode(try JSONValue.parse(row.key), as: keyType, path: "\(row.slot) key")
+                    memory.maps[row.slot, default: [:]][key] = try program.codec.decode(try JSONValue.parse(row.json), as: valueType, path: row.slot)
+                } else {
+                    memory.scalars[row.slot] = try program.codec.decode(try JSONValue.parse(row.json), as: slot.type, path: row.slot)
+                }
+            } catch {
+                throw TurnError(.storage, "stored value of \(row.cell).\(row.slot) does not read: \(error)")
+            }
+        }
+        for row in stored.states {
+            memories[row.cell]?.machines[row.machine, default: [:]][row.key] = row.state
+        }
+        for send in stored.sends {
+            sendIDs = max(sendIDs, send.id)
+            guard let signal = program.cells[send.cell]?.model.signal(send.signal),
+                  case .object(let object)? = try? JSONValue.parse(send.arguments) else { continue }
+            var arguments: [String: Value] = [:]
+            for parameter in signal.parameters {
+                if let json = object[parameter.name], let value = try? program.codec.decode(json, as: parameter.type) {
+                    arguments[parameter.name] = value
+                }
+            }
+            pendingAtStart.append(PendingSignal(id: send.id, cell: send.cell, signal: send.signal, arguments: arguments))
+        }
+    }
+
+    static func zero(of type: SomaType) -> Value? {
+        switch type {
+        case .int: return .int(0)
+        case .float: return .float(0)
+        case .bool: return .bool(false)
+        case .string: return .string("")
+        case .list: return .list([])
+        case .set: return .set([])
+        case .map: return .map([:])
+        case .option: return Value.none
+        case .duration: return .duration(0)
+        case .json: return .null
+        default: return nil
+        }
+    }
+
+    func encodeArguments(_ signal: PendingSignal) -> String {
+        guard let model = program.cells[signal.cell]?.model.signal(signal.signal) else { return "{}" }
+        var writer = JSONWriter()
+        writer.raw("{")
+        for (index, parameter) in model.parameters.enumerated() {
+            if index > 0 { writer.raw(",") }
+            writer.string(parameter.name)
+            writer.raw(":")
+            program.codec.write(signal.arguments[parameter.name] ?? .null, as: parameter.type, into: &writer)
+        }
+        writer.raw("}")
+        return writer.text
+    }
+
+    // MARK: - Life cycle
+
+    /// Runs every `on start`, delivers sends left from before a restart, and starts the `every` timers.
+    /// Throws when an `on start` aborts: the program cannot come up.
+    public func start() async throws {
+        for name in program.cellOrder {
+            guard let handler = program.cells[name]?.startHandler else { continue }
+            _ = try await run(cell: name, trigger: "start", handler: handler, arguments: [:], removing: nil)
+        }
+        let leftover = pendingAtStart
+        pendingAtStart = []
+        for signal in leftover { deliver(signal) }
+        for name in program.cellOrder {
+            for handler in program.cells[name]?.timers ?? [] {
+                guard case .every(let milliseconds) = handler.trigger, milliseconds > 0 else { continue }
+                timers.append(Task { [weak self] in
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(milliseconds))
+                        guard let self, !Task.isCancelled else { return }
+                        _ = try? await self.run(cell: name, trigger: "every \(milliseconds)ms", handler: handler, arguments: [:], removing: nil)
+                    }
+                })
+            }
+        }
+    }
+
+    public func stop() {
+        for timer in timers { timer.cancel() }
+        timers = []
+    }
+
+    // MARK: - Turns
+
+    /// Runs the handler of a face signal as a turn and returns its result once it is durable.
+    public func invoke(cell: String, signal: String, arguments: [String: Value]) async throws(TurnError) -> Value {
+        guard let handler = program.cells[cell]?.handlers[signal] else {
+            throw TurnError(.runtime, "cell '\(cell)' has no handler for '\(signal)'")
+        }
+        return try await run(cell: cell, trigger: signal, handler: handler, arguments: arguments, removing: nil)
+    }
+
+    func run(cell: String, trigger: String, handler: HandlerDeclaration, arguments: [String: Value], removing sendID: Int64?) async throws(TurnError) -> Value {
+        let started = ContinuousClock.now
+        var (result, sequence, sends, failure) = lock.withLock { () -> (Value, UInt64, [PendingSignal], TurnError?) in
+            do {
+                let (value, sequence, sends) = try runLocked(cell: cell, handler: handler, arguments: arguments, chain: [], removing: sendID)
+                return (value, sequence, sends, nil)
+            } catch {
+                // A delivered signal whose turn aborted is consumed all the same: it would abort again.
+                let sequence = sendID.map { store.enqueue(WriteBatch(changes: [.removeSend(id: $0)])) } ?? store.lastEnqueuedSequence
+                return (.unit, sequence, [], (error as? TurnError) ?? TurnError(.runtime, "\(error)"))
+            }
+        }
+        do {
+            try await store.waitUntilDurable(sequence)
+        } catch {
+            failure = TurnError(.storage, "\(error)")
+        }
+        let elapsed = (ContinuousClock.now - started).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        observer?.turnFinished(cell: cell, trigger: trigger, seconds: seconds, error: failure)
+        if let failure { throw failure }
+        for signal in sends { deliver(signal) }
+        return result
+    }
+
+    /// Runs one turn with the lock held: the handler, then the invariants, then the commit to memory and the
+    /// store's queue. Returns the result, the batch's sequence number and the sends to deliver once durable.
+    private func runLocked(cell name: String, handler: HandlerDeclaration, arguments: [String: Value], chain: [String],
+                           removing sendID: Int64?) throws(TurnError) -> (Value, UInt64, [PendingSignal]) {
+        guard let cell = program.cells[name], let memory = memories[name] else {
+            throw TurnError(.runtime, "unknown cell '\(name)'")
+        }
+        let turn = TurnState(cell: cell, memory: memory, program: program, engine: self, chain: chain)
+        let evaluator = Evaluator(program: program, turn: turn)
+        for parameter in handler.parameters {
+            evaluator.scopes[0].declare(parameter.name, arguments[parameter.name] ?? .unit)
+        }
+        let value: Value
+        do {
+            do {
+                value = try evaluator.runStatements(handler.body)
+            } catch let signal as ReturnSignal {
+                value = signal.value
+            }
+            for invariant in cell.invariants {
+                guard case .bool(true) = try evaluator.evaluate(invariant.condition) else {
+                    throw TurnError(.invariant, "invariant '\(invariant.name)' does not hold", at: evaluator.location(invariant.span))
+                }
+            }
+        } catch let error as TurnError {
+            throw error
+        } catch {
+            throw TurnError(.runtime, "\(error)")
+        }
+        var (batch, sends) = turn.commit(sendIDs: &sendIDs)
+        if let sendID { batch.changes.append(.removeSend(id: sendID)) }
+        let sequence = batch.isEmpty ? store.lastEnqueuedSequence : store.enqueue(batch)
+        return (value, sequence, sends)
+    }
+
+    /// `call Cell.signal(...)` from inside a turn: the callee's turn runs now, with the lock already held, and
+    /// commits on its own. Its sends are delivered when the caller's turn is durable (which implies the callee's).
+    func callLocked(cell: String, signal: String, arguments: [String: Value], chain: [String], location: String?) throws -> Value {
+        if chain.contains(cell) {
+            throw TurnError(.callCycle, "call cycle: \((chain + [cell]).joined(separator: " → "))", at: location)
+        }
+        guard let handler = program.cells[cell]?.handlers[signal] else {
+            throw TurnError(.runtime, "cell '\(cell)' has no handler for '\(signal)'", at: location)
+        }
+        let (value, _, sends) = try runLocked(cell: cell, handler: handler, arguments: arguments, chain: chain, removing: nil)
+        for pending in sends {
+            deliveries.append(Task { [weak self] in
+                try? await self?.store.waitUntilDurable(self?.store.lastEnqueuedSequence ?? 0)
+                self?.deliver(pending)
+            })
+        }
+        return value
+    }
+
+    private func deliver(_ signal: PendingSignal) {
+        guard let handler = program.cells[signal.cell]?.handlers[signal.signal] else { return }
+        Task {
+            _ = try? await self.run(cell: signal.cell, trigger: signal.signal, handler: handler, arguments: signal.arguments, removing: signal.id)
+        }
+    }
+
+    /// Replaces the program between turns (hot swap); running turns finish on the old one.
+    public func replaceProgram(_ newProgram: RuntimeProgram) {
+        lock.withLock { program = newProgram }
+    }
+}

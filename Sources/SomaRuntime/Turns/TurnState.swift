@@ -1,0 +1,172 @@
+import SomaChecker
+import SomaStorage
+
+/// One turn's view of its cell: the committed memory with the turn's own writes laid over it. Nothing here
+/// touches the committed memory until `commit`, so an aborted turn leaves no trace.
+final class TurnState {
+    let cell: RuntimeProgram.CellProgram
+    let memory: CellMemory
+    let program: RuntimeProgram
+    unowned let engine: TurnEngine
+    /// Cells whose turns are running beneath this one (`call` chains), to refuse cycles.
+    let chain: [String]
+
+    private var scalarWrites: [String: Value] = [:]
+    private var mapWrites: [String: [Value: Value?]] = [:]
+    private var machineWrites: [String: [String: String]] = [:]
+    private(set) var sends: [(cell: String, signal: String, arguments: [String: Value])] = []
+
+    init(cell: RuntimeProgram.CellProgram, memory: CellMemory, program: RuntimeProgram, engine: TurnEngine, chain: [String]) {
+        self.cell = cell
+        self.memory = memory
+        self.program = program
+        self.engine = engine
+        self.chain = chain
+    }
+
+    var cellName: String { cell.model.name }
+
+    // MARK: - Slots
+
+    func readSlot(_ name: String, evaluator: Evaluator) throws -> Value {
+        guard let slot = cell.model.slot(name) else { return .unit }
+        if slot.isMap {
+            var entries: [Value: Value] = [:]
+            for (key, value) in try mapEntries(name, evaluator: evaluator) { entries[key] = value }
+            return .map(entries)
+        }
+        if let written = scalarWrites[name] { return written }
+        if let stored = memory.scalars[name] { return stored }
+        throw TurnError(.runtime, "memory slot '\(name)' has no value yet")
+    }
+
+    func writeScalar(_ name: String, _ value: Value) {
+        scalarWrites[name] = value
+    }
+
+    func mapGet(_ slot: String, _ key: Value, evaluator: Evaluator) throws -> Value? {
+        if let written = mapWrites[slot]?[key] { return written }
+        return memory.maps[slot]?[key]
+    }
+
+    func mapSet(_ slot: String, _ key: Value, _ value: Value, evaluator: Evaluator) throws {
+        mapWrites[slot, default: [:]][key] = .some(value)
+    }
+
+    func mapDelete(_ slot: String, _ key: Value, evaluator: Evaluator) throws -> Bool {
+        let existed = try mapGet(slot, key, evaluator: evaluator) != nil
+        mapWrites[slot, default: [:]][key] = .some(nil)
+        return existed
+    }
+
+    func mapEntries(_ slot: String, evaluator: Evaluator) throws -> [(key: Value, value: Value)] {
+        var merged = memory.maps[slot] ?? [:]
+        for (key, value) in mapWrites[slot] ?? [:] { merged[key] = value }
+        evaluator.steps += merged.count
+        return merged.keys.sorted(by: Value.precedes).map { ($0, merged[$0]!) }
+    }
+
+    func mapCount(_ slot: String, evaluator: Evaluator) throws -> Int {
+        let base = memory.maps[slot] ?? [:]
+        var count = base.count
+        for (key, value) in mapWrites[slot] ?? [:] {
+            let present = base[key] != nil
+            if value != nil && !present { count += 1 }
+            if value == nil && present { count -= 1 }
+        }
+        return count
+    }
+
+    // MARK: - State machines
+
+    func machineState(_ machine: String, key: String) -> String? {
+        machineWrites[machine]?[key] ?? memory.machines[machine]?[key]
+    }
+
+    func machineStart(_ machine: String, key: String, location: String?) throws {
+        guard let model = cell.model.machine(machine), let initial = model.states.first else { return }
+        if let current = machineState(machine, key: key) {
+            throw TurnError(.illegalMove, "\(machine): '\(key)' is already in state '\(current)'", at: location)
+        }
+        machineWrites[machine, default: [:]][key] = initial
+    }
+
+    func machineMove(_ machine: String, key: String, to state: String, location: String?) throws {
+        guard let model = cell.model.machine(machine) else { return }
+        guard model.states.contains(state) else {
+            throw TurnError(.illegalMove, "\(machine) has no state '\(state)'", at: location)
+        }
+        guard let current = machineState(machine, key: key) else {
+            throw TurnError(.illegalMove, "\(machine): '\(key)' has not been started", at: location)
+        }
+        guard model.edges.contains(where: { $0.from == current && $0.to == state }) else {
+            throw TurnError(.illegalMove, "\(machine): '\(key)' cannot move from '\(current)' to '\(state)'", at: location)
+        }
+        machineWrites[machine, default: [:]][key] = state
+    }
+
+    // MARK: - Other cells
+
+    func send(cell: String, signal: String, arguments: [String: Value]) {
+        sends.append((cell, signal, arguments))
+    }
+
+    func call(cell: String, signal: String, arguments: [String: Value], location: String?) throws -> Value {
+        try engine.callLocked(cell: cell, signal: signal, arguments: arguments, chain: chain + [cellName], location: location)
+    }
+
+    // MARK: - Commit
+
+    /// Applies the turn's writes to the committed memory and returns the durable part as a batch.
+    func commit(sendIDs: inout Int64) -> (batch: WriteBatch, sends: [PendingSignal]) {
+        var batch = WriteBatch()
+        let name = cellName
+        for (slotName, value) in scalarWrites {
+            memory.scalars[slotName] = value
+            guard let slot = cell.model.slot(slotName), slot.properties.isDurable else { continue }
+            batch.changes.append(.putValue(cell: name, slot: slotName, key: "", version: program.version(of: slot.type),
+                                           json: program.codec.encode(value, as: slot.type)))
+        }
+        for (slotName, writes) in mapWrites {
+            guard let slot = cell.model.slot(slotName), case .map(let keyType, let valueType) = slot.type else { continue }
+            let durable = slot.properties.isDurable
+            let version = program.version(of: valueType)
+            var entries = memory.maps[slotName] ?? [:]
+            for (key, value) in writes {
+                entries[key] = value
+                guard durable else { continue }
+                let storedKey = program.codec.encode(key, as: keyType)
+                if let value {
+                    batch.changes.append(.putValue(cell: name, slot: slotName, key: storedKey, version: version,
+                                                   json: program.codec.encode(value, as: valueType)))
+                } else {
+                    batch.changes.append(.deleteValue(cell: name, slot: slotName, key: storedKey))
+                }
+            }
+            memory.maps[slotName] = entries
+        }
+        for (machine, keys) in machineWrites {
+            for (key, state) in keys {
+                memory.machines[machine, default: [:]][key] = state
+                batch.changes.append(.putState(cell: name, machine: machine, key: key, state: state))
+            }
+        }
+        var pending: [PendingSignal] = []
+        for send in sends {
+            sendIDs += 1
+            let signal = PendingSignal(id: sendIDs, cell: send.cell, signal: send.signal, arguments: send.arguments)
+            pending.append(signal)
+            batch.changes.append(.addSend(id: signal.id, cell: signal.cell, signal: signal.signal,
+                                          arguments: engine.encodeArguments(signal)))
+        }
+        return (batch, pending)
+    }
+}
+
+/// A `send` committed and waiting to be delivered as a turn of its target cell.
+struct PendingSignal: Sendable {
+    var id: Int64
+    var cell: String
+    var signal: String
+    var arguments: [String: Value]
+}

@@ -1,0 +1,199 @@
+import Foundation
+import GRDB
+
+/// The program's durable memory: one SQLite database in WAL mode, written by one committer thread that
+/// groups the batches of concurrent turns into one transaction (group commit). A turn is acknowledged only
+/// after the transaction holding its batch has committed with `synchronous = FULL`.
+public final class StateStore: @unchecked Sendable {
+    public let path: String
+    let database: DatabaseQueue
+    private let condition = NSCondition()
+    private var pending: [(sequence: UInt64, batch: WriteBatch)] = []
+    private var waiters: [UInt64: [CheckedContinuation<Void, any Error>]] = [:]
+    private var lastEnqueued: UInt64 = 0
+    private var lastDurable: UInt64 = 0
+    private var failure: StorageError?
+    private var stopping = false
+    private var committer: Thread?
+    /// Batches grouped into each transaction, for the metrics and the benchmark.
+    public private(set) var transactions: UInt64 = 0
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.label = "soma.state"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
+            try Self.migrator.migrate(database)
+        } catch {
+            throw StorageError(code: "state-open", path: path, operation: "opening the state database", underlying: "\(error)")
+        }
+        let thread = Thread { [weak self] in self?.commitLoop() }
+        thread.name = "soma-committer"
+        committer = thread
+        thread.start()
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("1-memory") { db in
+            try db.execute(sql: """
+                CREATE TABLE slot_values (
+                  cell TEXT NOT NULL, slot TEXT NOT NULL, key TEXT NOT NULL,
+                  version INTEGER NOT NULL, value TEXT NOT NULL,
+                  PRIMARY KEY (cell, slot, key)) WITHOUT ROWID;
+                CREATE TABLE machine_states (
+                  cell TEXT NOT NULL, machine TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,
+                  PRIMARY KEY (cell, machine, key)) WITHOUT ROWID;
+                CREATE TABLE pending_sends (
+                  id INTEGER PRIMARY KEY, cell TEXT NOT NULL, signal TEXT NOT NULL, arguments TEXT NOT NULL);
+                """)
+        }
+        return migrator
+    }
+
+    /// Everything stored, for a worker that is starting.
+    public func load() throws -> StoredState {
+        do {
+            return try database.read { db in
+                var state = StoredState()
+                for row in try Row.fetchAll(db, sql: "SELECT cell, slot, key, version, value FROM slot_values") {
+                    state.values.append(.init(cell: row[0], slot: row[1], key: row[2], version: row[3], json: row[4]))
+                }
+                for row in try Row.fetchAll(db, sql: "SELECT cell, machine, key, state FROM machine_states") {
+                    state.states.append(.init(cell: row[0], machine: row[1], key: row[2], state: row[3]))
+                }
+                for row in try Row.fetchAll(db, sql: "SELECT id, cell, signal, arguments FROM pending_sends ORDER BY id") {
+                    state.sends.append(.init(id: row[0], cell: row[1], signal: row[2], arguments: row[3]))
+                }
+                return state
+            }
+        } catch {
+            throw StorageError(code: "state-read", path: path, operation: "reading the stored state", underlying: "\(error)")
+        }
+    }
+
+    /// Queues a batch for the next group commit and returns its sequence number. Batches commit in the order
+    /// they are enqueued, so a durable sequence number means every earlier batch is durable too.
+    public func enqueue(_ batch: WriteBatch) -> UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        lastEnqueued += 1
+        pending.append((lastEnqueued, batch))
+        condition.signal()
+        return lastEnqueued
+    }
+
+    /// The sequence number of the last batch enqueued: a read-only turn waits for it, because what it read
+    /// may come from turns whose commit is still in flight.
+    public var lastEnqueuedSequence: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return lastEnqueued
+    }
+
+    /// Returns once the batch with this sequence number (and every earlier one) is durable.
+    public func waitUntilDurable(_ sequence: UInt64) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            condition.lock()
+            if let failure {
+                condition.unlock()
+                continuation.resume(throwing: failure)
+            } else if sequence <= lastDurable {
+                condition.unlock()
+                continuation.resume()
+            } else {
+                waiters[sequence, default: []].append(continuation)
+                condition.unlock()
+            }
+        }
+    }
+
+    /// Commits what is queued and stops the committer thread.
+    public func close() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        while committer != nil {
+            condition.wait()
+        }
+        condition.unlock()
+    }
+
+    private func commitLoop() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !stopping {
+                condition.wait()
+            }
+            if pending.isEmpty && stopping {
+                committer = nil
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let group = pending
+            pending.removeAll(keepingCapacity: true)
+            condition.unlock()
+
+            var storageFailure: StorageError?
+            do {
+                try database.inTransaction { db in
+                    for (_, batch) in group {
+                        try Self.apply(batch, to: db)
+                    }
+                    return .commit
+                }
+            } catch {
+                storageFailure = StorageError(code: "state-commit", path: path, operation: "committing \(group.count) turn(s)", underlying: "\(error)")
+            }
+
+            condition.lock()
+            var resumed: [CheckedContinuation<Void, any Error>] = []
+            if let storageFailure {
+                // Memory and disk now disagree: every waiter fails, and so does every later turn.
+                failure = storageFailure
+                resumed = waiters.values.flatMap { $0 }
+                waiters.removeAll()
+            } else {
+                transactions += 1
+                lastDurable = group.last?.sequence ?? lastDurable
+                for sequence in waiters.keys where sequence <= lastDurable {
+                    resumed.append(contentsOf: waiters.removeValue(forKey: sequence) ?? [])
+                }
+            }
+            condition.unlock()
+            for continuation in resumed {
+                if let storageFailure { continuation.resume(throwing: storageFailure) } else { continuation.resume() }
+            }
+        }
+    }
+
+    static func apply(_ batch: WriteBatch, to db: Database) throws {
+        for change in batch.changes {
+            switch change {
+            case .putValue(let cell, let slot, let key, let version, let json):
+                try db.execute(sql: "INSERT OR REPLACE INTO slot_values (cell, slot, key, version, value) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [cell, slot, key, version, json])
+            case .deleteValue(let cell, let slot, let key):
+                try db.execute(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ? AND key = ?", arguments: [cell, slot, key])
+            case .clearSlot(let cell, let slot):
+                try db.execute(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ?", arguments: [cell, slot])
+            case .putState(let cell, let machine, let key, let state):
+                try db.execute(sql: "INSERT OR REPLACE INTO machine_states (cell, machine, key, state) VALUES (?, ?, ?, ?)",
+                               arguments: [cell, machine, key, state])
+            case .addSend(let id, let cell, let signal, let arguments):
+                try db.execute(sql: "INSERT INTO pending_sends (id, cell, signal, arguments) VALUES (?, ?, ?, ?)",
+                               arguments: [id, cell, signal, arguments])
+            case .removeSend(let id):
+                try db.execute(sql: "DELETE FROM pending_sends WHERE id = ?", arguments: [id])
+            }
+        }
+    }
+}

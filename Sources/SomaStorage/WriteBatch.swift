@@ -1,0 +1,48 @@
+/// The persistent effects of one committed turn, in the order they were made.
+public struct WriteBatch: Sendable {
+    public enum Change: Sendable, Equatable {
+        /// A memory slot's value (scalar slots use the empty key; map entries their encoded key).
+        case putValue(cell: String, slot: String, key: String, version: Int, json: String)
+        case deleteValue(cell: String, slot: String, key: String)
+        /// Every key of a slot, for a slot replaced as a whole.
+        case clearSlot(cell: String, slot: String)
+        case putState(cell: String, machine: String, key: String, state: String)
+        /// A `send` waiting for delivery: written with the sending turn, removed with the receiving one.
+        case addSend(id: Int64, cell: String, signal: String, arguments: String)
+        case removeSend(id: Int64)
+    }
+
+    public var changes: [Change]
+
+    public init(changes: [Change] = []) {
+        self.changes = changes
+    }
+
+    public var isEmpty: Bool { changes.isEmpty }
+}
+
+/// What the store holds, read once when a worker starts.
+public struct StoredState: Sendable {
+    public struct SlotValue: Sendable {
+        public var cell: String
+        public var slot: String
+        public var key: String
+        public var version: Int
+        public var json: String
+    }
+    public struct MachineState: Sendable {
+        public var cell: String
+        public var machine: String
+        public var key: String
+        public var state: String
+    }
+    public struct PendingSend: Sendable {
+        public var id: Int64
+        public var cell: String
+        public var signal: String
+        public var arguments: String
+    }
+    public var values: [SlotValue] = []
+    public var states: [MachineState] = []
+    public var sends: [PendingSend] = []
+}

@@ -1,0 +1,42 @@
+import Foundation
+import SomaChecker
+import SomaRuntime
+import SomaStorage
+import Testing
+
+/// A program checked from source and run on a real state database in a temporary folder.
+final class RuntimeHarness: Sendable {
+    let folder: URL
+    let engine: TurnEngine
+    let dispatcher: FaceDispatcher
+    let store: StateStore
+
+    init(_ source: String, folder existing: URL? = nil) async throws {
+        let outcome = SomaCheck.check(source: source)
+        let errors = outcome.diagnostics.filter { $0.severity == .error }
+        guard errors.isEmpty else {
+            Issue.record("program does not check: \(errors.map(\.message))")
+            throw HarnessError.doesNotCheck
+        }
+        folder = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("soma-runtime-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        store = try StateStore(path: folder.appendingPathComponent("state.sqlite").path)
+        engine = try TurnEngine(program: RuntimeProgram(outcome: outcome), store: store)
+        dispatcher = FaceDispatcher(engine: engine)
+        try await engine.start()
+    }
+
+    /// Calls `cell.signal` with a JSON body; gives the status and the body as text.
+    func send(_ target: String, _ body: String = "{}") async -> (status: Int, body: String) {
+        let parts = target.split(separator: ".").map(String.init)
+        let response = await dispatcher.call(cell: parts[0], signal: parts[1], body: Array(body.utf8))
+        return (response.status, String(decoding: response.body, as: UTF8.self))
+    }
+
+    func close() {
+        engine.stop()
+        store.close()
+    }
+
+    enum HarnessError: Error { case doesNotCheck }
+}
