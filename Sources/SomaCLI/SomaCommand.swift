@@ -11,7 +11,8 @@ public struct SomaCommand: AsyncParsableCommand {
             2 usage error, 3 no such app or it is not running.
             """,
         version: SomaVersion.current,
-        subcommands: [CheckCommand.self]
+        subcommands: [CheckCommand.self, LaunchCommand.self, StatusCommand.self, SendCommand.self, LogsCommand.self,
+                      StopCommand.self, AppsCommand.self, SuperviseCommand.self, WorkerCommand.self]
     )
 
     public init() {}
@@ -26,6 +27,9 @@ public struct SomaCommand: AsyncParsableCommand {
                 try command.run()
             }
             return 0
+        } catch let failure as CLIFailure {
+            FileHandle.standardError.write(Data((failure.description + "\n").utf8))
+            return failure.code
         } catch {
             let code = exitCode(for: error)
             let message = fullMessage(for: error)

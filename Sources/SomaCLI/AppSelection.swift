@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import SomaControl
+import SomaLedger
+
+/// `--app NAME`, defaulting to the only app under SOMA_HOME.
+struct AppSelection: ParsableArguments {
+    @Option(help: "The app to act on (default: the only app under SOMA_HOME).")
+    var app: String?
+
+    func resolve() throws -> AppHome {
+        let appsFolder = (AppHome.somaHome as NSString).appendingPathComponent("apps")
+        if let app {
+            let home = AppHome(somaHome: AppHome.somaHome, name: app)
+            guard AppHome.validate(name: app) == nil, home.exists else {
+                throw CLIFailure("no app named '\(app)' under \(appsFolder)", code: CLIExit.noApp, hint: "soma apps lists them")
+            }
+            return home
+        }
+        let names = Self.appNames()
+        guard !names.isEmpty else {
+            throw CLIFailure("no apps under \(appsFolder)", code: CLIExit.noApp, hint: "start one with: soma launch app.cell")
+        }
+        guard names.count == 1 else {
+            throw CLIFailure("there are \(names.count) apps (\(names.joined(separator: ", "))): say which with --app NAME", code: CLIExit.usage)
+        }
+        return AppHome(somaHome: AppHome.somaHome, name: names[0])
+    }
+
+    static func appNames() -> [String] {
+        let appsFolder = (AppHome.somaHome as NSString).appendingPathComponent("apps")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: appsFolder)) ?? []
+        return names.filter { AppHome(somaHome: AppHome.somaHome, name: $0).exists }.sorted()
+    }
+}
+
+/// A command's failure with its exit code and what to do next; printed to stderr.
+struct CLIFailure: Error, CustomStringConvertible {
+    var message: String
+    var code: Int32
+    var hint: String?
+
+    init(_ message: String, code: Int32 = CLIExit.failed, hint: String? = nil) {
+        self.message = message
+        self.code = code
+        self.hint = hint
+    }
+
+    var description: String {
+        hint.map { "error: \(message)\n  hint: \($0)" } ?? "error: \(message)"
+    }
+}
+
+extension AppHome {
+    /// Whether a supervisor runs for this app now.
+    var isRunning: Bool { FileLock.isHeld(path: supervisorLock) }
+
+    func requireRunning() throws {
+        guard isRunning else {
+            let state = (try? Ledger(path: ledgerPath).app()) ?? nil
+            let detail = state?.state == "failed" ? "failed: \(state?.failure ?? "see soma logs")" : "stopped"
+            throw CLIFailure("\(name) is \(detail)", code: CLIExit.noApp, hint: "start it with: soma launch")
+        }
+    }
+}

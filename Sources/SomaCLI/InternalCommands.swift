@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SomaControl
+import SomaSupervisor
+import SomaWorker
+
+/// `soma supervise --home DIR`: the supervisor daemon (started by `soma launch`, or by a worker whose
+/// supervisor died). Not for direct use.
+struct SuperviseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "supervise", abstract: "Run an app's supervisor (internal).",
+                                                    shouldDisplay: false)
+
+    @Option var home: String
+
+    func run() async throws {
+        LineLogHandler.bootstrap(source: "supervisor")
+        let code = await Supervisor.run(home: AppHome(path: home), logger: Logger(label: "supervisor"))
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// `soma worker ...`: the process that runs the program's turns and serves its face (internal).
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "worker", abstract: "Run an app's worker (internal).",
+                                                    shouldDisplay: false)
+
+    @Option var home: String
+    @Option var entry: String
+    @Option var port: Int
+    @Option var version: Int
+    @Option var host: String = "127.0.0.1"
+
+    func run() async throws {
+        LineLogHandler.bootstrap(source: "worker")
+        let appHome = AppHome(path: home)
+        let watch = SupervisorWatch(home: appHome)
+        watch.start()
+        let code = await Worker.run(.init(home: appHome, entry: entry, host: host, port: port, version: version))
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// The worker's half of "nothing stays unsupervised": when the supervisor's lock is free (it died), start a
+/// new supervisor, which adopts this worker.
+final class SupervisorWatch: Sendable {
+    let home: AppHome
+
+    init(home: AppHome) {
+        self.home = home
+    }
+
+    func start() {
+        let home = home
+        Thread.detachNewThread {
+            while true {
+                usleep(100_000)
+                guard !FileLock.isHeld(path: home.supervisorLock) else { continue }
+                if let pid = try? DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", home.path],
+                                                        logPath: home.logPath) {
+                    DetachedProcess.reapInBackground(pid)
+                }
+                // Give the new supervisor time to take the lock before looking again.
+                usleep(1_000_000)
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SomaChecker
+import SomaControl
+import SomaLedger
+import SomaSupervisor
+
+struct LaunchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "launch",
+        abstract: "Check a program and start it under a supervisor.",
+        discussion: """
+            Creates the app's home under $SOMA_HOME/apps/NAME (0700), records the version in its ledger, starts a \
+            supervisor detached from the terminal, waits until the face is serving and prints name, version and URL. \
+            Relaunching an app that exists resumes it with its state.
+            """
+    )
+
+    @Argument(help: "The program's root .cell file.", completion: .file(extensions: ["cell"]))
+    var file: String
+
+    @Option(help: "The app's name (default: soma.toml [app] name, else the file's name).")
+    var name: String?
+
+    @Option(help: "The HTTP port (default: soma.toml [app] port, the port of the last launch, else a free one).")
+    var port: Int?
+
+    @Flag(help: "Keep the supervisor in the foreground (systemd, containers, tests).")
+    var foreground = false
+
+    func validate() throws {
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw ValidationError("cannot read '\(file)': no such file, or it is not readable")
+        }
+        if let port, !(1...65535).contains(port) {
+            throw ValidationError("--port must be between 1 and 65535, not \(port)")
+        }
+        if let name, let problem = AppHome.validate(name: name) {
+            throw ValidationError(problem)
+        }
+    }
+
+    func run() async throws {
+        guard let outcome = SomaCheck.check(path: file) else { throw CLIFailure("cannot read '\(file)'") }
+        if outcome.hasErrors {
+            print(CheckReport(outcome).text())
+            throw CLIFailure("\(file) has \(outcome.errorCount) error\(outcome.errorCount == 1 ? "" : "s"); nothing was started")
+        }
+        if let resource = outcome.cells.flatMap(\.resources).first {
+            let position = outcome.sources.file(resource.span.file)?.position(of: resource.span.start)
+            let location = "\(outcome.sources.file(resource.span.file)?.path ?? file):\(position?.line ?? 0):\(position?.column ?? 0)"
+            throw CLIFailure("\(location): \(resource.typeDescription)(\"\(resource.name ?? resource.binding)\") needs a resource provider, which this soma (\(SomaVersion.current)) does not have yet; nothing was started",
+                             hint: "resources arrive with the next soma release; launch a program without resource bindings meanwhile")
+        }
+        let appName = name ?? outcome.program.config.appName ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        if let problem = AppHome.validate(name: appName) { throw CLIFailure(problem, code: CLIExit.usage) }
+        let home = AppHome(somaHome: AppHome.somaHome, name: appName)
+        let bundle = ProgramBundle(outcome: outcome, entryPath: file)
+
+        try home.create()
+        let ledger = try Ledger(path: home.ledgerPath)
+        if let holder = try ledger.acquireLock("mutate", pid: getpid(), purpose: "launch") {
+            throw CLIFailure("\(appName) is busy: \(holder) holds its lock", hint: "wait for it to finish, then launch again")
+        }
+        defer { try? ledger.releaseLock("mutate", pid: getpid()) }
+
+        let existing = try ledger.app()
+        var version = existing?.currentVersion ?? 0
+        if let existing, let current = existing.currentVersion, let record = try ledger.version(current) {
+            guard record.hash == bundle.hash else {
+                throw CLIFailure("\(appName) exists and runs other code (version \(current), \(record.entry)); launching this file would replace it",
+                                 hint: "to run both, give this one another name with --name; `soma swap` will replace code in place")
+            }
+            if home.isRunning {
+                print("\(appName) is already running (version \(current))")
+                try await printStatusLine(home)
+                return
+            }
+        } else {
+            if existing == nil { try ledger.createApp(name: appName, port: nil) }
+            version = try ledger.addVersion(entry: bundle.entry, files: bundle.files, hash: bundle.hash)
+        }
+
+        let chosenPort = try choosePort(requested: port ?? outcome.program.config.port, recorded: existing?.port)
+        try ledger.setPort(chosenPort)
+        try ledger.setState("starting")
+        try ledger.releaseLock("mutate", pid: getpid())
+
+        if foreground {
+            try await runForeground(home, version: version)
+            return
+        }
+        _ = try DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", home.path], logPath: home.logPath)
+        try await waitUntilServing(home, version: version)
+    }
+
+    /// The requested port if free; else the last launch's; else a free one chosen by the kernel.
+    func choosePort(requested: Int?, recorded: Int?) throws -> Int {
+        if let requested {
+            guard PortProbe.isFree(requested) else {
+                throw CLIFailure("port \(requested) is in use: another app or program listens there", hint: "choose another with --port")
+            }
+            return requested
+        }
+        if let recorded, recorded > 0, PortProbe.isFree(recorded) { return recorded }
+        guard let free = PortProbe.freePort() else { throw CLIFailure("no free port on 127.0.0.1") }
+        return free
+    }
+
+    func waitUntilServing(_ home: AppHome, version: Int) async throws {
+        let deadline = Date().addingTimeInterval(60)
+        let client = ControlClient(path: home.controlSocket)
+        while Date() < deadline {
+            if let reply = try? await client.call(ControlRequest("status")) {
+                if reply.fields["state"] == "serving" {
+                    printLaunched(home, version: version, fields: reply.fields)
+                    return
+                }
+                if reply.fields["state"] == "failed" { break }
+            } else if !home.isRunning, let app = try? Ledger(path: home.ledgerPath).app(), app.state == "failed" || app.state == "stopped" {
+                break
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let failure = (try? Ledger(path: home.ledgerPath).app())?.failure
+        let tail = LogFile(path: home.logPath).lastLines(12).joined(separator: "\n")
+        throw CLIFailure("\(home.name) did not start\(failure.map { ": \($0)" } ?? "")\n\(tail)", hint: "soma logs --app \(home.name) shows the whole log")
+    }
+
+    func printLaunched(_ home: AppHome, version: Int, fields: [String: String]) {
+        print("launched \(home.name) (version \(version))")
+        print("  url        \(fields["url"] ?? "?")")
+        print("  home       \(home.path)")
+        print("  resources  none")
+    }
+
+    func printStatusLine(_ home: AppHome) async throws {
+        let reply = try await ControlClient(path: home.controlSocket).call(ControlRequest("status"))
+        print("  url        \(reply.fields["url"] ?? "?")")
+    }
+
+    func runForeground(_ home: AppHome, version: Int) async throws {
+        let log = open(home.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        LineLogHandler.bootstrap(source: "supervisor", copies: log >= 0 ? [log] : [])
+        let announce = Task {
+            let client = ControlClient(path: home.controlSocket)
+            while !Task.isCancelled {
+                if let reply = try? await client.call(ControlRequest("status")), reply.fields["state"] == "serving" {
+                    printLaunched(home, version: version, fields: reply.fields)
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        let code = await Supervisor.run(home: home, logger: Logger(label: "supervisor"))
+        announce.cancel()
+        if code != 0 { throw ExitCode(code) }
+    }
+}

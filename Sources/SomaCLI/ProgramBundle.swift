@@ -1,0 +1,33 @@
+import Foundation
+import SomaChecker
+
+/// The files of a checked program as the ledger keeps them: paths relative to the entry file's folder, the
+/// entry's own name, and a content hash (FNV-1a, 64 bits) that says whether two launches run the same code.
+struct ProgramBundle {
+    var entry: String
+    var files: [(path: String, content: [UInt8])]
+    var hash: String
+
+    init(outcome: CheckOutcome, entryPath: String) {
+        let root = (URL(fileURLWithPath: entryPath).standardizedFileURL.deletingLastPathComponent().path as NSString)
+        entry = (entryPath as NSString).lastPathComponent
+        var files: [(String, [UInt8])] = []
+        var seen: Set<String> = []
+        for file in outcome.sources.files {
+            let absolute = URL(fileURLWithPath: file.path).standardizedFileURL.path
+            var relative = absolute.hasPrefix(root as String + "/") ? String(absolute.dropFirst(root.length + 1)) : (absolute as NSString).lastPathComponent
+            if file.path == entryPath { relative = entry }
+            guard seen.insert(relative).inserted else { continue }
+            files.append((relative, file.bytes))
+        }
+        self.files = files.sorted { $0.0 < $1.0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for (path, content) in self.files {
+            for byte in Array(path.utf8) + [0] + content + [0] {
+                hash ^= UInt64(byte)
+                hash = hash &* 0x0000_0100_0000_01b3
+            }
+        }
+        self.hash = String(hash, radix: 16)
+    }
+}

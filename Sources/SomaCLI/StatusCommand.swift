@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import SomaControl
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Version, uptime, pids, restarts, address, and turns served and failed.",
+        discussion: "Exit code 3 when the app does not exist or is not running.")
+
+    @OptionGroup var selection: AppSelection
+    @Flag(help: "Print the status as a JSON object.") var json = false
+
+    func run() async throws {
+        let home = try selection.resolve()
+        try home.requireRunning()
+        let reply: ControlReply
+        do {
+            reply = try await ControlClient(path: home.controlSocket).call(ControlRequest("status"))
+        } catch {
+            throw CLIFailure("\(home.name) is not answering on its control socket: \(error)", code: CLIExit.noApp)
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: reply.fields, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let fields = reply.fields
+        print("\(fields["app"] ?? home.name): \(fields["state"] ?? "?")")
+        let rows: [(String, String?)] = [
+            ("version", fields["version"]), ("url", fields["url"]),
+            ("uptime", fields["uptime"].map { Self.duration(Int($0) ?? 0) }),
+            ("supervisor", fields["supervisor_pid"].map { "pid \($0)" }), ("worker", fields["worker_pid"].map { "pid \($0)" }),
+            ("restarts", fields["restarts"]), ("turns", fields["turns"].map { "\($0) served, \(fields["failed"] ?? "0") failed" }),
+            ("failure", fields["failure"]), ("nodes", "1 (local)"),
+        ]
+        for (label, value) in rows {
+            guard let value else { continue }
+            print("  \(label.padding(toLength: 11, withPad: " ", startingAt: 0))\(value)")
+        }
+    }
+
+    static func duration(_ seconds: Int) -> String {
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return "\(seconds / 60)m \(seconds % 60)s" }
+        if seconds < 86400 { return "\(seconds / 3600)h \(seconds % 3600 / 60)m" }
+        return "\(seconds / 86400)d \(seconds % 86400 / 3600)h"
+    }
+}
+
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Call a face signal and print its JSON result (the same path as HTTP).",
+        discussion: "Exit code 1 when the turn was refused or aborted; the error body goes to stderr.")
+
+    @Argument(help: ArgumentHelp("The signal to call.", valueName: "CELL.SIGNAL")) var target: String
+    @Argument(help: ArgumentHelp("The parameters as a JSON object.", valueName: "JSON")) var body: String = "{}"
+    @OptionGroup var selection: AppSelection
+
+    func validate() throws {
+        let parts = target.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw ValidationError("the signal is written CELL.SIGNAL, as in Shop.place_order, not '\(target)'")
+        }
+    }
+
+    func run() async throws {
+        let home = try selection.resolve()
+        try home.requireRunning()
+        let parts = target.split(separator: ".").map(String.init)
+        let reply = try await ControlClient(path: home.controlSocket)
+            .call(ControlRequest("send", ["cell": parts[0], "signal": parts[1], "body": body]))
+        guard let status = reply.fields["status"] else {
+            throw CLIFailure(reply.message ?? "the call did not complete")
+        }
+        if status == "200" {
+            print(reply.fields["body"] ?? "")
+        } else {
+            FileHandle.standardError.write(Data("HTTP \(status) \(reply.fields["body"] ?? "")\n".utf8))
+            throw ExitCode(CLIExit.failed)
+        }
+    }
+}
+
+struct StopCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stop",
+        abstract: "Stop the program and its supervisor; its state stays for the next launch.")
+
+    @OptionGroup var selection: AppSelection
+
+    func run() async throws {
+        let home = try selection.resolve()
+        try home.requireRunning()
+        _ = try await ControlClient(path: home.controlSocket).call(ControlRequest("stop"))
+        let deadline = Date().addingTimeInterval(20)
+        while home.isRunning && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        guard !home.isRunning else { throw CLIFailure("\(home.name) did not stop within 20 s") }
+        print("stopped \(home.name)")
+    }
+}

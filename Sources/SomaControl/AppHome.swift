@@ -1,0 +1,56 @@
+import Foundation
+
+/// The files of one app under `$SOMA_HOME/apps/NAME/`: the directory is private to its user (0700).
+public struct AppHome: Sendable {
+    public let name: String
+    public let path: String
+
+    public init(somaHome: String, name: String) {
+        self.name = name
+        self.path = (somaHome as NSString).appendingPathComponent("apps/\(name)")
+    }
+
+    public init(path: String) {
+        self.path = path
+        self.name = (path as NSString).lastPathComponent
+    }
+
+    /// `SOMA_HOME`, else `~/.soma`.
+    public static var somaHome: String {
+        if let home = ProcessInfo.processInfo.environment["SOMA_HOME"], !home.isEmpty { return home }
+        return (NSHomeDirectory() as NSString).appendingPathComponent(".soma")
+    }
+
+    func file(_ relative: String) -> String { (path as NSString).appendingPathComponent(relative) }
+
+    public var ledgerPath: String { file("ledger.sqlite") }
+    public var statePath: String { file("state/state.sqlite") }
+    public var logPath: String { file("logs/app.log") }
+    public var controlSocket: String { file("control.sock") }
+    public var workerSocket: String { file("worker.sock") }
+    /// Held (flock) by the live supervisor: its absence tells the worker the supervisor is gone.
+    public var supervisorLock: String { file("supervisor.lock") }
+    public func codeFolder(version: Int) -> String { file("code/v\(version)") }
+
+    public var exists: Bool { FileManager.default.fileExists(atPath: ledgerPath) }
+
+    /// Creates the home and its folders, private to this user.
+    public func create() throws {
+        for folder in [path, file("state"), file("logs"), file("code")] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            chmod(folder, 0o700)
+        }
+    }
+
+    /// App names become directory names: the same safe alphabet as resource names.
+    public static func validate(name: String) -> String? {
+        let allowed = name.utf8.allSatisfy { byte in
+            (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 45 || byte == 95 || byte == 46
+        }
+        if name.isEmpty || name.utf8.count > 63 || !allowed || name.hasPrefix(".") || name.hasPrefix("-") {
+            return "app name '\(name)' is not allowed: use 1 to 63 letters, digits, '-', '_' or '.', not starting with '.' or '-'"
+        }
+        return nil
+    }
+}

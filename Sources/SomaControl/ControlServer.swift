@@ -1,0 +1,105 @@
+import Foundation
+import NIOCore
+import NIOExtras
+import NIOPosix
+
+/// Serves the control protocol on a Unix socket that only its own user can reach: the socket file is 0600 in
+/// a 0700 directory, and every connection's peer uid is checked against ours (SO_PEERCRED) before it is read.
+public struct ControlServer: Sendable {
+    public typealias Handler = @Sendable (ControlRequest, ControlReplies) async -> Void
+
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Binds the socket and serves until the task is cancelled. `ready` runs once the socket accepts.
+    public func run(ready: @Sendable () -> Void = {}, handler: @escaping Handler) async throws {
+        let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+                Self.checkPeer(channel).flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        chmod(path, 0o600)
+        ready()
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { connections in
+                for try await connection in connections {
+                    group.addTask {
+                        try? await Self.serve(connection, handler: handler)
+                    }
+                }
+            }
+        }
+    }
+
+    static func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, handler: Handler) async throws {
+        try await connection.executeThenClose { inbound, outbound in
+            var lines = inbound.makeAsyncIterator()
+            guard let line = try await lines.next() else { return }
+            let replies = ControlReplies(outbound: outbound)
+            guard let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.readableBytesView)) else {
+                await replies.send(.failure("malformed control request"))
+                return
+            }
+            await handler(request, replies)
+        }
+    }
+
+    static func checkPeer(_ channel: any Channel) -> EventLoopFuture<Void> {
+        #if os(Linux)
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(ControlError.peerRejected("no socket options"))
+        }
+        let future: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        return future.flatMapThrowing { credentials in
+            guard credentials.uid == getuid() else {
+                throw ControlError.peerRejected("uid \(credentials.uid) is not the owner")
+            }
+        }
+        #else
+        return channel.eventLoop.makeSucceededVoidFuture()
+        #endif
+    }
+}
+
+/// Where a handler writes its replies, one JSON line each.
+public struct ControlReplies: Sendable {
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+
+    @discardableResult
+    public func send(_ reply: ControlReply) async -> Bool {
+        guard var data = try? JSONEncoder().encode(reply) else { return false }
+        data.append(0x0A)
+        do {
+            try await outbound.write(ByteBuffer(bytes: data))
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+public enum ControlError: Error, CustomStringConvertible {
+    case peerRejected(String)
+    case unreachable(path: String, reason: String)
+    case malformedReply(String)
+
+    public var description: String {
+        switch self {
+        case .peerRejected(let reason): return "control connection refused: \(reason)"
+        case .unreachable(let path, let reason): return "cannot reach \(path): \(reason)"
+        case .malformedReply(let text): return "malformed control reply: \(text)"
+        }
+    }
+}
+
+/// Linux's `struct ucred` (pid, uid, gid), which Glibc's module map hides behind _GNU_SOURCE.
+struct PeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
+}

@@ -1,0 +1,89 @@
+import Hummingbird
+import Logging
+import NIOCore
+import SomaRuntime
+import Synchronization
+
+/// The program's face over HTTP: `POST /CELL/SIGNAL`, `GET /healthz`, `GET /metrics`, `GET /openapi.json`.
+public struct FaceServer: Sendable {
+    /// Set when shutdown begins: from then on face calls get 503 while running turns finish.
+    public final class Draining: Sendable {
+        private let flag = Mutex(false)
+        public init() {}
+        public var isDraining: Bool { flag.withLock { $0 } }
+        public func begin() { flag.withLock { $0 = true } }
+    }
+
+    public let dispatcher: FaceDispatcher
+    public let metrics: FaceMetrics
+    public let openAPI: [UInt8]
+    public let draining: Draining
+    public let maximumBodySize: Int
+    public let appName: String
+
+    public init(dispatcher: FaceDispatcher, metrics: FaceMetrics, openAPI: [UInt8], draining: Draining, appName: String,
+                maximumBodySize: Int = 1 << 20) {
+        self.dispatcher = dispatcher
+        self.metrics = metrics
+        self.openAPI = openAPI
+        self.draining = draining
+        self.appName = appName
+        self.maximumBodySize = maximumBodySize
+    }
+
+    static func json(_ status: Int, _ body: [UInt8]) -> Response {
+        Response(status: .init(code: status), headers: [.contentType: "application/json"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let server = self
+        router.get("/healthz") { _, _ -> Response in
+            let counts = server.metrics.counts
+            let state = server.draining.isDraining ? "draining" : "serving"
+            let body = "{\"status\":\"\(state)\",\"app\":\(Self.quoted(server.appName)),\"turns\":\(counts.served),\"failed\":\(counts.failed)}"
+            return Self.json(server.draining.isDraining ? 503 : 200, Array(body.utf8))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: server.metrics.prometheusText())))
+        }
+        router.get("/openapi.json") { _, _ -> Response in
+            Self.json(200, server.openAPI)
+        }
+        router.post("/:cell/:signal") { request, context -> Response in
+            guard !server.draining.isDraining else {
+                return Self.json(503, FaceResponse.error(503, code: "shutting-down", message: "the program is shutting down; retry shortly").body)
+            }
+            let cell = context.parameters.get("cell") ?? ""
+            let signal = context.parameters.get("signal") ?? ""
+            var request = request
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: server.maximumBodySize)
+            } catch {
+                return Self.json(413, FaceResponse.error(413, code: "body-too-large",
+                                                         message: "the body is larger than \(server.maximumBodySize) bytes").body)
+            }
+            let response = await server.dispatcher.call(cell: cell, signal: signal, body: Array(body.readableBytesView))
+            return Self.json(response.status, response.body)
+        }
+        return router
+    }
+
+    static func quoted(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// The Hummingbird application listening on `host:port`; `onRunning` gets the bound port.
+    public func application(host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void)
+        -> some ApplicationProtocol
+    {
+        Application(
+            router: router(),
+            configuration: .init(address: .hostname(host, port: port), serverName: "soma"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
+    }
+}

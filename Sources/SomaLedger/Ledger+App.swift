@@ -1,0 +1,164 @@
+import Foundation
+import GRDB
+
+public struct AppRecord: Sendable, Equatable {
+    public var name: String
+    public var createdAt: String
+    /// `running`, `stopped` or `failed`.
+    public var state: String
+    public var currentVersion: Int?
+    public var port: Int?
+    public var failure: String?
+}
+
+public struct VersionRecord: Sendable, Equatable {
+    public var number: Int
+    public var hash: String
+    public var entry: String
+    public var createdAt: String
+}
+
+public struct ProcessRecord: Sendable, Equatable {
+    public var role: String
+    public var pid: Int32?
+    public var startedAt: String?
+    public var restarts: Int
+}
+
+public struct EventRecord: Sendable, Equatable {
+    public var id: Int64
+    public var at: String
+    public var kind: String
+    public var detail: String
+}
+
+extension Ledger {
+    // MARK: - The app
+
+    public func app() throws(LedgerError) -> AppRecord? {
+        try read("reading the app") { db in
+            try Row.fetchOne(db, sql: "SELECT name, created_at, state, current_version, port, failure FROM app").map {
+                AppRecord(name: $0[0], createdAt: $0[1], state: $0[2], currentVersion: $0[3], port: $0[4], failure: $0[5])
+            }
+        }
+    }
+
+    public func createApp(name: String, port: Int?) throws(LedgerError) {
+        try write("creating the app") { db in
+            try db.execute(sql: "INSERT INTO app (name, created_at, state, port) VALUES (?, ?, 'stopped', ?)",
+                           arguments: [name, Self.now(), port])
+        }
+    }
+
+    public func setState(_ state: String, failure: String? = nil) throws(LedgerError) {
+        try write("recording the app's state") { db in
+            try db.execute(sql: "UPDATE app SET state = ?, failure = ?", arguments: [state, failure])
+        }
+    }
+
+    public func setPort(_ port: Int) throws(LedgerError) {
+        try write("recording the port") { db in
+            try db.execute(sql: "UPDATE app SET port = ?", arguments: [port])
+        }
+    }
+
+    // MARK: - Versions
+
+    /// Records a version with its files; the hash covers every file's path and content.
+    public func addVersion(entry: String, files: [(path: String, content: [UInt8])], hash: String) throws(LedgerError) -> Int {
+        try write("recording a version") { db in
+            let number = (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM versions") ?? 0) + 1
+            try db.execute(sql: "INSERT INTO versions (number, hash, entry, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [number, hash, entry, Self.now()])
+            for file in files {
+                try db.execute(sql: "INSERT INTO version_files (version, path, content) VALUES (?, ?, ?)",
+                               arguments: [number, file.path, Data(file.content)])
+            }
+            try db.execute(sql: "UPDATE app SET current_version = ?", arguments: [number])
+            return number
+        }
+    }
+
+    public func version(_ number: Int) throws(LedgerError) -> VersionRecord? {
+        try read("reading a version") { db in
+            try Row.fetchOne(db, sql: "SELECT number, hash, entry, created_at FROM versions WHERE number = ?", arguments: [number]).map {
+                VersionRecord(number: $0[0], hash: $0[1], entry: $0[2], createdAt: $0[3])
+            }
+        }
+    }
+
+    public func versionFiles(_ number: Int) throws(LedgerError) -> [(path: String, content: [UInt8])] {
+        try read("reading a version's files") { db in
+            try Row.fetchAll(db, sql: "SELECT path, content FROM version_files WHERE version = ? ORDER BY path", arguments: [number]).map {
+                (path: $0[0] as String, content: Array($0[1] as Data))
+            }
+        }
+    }
+
+    // MARK: - Processes
+
+    public func processStarted(_ role: String, pid: Int32, countRestart: Bool) throws(LedgerError) {
+        try write("recording the \(role) process") { db in
+            try db.execute(sql: """
+                INSERT INTO processes (role, pid, started_at, restarts) VALUES (?, ?, ?, 0)
+                ON CONFLICT(role) DO UPDATE SET pid = excluded.pid, started_at = excluded.started_at,
+                  restarts = restarts + ?
+                """, arguments: [role, pid, Self.now(), countRestart ? 1 : 0])
+        }
+    }
+
+    public func processStopped(_ role: String) throws(LedgerError) {
+        try write("recording the \(role) process") { db in
+            try db.execute(sql: "UPDATE processes SET pid = NULL WHERE role = ?", arguments: [role])
+        }
+    }
+
+    public func processes() throws(LedgerError) -> [ProcessRecord] {
+        try read("reading processes") { db in
+            try Row.fetchAll(db, sql: "SELECT role, pid, started_at, restarts FROM processes ORDER BY role").map {
+                ProcessRecord(role: $0[0], pid: $0[1], startedAt: $0[2], restarts: $0[3])
+            }
+        }
+    }
+
+    // MARK: - Events
+
+    public func record(_ kind: String, _ detail: String = "") throws(LedgerError) {
+        try write("recording an event") { db in
+            try db.execute(sql: "INSERT INTO events (at, kind, detail) VALUES (?, ?, ?)", arguments: [Self.now(), kind, detail])
+        }
+    }
+
+    public func events(after id: Int64 = 0, since: String? = nil) throws(LedgerError) -> [EventRecord] {
+        try read("reading events") { db in
+            try Row.fetchAll(db, sql: "SELECT id, at, kind, detail FROM events WHERE id > ? AND at >= ? ORDER BY id",
+                             arguments: [id, since ?? ""]).map {
+                EventRecord(id: $0[0], at: $0[1], kind: $0[2], detail: $0[3])
+            }
+        }
+    }
+
+    // MARK: - The lock for mutating commands
+
+    /// Takes the named lock for this pid; a lock whose holder is dead is taken over. Returns the holder's
+    /// purpose when someone alive holds it.
+    public func acquireLock(_ name: String, pid: Int32, purpose: String) throws(LedgerError) -> String? {
+        try write("taking the \(name) lock") { db -> String? in
+            if let row = try Row.fetchOne(db, sql: "SELECT holder_pid, purpose FROM locks WHERE name = ?", arguments: [name]) {
+                let holder: Int32 = row[0]
+                if holder != pid && kill(holder, 0) == 0 {
+                    return "\(row[1] as String) (pid \(holder))"
+                }
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO locks (name, holder_pid, purpose, acquired_at) VALUES (?, ?, ?, ?)",
+                           arguments: [name, pid, purpose, Self.now()])
+            return nil
+        }
+    }
+
+    public func releaseLock(_ name: String, pid: Int32) throws(LedgerError) {
+        try write("releasing the \(name) lock") { db in
+            try db.execute(sql: "DELETE FROM locks WHERE name = ? AND holder_pid = ?", arguments: [name, pid])
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import SomaControl
+
+extension Supervisor {
+    /// The supervisor's side of the control protocol: status, send (forwarded to the worker) and stop.
+    func handle(_ request: ControlRequest, _ replies: ControlReplies) async {
+        switch request.command {
+        case "status":
+            await replies.send(ControlReply(fields: await statusFields()))
+        case "send":
+            do {
+                let reply = try await ControlClient(path: home.workerSocket).call(ControlRequest("send", request.arguments))
+                await replies.send(reply)
+            } catch {
+                await replies.send(.failure("the worker is not reachable (\(state)): \(error)"))
+            }
+        case "stop":
+            // Answer first: the control socket closes with the supervisor. The caller waits for the lock.
+            await replies.send(ControlReply(message: "stopping"))
+            await stop()
+        default:
+            await replies.send(.failure("unknown command '\(request.command)'"))
+        }
+    }
+
+    func statusFields() async -> [String: String] {
+        var fields: [String: String] = [
+            "app": home.name, "state": state, "version": String(version), "port": String(port),
+            "url": "http://\(options.host):\(port)", "supervisor_pid": String(getpid()), "restarts": String(restarts),
+            "supervisor_uptime": String(Int(Date().timeIntervalSince(startedAt))),
+        ]
+        if let failure { fields["failure"] = failure }
+        if let workerPID {
+            fields["worker_pid"] = String(workerPID)
+            fields["uptime"] = String(Int(Date().timeIntervalSince(workerStartedAt)))
+        }
+        if let health = try? await ControlClient(path: home.workerSocket).call(ControlRequest("health")) {
+            if health.ok, state == "starting" || state == "restarting" { state = "serving" }
+            fields["state"] = health.ok ? state : "starting"
+            fields["turns"] = health.fields["turns"]
+            fields["failed"] = health.fields["failed"]
+        } else if state == "serving" {
+            fields["state"] = "starting"
+        }
+        return fields
+    }
+}

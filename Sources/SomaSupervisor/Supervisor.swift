@@ -1,0 +1,241 @@
+import Foundation
+import Logging
+import SomaControl
+import SomaLedger
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// The supervisor daemon of one app: owns the ledger and the control socket, starts the worker and restarts
+/// it when it dies (backoff, then `failed` past the restart intensity), and stops it on `soma stop`.
+/// It runs no user code. While it lives it holds the home's supervisor lock; a worker that finds the lock
+/// free starts a new supervisor, which adopts the running worker.
+public actor Supervisor {
+    public struct Options: Sendable {
+        public var policy = RestartPolicy()
+        public var host = "127.0.0.1"
+        public init() {}
+    }
+
+    let home: AppHome
+    let ledger: Ledger
+    let options: Options
+    let logger: Logger
+    let executable: String
+    var policy: RestartPolicy
+    var workerPID: pid_t?
+    var workerStartedAt = Date()
+    var state = "starting"
+    var failure: String?
+    var stopping = false
+    var restarts = 0
+    let startedAt = Date()
+    var version = 0
+    var port = 0
+
+    init(home: AppHome, ledger: Ledger, options: Options, logger: Logger) {
+        self.home = home
+        self.ledger = ledger
+        self.options = options
+        self.logger = logger
+        self.policy = options.policy
+        self.executable = DetachedProcess.currentExecutable
+    }
+
+    /// Runs the supervisor of the app at `home` until it is stopped or gives up. Returns the exit code.
+    public static func run(home: AppHome, options: Options = Options(), logger: Logger) async -> Int32 {
+        guard let lock = FileLock(path: home.supervisorLock) else {
+            logger.info("a supervisor is already running for \(home.name)")
+            return 0
+        }
+        let ledger: Ledger
+        do {
+            ledger = try Ledger(path: home.ledgerPath)
+        } catch {
+            logger.error("\(error)")
+            return 1
+        }
+        let supervisor = Supervisor(home: home, ledger: ledger, options: options, logger: logger)
+        let code = await supervisor.supervise()
+        withExtendedLifetime(lock) {}
+        return code
+    }
+
+    func supervise() async -> Int32 {
+        let entry: String
+        do {
+            guard let app = try ledger.app(), let current = app.currentVersion, let record = try ledger.version(current) else {
+                logger.error("the app home \(home.path) has no version to run")
+                return 1
+            }
+            version = current
+            port = app.port ?? 0
+            entry = try materialize(version: current, entry: record.entry)
+            try ledger.processStarted("supervisor", pid: getpid(), countRestart: false)
+            try ledger.setState("running")
+            try ledger.record("supervisor-started", "pid \(getpid())")
+        } catch {
+            logger.error("\(error)")
+            return 1
+        }
+        logger.info("supervising \(home.name) version \(version) pid=\(getpid())")
+
+        let control = Task { [home] in
+            try? await ControlServer(path: home.controlSocket).run { request, replies in
+                await self.handle(request, replies)
+            }
+        }
+        let signals = installSignalHandlers()
+
+        if let adopted = adoptableWorker() {
+            logger.info("adopting the running worker pid=\(adopted)")
+            await watchAdopted(adopted)
+        }
+        while !stopping {
+            let started = Date()
+            let status = await runWorker(entry: entry)
+            guard !stopping else { break }
+            let uptime = Date().timeIntervalSince(started)
+            switch policy.processDied(at: Date().timeIntervalSince1970, uptime: uptime) {
+            case .restart(let delay):
+                restarts += 1
+                state = "restarting"
+                logger.warning("the worker exited (\(status)) after \(String(format: "%.1f", uptime))s; restarting in \(Int(delay * 1000))ms")
+                try? ledger.record("restarted", "worker \(status)")
+                if delay > 0 { try? await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+            case .giveUp(let reason):
+                state = "failed"
+                failure = "the worker keeps exiting (\(status)): \(reason)"
+                logger.error("giving up: \(failure!)")
+                try? ledger.record("failed", failure!)
+                stopping = true
+            }
+        }
+        control.cancel()
+        for source in signals { source.cancel() }
+        try? ledger.processStopped("worker")
+        try? ledger.processStopped("supervisor")
+        try? ledger.setState(state == "failed" ? "failed" : "stopped", failure: failure)
+        if state != "failed" { try? ledger.record("stopped", "") }
+        unlink(home.controlSocket)
+        logger.info("supervisor exiting")
+        return state == "failed" ? 1 : 0
+    }
+
+    /// Writes the version's files under code/vN (once) and gives the path of its entry file.
+    func materialize(version: Int, entry: String) throws -> String {
+        let folder = home.codeFolder(version: version)
+        if !FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(entry)) {
+            let staging = folder + ".tmp"
+            try? FileManager.default.removeItem(atPath: staging)
+            for file in try ledger.versionFiles(version) {
+                let path = (staging as NSString).appendingPathComponent(file.path)
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try Data(file.content).write(to: URL(fileURLWithPath: path))
+            }
+            try? FileManager.default.removeItem(atPath: folder)
+            try FileManager.default.moveItem(atPath: staging, toPath: folder)
+        }
+        return (folder as NSString).appendingPathComponent(entry)
+    }
+
+    // MARK: - The worker
+
+    func runWorker(entry: String) async -> String {
+        state = "starting"
+        let log = open(home.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        defer { if log >= 0 { close(log) } }
+        let arguments = ["worker", "--home", home.path, "--entry", entry, "--port", String(port), "--version", String(version),
+                         "--host", options.host]
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(executable)), arguments: Arguments(arguments),
+                input: .none,
+                output: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false),
+                error: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false)
+            ) { execution in
+                self.workerStarted(pid: execution.processIdentifier.value)
+            }
+            workerPID = nil
+            try? ledger.processStopped("worker")
+            switch result.terminationStatus {
+            case .exited(let code): return "exit code \(code)"
+            case .signaled(let signal): return "signal \(signal)"
+            }
+        } catch {
+            workerPID = nil
+            logger.error("cannot start the worker: \(error)")
+            return "not started: \(error)"
+        }
+    }
+
+    func workerStarted(pid: pid_t) {
+        workerPID = pid
+        workerStartedAt = Date()
+        try? ledger.processStarted("worker", pid: pid, countRestart: restarts > 0)
+        try? ledger.record("launched", "worker pid \(pid) version \(version)")
+    }
+
+    /// A worker left running by a supervisor that died: ours if its command line names this home.
+    func adoptableWorker() -> pid_t? {
+        guard let record = try? ledger.processes().first(where: { $0.role == "worker" }), let pid = record.pid, kill(pid, 0) == 0,
+              let commandLine = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return nil }
+        let parts = commandLine.split(separator: "\0").map(String.init)
+        guard parts.contains("worker"), let index = parts.firstIndex(of: "--home"), index + 1 < parts.count, parts[index + 1] == home.path else {
+            return nil
+        }
+        return pid
+    }
+
+    func watchAdopted(_ pid: pid_t) async {
+        workerPID = pid
+        state = "serving"
+        try? ledger.record("adopted", "worker pid \(pid)")
+        while kill(pid, 0) == 0 && !Self.isZombie(pid) {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        workerPID = nil
+        if !stopping {
+            logger.warning("the adopted worker pid=\(pid) exited; starting a new one")
+            restarts += 1
+        }
+    }
+
+    static func isZombie(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+    }
+
+    // MARK: - Stopping
+
+    func installSignalHandlers() -> [any DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { Task { await self.stop() } }
+            source.resume()
+            return source
+        }
+    }
+
+    /// Stops the worker (SIGTERM, then SIGKILL after 10 s) and ends supervision.
+    func stop() async {
+        stopping = true
+        state = "stopping"
+        guard let pid = workerPID else { return }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while workerPID != nil && kill(pid, 0) == 0 && !Self.isZombie(pid) {
+            if Date() > deadline {
+                logger.warning("the worker did not stop within 10s: killing it")
+                kill(pid, SIGKILL)
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
