@@ -100,6 +100,12 @@ let package = Package(
         .testTarget(name: "SomaModelCheckTests", dependencies: ["SomaModelCheck"]),
         .testTarget(name: "SomaCheckerTests", dependencies: ["SomaChecker"]),
         .testTarget(name: "SomaRuntimeTests", dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage"]),
-        .testTarget(name: "SomaCLITests", dependencies: ["SomaCLI"], exclude: ["Golden"]),
+        .testTarget(name: "SomaSupervisorTests", dependencies: ["SomaSupervisor"]),
+        .testTarget(
+            name: "SomaLedgerTests",
+            dependencies: ["SomaLedger", "SomaLedgerMigrations", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "SomaCLITests",
+            dependencies: ["SomaCLI", .product(name: "Subprocess", package: "swift-subprocess")], exclude: ["Golden"]),
     ]
 )

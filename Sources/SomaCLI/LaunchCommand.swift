@@ -84,6 +84,7 @@ struct LaunchCommand: AsyncParsableCommand {
 
         let chosenPort = try choosePort(requested: port ?? outcome.program.config.port, recorded: existing?.port)
         try ledger.setPort(chosenPort)
+        try ledger.setRestartIntensity(maxRestarts: outcome.program.config.maxRestarts, window: outcome.program.config.restartWindow)
         try ledger.setState("starting")
         try ledger.releaseLock("mutate", pid: getpid())
 

@@ -30,6 +30,8 @@ public struct AppHome: Sendable {
     public var workerSocket: String { file("worker.sock") }
     /// Held (flock) by the live supervisor: its absence tells the worker the supervisor is gone.
     public var supervisorLock: String { file("supervisor.lock") }
+    /// Held (flock) by the live worker: one worker per home.
+    public var workerLock: String { file("worker.lock") }
     public func codeFolder(version: Int) -> String { file("code/v\(version)") }
 
     public var exists: Bool { FileManager.default.fileExists(atPath: ledgerPath) }

@@ -9,6 +9,8 @@ public struct AppRecord: Sendable, Equatable {
     public var currentVersion: Int?
     public var port: Int?
     public var failure: String?
+    public var maxRestarts: Int?
+    public var restartWindow: Double?
 }
 
 public struct VersionRecord: Sendable, Equatable {
@@ -37,8 +39,9 @@ extension Ledger {
 
     public func app() throws(LedgerError) -> AppRecord? {
         try read("reading the app") { db in
-            try Row.fetchOne(db, sql: "SELECT name, created_at, state, current_version, port, failure FROM app").map {
-                AppRecord(name: $0[0], createdAt: $0[1], state: $0[2], currentVersion: $0[3], port: $0[4], failure: $0[5])
+            try Row.fetchOne(db, sql: "SELECT name, created_at, state, current_version, port, failure, max_restarts, restart_window FROM app").map {
+                AppRecord(name: $0[0], createdAt: $0[1], state: $0[2], currentVersion: $0[3], port: $0[4], failure: $0[5],
+                          maxRestarts: $0[6], restartWindow: $0[7])
             }
         }
     }
@@ -53,6 +56,12 @@ extension Ledger {
     public func setState(_ state: String, failure: String? = nil) throws(LedgerError) {
         try write("recording the app's state") { db in
             try db.execute(sql: "UPDATE app SET state = ?, failure = ?", arguments: [state, failure])
+        }
+    }
+
+    public func setRestartIntensity(maxRestarts: Int?, window: Double?) throws(LedgerError) {
+        try write("recording the restart intensity") { db in
+            try db.execute(sql: "UPDATE app SET max_restarts = ?, restart_window = ?", arguments: [maxRestarts, window])
         }
     }
 

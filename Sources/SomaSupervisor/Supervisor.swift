@@ -73,6 +73,8 @@ public actor Supervisor {
             }
             version = current
             port = app.port ?? 0
+            if let maximum = app.maxRestarts { policy.maximumRestarts = maximum }
+            if let window = app.restartWindow { policy.window = window }
             entry = try materialize(version: current, entry: record.entry)
             try ledger.processStarted("supervisor", pid: getpid(), countRestart: false)
             try ledger.setState("running")

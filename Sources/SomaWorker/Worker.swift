@@ -29,16 +29,13 @@ public enum Worker {
 
     public static func run(_ configuration: Configuration) async -> Int32 {
         let logger = Logger(label: "worker")
-        guard let outcome = SomaCheck.check(path: configuration.entry) else {
-            logger.error("cannot read the program at \(configuration.entry)")
+        // One worker per home: a second one would share the state database and steal the sockets.
+        guard let lock = FileLock(path: configuration.home.workerLock) else {
+            logger.error("another worker is already running for \(configuration.home.name)")
             return 1
         }
-        if outcome.hasErrors {
-            let text = DiagnosticRenderer(sources: outcome.sources).renderAll(outcome.diagnostics)
-            for line in text.split(separator: "\n") { logger.error("\(line)") }
-            return 1
-        }
-        let program = RuntimeProgram(outcome: outcome)
+        defer { withExtendedLifetime(lock) {} }
+        guard let program = load(configuration, logger: logger) else { return 1 }
         let store: StateStore
         let engine: TurnEngine
         do {
@@ -49,6 +46,29 @@ public enum Worker {
             logger.error("the program cannot start: \(error)")
             return 1
         }
+        let code = await serve(program, engine: engine, configuration: configuration, logger: logger)
+        engine.stop()
+        store.close()
+        logger.info(code == 0 ? "stopped" : "stopped after an error")
+        return code
+    }
+
+    /// Checks the program; nil (with the diagnostics logged) when it does not check.
+    static func load(_ configuration: Configuration, logger: Logger) -> RuntimeProgram? {
+        guard let outcome = SomaCheck.check(path: configuration.entry) else {
+            logger.error("cannot read the program at \(configuration.entry)")
+            return nil
+        }
+        if outcome.hasErrors {
+            let text = DiagnosticRenderer(sources: outcome.sources).renderAll(outcome.diagnostics)
+            for line in text.split(separator: "\n") { logger.error("\(line)") }
+            return nil
+        }
+        return RuntimeProgram(outcome: outcome)
+    }
+
+    /// Serves the face and the control socket until a graceful shutdown; 0 then, 1 when the face failed.
+    static func serve(_ program: RuntimeProgram, engine: TurnEngine, configuration: Configuration, logger: Logger) async -> Int32 {
         let openAPI: [UInt8]
         do {
             openAPI = try FaceOpenAPI.document(for: program, app: configuration.home.name, version: String(configuration.version))
@@ -56,14 +76,15 @@ public enum Worker {
             logger.error("cannot build the OpenAPI document: \(error)")
             return 1
         }
-        let dispatcher = FaceDispatcher(engine: engine)
         let draining = FaceServer.Draining()
+        let dispatcher = FaceDispatcher(engine: engine)
         let face = FaceServer(dispatcher: dispatcher, metrics: FaceMetrics.shared, openAPI: openAPI, draining: draining,
                               appName: configuration.home.name)
         let serving = ServingFlag()
-        let application = face.application(host: configuration.host, port: configuration.port, logger: logger) { port in
+        let host = configuration.host, version = configuration.version
+        let application = face.application(host: host, port: configuration.port, logger: logger) { port in
             serving.set(port: port)
-            logger.info("serving on http://\(configuration.host):\(port) version=\(configuration.version)")
+            logger.info("serving on http://\(host):\(port) version=\(version)")
         }
         let control = WorkerControlService(home: configuration.home, dispatcher: dispatcher, metrics: FaceMetrics.shared,
                                            serving: serving, version: configuration.version)
@@ -73,15 +94,11 @@ public enum Worker {
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
+            return 0
         } catch {
             logger.error("the face stopped: \(error)")
-            store.close()
             return 1
         }
-        engine.stop()
-        store.close()
-        logger.info("stopped")
-        return 0
     }
 }
 

@@ -99,6 +99,7 @@ import Testing
         ("Calc.add", #"[1, 2]"#, 400, "must be a JSON object"),
         ("Calc.total", #"{"items": [{"sku": "a", "qty": 1.5, "price": 1}]}"#, 400, #""field":"items[0].qty""#),
         ("Calc.describe", #"{"status": "Lost"}"#, 400, "unknown case"),
+        ("Calc.total", #"{"items": [{"sku": "a", "qty": 1, "price": "x"}]}"#, 400, #""field":"items[0].price""#),
         ("Calc.nothing", "{}", 404, "unknown-signal"),
         ("Nobody.add", "{}", 404, "unknown-cell"),
     ]

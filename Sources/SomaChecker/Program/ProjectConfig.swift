@@ -26,6 +26,9 @@ public struct ProjectConfig: Sendable {
     public var appName: String?
     public var port: Int?
     public var hosts: Set<String> = []
+    /// `[supervisor] max_restarts` and `within` (seconds): the worker's restart intensity.
+    public var maxRestarts: Int?
+    public var restartWindow: Double?
     public var verify = Verify()
 
     public init() {}
@@ -49,6 +52,24 @@ public struct ProjectConfig: Sendable {
         if let app = table["app"]?.table {
             config.appName = app["name"]?.string
             config.port = app["port"]?.int
+        }
+        if let supervisor = table["supervisor"]?.table {
+            for key in supervisor.keys {
+                let span = locator.span(table: "supervisor", key: key)
+                switch key {
+                case "max_restarts":
+                    if let value = supervisor[key]?.int, value >= 0 { config.maxRestarts = value } else {
+                        diagnostics.error(.config, "supervisor.max_restarts must be a whole number ≥ 0", at: span)
+                    }
+                case "within":
+                    if let value = supervisor[key]?.int ?? supervisor[key]?.double.map({ Int($0) }), value > 0 { config.restartWindow = Double(value) } else {
+                        diagnostics.error(.config, "supervisor.within must be a number of seconds > 0", at: span)
+                    }
+                default:
+                    diagnostics.error(.config, "unknown setting '\(key)' in [supervisor]", at: span,
+                                      hint: "[supervisor] takes max_restarts and within (seconds)")
+                }
+            }
         }
         if let hosts = table["hosts"]?.table {
             config.hosts = Set(hosts.keys)

@@ -1,0 +1,163 @@
+import Foundation
+import Subprocess
+import Testing
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// `soma launch` and friends with the real binary, real processes, real HTTP.
+@Suite(.serialized) struct LaunchEndToEndTests {
+    static var shop: String {
+        (try? String(contentsOf: SomaBinary.repository.appendingPathComponent("examples/shop/app.cell"), encoding: .utf8)) ?? ""
+    }
+    static let order = #"{"order": {"id": "o1", "buyer": "ada", "items": [{"sku": "tea", "qty": 2, "price": 3.5}], "total": 7.0}}"#
+
+    @Test func launchServeRestartStopRelaunch() async throws {
+        let app = try LaunchedApp(Self.shop, name: "shop")
+        defer { app.finish() }
+
+        let launched = try await app.launch()
+        #expect(launched.status == 0, "\(launched.error)")
+        #expect(launched.output.contains("launched shop (version 1)"))
+        #expect(launched.output.contains("http://127.0.0.1:\(app.port)"))
+
+        // Over HTTP and over `soma send`: the same path.
+        #expect(try await app.post("/Shop/place_order", Self.order).body == #""o1""#)
+        let stats = try await app.soma("send", "Shop.stats")
+        #expect(stats.status == 0 && stats.output == "1\n")
+        let refused = try await app.soma("send", "Shop.place_order", Self.order)
+        #expect(refused.status == 1 && refused.error.contains("409") && refused.error.contains("exists already"))
+
+        // Bad input: a 4xx that names the field, and nothing changes.
+        let wrongType = try await app.post("/Shop/place_order", #"{"order": {"id": "o2", "buyer": "b", "items": [], "total": "x"}}"#)
+        #expect(wrongType.status == 400 && wrongType.body.contains(#""field":"order.total""#))
+        #expect(try await app.post("/Shop/place_order", "{not json").status == 400)
+        #expect(try await app.post("/Shop/nothing", "{}").status == 404)
+        #expect(try await app.post("/Nobody/stats", "{}").status == 404)
+        let huge = try await app.post("/Shop/get_order", #"{"id": ""# + String(repeating: "x", count: 2 << 20) + #""}"#)
+        #expect(huge.status == 413)
+        let empty = try await app.post("/Shop/place_order", #"{"order": {"id": "o3", "buyer": "b", "items": [], "total": 0}}"#)
+        #expect(empty.status == 409 && empty.body.contains("an order needs at least one item"))
+        #expect(try await app.post("/Shop/stats", "").body == "1")
+
+        // Health, metrics, OpenAPI.
+        #expect(try await app.get("/healthz").body.contains(#""status":"serving""#))
+        let metrics = try await app.get("/metrics").body
+        #expect(metrics.contains(#"soma_turns_total{cell="Shop",signal="place_order"}"#))
+        #expect(metrics.contains("soma_turn_duration_seconds_bucket"))
+        let openAPI = try await app.get("/openapi.json")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(openAPI.body.utf8)) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.1")
+        #expect((document["paths"] as? [String: Any])?["/Shop/place_order"] != nil)
+
+        // kill -9 of the worker: restarted, serving again within 2 s, state intact.
+        let worker = try #require(Int32(try await app.status()["worker_pid"] ?? ""))
+        kill(worker, SIGKILL)
+        try await Task.sleep(for: .milliseconds(20))
+        let back = await app.waitUntilServing(within: 2)
+        #expect(back != nil, "serving again within 2 s of the kill")
+        #expect(try await app.post("/Shop/get_order", #"{"id": "o1"}"#).body.contains(#""buyer":"ada""#))
+        #expect(try await app.status()["restarts"] == "1")
+
+        // Stop: status says stopped (exit 3); relaunch resumes with the same state, version and port.
+        let stopped = try await app.soma("stop")
+        #expect(stopped.status == 0 && stopped.output.contains("stopped shop"))
+        let status = try await app.soma("status")
+        #expect(status.status == 3 && status.error.contains("shop is stopped"))
+        let port = app.port
+        let relaunched = try await app.launch()
+        #expect(relaunched.status == 0 && relaunched.output.contains("version 1"))
+        #expect(app.port == port)
+        #expect(try await app.post("/Shop/stats", "{}").body == "1")
+        #expect(try await app.post("/Shop/pay", #"{"id": "o1"}"#).body == #""paid""#)
+
+        let apps = try await app.soma("apps")
+        #expect(apps.output.contains("shop") && apps.output.contains("running"))
+        let logs = try await app.soma("logs")
+        #expect(logs.output.contains("restarting in") && logs.output.contains("serving on http://127.0.0.1:\(port)"))
+    }
+
+    @Test func killingTheSupervisorLeavesTheAppServingAndSupervised() async throws {
+        let app = try LaunchedApp(Self.shop, name: "shop")
+        defer { app.finish() }
+        #expect(try await app.launch().status == 0)
+        let before = try await app.status()
+        let supervisor = try #require(Int32(before["supervisor_pid"] ?? ""))
+        kill(supervisor, SIGKILL)
+        #expect(try await app.post("/Shop/stats", "{}").status == 200, "the worker keeps serving")
+        var after: [String: String] = [:]
+        for _ in 0..<200 {
+            after = try await app.status()
+            if let pid = after["supervisor_pid"], pid != before["supervisor_pid"] { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(after["supervisor_pid"] != before["supervisor_pid"], "a new supervisor took over")
+        #expect(after["worker_pid"] == before["worker_pid"], "and adopted the running worker")
+        // The adopted worker is still supervised: killing it brings a new one.
+        kill(try #require(Int32(after["worker_pid"] ?? "")), SIGKILL)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(await app.waitUntilServing(within: 2) != nil)
+    }
+
+    @Test func checkErrorsStartNothing() async throws {
+        let app = try LaunchedApp("cell Broken { face { signal f() -> Int } on f() { \"text\" } }", name: "broken")
+        defer { app.finish() }
+        let result = try await app.launch()
+        #expect(result.status == 1)
+        #expect(result.output.contains("error[type-mismatch]"))
+        #expect(!FileManager.default.fileExists(atPath: app.appHome), "no app home")
+    }
+
+    @Test func aPortInUseIsRefusedWithTheReason() async throws {
+        let first = try LaunchedApp(Self.shop, name: "shop")
+        defer { first.finish() }
+        #expect(try await first.launch().status == 0)
+        let second = try LaunchedApp(Self.shop, name: "other")
+        defer { second.finish() }
+        let result = try await second.launch(["--port", String(first.port)])
+        #expect(result.status == 1)
+        #expect(result.error.contains("port \(first.port) is in use"))
+    }
+
+    @Test func commandsOnAppsThatDoNotRunExitThree() async throws {
+        let app = try LaunchedApp(Self.shop, name: "shop")
+        defer { app.finish() }
+        #expect(try await app.soma("status").status == 3)
+        #expect(try await app.soma("status", "--app", "nope").status == 3)
+        #expect(try await app.soma("stop", "--app", "nope").status == 3)
+        #expect(try await app.soma("send", "Shop.stats", "--app", "nope").status == 3)
+        #expect(try await app.soma("send", "no-dot").status == 2)
+    }
+
+    @Test func foregroundSupervisorStopsOnSigterm() async throws {
+        let app = try LaunchedApp(Self.shop, name: "shop")
+        defer { app.finish() }
+        let outputPath = app.folder.appendingPathComponent("foreground.out").path
+        let output = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer { close(output) }
+        var updates: [Environment.Key: String?] = [:]
+        updates["SOMA_HOME"] = app.somaHome
+        let result = try await Subprocess.run(
+            .path(FilePath(try #require(SomaBinary.path))), arguments: ["launch", "shop.cell", "--foreground"],
+            environment: .inherit.updating(updates), workingDirectory: FilePath(app.folder.path), input: .none,
+            output: .fileDescriptor(FileDescriptor(rawValue: output), closeAfterSpawningProcess: false), error: .discarded
+        ) { execution in
+            var served = false
+            for _ in 0..<500 {
+                if let status = try? await app.status(), status["state"] == "serving" {
+                    served = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try execution.send(signal: .terminate)
+            return served
+        }
+        #expect(result.closureResult)
+        #expect(result.terminationStatus == .exited(0))
+        #expect(try String(contentsOfFile: outputPath, encoding: .utf8).contains("launched shop"))
+        #expect(try await app.soma("status").status == 3)
+    }
+}

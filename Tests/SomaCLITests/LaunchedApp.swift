@@ -1,0 +1,103 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// A program launched with the real `soma` binary under a SOMA_HOME of its own, with HTTP and CLI helpers.
+/// `finish()` stops it; every test calls it, even when an expectation failed.
+final class LaunchedApp: @unchecked Sendable {
+    let folder: URL
+    let somaHome: String
+    let name: String
+    private(set) var port = 0
+
+    init(_ source: String, name: String = "app", config: String? = nil) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("soma-e2e-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        somaHome = folder.appendingPathComponent("home").path
+        self.name = name
+        try source.write(to: folder.appendingPathComponent("\(name).cell"), atomically: true, encoding: .utf8)
+        if let config {
+            try config.write(to: folder.appendingPathComponent("soma.toml"), atomically: true, encoding: .utf8)
+        }
+    }
+
+    @discardableResult
+    func soma(_ arguments: String...) async throws -> SomaBinary.Result {
+        try await soma(arguments: arguments)
+    }
+
+    func soma(arguments: [String]) async throws -> SomaBinary.Result {
+        try await SomaBinary.launchProcess(arguments, in: folder, environment: ["SOMA_HOME": somaHome])
+    }
+
+    /// `soma launch NAME.cell`; reads the port from `soma status --json`.
+    @discardableResult
+    func launch(_ extra: [String] = []) async throws -> SomaBinary.Result {
+        let result = try await soma(arguments: ["launch", "\(name).cell"] + extra)
+        if result.status == 0 { port = Int(try await status()["port"] ?? "") ?? 0 }
+        return result
+    }
+
+    func status() async throws -> [String: String] {
+        let result = try await soma("status", "--json")
+        return (try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: String]) ?? [:]
+    }
+
+    var appHome: String { "\(somaHome)/apps/\(name)" }
+
+    /// Stops the app (by its supervisor's pid if the CLI cannot) and removes its files.
+    func finish() {
+        let home = appHome
+        for process in Self.processes(under: home) { kill(process, SIGKILL) }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// soma processes whose command line names this home.
+    static func processes(under home: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), let commandLine = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8) else { return nil }
+            return commandLine.contains(home) ? pid : nil
+        }
+    }
+
+    // MARK: - HTTP
+
+    struct HTTPResult {
+        var status: Int
+        var body: String
+    }
+
+    static let session: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 5
+        configuration.httpMaximumConnectionsPerHost = 16
+        return URLSession(configuration: configuration)
+    }()
+
+    func post(_ path: String, _ body: String) async throws -> HTTPResult {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let (data, response) = try await Self.session.data(for: request)
+        return HTTPResult(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
+    }
+
+    func get(_ path: String) async throws -> HTTPResult {
+        let (data, response) = try await Self.session.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        return HTTPResult(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
+    }
+
+    /// Polls /healthz until it answers 200; gives the seconds it took, or nil past the deadline.
+    func waitUntilServing(within seconds: Double) async -> Double? {
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            if let health = try? await get("/healthz"), health.status == 200 { return Date().timeIntervalSince(start) }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
+    }
+}

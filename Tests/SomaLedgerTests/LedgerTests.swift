@@ -1,0 +1,64 @@
+import Foundation
+import GRDB
+import SomaLedger
+import SomaLedgerMigrations
+import Testing
+
+@Suite struct LedgerTests {
+    func temporaryPath() throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("soma-ledger-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.appendingPathComponent("ledger.sqlite").path
+    }
+
+    /// A home written by the first schema version is upgraded in place, its data intact.
+    @Test func upgradesAHomeWrittenByTheFirstSchema() throws {
+        let path = try temporaryPath()
+        let old = try DatabaseQueue(path: path)
+        try Ledger.migrator.migrate(old, upTo: LedgerMigrations.all[0].identifier)
+        try old.write { db in
+            try db.execute(sql: "INSERT INTO app (name, created_at, state, current_version, port) VALUES ('shop', '2026-01-01T00:00:00Z', 'stopped', 1, 8080)")
+            try db.execute(sql: "INSERT INTO versions (number, hash, entry, created_at) VALUES (1, 'abc', 'app.cell', '2026-01-01T00:00:00Z')")
+            try db.execute(sql: "INSERT INTO events (at, kind, detail) VALUES ('2026-01-01T00:00:00Z', 'launched', 'v1')")
+        }
+        try old.close()
+
+        let ledger = try Ledger(path: path)
+        let app = try #require(try ledger.app())
+        #expect(app.name == "shop" && app.currentVersion == 1 && app.port == 8080 && app.failure == nil)
+        #expect(try ledger.version(1)?.hash == "abc")
+        #expect(try ledger.events().map(\.kind) == ["launched"])
+        try ledger.processStarted("worker", pid: 42, countRestart: false)
+        try ledger.processStarted("worker", pid: 43, countRestart: true)
+        let processes = try ledger.processes()
+        #expect(processes.count == 1 && processes[0].pid == 43 && processes[0].restarts == 1)
+    }
+
+    @Test func refusesAHomeWrittenByANewerSoma() throws {
+        let path = try temporaryPath()
+        _ = try Ledger(path: path)
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999-from-the-future')")
+        }
+        try queue.close()
+        #expect(throws: LedgerError.self) { try Ledger(path: path) }
+        do {
+            _ = try Ledger(path: path)
+        } catch {
+            #expect(error.code == "ledger-newer")
+            #expect(error.message.contains("newer soma"))
+        }
+    }
+
+    @Test func theLockIsExclusiveUntilItsHolderDies() throws {
+        let ledger = try Ledger(path: try temporaryPath())
+        #expect(try ledger.acquireLock("mutate", pid: getpid(), purpose: "launch") == nil)
+        let other = try #require(try ledger.acquireLock("mutate", pid: getpid() + 100_000, purpose: "swap") == nil ? nil : "held")
+        #expect(other == "held")
+        // A holder that no longer exists does not block anyone.
+        try ledger.releaseLock("mutate", pid: getpid())
+        #expect(try ledger.acquireLock("mutate", pid: 999_999, purpose: "dead") == nil)
+        #expect(try ledger.acquireLock("mutate", pid: getpid(), purpose: "launch") == nil)
+    }
+}
