@@ -15,8 +15,9 @@ public struct RestartPolicy: Sendable, Equatable {
     private(set) var restarts: [Double] = []
     private(set) var backoff: Double = 0
 
-    public init(maximumRestarts: Int = 5, window: Double = 30, initialBackoff: Double = 0.05, maximumBackoff: Double = 2,
-                stableAfter: Double = 10) {
+    /// The backoff stays under a second so that an app serves again within about a second of any crash.
+    public init(maximumRestarts: Int = 5, window: Double = 30, initialBackoff: Double = 0.05, maximumBackoff: Double = 1,
+                stableAfter: Double = 5) {
         self.maximumRestarts = maximumRestarts
         self.window = window
         self.initialBackoff = initialBackoff
