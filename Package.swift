@@ -95,6 +95,11 @@ let package = Package(
             name: "soma-bench", dependencies: ["SomaChecker"], path: "Benchmarks/SomaBench",
             swiftSettings: strict),
 
+        .executableTarget(
+            name: "soma-baseline",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/BaselineServer", swiftSettings: strict),
+
         .testTarget(name: "SomaDiagnosticsTests", dependencies: ["SomaDiagnostics"]),
         .testTarget(name: "SomaSyntaxTests", dependencies: ["SomaSyntax"]),
         .testTarget(name: "SomaModelCheckTests", dependencies: ["SomaModelCheck"]),

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Metrics
 import Prometheus
 import SomaRuntime
@@ -8,6 +9,8 @@ import Synchronization
 public final class FaceMetrics: TurnObserver, Sendable {
     public let registry: PrometheusCollectorRegistry
     private let totals = Mutex<(served: Int, failed: Int)>((0, 0))
+    /// Metric objects by cell and signal: made once, since making one looks it up in the registry.
+    private let handles = Mutex<[String: (turns: CoreMetrics.Counter, duration: Metrics.Timer)]>([:])
 
     /// The process-wide metrics system can be bootstrapped once, so there is one instance per process.
     public static let shared = FaceMetrics()
@@ -25,11 +28,19 @@ public final class FaceMetrics: TurnObserver, Sendable {
 
     public func turnFinished(cell: String, trigger: String, seconds: Double, error: TurnError?) {
         let dimensions = [("cell", cell), ("signal", trigger)]
-        Counter(label: "soma_turns_total", dimensions: dimensions).increment()
-        if let error {
-            Counter(label: "soma_turn_failures_total", dimensions: dimensions + [("code", error.code)]).increment()
+        let metrics = handles.withLock { handles in
+            let key = "\(cell)\u{0}\(trigger)"
+            if let existing = handles[key] { return existing }
+            let made = (CoreMetrics.Counter(label: "soma_turns_total", dimensions: dimensions),
+                        Metrics.Timer(label: "soma_turn_duration_seconds", dimensions: dimensions))
+            handles[key] = made
+            return made
         }
-        Metrics.Timer(label: "soma_turn_duration_seconds", dimensions: dimensions).recordNanoseconds(Int64(seconds * 1e9))
+        metrics.turns.increment()
+        metrics.duration.recordNanoseconds(Int64(seconds * 1e9))
+        if let error {
+            CoreMetrics.Counter(label: "soma_turn_failures_total", dimensions: dimensions + [("code", error.code)]).increment()
+        }
         totals.withLock { totals in
             totals.served += 1
             if error != nil { totals.failed += 1 }

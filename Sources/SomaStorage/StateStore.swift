@@ -179,20 +179,20 @@ public final class StateStore: @unchecked Sendable {
         for change in batch.changes {
             switch change {
             case .putValue(let cell, let slot, let key, let version, let json):
-                try db.execute(sql: "INSERT OR REPLACE INTO slot_values (cell, slot, key, version, value) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [cell, slot, key, version, json])
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO slot_values (cell, slot, key, version, value) VALUES (?, ?, ?, ?, ?)")
+                    .execute(arguments: [cell, slot, key, version, json])
             case .deleteValue(let cell, let slot, let key):
-                try db.execute(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ? AND key = ?", arguments: [cell, slot, key])
+                try db.cachedStatement(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ? AND key = ?").execute(arguments: [cell, slot, key])
             case .clearSlot(let cell, let slot):
                 try db.execute(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ?", arguments: [cell, slot])
             case .putState(let cell, let machine, let key, let state):
-                try db.execute(sql: "INSERT OR REPLACE INTO machine_states (cell, machine, key, state) VALUES (?, ?, ?, ?)",
-                               arguments: [cell, machine, key, state])
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO machine_states (cell, machine, key, state) VALUES (?, ?, ?, ?)")
+                    .execute(arguments: [cell, machine, key, state])
             case .addSend(let id, let cell, let signal, let arguments):
-                try db.execute(sql: "INSERT INTO pending_sends (id, cell, signal, arguments) VALUES (?, ?, ?, ?)",
-                               arguments: [id, cell, signal, arguments])
+                try db.cachedStatement(sql: "INSERT INTO pending_sends (id, cell, signal, arguments) VALUES (?, ?, ?, ?)")
+                    .execute(arguments: [id, cell, signal, arguments])
             case .removeSend(let id):
-                try db.execute(sql: "DELETE FROM pending_sends WHERE id = ?", arguments: [id])
+                try db.cachedStatement(sql: "DELETE FROM pending_sends WHERE id = ?").execute(arguments: [id])
             }
         }
     }

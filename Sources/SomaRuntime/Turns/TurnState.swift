@@ -131,9 +131,9 @@ final class TurnState {
             guard let slot = cell.model.slot(slotName), case .map(let keyType, let valueType) = slot.type else { continue }
             let durable = slot.properties.isDurable
             let version = program.version(of: valueType)
-            var entries = memory.maps[slotName] ?? [:]
             for (key, value) in writes {
-                entries[key] = value
+                // In place: a copy of the slot's dictionary would make every turn cost the size of the map.
+                memory.maps[slotName, default: [:]][key] = value
                 guard durable else { continue }
                 let storedKey = program.codec.encode(key, as: keyType)
                 if let value {
@@ -143,7 +143,6 @@ final class TurnState {
                     batch.changes.append(.deleteValue(cell: name, slot: slotName, key: storedKey))
                 }
             }
-            memory.maps[slotName] = entries
         }
         for (machine, keys) in machineWrites {
             for (key, state) in keys {
