@@ -110,6 +110,25 @@ import SystemPackage
         #expect(!FileManager.default.fileExists(atPath: app.appHome), "no app home")
     }
 
+    @Test func aProgramThatCannotStartFailsItsLaunchAndIsMarkedFailed() async throws {
+        let source = """
+        cell Picky {
+          face { signal ok() -> Bool }
+          on start { fail("the start aborts") }
+          on ok() { true }
+        }
+        """
+        let app = try LaunchedApp(source, name: "picky", config: "[supervisor]\nmax_restarts = 2\nwithin = 60\n")
+        defer { app.finish() }
+        let result = try await app.launch()
+        #expect(result.status == 1)
+        #expect(result.error.contains("picky did not start") && result.error.contains("the worker keeps exiting"), "\(result.error)")
+        #expect(result.error.contains("the start aborts"), "the log's tail names the cause")
+        let status = try await app.soma("status")
+        #expect(status.status == 3 && status.error.contains("picky failed: the worker keeps exiting"))
+        #expect(try await app.soma("apps").output.contains("failed"))
+    }
+
     @Test func aPortInUseIsRefusedWithTheReason() async throws {
         let first = try LaunchedApp(Self.shop, name: "shop")
         defer { first.finish() }
