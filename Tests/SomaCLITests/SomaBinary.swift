@@ -59,6 +59,6 @@ struct SomaBinary {
         case .exited(let code): status = code
         case .signaled(let signal): status = 128 + signal
         }
-        return Result(status: status, output: result.standardOutput ?? "", error: result.standardError ?? "")
+        return Result(status: status, output: result.standardOutput, error: result.standardError)
     }
 }
