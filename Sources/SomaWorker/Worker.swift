@@ -40,7 +40,10 @@ public enum Worker {
         let engine: TurnEngine
         do {
             store = try StateStore(path: configuration.home.statePath)
-            engine = try TurnEngine(program: program, store: store, observer: FaceMetrics.shared)
+            engine = try TurnEngine(program: program, store: store, observer: FaceMetrics.shared) { reason in
+                logger.critical("the state database failed; exiting so that the supervisor restarts from what is durable: \(reason)")
+                exit(70)
+            }
             try await engine.start()
         } catch {
             logger.error("the program cannot start: \(error)")

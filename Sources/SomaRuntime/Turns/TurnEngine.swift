@@ -15,6 +15,9 @@ public final class TurnEngine: @unchecked Sendable {
     public private(set) var program: RuntimeProgram
     let store: StateStore
     let observer: (any TurnObserver)?
+    /// Called once when a commit fails: memory is then ahead of the disk, and the process must start over
+    /// from what is durable (the worker exits; its supervisor restarts it).
+    let onStorageFailure: @Sendable (String) -> Void
     private let lock = NSLock()
     private var memories: [String: CellMemory] = [:]
     private var sendIDs: Int64 = 0
@@ -22,10 +25,12 @@ public final class TurnEngine: @unchecked Sendable {
     private var deliveries: [Task<Void, Never>] = []
     private var pendingAtStart: [PendingSignal] = []
 
-    public init(program: RuntimeProgram, store: StateStore, observer: (any TurnObserver)? = nil) throws {
+    public init(program: RuntimeProgram, store: StateStore, observer: (any TurnObserver)? = nil,
+                onStorageFailure: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.program = program
         self.store = store
         self.observer = observer
+        self.onStorageFailure = onStorageFailure
         try load(try store.load())
     }
 
@@ -168,6 +173,7 @@ public final class TurnEngine: @unchecked Sendable {
             try await store.waitUntilDurable(sequence)
         } catch {
             failure = TurnError(.storage, "\(error)")
+            onStorageFailure("\(error)")
         }
         let elapsed = (ContinuousClock.now - started).components
         let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
