@@ -131,14 +131,14 @@ struct LaunchCommand: AsyncParsableCommand {
 
     func printLaunched(_ home: AppHome, version: Int, fields: [String: String]) {
         print("launched \(home.name) (version \(version))")
-        print("  url        \(fields["url"] ?? "?")")
-        print("  home       \(home.path)")
-        print("  resources  none")
+        print("  url         \(fields["url"] ?? "?")")
+        print("  home        \(home.path)")
+        print("  resources   none")
     }
 
     func printStatusLine(_ home: AppHome) async throws {
         let reply = try await ControlClient(path: home.controlSocket).call(ControlRequest("status"))
-        print("  url        \(reply.fields["url"] ?? "?")")
+        print("  url         \(reply.fields["url"] ?? "?")")
     }
 
     func runForeground(_ home: AppHome, version: Int) async throws {

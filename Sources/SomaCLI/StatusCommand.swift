@@ -36,7 +36,7 @@ struct StatusCommand: AsyncParsableCommand {
         ]
         for (label, value) in rows {
             guard let value else { continue }
-            print("  \(label.padding(toLength: 11, withPad: " ", startingAt: 0))\(value)")
+            print("  \(label.padding(toLength: 12, withPad: " ", startingAt: 0))\(value)")
         }
     }
 
