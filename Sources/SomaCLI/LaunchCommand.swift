@@ -129,11 +129,16 @@ struct LaunchCommand: AsyncParsableCommand {
         throw CLIFailure("\(home.name) did not start\(failure.map { ": \($0)" } ?? "")\n\(tail)", hint: "soma logs --app \(home.name) shows the whole log")
     }
 
+    /// Written unbuffered: a foreground supervisor keeps running after it, with stdout often a file or a pipe.
     func printLaunched(_ home: AppHome, version: Int, fields: [String: String]) {
-        print("launched \(home.name) (version \(version))")
-        print("  url         \(fields["url"] ?? "?")")
-        print("  home        \(home.path)")
-        print("  resources   none")
+        let text = """
+            launched \(home.name) (version \(version))
+              url         \(fields["url"] ?? "?")
+              home        \(home.path)
+              resources   none
+
+            """
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     func printStatusLine(_ home: AppHome) async throws {

@@ -163,9 +163,11 @@ import SystemPackage
             environment: .inherit.updating(updates), workingDirectory: FilePath(app.folder.path), input: .none,
             output: .fileDescriptor(FileDescriptor(rawValue: output), closeAfterSpawningProcess: false), error: .discarded
         ) { execution in
+            // It says so on stdout once it serves, and keeps running.
             var served = false
             for _ in 0..<500 {
-                if let status = try? await app.status(), status["state"] == "serving" {
+                if (try? String(contentsOfFile: outputPath, encoding: .utf8))?.contains("launched shop") == true,
+                   try await app.status()["state"] == "serving" {
                     served = true
                     break
                 }
