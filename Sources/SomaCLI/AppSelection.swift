@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SomaChecker
 import SomaControl
 import SomaLedger
 
@@ -12,7 +13,7 @@ struct AppSelection: ParsableArguments {
         let appsFolder = (AppHome.somaHome as NSString).appendingPathComponent("apps")
         if let app {
             let home = AppHome(somaHome: AppHome.somaHome, name: app)
-            guard AppHome.validate(name: app) == nil, home.exists else {
+            guard SafeName.isValid(app), home.exists else {
                 throw CLIFailure("no app named '\(app)' under \(appsFolder)", code: CLIExit.noApp, hint: "soma apps lists them")
             }
             return home

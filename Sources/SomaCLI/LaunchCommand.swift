@@ -36,8 +36,8 @@ struct LaunchCommand: AsyncParsableCommand {
         if let port, !(1...65535).contains(port) {
             throw ValidationError("--port must be between 1 and 65535, not \(port)")
         }
-        if let name, let problem = AppHome.validate(name: name) {
-            throw ValidationError(problem)
+        if let name, !SafeName.isValid(name) {
+            throw ValidationError("app name '\(name)' is not allowed: \(SafeName.rule)")
         }
     }
 
@@ -54,10 +54,15 @@ struct LaunchCommand: AsyncParsableCommand {
                              hint: "resources arrive with the next soma release; launch a program without resource bindings meanwhile")
         }
         let appName = name ?? outcome.program.config.appName ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
-        if let problem = AppHome.validate(name: appName) { throw CLIFailure(problem, code: CLIExit.usage) }
+        if !SafeName.isValid(appName) {
+            throw CLIFailure("app name '\(appName)' is not allowed: \(SafeName.rule)", code: CLIExit.usage, hint: "choose one with --name")
+        }
         let home = AppHome(somaHome: AppHome.somaHome, name: appName)
         let bundle = ProgramBundle(outcome: outcome, entryPath: file)
 
+        // Everything that can refuse runs before anything is written: a refused launch changes nothing.
+        let requestedPort = port ?? outcome.program.config.port
+        let newHomePort: Int? = home.exists ? nil : try choosePort(requested: requestedPort, recorded: nil)
         try home.create()
         let ledger = try Ledger(path: home.ledgerPath)
         if let holder = try ledger.acquireLock("mutate", pid: getpid(), purpose: "launch") {
@@ -66,23 +71,22 @@ struct LaunchCommand: AsyncParsableCommand {
         defer { try? ledger.releaseLock("mutate", pid: getpid()) }
 
         let existing = try ledger.app()
-        var version = existing?.currentVersion ?? 0
-        if let existing, let current = existing.currentVersion, let record = try ledger.version(current) {
-            guard record.hash == bundle.hash else {
-                throw CLIFailure("\(appName) exists and runs other code (version \(current), \(record.entry)); launching this file would replace it",
+        let currentVersion = try existing?.currentVersion.flatMap { try ledger.version($0) }
+        if let currentVersion {
+            guard currentVersion.hash == bundle.hash else {
+                throw CLIFailure("\(appName) exists and runs other code (version \(currentVersion.number), \(currentVersion.entry)); launching this file would replace it",
                                  hint: "to run both, give this one another name with --name; `soma swap` will replace code in place")
             }
             if home.isRunning {
-                print("\(appName) is already running (version \(current))")
+                print("\(appName) is already running (version \(currentVersion.number))")
                 try await printStatusLine(home)
                 return
             }
-        } else {
-            if existing == nil { try ledger.createApp(name: appName, port: nil) }
-            version = try ledger.addVersion(entry: bundle.entry, files: bundle.files, hash: bundle.hash)
         }
+        let chosenPort = try newHomePort ?? choosePort(requested: requestedPort, recorded: existing?.port)
+        if existing == nil { try ledger.createApp(name: appName, port: nil) }
+        let version = try currentVersion?.number ?? ledger.addVersion(entry: bundle.entry, files: bundle.files, hash: bundle.hash)
 
-        let chosenPort = try choosePort(requested: port ?? outcome.program.config.port, recorded: existing?.port)
         try ledger.setPort(chosenPort)
         try ledger.setRestartIntensity(maxRestarts: outcome.program.config.maxRestarts, window: outcome.program.config.restartWindow)
         try ledger.setState("starting")

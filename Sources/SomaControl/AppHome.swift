@@ -44,15 +44,4 @@ public struct AppHome: Sendable {
             chmod(folder, 0o700)
         }
     }
-
-    /// App names become directory names: the same safe alphabet as resource names.
-    public static func validate(name: String) -> String? {
-        let allowed = name.utf8.allSatisfy { byte in
-            (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 45 || byte == 95 || byte == 46
-        }
-        if name.isEmpty || name.utf8.count > 63 || !allowed || name.hasPrefix(".") || name.hasPrefix("-") {
-            return "app name '\(name)' is not allowed: use 1 to 63 letters, digits, '-', '_' or '.', not starting with '.' or '-'"
-        }
-        return nil
-    }
 }

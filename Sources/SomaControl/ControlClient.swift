@@ -41,8 +41,21 @@ public struct ControlClient: Sendable {
         }
     }
 
-    /// One request, one reply.
-    public func call(_ request: ControlRequest) async throws -> ControlReply {
+    /// One request, one reply, within `timeout`: a process that accepts and never answers cannot hang the caller.
+    public func call(_ request: ControlRequest, timeout: Duration = .seconds(10)) async throws -> ControlReply {
+        try await withThrowingTaskGroup(of: ControlReply.self) { group in
+            group.addTask { try await self.firstReply(to: request) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ControlError.unreachable(path: path, reason: "no answer within \(timeout)")
+            }
+            defer { group.cancelAll() }
+            guard let reply = try await group.next() else { throw ControlError.malformedReply("no answer") }
+            return reply
+        }
+    }
+
+    func firstReply(to request: ControlRequest) async throws -> ControlReply {
         var first: ControlReply?
         try await self.request(request) { reply in
             first = reply

@@ -14,8 +14,8 @@ public struct ControlServer: Sendable {
         self.path = path
     }
 
-    /// Binds the socket and serves until the task is cancelled. `ready` runs once the socket accepts.
-    public func run(ready: @Sendable () -> Void = {}, handler: @escaping Handler) async throws {
+    /// Binds the socket and serves until the task is cancelled.
+    public func run(handler: @escaping Handler) async throws {
         let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
                 Self.checkPeer(channel).flatMapThrowing {
@@ -24,7 +24,6 @@ public struct ControlServer: Sendable {
                 }
             }
         chmod(path, 0o600)
-        ready()
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await connection in connections {

@@ -41,9 +41,13 @@ public struct FaceServer: Sendable {
         let server = self
         router.get("/healthz") { _, _ -> Response in
             let counts = server.metrics.counts
-            let state = server.draining.isDraining ? "draining" : "serving"
-            let body = "{\"status\":\"\(state)\",\"app\":\(Self.quoted(server.appName)),\"turns\":\(counts.served),\"failed\":\(counts.failed)}"
-            return Self.json(server.draining.isDraining ? 503 : 200, Array(body.utf8))
+            var body = JSONWriter()
+            body.raw("{\"status\":")
+            body.string(server.draining.isDraining ? "draining" : "serving")
+            body.raw(",\"app\":")
+            body.string(server.appName)
+            body.raw(",\"turns\":\(counts.served),\"failed\":\(counts.failed)}")
+            return Self.json(server.draining.isDraining ? 503 : 200, body.output)
         }
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -70,10 +74,6 @@ public struct FaceServer: Sendable {
             return Self.json(response.status, response.body)
         }
         return router
-    }
-
-    static func quoted(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 
     /// The Hummingbird application listening on `host:port`; `onRunning` gets the bound port.

@@ -15,8 +15,6 @@ public final class StateStore: @unchecked Sendable {
     private var failure: StorageError?
     private var stopping = false
     private var committer: Thread?
-    /// Batches grouped into each transaction, for the metrics and the benchmark.
-    public private(set) var transactions: UInt64 = 0
 
     public init(path: String) throws {
         self.path = path
@@ -162,7 +160,6 @@ public final class StateStore: @unchecked Sendable {
                 resumed = waiters.values.flatMap { $0 }
                 waiters.removeAll()
             } else {
-                transactions += 1
                 lastDurable = group.last?.sequence ?? lastDurable
                 for sequence in waiters.keys where sequence <= lastDurable {
                     resumed.append(contentsOf: waiters.removeValue(forKey: sequence) ?? [])

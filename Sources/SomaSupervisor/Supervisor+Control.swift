@@ -34,13 +34,13 @@ extension Supervisor {
             fields["worker_pid"] = String(workerPID)
             fields["uptime"] = String(Int(Date().timeIntervalSince(workerStartedAt)))
         }
-        if let health = try? await ControlClient(path: home.workerSocket).call(ControlRequest("health")) {
-            if health.ok, state == "starting" || state == "restarting" { state = "serving" }
-            fields["state"] = health.ok ? state : "starting"
+        let health = workerPID == nil ? nil : try? await ControlClient(path: home.workerSocket).call(ControlRequest("health"))
+        if state == "running" {
+            fields["state"] = health?.ok == true ? "serving" : "starting"
+        }
+        if let health {
             fields["turns"] = health.fields["turns"]
             fields["failed"] = health.fields["failed"]
-        } else if state == "serving" {
-            fields["state"] = "starting"
         }
         return fields
     }

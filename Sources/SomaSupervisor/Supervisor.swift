@@ -28,6 +28,8 @@ public actor Supervisor {
     var policy: RestartPolicy
     var workerPID: pid_t?
     var workerStartedAt = Date()
+    /// The app's phase as the supervisor drives it: starting, running (a worker process is up; whether it
+    /// serves is asked of the worker), restarting, failed, stopping.
     var state = "starting"
     var failure: String?
     var stopping = false
@@ -147,7 +149,7 @@ public actor Supervisor {
     // MARK: - The worker
 
     func runWorker(entry: String) async -> String {
-        state = "starting"
+        state = "running"
         let log = open(home.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         defer { if log >= 0 { close(log) } }
         let arguments = ["worker", "--home", home.path, "--entry", entry, "--port", String(port), "--version", String(version),
@@ -194,7 +196,7 @@ public actor Supervisor {
 
     func watchAdopted(_ pid: pid_t) async {
         workerPID = pid
-        state = "serving"
+        state = "running"
         try? ledger.record("adopted", "worker pid \(pid)")
         while kill(pid, 0) == 0 && !Self.isZombie(pid) {
             try? await Task.sleep(for: .milliseconds(50))

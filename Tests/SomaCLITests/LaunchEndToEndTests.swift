@@ -138,6 +138,7 @@ import SystemPackage
         let result = try await second.launch(["--port", String(first.port)])
         #expect(result.status == 1)
         #expect(result.error.contains("port \(first.port) is in use"))
+        #expect(!FileManager.default.fileExists(atPath: second.appHome), "a refused launch creates no app home")
     }
 
     @Test func commandsOnAppsThatDoNotRunExitThree() async throws {

@@ -5,7 +5,7 @@ import FoundationNetworking
 import Testing
 
 /// A program launched with the real `soma` binary under a SOMA_HOME of its own, with HTTP and CLI helpers.
-/// `finish()` stops it; every test calls it, even when an expectation failed.
+/// `finish()` kills what it started and removes its files; every test calls it, even when an expectation failed.
 final class LaunchedApp: @unchecked Sendable {
     let folder: URL
     let somaHome: String
@@ -47,7 +47,7 @@ final class LaunchedApp: @unchecked Sendable {
 
     var appHome: String { "\(somaHome)/apps/\(name)" }
 
-    /// Stops the app (by its supervisor's pid if the CLI cannot) and removes its files.
+    /// Kills every soma process of this app (whatever state a failed test left it in) and removes its files.
     func finish() {
         let home = appHome
         for process in Self.processes(under: home) { kill(process, SIGKILL) }

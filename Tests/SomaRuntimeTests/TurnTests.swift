@@ -14,6 +14,7 @@ import Testing
         signal total() -> Int
         signal seen() -> Int
         signal broken(e: Entry) -> Int
+        signal crash(e: Entry) -> Int
         signal advance(key: String, to: String) -> Option<String>
         signal open(key: String) -> String
         signal quote(e: Entry) -> Int
@@ -41,6 +42,13 @@ import Testing
         entries.set(e.key, e)
         sum = sum + e.amount + 1
         sum
+      }
+      on crash(e: Entry) {
+        entries.set(e.key, e)
+        sum = sum + e.amount
+        lifecycle.start(e.key)
+        send Audit.record(e)
+        sum / (e.amount - e.amount)
       }
       on advance(key: String, to: String) {
         lifecycle.to(key, to)
@@ -98,6 +106,22 @@ import Testing
         #expect(broken.body.contains("invariant"))
         #expect(await harness.send("Ledger.total").body == "5")
         #expect(await harness.send("Ledger.get", #"{"key": "z"}"#).body == "null")
+    }
+
+    @Test func runTimeErrorAbortsAndChangesNothing() async throws {
+        let harness = try await RuntimeHarness(Self.program)
+        _ = await harness.send("Ledger.put", #"{"e": {"key": "a", "amount": 5}}"#)
+        let crashed = await harness.send("Ledger.crash", #"{"e": {"key": "z", "amount": 3}}"#)
+        #expect(crashed.status == 500 && crashed.body.contains("division by zero"), "\(crashed.body)")
+        #expect(await harness.send("Ledger.total").body == "5")
+        #expect(await harness.send("Ledger.get", #"{"key": "z"}"#).body == "null")
+        #expect(await harness.send("Ledger.open", #"{"key": "z"}"#).status == 200, "the state move was not kept")
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(await harness.send("Audit.count").body == "0", "the send was not delivered")
+        harness.close()
+        let reopened = try await RuntimeHarness(Self.program, folder: harness.folder)
+        defer { reopened.close() }
+        #expect(await reopened.send("Ledger.total").body == "5", "nothing of the aborted turn reached the disk")
     }
 
     @Test func stateMachineMovesOnlyAlongEdges() async throws {

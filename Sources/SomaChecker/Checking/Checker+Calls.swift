@@ -268,12 +268,8 @@ extension Checker {
 
     /// Resource names become directory, process and database names: keep them to a safe alphabet.
     mutating func validateResourceName(_ name: String, at span: SourceSpan) {
-        let allowed = name.utf8.allSatisfy { byte in
-            (byte >= 97 && byte <= 122) || (byte >= 65 && byte <= 90) || (byte >= 48 && byte <= 57) || byte == 45 || byte == 95 || byte == 46
-        }
-        if name.isEmpty || name.utf8.count > 63 || !allowed || name.hasPrefix(".") || name.hasPrefix("-") {
-            error(.invalidResource, "resource name '\(name)' is not allowed", at: span,
-                  hint: "use 1 to 63 letters, digits, '-', '_' or '.', not starting with '.' or '-'")
+        if !SafeName.isValid(name) {
+            error(.invalidResource, "resource name '\(name)' is not allowed", at: span, hint: SafeName.rule)
         }
     }
 

@@ -49,7 +49,7 @@ public struct FaceDispatcher: Sendable {
             do {
                 json = try JSONValue.parse(body)
             } catch {
-                return .failure(FaceResponse.error(400, code: "malformed-json", message: "the body is not valid JSON: \(Self.describe(error))"))
+                return .failure(FaceResponse.error(400, code: "malformed-json", message: "the body is not valid JSON: \(error)"))
             }
         }
         guard case .object(let object) = json else {
@@ -81,12 +81,5 @@ public struct FaceDispatcher: Sendable {
     enum ArgumentDecoding {
         case success([String: Value])
         case failure(FaceResponse)
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            return context.underlyingError.map { "\($0)" } ?? context.debugDescription
-        }
-        return "\(error)"
     }
 }

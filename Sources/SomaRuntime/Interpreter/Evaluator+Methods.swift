@@ -27,21 +27,21 @@ extension Evaluator {
         }
         switch name {
         case "get":
-            return try turn.mapGet(slot, try argument(0), evaluator: self).map(Value.some) ?? .none
+            return turn.mapGet(slot, try argument(0)).map(Value.some) ?? .none
         case "has":
-            return .bool(try turn.mapGet(slot, try argument(0), evaluator: self) != nil)
+            return .bool(turn.mapGet(slot, try argument(0)) != nil)
         case "set":
             let value = try argument(1)
-            try turn.mapSet(slot, try argument(0), value, evaluator: self)
+            turn.mapSet(slot, try argument(0), value)
             return value
         case "delete":
-            return .bool(try turn.mapDelete(slot, try argument(0), evaluator: self))
+            return .bool(turn.mapDelete(slot, try argument(0)))
         case "keys":
-            return .list(try turn.mapEntries(slot, evaluator: self).map(\.key))
+            return .list(turn.mapEntries(slot, evaluator: self).map(\.key))
         case "values":
-            return .list(try turn.mapEntries(slot, evaluator: self).map(\.value))
+            return .list(turn.mapEntries(slot, evaluator: self).map(\.value))
         case "count":
-            return .int(try turn.mapCount(slot, evaluator: self))
+            return .int(turn.mapCount(slot))
         default:
             throw runtimeError("memory slot '\(slot)' has no method '\(name)'", at: span)
         }

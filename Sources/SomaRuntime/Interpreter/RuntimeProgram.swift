@@ -95,10 +95,4 @@ public final class RuntimeProgram: Sendable {
         default: return 1
         }
     }
-
-    func location(of span: SourceSpan) -> String {
-        guard let file = sources.file(span.file) else { return "?" }
-        let position = file.position(of: span.start)
-        return "\(file.path):\(position.line):\(position.column)"
-    }
 }

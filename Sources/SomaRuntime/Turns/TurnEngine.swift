@@ -12,7 +12,8 @@ public protocol TurnObserver: Sendable {
 /// deadlock); each turn's writes are applied to memory when it commits, then made durable by the store's
 /// group commit; the caller hears the result only after that. The program can be replaced between turns.
 public final class TurnEngine: @unchecked Sendable {
-    public private(set) var program: RuntimeProgram
+    /// The running program; read and replaced under `lock`, so a swap lands between turns.
+    private var current: RuntimeProgram
     let store: StateStore
     let observer: (any TurnObserver)?
     /// Called once when a commit fails: memory is then ahead of the disk, and the process must start over
@@ -22,12 +23,11 @@ public final class TurnEngine: @unchecked Sendable {
     private var memories: [String: CellMemory] = [:]
     private var sendIDs: Int64 = 0
     private var timers: [Task<Void, Never>] = []
-    private var deliveries: [Task<Void, Never>] = []
     private var pendingAtStart: [PendingSignal] = []
 
     public init(program: RuntimeProgram, store: StateStore, observer: (any TurnObserver)? = nil,
                 onStorageFailure: @escaping @Sendable (String) -> Void = { _ in }) throws {
-        self.program = program
+        self.current = program
         self.store = store
         self.observer = observer
         self.onStorageFailure = onStorageFailure
@@ -36,7 +36,14 @@ public final class TurnEngine: @unchecked Sendable {
 
     // MARK: - Loading
 
+    /// The program turns run now.
+    public var program: RuntimeProgram { lock.withLock { current } }
+
+    /// Finds the handler a turn runs, in the program current when the turn starts.
+    typealias HandlerLookup = @Sendable (RuntimeProgram.CellProgram) -> HandlerDeclaration?
+
     private func load(_ stored: StoredState) throws {
+        let program = current
         for name in program.cellOrder {
             guard let cell = program.cells[name] else { continue }
             let memory = CellMemory()
@@ -103,6 +110,7 @@ public final class TurnEngine: @unchecked Sendable {
     }
 
     func encodeArguments(_ signal: PendingSignal) -> String {
+        let program = current
         guard let model = program.cells[signal.cell]?.model.signal(signal.signal) else { return "{}" }
         var writer = JSONWriter()
         writer.raw("{")
@@ -121,9 +129,9 @@ public final class TurnEngine: @unchecked Sendable {
     /// Runs every `on start`, delivers sends left from before a restart, and starts the `every` timers.
     /// Throws when an `on start` aborts: the program cannot come up.
     public func start() async throws {
-        for name in program.cellOrder {
-            guard let handler = program.cells[name]?.startHandler else { continue }
-            _ = try await run(cell: name, trigger: "start", handler: handler, arguments: [:], removing: nil)
+        let program = self.program
+        for name in program.cellOrder where program.cells[name]?.startHandler != nil {
+            _ = try await run(cell: name, trigger: "start", handler: { $0.startHandler }, arguments: [:], removing: nil)
         }
         let leftover = pendingAtStart
         pendingAtStart = []
@@ -135,7 +143,9 @@ public final class TurnEngine: @unchecked Sendable {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .milliseconds(milliseconds))
                         guard let self, !Task.isCancelled else { return }
-                        _ = try? await self.run(cell: name, trigger: "every \(milliseconds)ms", handler: handler, arguments: [:], removing: nil)
+                        let every = handler.trigger
+                        _ = try? await self.run(cell: name, trigger: "every \(milliseconds)ms",
+                                                handler: { $0.timers.first { $0.trigger == every } }, arguments: [:], removing: nil)
                     }
                 })
             }
@@ -151,13 +161,10 @@ public final class TurnEngine: @unchecked Sendable {
 
     /// Runs the handler of a face signal as a turn and returns its result once it is durable.
     public func invoke(cell: String, signal: String, arguments: [String: Value]) async throws(TurnError) -> Value {
-        guard let handler = program.cells[cell]?.handlers[signal] else {
-            throw TurnError(.runtime, "cell '\(cell)' has no handler for '\(signal)'")
-        }
-        return try await run(cell: cell, trigger: signal, handler: handler, arguments: arguments, removing: nil)
+        try await run(cell: cell, trigger: signal, handler: { $0.handlers[signal] }, arguments: arguments, removing: nil)
     }
 
-    func run(cell: String, trigger: String, handler: HandlerDeclaration, arguments: [String: Value], removing sendID: Int64?) async throws(TurnError) -> Value {
+    func run(cell: String, trigger: String, handler: HandlerLookup, arguments: [String: Value], removing sendID: Int64?) async throws(TurnError) -> Value {
         let started = ContinuousClock.now
         var (result, sequence, sends, failure) = lock.withLock { () -> (Value, UInt64, [PendingSignal], TurnError?) in
             do {
@@ -185,10 +192,14 @@ public final class TurnEngine: @unchecked Sendable {
 
     /// Runs one turn with the lock held: the handler, then the invariants, then the commit to memory and the
     /// store's queue. Returns the result, the batch's sequence number and the sends to deliver once durable.
-    private func runLocked(cell name: String, handler: HandlerDeclaration, arguments: [String: Value], chain: [String],
+    private func runLocked(cell name: String, handler lookup: HandlerLookup, arguments: [String: Value], chain: [String],
                            removing sendID: Int64?) throws(TurnError) -> (Value, UInt64, [PendingSignal]) {
+        let program = current
         guard let cell = program.cells[name], let memory = memories[name] else {
             throw TurnError(.runtime, "unknown cell '\(name)'")
+        }
+        guard let handler = lookup(cell) else {
+            throw TurnError(.runtime, "cell '\(name)' has no handler for this turn")
         }
         let turn = TurnState(cell: cell, memory: memory, program: program, engine: self, chain: chain)
         let evaluator = Evaluator(program: program, turn: turn)
@@ -219,33 +230,31 @@ public final class TurnEngine: @unchecked Sendable {
     }
 
     /// `call Cell.signal(...)` from inside a turn: the callee's turn runs now, with the lock already held, and
-    /// commits on its own. Its sends are delivered when the caller's turn is durable (which implies the callee's).
+    /// commits on its own, even if the caller then aborts. Its sends are delivered once its own batch is durable.
     func callLocked(cell: String, signal: String, arguments: [String: Value], chain: [String], location: String?) throws -> Value {
         if chain.contains(cell) {
             throw TurnError(.callCycle, "call cycle: \((chain + [cell]).joined(separator: " → "))", at: location)
         }
-        guard let handler = program.cells[cell]?.handlers[signal] else {
-            throw TurnError(.runtime, "cell '\(cell)' has no handler for '\(signal)'", at: location)
-        }
-        let (value, _, sends) = try runLocked(cell: cell, handler: handler, arguments: arguments, chain: chain, removing: nil)
-        for pending in sends {
-            deliveries.append(Task { [weak self] in
-                try? await self?.store.waitUntilDurable(self?.store.lastEnqueuedSequence ?? 0)
-                self?.deliver(pending)
-            })
+        let (value, sequence, sends) = try runLocked(cell: cell, handler: { $0.handlers[signal] }, arguments: arguments,
+                                                     chain: chain, removing: nil)
+        if !sends.isEmpty {
+            Task {
+                guard (try? await store.waitUntilDurable(sequence)) != nil else { return }
+                for pending in sends { deliver(pending) }
+            }
         }
         return value
     }
 
     private func deliver(_ signal: PendingSignal) {
-        guard let handler = program.cells[signal.cell]?.handlers[signal.signal] else { return }
         Task {
-            _ = try? await self.run(cell: signal.cell, trigger: signal.signal, handler: handler, arguments: signal.arguments, removing: signal.id)
+            _ = try? await self.run(cell: signal.cell, trigger: signal.signal, handler: { $0.handlers[signal.signal] },
+                                    arguments: signal.arguments, removing: signal.id)
         }
     }
 
     /// Replaces the program between turns (hot swap); running turns finish on the old one.
     public func replaceProgram(_ newProgram: RuntimeProgram) {
-        lock.withLock { program = newProgram }
+        lock.withLock { current = newProgram }
     }
 }

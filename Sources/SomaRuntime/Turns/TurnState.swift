@@ -32,7 +32,7 @@ final class TurnState {
         guard let slot = cell.model.slot(name) else { return .unit }
         if slot.isMap {
             var entries: [Value: Value] = [:]
-            for (key, value) in try mapEntries(name, evaluator: evaluator) { entries[key] = value }
+            for (key, value) in mapEntries(name, evaluator: evaluator) { entries[key] = value }
             return .map(entries)
         }
         if let written = scalarWrites[name] { return written }
@@ -44,29 +44,30 @@ final class TurnState {
         scalarWrites[name] = value
     }
 
-    func mapGet(_ slot: String, _ key: Value, evaluator: Evaluator) throws -> Value? {
+    func mapGet(_ slot: String, _ key: Value) -> Value? {
         if let written = mapWrites[slot]?[key] { return written }
         return memory.maps[slot]?[key]
     }
 
-    func mapSet(_ slot: String, _ key: Value, _ value: Value, evaluator: Evaluator) throws {
+    func mapSet(_ slot: String, _ key: Value, _ value: Value) {
         mapWrites[slot, default: [:]][key] = .some(value)
     }
 
-    func mapDelete(_ slot: String, _ key: Value, evaluator: Evaluator) throws -> Bool {
-        let existed = try mapGet(slot, key, evaluator: evaluator) != nil
+    func mapDelete(_ slot: String, _ key: Value) -> Bool {
+        let existed = mapGet(slot, key) != nil
         mapWrites[slot, default: [:]][key] = .some(nil)
         return existed
     }
 
-    func mapEntries(_ slot: String, evaluator: Evaluator) throws -> [(key: Value, value: Value)] {
+    /// Every entry, sorted by key; it costs a step per entry against the turn's budget.
+    func mapEntries(_ slot: String, evaluator: Evaluator) -> [(key: Value, value: Value)] {
         var merged = memory.maps[slot] ?? [:]
         for (key, value) in mapWrites[slot] ?? [:] { merged[key] = value }
         evaluator.steps += merged.count
         return merged.keys.sorted(by: Value.precedes).map { ($0, merged[$0]!) }
     }
 
-    func mapCount(_ slot: String, evaluator: Evaluator) throws -> Int {
+    func mapCount(_ slot: String) -> Int {
         let base = memory.maps[slot] ?? [:]
         var count = base.count
         for (key, value) in mapWrites[slot] ?? [:] {

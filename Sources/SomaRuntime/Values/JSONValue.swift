@@ -265,14 +265,14 @@ struct JSONParser {
 
 /// Writes JSON text. Hand-rolled because records must keep their declared field order and this is the hot path
 /// of every response and every stored value.
-struct JSONWriter {
-    var output: [UInt8] = []
+public struct JSONWriter {
+    public private(set) var output: [UInt8] = []
 
-    init() {
+    public init() {
         output.reserveCapacity(128)
     }
 
-    mutating func string(_ text: String) {
+    public mutating func string(_ text: String) {
         output.append(0x22)
         for byte in text.utf8 {
             switch byte {
@@ -290,7 +290,7 @@ struct JSONWriter {
         output.append(0x22)
     }
 
-    mutating func raw(_ text: String) {
+    public mutating func raw(_ text: String) {
         output.append(contentsOf: text.utf8)
     }
 
@@ -304,5 +304,5 @@ struct JSONWriter {
         }
     }
 
-    var text: String { String(decoding: output, as: UTF8.self) }
+    public var text: String { String(decoding: output, as: UTF8.self) }
 }
