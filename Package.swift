@@ -7,6 +7,8 @@ import PackageDescription
 //   SomaStorage (GRDB: turn commits) ← SomaRuntime                                     │
 //   SomaLedgerMigrations (migrations/) ← SomaLedger ← SomaSupervisor ─────────────────┘
 //   SomaControl (the JSON-lines control protocol over Unix sockets) ← SomaWorker, SomaSupervisor
+//   SomaResources (queue engine, database engines; ← SomaChecker, SomaControl) ← SomaRuntime, SomaProviders
+//   SomaProviders (providers/: the provider protocol, `local`, external plugins) ← SomaSupervisor
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
@@ -41,7 +43,19 @@ let package = Package(
         .target(
             name: "SomaStorage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
-        .target(name: "SomaRuntime", dependencies: ["SomaChecker", "SomaStorage"], swiftSettings: strict),
+        .target(
+            name: "SomaResources",
+            dependencies: [
+                "SomaChecker", "SomaControl",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+            ],
+            swiftSettings: strict),
+        .target(
+            name: "SomaProviders", dependencies: ["SomaResources"], path: "providers/SomaProviders", swiftSettings: strict),
+        .target(name: "SomaRuntime", dependencies: ["SomaChecker", "SomaStorage", "SomaResources"], swiftSettings: strict),
         .target(
             name: "SomaControl",
             dependencies: [
@@ -78,7 +92,7 @@ let package = Package(
         .target(
             name: "SomaSupervisor",
             dependencies: [
-                "SomaLedger", "SomaControl",
+                "SomaLedger", "SomaControl", "SomaProviders", "SomaResources",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -106,6 +120,7 @@ let package = Package(
         .testTarget(name: "SomaCheckerTests", dependencies: ["SomaChecker"]),
         .testTarget(name: "SomaRuntimeTests", dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage"]),
         .testTarget(name: "SomaSupervisorTests", dependencies: ["SomaSupervisor"]),
+        .testTarget(name: "SomaResourcesTests", dependencies: ["SomaResources", "SomaProviders", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "SomaLedgerTests",
             dependencies: ["SomaLedger", "SomaLedgerMigrations", .product(name: "GRDB", package: "GRDB.swift")]),

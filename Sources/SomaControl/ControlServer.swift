@@ -48,7 +48,8 @@ public struct ControlServer: Sendable {
         }
     }
 
-    static func checkPeer(_ channel: any Channel) -> EventLoopFuture<Void> {
+    /// Fails unless the connecting process runs as our own user.
+    public static func checkPeer(_ channel: any Channel) -> EventLoopFuture<Void> {
         #if os(Linux)
         guard let provider = channel as? any SocketOptionProvider else {
             return channel.eventLoop.makeFailedFuture(ControlError.peerRejected("no socket options"))

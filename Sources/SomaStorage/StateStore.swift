@@ -53,6 +53,12 @@ public final class StateStore: @unchecked Sendable {
                   id INTEGER PRIMARY KEY, cell TEXT NOT NULL, signal TEXT NOT NULL, arguments TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("2-effects") { db in
+            try db.execute(sql: """
+                CREATE TABLE pending_effects (
+                  id INTEGER PRIMARY KEY, resource TEXT NOT NULL, operation TEXT NOT NULL, payload TEXT NOT NULL);
+                """)
+        }
         return migrator
     }
 
@@ -70,6 +76,9 @@ public final class StateStore: @unchecked Sendable {
                 for row in try Row.fetchAll(db, sql: "SELECT id, cell, signal, arguments FROM pending_sends ORDER BY id") {
                     state.sends.append(.init(id: row[0], cell: row[1], signal: row[2], arguments: row[3]))
                 }
+                for row in try Row.fetchAll(db, sql: "SELECT id, resource, operation, payload FROM pending_effects ORDER BY id") {
+                    state.effects.append(.init(id: row[0], resource: row[1], operation: row[2], payload: row[3]))
+                }
                 return state
             }
         } catch {
@@ -84,7 +93,7 @@ public final class StateStore: @unchecked Sendable {
         defer { condition.unlock() }
         lastEnqueued += 1
         pending.append((lastEnqueued, batch))
-        condition.signal()
+        condition.broadcast()
         return lastEnqueued
     }
 
@@ -113,11 +122,21 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
+    /// The blocking form of `waitUntilDurable`, for threads outside Swift concurrency (the effect pump).
+    public func waitUntilDurableBlocking(_ sequence: UInt64) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        while sequence > lastDurable {
+            if let failure { throw failure }
+            condition.wait()
+        }
+    }
+
     /// Commits what is queued and stops the committer thread.
     public func close() {
         condition.lock()
         stopping = true
-        condition.signal()
+        condition.broadcast()
         while committer != nil {
             condition.wait()
         }
@@ -159,8 +178,10 @@ public final class StateStore: @unchecked Sendable {
                 failure = storageFailure
                 resumed = waiters.values.flatMap { $0 }
                 waiters.removeAll()
+                condition.broadcast()
             } else {
                 lastDurable = group.last?.sequence ?? lastDurable
+                condition.broadcast()
                 for sequence in waiters.keys where sequence <= lastDurable {
                     resumed.append(contentsOf: waiters.removeValue(forKey: sequence) ?? [])
                 }
@@ -190,6 +211,11 @@ public final class StateStore: @unchecked Sendable {
                     .execute(arguments: [id, cell, signal, arguments])
             case .removeSend(let id):
                 try db.cachedStatement(sql: "DELETE FROM pending_sends WHERE id = ?").execute(arguments: [id])
+            case .addEffect(let id, let resource, let operation, let payload):
+                try db.cachedStatement(sql: "INSERT INTO pending_effects (id, resource, operation, payload) VALUES (?, ?, ?, ?)")
+                    .execute(arguments: [id, resource, operation, payload])
+            case .removeEffect(let id):
+                try db.cachedStatement(sql: "DELETE FROM pending_effects WHERE id = ?").execute(arguments: [id])
             }
         }
     }

@@ -10,6 +10,10 @@ public struct WriteBatch: Sendable {
         /// A `send` waiting for delivery: written with the sending turn, removed with the receiving one.
         case addSend(id: Int64, cell: String, signal: String, arguments: String)
         case removeSend(id: Int64)
+        /// An effect on a resource (a queue push, a table write, a queue ack): written with the turn that made it,
+        /// carried out once that turn is durable, removed once the resource has it.
+        case addEffect(id: Int64, resource: String, operation: String, payload: String)
+        case removeEffect(id: Int64)
     }
 
     public var changes: [Change]
@@ -42,7 +46,14 @@ public struct StoredState: Sendable {
         public var signal: String
         public var arguments: String
     }
+    public struct PendingEffect: Sendable {
+        public var id: Int64
+        public var resource: String
+        public var operation: String
+        public var payload: String
+    }
     public var values: [SlotValue] = []
     public var states: [MachineState] = []
     public var sends: [PendingSend] = []
+    public var effects: [PendingEffect] = []
 }

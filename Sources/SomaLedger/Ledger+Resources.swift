@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+
+/// What a program asks for: written to the ledger before any provider acts.
+public struct ResourceIntent: Sendable, Equatable {
+    public var name: String
+    /// `queue` or `database`.
+    public var kind: String
+    /// The element type (`Order`) or schema (`ShopDb`) as the program names it.
+    public var element: String
+    public var elementVersion: Int
+    public var provider: String
+    public var host: String
+    public var engine: String
+    /// The engine's options as a JSON object (queue limits, the database's tables).
+    public var options: String
+    public var requestedByVersion: Int
+
+    public init(name: String, kind: String, element: String, elementVersion: Int, provider: String, host: String,
+                engine: String, options: String, requestedByVersion: Int) {
+        self.name = name
+        self.kind = kind
+        self.element = element
+        self.elementVersion = elementVersion
+        self.provider = provider
+        self.host = host
+        self.engine = engine
+        self.options = options
+        self.requestedByVersion = requestedByVersion
+    }
+}
+
+public struct ResourceRecord: Sendable, Equatable {
+    public var intent: ResourceIntent
+    /// `provisioning`, `ready`, `failed`, `orphaned` or `released`.
+    public var state: String
+    public var endpoint: String?
+    public var dataPath: String?
+    public var pid: Int32?
+    public var restarts: Int
+    public var failure: String?
+    public var attempts: Int
+    public var createdAt: String
+    public var updatedAt: String
+
+    public var name: String { intent.name }
+}
+
+extension Ledger {
+    static let resourceColumns = """
+        name, kind, element, element_version, provider, host, engine, options, requested_by_version,
+        state, endpoint, data_path, pid, restarts, failure, attempts, created_at, updated_at
+        """
+
+    static func resourceRecord(_ row: Row) -> ResourceRecord {
+        ResourceRecord(
+            intent: ResourceIntent(name: row[0], kind: row[1], element: row[2], elementVersion: row[3], provider: row[4],
+                                   host: row[5], engine: row[6], options: row[7], requestedByVersion: row[8]),
+            state: row[9], endpoint: row[10], dataPath: row[11], pid: row[12], restarts: row[13], failure: row[14],
+            attempts: row[15], createdAt: row[16], updatedAt: row[17])
+    }
+
+    public func resources() throws(LedgerError) -> [ResourceRecord] {
+        try read("reading resources") { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.resourceColumns) FROM resources ORDER BY name").map(Self.resourceRecord)
+        }
+    }
+
+    public func resource(_ name: String) throws(LedgerError) -> ResourceRecord? {
+        try read("reading resource '\(name)'") { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.resourceColumns) FROM resources WHERE name = ?", arguments: [name]).map(Self.resourceRecord)
+        }
+    }
+
+    /// Records the intent to provision, before the provider acts. A name already in the ledger is the same
+    /// resource: a `ready` one is returned as it is; a `failed` or `released` one goes back to `provisioning`
+    /// (a retry); one left in `provisioning` by a crash is returned for reconciliation. A name bound to another
+    /// kind or element type is refused.
+    public func recordIntent(_ intent: ResourceIntent) throws(LedgerError) -> ResourceRecord {
+        let existing = try resource(intent.name)
+        if let existing {
+            guard existing.intent.kind == intent.kind, existing.intent.element == intent.element else {
+                throw LedgerError(code: "resource-mismatch",
+                                  "resource '\(intent.name)' is a \(existing.intent.kind) of \(existing.intent.element); the program asks for a \(intent.kind) of \(intent.element)")
+            }
+        }
+        return try write("recording the intent to provision '\(intent.name)'") { db -> ResourceRecord in
+            let now = Self.now()
+            switch existing?.state {
+            case nil:
+                try db.execute(sql: """
+                    INSERT INTO resources (name, kind, element, element_version, provider, host, engine, options,
+                      requested_by_version, state, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'provisioning', ?, ?)
+                    """, arguments: [intent.name, intent.kind, intent.element, intent.elementVersion, intent.provider,
+                                     intent.host, intent.engine, intent.options, intent.requestedByVersion, now, now])
+            case "failed", "released", "orphaned":
+                try db.execute(sql: """
+                    UPDATE resources SET state = 'provisioning', element_version = ?, provider = ?, host = ?, engine = ?,
+                      options = ?, requested_by_version = ?, failure = NULL, attempts = attempts + 1, updated_at = ?
+                    WHERE name = ?
+                    """, arguments: [intent.elementVersion, intent.provider, intent.host, intent.engine, intent.options,
+                                     intent.requestedByVersion, now, intent.name])
+            default:
+                break
+            }
+            return try Row.fetchOne(db, sql: "SELECT \(Self.resourceColumns) FROM resources WHERE name = ?",
+                                    arguments: [intent.name]).map(Self.resourceRecord)!
+        }
+    }
+
+    /// The provider's outcome: the resource exists and answers at `endpoint`.
+    public func resourceReady(_ name: String, endpoint: String, dataPath: String?) throws(LedgerError) {
+        try write("recording '\(name)' ready") { db in
+            try db.execute(sql: "UPDATE resources SET state = 'ready', endpoint = ?, data_path = ?, failure = NULL, updated_at = ? WHERE name = ?",
+                           arguments: [endpoint, dataPath, Self.now(), name])
+        }
+    }
+
+    public func resourceFailed(_ name: String, failure: String) throws(LedgerError) {
+        try write("recording '\(name)' failed") { db in
+            try db.execute(sql: "UPDATE resources SET state = 'failed', failure = ?, pid = NULL, updated_at = ? WHERE name = ?",
+                           arguments: [failure, Self.now(), name])
+        }
+    }
+
+    public func setResourceState(_ name: String, _ state: String, failure: String? = nil) throws(LedgerError) {
+        try write("recording '\(name)' \(state)") { db in
+            try db.execute(sql: "UPDATE resources SET state = ?, failure = ?, updated_at = ? WHERE name = ?",
+                           arguments: [state, failure, Self.now(), name])
+        }
+    }
+
+    /// The process serving a resource started (a restart when `countRestart`) or stopped (`pid` nil).
+    public func resourceProcess(_ name: String, pid: Int32?, countRestart: Bool = false) throws(LedgerError) {
+        try write("recording the process of '\(name)'") { db in
+            try db.execute(sql: "UPDATE resources SET pid = ?, restarts = restarts + ?, updated_at = ? WHERE name = ?",
+                           arguments: [pid, countRestart ? 1 : 0, Self.now(), name])
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+
+/// The `sqlite` engine of `Database<S>`: one SQLite file (WAL, `synchronous = FULL`) that the `sqlite3` shell
+/// reads as it is. Rows are written only by the worker's effect pump, once the turn that wrote them is
+/// durable, in the order turns committed.
+public final class SQLiteTables: @unchecked Sendable {
+    public let name: String
+    public let path: String
+    public let layout: DatabaseLayout
+    let database: DatabaseQueue
+
+    public init(name: String, path: String, layout: DatabaseLayout) throws {
+        self.name = name
+        self.path = path
+        self.layout = layout
+        var configuration = Configuration()
+        configuration.label = "soma.database.\(name)"
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
+        } catch {
+            throw ResourceError(code: "database-open", "cannot open database '\(name)' at \(path): \(error)")
+        }
+    }
+
+    /// Creates every table of the layout that does not exist yet (idempotent: provisioning may run again).
+    public func createTables() throws {
+        try write("creating the tables") { db in
+            for table in layout.tables {
+                let columns = table.columns.map { column in
+                    var definition = "\(DatabaseLayout.quoted(column.name)) \(column.sqliteType)"
+                    if column.name == table.key { definition += " PRIMARY KEY" } else if !column.nullable { definition += " NOT NULL" }
+                    return definition
+                }
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(DatabaseLayout.quoted(table.name)) (\(columns.joined(separator: ", ")))")
+            }
+        }
+    }
+
+    // MARK: - Reads
+
+    public func get(_ table: DatabaseLayout.Table, key: DatabaseValue) throws -> [DatabaseValue]? {
+        try read("reading \(table.name)") { db in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columnList(table)) FROM \(DatabaseLayout.quoted(table.name)) WHERE \(DatabaseLayout.quoted(table.key)) = ?"),
+                             arguments: [key]).map { Array($0.databaseValues) }
+        }
+    }
+
+    public func all(_ table: DatabaseLayout.Table) throws -> [[DatabaseValue]] {
+        try read("reading \(table.name)") { db in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(columnList(table)) FROM \(DatabaseLayout.quoted(table.name)) ORDER BY \(DatabaseLayout.quoted(table.key))"))
+                .map { Array($0.databaseValues) }
+        }
+    }
+
+    public func count(_ table: DatabaseLayout.Table) throws -> Int {
+        try read("counting \(table.name)") { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(DatabaseLayout.quoted(table.name))") ?? 0
+        }
+    }
+
+    /// `db.sql(...)`: a query, never a write (writes go through tables, inside turns). Each row is its columns
+    /// by name, in order.
+    public func query(_ sql: String, arguments: [DatabaseValue]) throws -> [[(String, DatabaseValue)]] {
+        do {
+            return try database.read { db in
+                let statement = try db.makeStatement(sql: sql)
+                guard statement.isReadonly else {
+                    throw ResourceError(code: "sql-write", "db.sql runs queries only; write rows with db.TABLE.put and delete")
+                }
+                try statement.setArguments(StatementArguments(arguments))
+                return try Row.fetchAll(statement).map { row in
+                    zip(row.columnNames, row.databaseValues).map { ($0, $1) }
+                }
+            }
+        } catch let error as ResourceError {
+            throw error
+        } catch {
+            throw ResourceError(code: "sql-error", "database '\(name)': \(error)")
+        }
+    }
+
+    // MARK: - Writes
+
+    public enum Write: Sendable {
+        case put(table: String, values: [DatabaseValue])
+        case delete(table: String, key: DatabaseValue)
+    }
+
+    /// Applies writes in order, in one transaction. Idempotent: applying the same writes again gives the same
+    /// rows, which is what lets the effect pump retry after a crash.
+    public func apply(_ writes: [Write]) throws {
+        try write("writing \(writes.count) row change(s)") { db in
+            for change in writes {
+                switch change {
+                case .put(let tableName, let values):
+                    guard let table = layout.table(tableName) else { continue }
+                    let placeholders = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
+                    try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(DatabaseLayout.quoted(table.name)) (\(columnList(table))) VALUES (\(placeholders))")
+                        .execute(arguments: StatementArguments(values))
+                case .delete(let tableName, let key):
+                    guard let table = layout.table(tableName) else { continue }
+                    try db.cachedStatement(sql: "DELETE FROM \(DatabaseLayout.quoted(table.name)) WHERE \(DatabaseLayout.quoted(table.key)) = ?")
+                        .execute(arguments: [key])
+                }
+            }
+        }
+    }
+
+    func columnList(_ table: DatabaseLayout.Table) -> String {
+        table.columns.map { DatabaseLayout.quoted($0.name) }.joined(separator: ", ")
+    }
+
+    func read<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.read(body)
+        } catch {
+            throw ResourceError(code: "database-read", "database '\(name)': \(what): \(error)")
+        }
+    }
+
+    func write(_ what: String, _ body: (Database) throws -> Void) throws {
+        do {
+            try database.write(body)
+        } catch {
+            throw ResourceError(code: "database-write", "database '\(name)': \(what): \(error)")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import SomaControl
+
+/// A blocking client of one queue process, used from the worker's own threads. One request at a time.
+public final class QueueClient: @unchecked Sendable {
+    public let name: String
+    let socket: LineSocket
+    private let lock = NSLock()
+
+    public init(name: String, socketPath: String) {
+        self.name = name
+        self.socket = LineSocket(path: socketPath, timeoutSeconds: 40)
+    }
+
+    public func push(_ messages: [QueueMessage]) throws {
+        _ = try call(QueueRequest(op: .push, messages: messages))
+    }
+
+    public func lease(max: Int, waitMilliseconds: Int) throws -> [QueueMessage] {
+        try call(QueueRequest(op: .lease, max: max, waitMilliseconds: waitMilliseconds)).messages ?? []
+    }
+
+    public func ack(_ ids: [String]) throws {
+        _ = try call(QueueRequest(op: .ack, ids: ids))
+    }
+
+    public func nack(_ ids: [String]) throws {
+        _ = try call(QueueRequest(op: .nack, ids: ids))
+    }
+
+    public func stats() throws -> QueueStats {
+        guard let stats = try call(QueueRequest(op: .stats)).stats else {
+            throw ResourceError(code: "queue-reply", "queue '\(name)' answered stats without them")
+        }
+        return stats
+    }
+
+    public func deadLetters(limit: Int) throws -> [DeadLetter] {
+        try call(QueueRequest(op: .dead, max: limit)).dead ?? []
+    }
+
+    public func close() {
+        lock.withLock { socket.close() }
+    }
+
+    func call(_ request: QueueRequest) throws -> QueueReply {
+        let reply: QueueReply
+        do {
+            reply = try lock.withLock { try socket.call(request, as: QueueReply.self) }
+        } catch {
+            throw ResourceError(code: "queue-unreachable", "queue '\(name)' is not answering at \(socket.path): \(error)")
+        }
+        guard reply.ok else {
+            throw ResourceError(code: "queue-refused", "queue '\(name)': \(reply.error ?? "request refused")")
+        }
+        return reply
+    }
+}

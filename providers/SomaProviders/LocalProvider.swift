@@ -1,0 +1,78 @@
+import Foundation
+import SomaResources
+
+/// The built-in provider: real resources on this machine. A queue is a `soma queue-serve` process over a
+/// SQLite file (the supervisor runs and restarts it); a `sqlite` database is a file with the schema's tables.
+public struct LocalProvider: ResourceProvider {
+    public let name = "local"
+    /// The soma binary, which serves queues in its `queue-serve` mode.
+    public let executable: String
+
+    public init(executable: String) {
+        self.executable = executable
+    }
+
+    public func describe() async throws -> ProviderDescription {
+        ProviderDescription(name: name, provides: ["queue/queue", "database/sqlite"])
+    }
+
+    public func provision(_ request: ProvisionRequest) async throws -> ProvisionResult {
+        let fresh = !FileManager.default.fileExists(atPath: request.dataPath)
+        do {
+            try FileManager.default.createDirectory(atPath: request.dataPath, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            switch (request.kind, request.engine) {
+            case ("queue", "queue"):
+                let options = try ResourceJSON.decode(QueueOptions.self, from: request.options)
+                let socket = ResourcePaths.queueSocket(in: request.dataPath)
+                // Creating the store here makes its file and schema exist before anything is served.
+                let store = try QueueStore(path: ResourcePaths.queueDatabase(in: request.dataPath),
+                                           options: .init(maxAttempts: options.maxAttempts, visibilityMilliseconds: options.visibilityMilliseconds))
+                store.close()
+                return ProvisionResult(endpoint: socket, dataPath: request.dataPath, process: queueProcess(request, options: options))
+            case ("database", "sqlite"):
+                let options = try ResourceJSON.decode(DatabaseOptions.self, from: request.options)
+                let path = ResourcePaths.sqliteDatabase(in: request.dataPath, name: request.name)
+                try SQLiteTables(name: request.name, path: path, layout: options.layout).createTables()
+                return ProvisionResult(endpoint: path, dataPath: request.dataPath, process: nil)
+            default:
+                throw ProviderError(code: "provider-unsupported", "the local provider has no \(request.kind) engine '\(request.engine)'")
+            }
+        } catch {
+            // What this attempt created goes; what an earlier, successful one made stays.
+            if fresh { try? FileManager.default.removeItem(atPath: request.dataPath) }
+            if let error = error as? ProviderError { throw error }
+            throw ProviderError(code: "provision-failed", "\(error)")
+        }
+    }
+
+    func queueProcess(_ request: ProvisionRequest, options: QueueOptions) -> ProcessSpec {
+        ProcessSpec(executable: executable,
+                    arguments: ["queue-serve", "--data", request.dataPath, "--name", request.name,
+                                "--max-attempts", String(options.maxAttempts),
+                                "--visibility-ms", String(options.visibilityMilliseconds)],
+                    readySocket: ResourcePaths.queueSocket(in: request.dataPath))
+    }
+
+    public func status(_ request: ProvisionRequest) async throws -> ResourcePresence {
+        let file = request.kind == "queue" ? ResourcePaths.queueDatabase(in: request.dataPath)
+                                           : ResourcePaths.sqliteDatabase(in: request.dataPath, name: request.name)
+        if FileManager.default.fileExists(atPath: file) { return .present }
+        return FileManager.default.fileExists(atPath: request.dataPath) ? .partial : .absent
+    }
+
+    public func release(_ request: ProvisionRequest, archivePath: String?) async throws {
+        guard FileManager.default.fileExists(atPath: request.dataPath) else { return }
+        do {
+            if let archivePath {
+                try FileManager.default.createDirectory(atPath: (archivePath as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                try FileManager.default.moveItem(atPath: request.dataPath, toPath: archivePath)
+            } else {
+                try FileManager.default.removeItem(atPath: request.dataPath)
+            }
+        } catch {
+            throw ProviderError(code: "release-failed", "cannot release '\(request.name)': \(error)")
+        }
+    }
+}

@@ -1,0 +1,99 @@
+/// What a provider is asked to make exist. The same request may come again (a retry, or reconciliation after
+/// a crash): providing is idempotent, and what already exists is reused, never duplicated.
+public struct ProvisionRequest: Codable, Sendable, Equatable {
+    public var name: String
+    /// `queue` or `database`.
+    public var kind: String
+    public var engine: String
+    public var element: String
+    public var elementVersion: Int
+    /// The engine's options, a JSON object: `maxAttempts` and `visibilityMilliseconds` for queues, `layout`
+    /// (tables and columns) for databases.
+    public var options: String
+    /// A directory the resource may keep its data in (created by the provider).
+    public var dataPath: String
+    public var host: String
+
+    public init(name: String, kind: String, engine: String, element: String, elementVersion: Int, options: String, dataPath: String, host: String) {
+        self.name = name
+        self.kind = kind
+        self.engine = engine
+        self.element = element
+        self.elementVersion = elementVersion
+        self.options = options
+        self.dataPath = dataPath
+        self.host = host
+    }
+}
+
+/// A process the supervisor runs and keeps alive for a resource (the queue server, a PostgreSQL server).
+public struct ProcessSpec: Codable, Sendable, Equatable {
+    public var executable: String
+    public var arguments: [String]
+    /// The process is ready when this Unix socket accepts a connection.
+    public var readySocket: String?
+
+    public init(executable: String, arguments: [String], readySocket: String?) {
+        self.executable = executable
+        self.arguments = arguments
+        self.readySocket = readySocket
+    }
+}
+
+public struct ProvisionResult: Codable, Sendable, Equatable {
+    /// Where the program reaches the resource: a socket path, a file path, a connection string.
+    public var endpoint: String
+    public var dataPath: String?
+    public var process: ProcessSpec?
+
+    public init(endpoint: String, dataPath: String?, process: ProcessSpec?) {
+        self.endpoint = endpoint
+        self.dataPath = dataPath
+        self.process = process
+    }
+}
+
+/// What a provider can say about a resource it was asked for earlier.
+public enum ResourcePresence: String, Codable, Sendable {
+    /// Everything the resource needs is there.
+    case present
+    /// Something was started and not finished (a crash mid-provisioning).
+    case partial
+    case absent
+}
+
+public struct ProviderDescription: Codable, Sendable, Equatable {
+    public var name: String
+    /// `kind/engine` pairs it provides, as in `queue/queue`, `database/sqlite`.
+    public var provides: [String]
+    public var protocolVersion: Int
+
+    public init(name: String, provides: [String], protocolVersion: Int = 1) {
+        self.name = name
+        self.provides = provides
+        self.protocolVersion = protocolVersion
+    }
+}
+
+/// A plugin that makes resources exist: built in (`local`) or an executable speaking the JSON protocol of
+/// docs/providers.md. The `ssh` provider (a later release) is one more conformance.
+public protocol ResourceProvider: Sendable {
+    var name: String { get }
+    func describe() async throws -> ProviderDescription
+    func provision(_ request: ProvisionRequest) async throws -> ProvisionResult
+    func status(_ request: ProvisionRequest) async throws -> ResourcePresence
+    /// Ends the resource; its data is archived under `archivePath`, or deleted when `purge`.
+    func release(_ request: ProvisionRequest, archivePath: String?) async throws
+}
+
+public struct ProviderError: Error, CustomStringConvertible, Sendable, Equatable {
+    public var code: String
+    public var message: String
+
+    public init(code: String, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
