@@ -15,7 +15,7 @@ extension Evaluator {
             return try apply(local, try arguments.map { try evaluate($0.value) }, span: expression.span)
         }
         if ResourceModel.Kind(rawValue: name) != nil {
-            throw runtimeError("\(name) cannot be provisioned from a handler yet: resources arrive with the next soma release", at: expression.span)
+            return try constructResource(name, arguments: arguments, type: expressionTypes[expression.id], span: expression.span)
         }
         if let function = functions[name] {
             let values = try bind(arguments, to: function.parameters.map(\.name), span: expression.span, callee: name)

@@ -149,9 +149,9 @@ extension Evaluator {
             default: throw runtimeError("\(name) of null", at: nameSpan)
             }
         case .resource(let kind, let resource):
-            throw runtimeError("\(kind) '\(resource)' is not provisioned: resources arrive with the next soma release", at: span)
+            return try resourceMethod(kind, resource, name, values, span: span, unknown: unknown)
         case .table(let database, let table):
-            throw runtimeError("table '\(table)' of database '\(database)' is not provisioned: resources arrive with the next soma release", at: span)
+            return try tableMethod(database, table, name, values, span: span, unknown: unknown)
         default:
             throw unknown()
         }

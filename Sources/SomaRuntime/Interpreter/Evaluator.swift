@@ -13,6 +13,8 @@ final class Evaluator {
     let sources: SourceMap
     /// The turn's memory; nil for pure code (field defaults, functions evaluated at load).
     var turn: TurnState?
+    /// The worker's open resources; nil for pure code.
+    var resources: ResourceSet?
     var scopes: [Scope] = [Scope()]
     var steps = 0
     let budget: Int
@@ -32,6 +34,7 @@ final class Evaluator {
         self.init(program: program, codec: program.codec, types: program.types, expressionTypes: program.expressionTypes,
                   functions: program.functions, sources: program.sources, budget: program.stepBudget)
         self.turn = turn
+        self.resources = turn?.engine.resources
     }
 
     // MARK: - Errors

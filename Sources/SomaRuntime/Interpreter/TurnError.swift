@@ -5,6 +5,8 @@ public struct TurnError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case fail, assert, invariant, illegalMove = "illegal-move"
         case runtime, stepBudget = "step-budget", callCycle = "call-cycle", storage
+        /// A resource the turn needed could not be provisioned or reached.
+        case resource
     }
     public var kind: Kind
     public var message: String

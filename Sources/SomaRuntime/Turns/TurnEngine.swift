@@ -19,18 +19,30 @@ public final class TurnEngine: @unchecked Sendable {
     /// Called once when a commit fails: memory is then ahead of the disk, and the process must start over
     /// from what is durable (the worker exits; its supervisor restarts it).
     let onStorageFailure: @Sendable (String) -> Void
-    private let lock = NSLock()
+    let lock = NSLock()
     private var memories: [String: CellMemory] = [:]
     private var sendIDs: Int64 = 0
     private var timers: [Task<Void, Never>] = []
     private var pendingAtStart: [PendingSignal] = []
+    private var effectsAtStart: [StoredState.PendingEffect] = []
+    private var effectIDs: Int64 = 0
+    /// Makes every pushed message's id unique to this worker's life: effect numbers start again after a restart.
+    let messagePrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    let resources: ResourceSet
+    let pump: EffectPump
+    private var consumers: [QueueConsumer] = []
+    let log: @Sendable (String) -> Void
 
-    public init(program: RuntimeProgram, store: StateStore, observer: (any TurnObserver)? = nil,
+    public init(program: RuntimeProgram, store: StateStore, broker: any ResourceBroker = NoResources(), observer: (any TurnObserver)? = nil,
+                log: @escaping @Sendable (String) -> Void = { _ in },
                 onStorageFailure: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.current = program
         self.store = store
         self.observer = observer
         self.onStorageFailure = onStorageFailure
+        self.log = log
+        self.resources = ResourceSet(broker: broker)
+        self.pump = EffectPump(store: store, resources: resources, log: log)
         try load(try store.load())
     }
 
@@ -91,6 +103,8 @@ public final class TurnEngine: @unchecked Sendable {
             }
             pendingAtStart.append(PendingSignal(id: send.id, cell: send.cell, signal: send.signal, arguments: arguments))
         }
+        effectsAtStart = stored.effects
+        effectIDs = stored.effects.map(\.id).max() ?? 0
     }
 
     static func zero(of type: SomaType) -> Value? {
@@ -126,10 +140,15 @@ public final class TurnEngine: @unchecked Sendable {
 
     // MARK: - Life cycle
 
-    /// Runs every `on start`, delivers sends left from before a restart, and starts the `every` timers.
-    /// Throws when an `on start` aborts: the program cannot come up.
+    /// Opens (provisioning when needed) every resource the cells bind, resumes the effects left from before a
+    /// restart, runs every `on start`, delivers sends left from before a restart, starts the `every` timers and
+    /// the queue consumers. Throws when a resource cannot be provisioned or an `on start` aborts: the program
+    /// cannot come up.
     public func start() async throws {
         let program = self.program
+        try openBindings(program)
+        resumeEffects(program)
+        pump.start()
         for name in program.cellOrder where program.cells[name]?.startHandler != nil {
             _ = try await run(cell: name, trigger: "start", handler: { $0.startHandler }, arguments: [:], removing: nil)
         }
@@ -150,11 +169,18 @@ public final class TurnEngine: @unchecked Sendable {
                 })
             }
         }
+        startConsumers(program)
     }
 
     public func stop() {
         for timer in timers { timer.cancel() }
         timers = []
+        let stopping = lock.withLock {
+            defer { consumers = [] }
+            return consumers
+        }
+        for consumer in stopping { consumer.stop() }
+        pump.stop()
     }
 
     // MARK: - Turns
@@ -192,8 +218,8 @@ public final class TurnEngine: @unchecked Sendable {
 
     /// Runs one turn with the lock held: the handler, then the invariants, then the commit to memory and the
     /// store's queue. Returns the result, the batch's sequence number and the sends to deliver once durable.
-    private func runLocked(cell name: String, handler lookup: HandlerLookup, arguments: [String: Value], chain: [String],
-                           removing sendID: Int64?) throws(TurnError) -> (Value, UInt64, [PendingSignal]) {
+    func runLocked(cell name: String, handler lookup: HandlerLookup, arguments: [String: Value], chain: [String],
+                           removing sendID: Int64?, consumed: (queue: String, messageID: String)? = nil) throws(TurnError) -> (Value, UInt64, [PendingSignal]) {
         let program = current
         guard let cell = program.cells[name], let memory = memories[name] else {
             throw TurnError(.runtime, "unknown cell '\(name)'")
@@ -223,9 +249,11 @@ public final class TurnEngine: @unchecked Sendable {
         } catch {
             throw TurnError(.runtime, "\(error)")
         }
-        var (batch, sends) = turn.commit(sendIDs: &sendIDs)
+        turn.consumed = consumed
+        var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix)
         if let sendID { batch.changes.append(.removeSend(id: sendID)) }
         let sequence = batch.isEmpty ? store.lastEnqueuedSequence : store.enqueue(batch)
+        pump.submit(sequence: sequence, effects: effects)
         return (value, sequence, sends)
     }
 
@@ -246,11 +274,22 @@ public final class TurnEngine: @unchecked Sendable {
         return value
     }
 
-    private func deliver(_ signal: PendingSignal) {
+    func deliver(_ signal: PendingSignal) {
         Task {
             _ = try? await self.run(cell: signal.cell, trigger: signal.signal, handler: { $0.handlers[signal.signal] },
                                     arguments: signal.arguments, removing: signal.id)
         }
+    }
+
+    func takeEffectsAtStart() -> [StoredState.PendingEffect] {
+        lock.withLock {
+            defer { effectsAtStart = [] }
+            return effectsAtStart
+        }
+    }
+
+    func addConsumers(_ added: [QueueConsumer]) {
+        lock.withLock { consumers.append(contentsOf: added) }
     }
 
     /// Replaces the program between turns (hot swap); running turns finish on the old one.

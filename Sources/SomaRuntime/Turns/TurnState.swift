@@ -1,3 +1,4 @@
+import GRDB
 import SomaChecker
 import SomaStorage
 
@@ -15,6 +16,10 @@ final class TurnState {
     private var mapWrites: [String: [Value: Value?]] = [:]
     private var machineWrites: [String: [String: String]] = [:]
     private(set) var sends: [(cell: String, signal: String, arguments: [String: Value])] = []
+    var plannedEffects: [PlannedEffect] = []
+    var tableWrites: [String: [String: [DatabaseValue: Value?]]] = [:]
+    /// The queue message this turn consumes: its ack commits with the turn.
+    var consumed: (queue: String, messageID: String)?
 
     init(cell: RuntimeProgram.CellProgram, memory: CellMemory, program: RuntimeProgram, engine: TurnEngine, chain: [String]) {
         self.cell = cell
@@ -119,7 +124,7 @@ final class TurnState {
     // MARK: - Commit
 
     /// Applies the turn's writes to the committed memory and returns the durable part as a batch.
-    func commit(sendIDs: inout Int64) -> (batch: WriteBatch, sends: [PendingSignal]) {
+    func commit(sendIDs: inout Int64, effectIDs: inout Int64, messagePrefix: String) -> (batch: WriteBatch, sends: [PendingSignal], effects: [ResourceEffect]) {
         var batch = WriteBatch()
         let name = cellName
         for (slotName, value) in scalarWrites {
@@ -159,7 +164,11 @@ final class TurnState {
             batch.changes.append(.addSend(id: signal.id, cell: signal.cell, signal: signal.signal,
                                           arguments: engine.encodeArguments(signal)))
         }
-        return (batch, pending)
+        let effects = resourceEffects(effectIDs: &effectIDs, messagePrefix: messagePrefix)
+        for effect in effects {
+            batch.changes.append(.addEffect(id: effect.id, resource: effect.resource, operation: effect.storedOperation, payload: effect.storedPayload))
+        }
+        return (batch, pending, effects)
     }
 }
 

@@ -306,3 +306,32 @@ public struct JSONWriter {
 
     public var text: String { String(decoding: output, as: UTF8.self) }
 }
+
+extension JSONWriter {
+    /// Writes a parsed value back as text (object keys sorted, so the same value always gives the same text).
+    public mutating func json(_ value: JSONValue) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let flag): raw(flag ? "true" : "false")
+        case .int(let int): raw(String(int))
+        case .double(let double): number(double)
+        case .string(let text): string(text)
+        case .array(let items):
+            raw("[")
+            for (index, item) in items.enumerated() {
+                if index > 0 { raw(",") }
+                json(item)
+            }
+            raw("]")
+        case .object(let fields):
+            raw("{")
+            for (index, key) in fields.keys.sorted().enumerated() {
+                if index > 0 { raw(",") }
+                string(key)
+                raw(":")
+                json(fields[key]!)
+            }
+            raw("}")
+        }
+    }
+}

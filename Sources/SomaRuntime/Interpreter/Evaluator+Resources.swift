@@ -1,0 +1,194 @@
+import Foundation
+import GRDB
+import SomaChecker
+import SomaDiagnostics
+import SomaResources
+import SomaSyntax
+
+/// Resource constructors and the methods of queues, databases and tables.
+extension Evaluator {
+    // MARK: - Constructors
+
+    /// `QueueService<T>("name", ...)` or `Database<S>("name", ...)`: finds or provisions the resource (the
+    /// first call waits until it is ready) and gives its handle.
+    func constructResource(_ constructor: String, arguments: [Argument], type: SomaType?, span: SourceSpan) throws -> Value {
+        guard let resources else {
+            throw runtimeError("\(constructor) cannot be provisioned here", at: span)
+        }
+        var name: String?
+        var options: [String: Value] = [:]
+        for argument in arguments {
+            let value = try evaluate(argument.value)
+            if let label = argument.label {
+                options[label] = value
+            } else if name == nil, case .string(let text) = value {
+                name = text
+            }
+        }
+        guard let name, SafeName.isValid(name) else {
+            throw runtimeError("\(constructor) needs a valid name: \(SafeName.rule)", at: span)
+        }
+        var host = "local"
+        if case .string(let on)? = options["on"] { host = on }
+        guard host == "local" else {
+            throw TurnError(.resource, "resource '\(name)' on host '\(host)': remote hosts arrive with the ssh provider", at: location(span))
+        }
+        do {
+            switch (constructor, type) {
+            case ("QueueService", .queue(let element)?):
+                var queueOptions = QueueOptions()
+                if case .int(let attempts)? = options["max_attempts"] { queueOptions.maxAttempts = max(1, attempts) }
+                if case .duration(let milliseconds)? = options["visibility"] { queueOptions.visibilityMilliseconds = max(1, milliseconds) }
+                _ = try resources.openQueue(name: name, element: element, version: program?.version(of: element) ?? 1, options: queueOptions, host: host)
+            case ("Database", .database(let schema)?):
+                guard let layout = DatabaseLayout(schema: schema, types: types) else {
+                    throw runtimeError("\(schema) is not a database schema", at: span)
+                }
+                var engine = "sqlite"
+                if case .string(let chosen)? = options["engine"] { engine = chosen }
+                _ = try resources.openDatabase(name: name, schema: schema, version: program?.version(of: schema) ?? 1, layout: layout,
+                                               engine: engine, host: host)
+            default:
+                throw runtimeError("\(constructor) has no element type here", at: span)
+            }
+        } catch var error as TurnError {
+            if error.location == nil { error.location = location(span) }
+            throw error
+        }
+        return .resource(kind: constructor, name: name)
+    }
+
+    // MARK: - Queues and databases
+
+    func resourceMethod(_ kind: String, _ name: String, _ method: String, _ values: [Value], span: SourceSpan, unknown: () -> TurnError) throws -> Value {
+        guard let resources, let turn else { throw runtimeError("\(kind) '\(name)' is only usable inside a turn", at: span) }
+        func argument(_ index: Int) throws -> Value {
+            guard index < values.count else { throw runtimeError("'\(name).\(method)' is missing an argument", at: span) }
+            return values[index]
+        }
+        if kind == "QueueService" {
+            guard let queue = resources.queue(name) else { throw TurnError(.resource, "queue '\(name)' is not open", at: location(span)) }
+            switch method {
+            case "push":
+                let value = try argument(0)
+                turn.push(queue: name, version: turn.program.version(of: queue.element), body: codec.encode(value, as: queue.element))
+                return .unit
+            case "size":
+                let stored: Int
+                do {
+                    stored = try queue.turnClient.stats().size
+                } catch {
+                    throw TurnError(.resource, "\(error)", at: location(span))
+                }
+                return .int(stored + turn.engine.pump.pendingPushes(name) + turn.pushes(to: name))
+            default:
+                throw unknown()
+            }
+        }
+        guard let database = resources.database(name) else { throw TurnError(.resource, "database '\(name)' is not open", at: location(span)) }
+        guard method == "sql" else { throw unknown() }
+        guard case .string(let sql) = try argument(0) else { throw runtimeError("db.sql takes the query as a String", at: span) }
+        let parameters = try values.dropFirst().map { try Self.sqlArgument($0, span: span, evaluator: self) }
+        guard turn.engine.pump.waitUntilApplied(name, timeout: 10) else {
+            throw TurnError(.resource, "database '\(name)' is not taking writes: db.sql cannot see the latest rows", at: location(span))
+        }
+        do {
+            let rows = try database.tables.query(sql, arguments: parameters)
+            steps += rows.count
+            return .list(rows.map(TableRows.queryRow))
+        } catch {
+            throw TurnError(.runtime, "\(error)", at: location(span))
+        }
+    }
+
+    static func sqlArgument(_ value: Value, span: SourceSpan, evaluator: Evaluator) throws -> DatabaseValue {
+        switch value {
+        case .int(let int): return int.databaseValue
+        case .float(let double): return double.databaseValue
+        case .string(let text): return text.databaseValue
+        case .bool(let flag): return (flag ? 1 : 0).databaseValue
+        case .null, .none: return .null
+        case .some(let wrapped): return try sqlArgument(wrapped, span: span, evaluator: evaluator)
+        default: throw evaluator.runtimeError("db.sql takes Int, Float, String, Bool or None arguments, not \(value.typeName)", at: span)
+        }
+    }
+
+    // MARK: - Tables
+
+    func tableMethod(_ databaseName: String, _ tableName: String, _ method: String, _ values: [Value], span: SourceSpan, unknown: () -> TurnError) throws -> Value {
+        guard let resources, let turn else { throw runtimeError("table '\(tableName)' is only usable inside a turn", at: span) }
+        guard let database = resources.database(databaseName), let table = database.layout.table(tableName),
+              case .named(let schemaKey) = database.schema, case .table(let rowType)? = types[schemaKey]?.field(tableName)?.type else {
+            throw TurnError(.resource, "table '\(tableName)' of database '\(databaseName)' is not open", at: location(span))
+        }
+        let rows = TableRows(codec: codec, types: types, table: table, rowType: rowType)
+        let pump = turn.engine.pump
+        func argument(_ index: Int) throws -> Value {
+            guard index < values.count else { throw runtimeError("'\(tableName).\(method)' is missing an argument", at: span) }
+            return values[index]
+        }
+        func read(_ key: DatabaseValue) throws -> Value? {
+            if let written = turn.tableWrite(database: databaseName, table: tableName, key: key) { return written }
+            if let pending = pump.pendingRow(databaseName, tableName, key) { return pending }
+            do {
+                return try database.tables.get(table, key: key).map { try rows.value(of: $0) }
+            } catch let error as TurnError {
+                throw error
+            } catch {
+                throw TurnError(.resource, "\(error)", at: location(span))
+            }
+        }
+        func everything() throws -> [Value] {
+            var merged: [DatabaseValue: Value] = [:]
+            do {
+                for stored in try database.tables.all(table) {
+                    merged[stored[table.keyIndex]] = try rows.value(of: stored)
+                }
+            } catch let error as TurnError {
+                throw error
+            } catch {
+                throw TurnError(.resource, "\(error)", at: location(span))
+            }
+            for (key, row) in pump.pendingRows(databaseName, tableName) { merged[key] = row }
+            for (key, row) in turn.tableWrites(database: databaseName, table: tableName) { merged[key] = row }
+            steps += merged.count
+            return merged.values.sorted { left, right in
+                guard case .record(_, let l) = left, case .record(_, let r) = right,
+                      let lk = l[table.key], let rk = r[table.key] else { return false }
+                return Value.precedes(lk, rk)
+            }
+        }
+        switch method {
+        case "put":
+            let row = try argument(0)
+            guard case .record(_, let fields) = row, let keyValue = fields[table.key] else {
+                throw runtimeError("a row of '\(tableName)' needs its key field '\(table.key)'", at: span)
+            }
+            let key = try rows.key(keyValue)
+            turn.tablePut(database: databaseName, table: tableName, key: key, row: row, json: codec.encode(row, as: rowType))
+            return .unit
+        case "get":
+            return try read(try rows.key(try argument(0))).map(Value.some) ?? .none
+        case "delete":
+            let keyValue = try argument(0)
+            let key = try rows.key(keyValue)
+            let existed = try read(key) != nil
+            if existed { turn.tableDelete(database: databaseName, table: tableName, key: key, json: codec.encode(keyValue, as: rows.keyType)) }
+            return .bool(existed)
+        case "all":
+            return .list(try everything())
+        case "count":
+            return .int(try everything().count)
+        case "where":
+            let predicate = try argument(0)
+            return .list(try everything().filter {
+                guard case .bool(let keep) = try apply(predicate, [$0], span: span) else {
+                    throw runtimeError("where's function must give a Bool", at: span)
+                }
+                return keep
+            })
+        default:
+            throw unknown()
+        }
+    }
+}

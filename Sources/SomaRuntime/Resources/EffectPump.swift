@@ -1,0 +1,251 @@
+import Foundation
+import GRDB
+import SomaResources
+import SomaStorage
+
+/// Carries committed turns' effects to their resources, on its own thread: for each resource, in the order
+/// the turns committed, only once the turn is durable (a push is delivered if and only if its turn commits).
+/// A resource that does not answer (a queue process being restarted) is retried with backoff without holding
+/// up the others. Until a table write is applied, turns read it from here.
+final class EffectPump: @unchecked Sendable {
+    struct Item {
+        var sequence: UInt64
+        var effect: ResourceEffect
+    }
+
+    struct Lane {
+        var items: [Item] = []
+        var retryAt = Date.distantPast
+        var backoff = 0.05
+        var lastFailure: String?
+    }
+
+    let store: StateStore
+    let resources: ResourceSet
+    let log: @Sendable (String) -> Void
+    private let condition = NSCondition()
+    private var lanes: [String: Lane] = [:]
+    /// Table writes not yet applied: database → table → key → (row or nil for deleted, writes outstanding).
+    private var pendingRows: [String: [String: [DatabaseValue: (row: Value?, count: Int)]]] = [:]
+    private var stopping = false
+    private var thread: Thread?
+    private var pushClients: [String: QueueClient] = [:]
+
+    init(store: StateStore, resources: ResourceSet, log: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.resources = resources
+        self.log = log
+    }
+
+    func start() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard thread == nil else { return }
+        let thread = Thread { [weak self] in self?.loop() }
+        thread.name = "soma-effects"
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Stops after what can be delivered now; what is left stays stored and is delivered at the next start.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while thread != nil { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Called with the turn engine's lock held, in commit order.
+    func submit(sequence: UInt64, effects: [ResourceEffect]) {
+        guard !effects.isEmpty else { return }
+        condition.lock()
+        defer { condition.unlock() }
+        for effect in effects {
+            lanes[effect.resource, default: Lane()].items.append(Item(sequence: sequence, effect: effect))
+            switch effect.operation {
+            case .put(let table, let key, let row, _): notePending(effect.resource, table, key, row)
+            case .delete(let table, let key, _): notePending(effect.resource, table, key, nil)
+            default: break
+            }
+        }
+        condition.broadcast()
+    }
+
+    private func notePending(_ database: String, _ table: String, _ key: DatabaseValue, _ row: Value?) {
+        let count = pendingRows[database]?[table]?[key]?.count ?? 0
+        pendingRows[database, default: [:]][table, default: [:]][key] = (row, count + 1)
+    }
+
+    // MARK: - What turns read
+
+    /// A table write committed and not yet applied: `.some(nil)` for a deleted row.
+    func pendingRow(_ database: String, _ table: String, _ key: DatabaseValue) -> Value?? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let entry = pendingRows[database]?[table]?[key] else { return nil }
+        return .some(entry.row)
+    }
+
+    func pendingRows(_ database: String, _ table: String) -> [DatabaseValue: Value?] {
+        condition.lock()
+        defer { condition.unlock() }
+        return (pendingRows[database]?[table] ?? [:]).mapValues(\.row)
+    }
+
+    func pendingPushes(_ queue: String) -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return lanes[queue]?.items.count { if case .push = $0.effect.operation { return true } else { return false } } ?? 0
+    }
+
+    /// Whether the consuming turn of this message has committed and its ack is on its way.
+    func hasPendingAck(_ queue: String, messageID: String) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return lanes[queue]?.items.contains { if case .ack(let id) = $0.effect.operation { return id == messageID } else { return false } } ?? false
+    }
+
+    /// Blocks until every effect on this resource submitted so far is applied (for `db.sql`, which reads the
+    /// database itself), or `timeout` passes.
+    func waitUntilApplied(_ resource: String, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while !(lanes[resource]?.items.isEmpty ?? true) {
+            if !condition.wait(until: deadline) { return false }
+        }
+        return true
+    }
+
+    // MARK: - The pump
+
+    private func loop() {
+        while true {
+            condition.lock()
+            var ready: [(String, [Item])] = []
+            while true {
+                let now = Date()
+                ready = lanes.compactMap { name, lane in
+                    lane.items.isEmpty || lane.retryAt > now ? nil : (name, lane.items)
+                }
+                if !ready.isEmpty || stopping { break }
+                let nextRetry = lanes.values.filter { !$0.items.isEmpty }.map(\.retryAt).min()
+                if let nextRetry { _ = condition.wait(until: nextRetry) } else { condition.wait() }
+            }
+            if stopping && ready.isEmpty {
+                thread = nil
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            condition.unlock()
+
+            let last = ready.flatMap { $0.1.map(\.sequence) }.max() ?? 0
+            do {
+                try store.waitUntilDurableBlocking(last)
+            } catch {
+                // The worker is ending (a failed commit ends it); what is stored is delivered by the next one.
+                condition.lock()
+                stopping = true
+                thread = nil
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            for (resource, items) in ready {
+                let failure = apply(resource, items)
+                finish(resource, items, failure: failure)
+            }
+            if stopping {
+                condition.lock()
+                let anyReady = lanes.values.contains { !$0.items.isEmpty && $0.retryAt <= Date() }
+                condition.unlock()
+                if !anyReady {
+                    condition.lock()
+                    thread = nil
+                    condition.broadcast()
+                    condition.unlock()
+                    return
+                }
+            }
+        }
+    }
+
+    /// Applies one resource's effects in order; returns why it could not.
+    private func apply(_ resource: String, _ items: [Item]) -> String? {
+        do {
+            if let database = resources.database(resource) {
+                var writes: [SQLiteTables.Write] = []
+                for item in items {
+                    switch item.effect.operation {
+                    case .put(let table, _, _, let json):
+                        guard let layout = database.layout.table(table), case .object(let fields) = try JSONValue.parse(json) else { continue }
+                        writes.append(.put(table: table, values: layout.columns.map { TableRows.databaseValue(fields[$0.name] ?? .null, storage: $0.storage) }))
+                    case .delete(let table, let key, _):
+                        writes.append(.delete(table: table, key: key))
+                    default:
+                        continue
+                    }
+                }
+                try database.tables.apply(writes)
+                return nil
+            }
+            if let queue = resources.queue(resource) {
+                let client = pushClients[resource] ?? QueueClient(name: resource, socketPath: queue.endpoint)
+                pushClients[resource] = client
+                var pushes: [QueueMessage] = []
+                var acks: [String] = []
+                for item in items {
+                    switch item.effect.operation {
+                    case .push(let queued): pushes.append(QueueMessage(id: queued.messageID, version: queued.version, body: queued.body))
+                    case .ack(let id): acks.append(id)
+                    default: continue
+                    }
+                }
+                if !pushes.isEmpty { try client.push(pushes) }
+                if !acks.isEmpty { try client.ack(acks) }
+                return nil
+            }
+            return "resource '\(resource)' is not open in this worker"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    private func finish(_ resource: String, _ items: [Item], failure: String?) {
+        condition.lock()
+        defer {
+            condition.broadcast()
+            condition.unlock()
+        }
+        guard var lane = lanes[resource] else { return }
+        if let failure {
+            if lane.lastFailure != failure { log("effects on '\(resource)' wait: \(failure)") }
+            lane.lastFailure = failure
+            lane.retryAt = Date().addingTimeInterval(lane.backoff)
+            lane.backoff = min(lane.backoff * 2, 1)
+            lanes[resource] = lane
+            return
+        }
+        if lane.lastFailure != nil { log("effects on '\(resource)' delivered again") }
+        lane.items.removeFirst(items.count)
+        lane.lastFailure = nil
+        lane.backoff = 0.05
+        lanes[resource] = lane
+        for item in items {
+            switch item.effect.operation {
+            case .put(let table, let key, _, _), .delete(let table, let key, _):
+                if let entry = pendingRows[resource]?[table]?[key] {
+                    if entry.count <= 1 {
+                        pendingRows[resource]?[table]?[key] = nil
+                    } else {
+                        pendingRows[resource]?[table]?[key] = (entry.row, entry.count - 1)
+                    }
+                }
+            default: break
+            }
+        }
+        _ = store.enqueue(WriteBatch(changes: items.map { .removeEffect(id: $0.effect.id) }))
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import SomaChecker
+import SomaResources
+
+/// The resources a worker has open, by name: found or provisioned through the broker the first time a
+/// constructor names them, then reused (the same name is the same resource).
+final class ResourceSet: @unchecked Sendable {
+    final class QueueHandle: Sendable {
+        let name: String
+        let element: SomaType
+        let endpoint: String
+        /// For `size()` from turns; the pump and each consumer have their own connection.
+        let turnClient: QueueClient
+
+        init(name: String, element: SomaType, endpoint: String) {
+            self.name = name
+            self.element = element
+            self.endpoint = endpoint
+            self.turnClient = QueueClient(name: name, socketPath: endpoint)
+        }
+    }
+
+    final class DatabaseHandle: Sendable {
+        let name: String
+        let schema: SomaType
+        let layout: DatabaseLayout
+        let tables: SQLiteTables
+
+        init(name: String, schema: SomaType, layout: DatabaseLayout, tables: SQLiteTables) {
+            self.name = name
+            self.schema = schema
+            self.layout = layout
+            self.tables = tables
+        }
+    }
+
+    let broker: any ResourceBroker
+    private let lock = NSLock()
+    private var queues: [String: QueueHandle] = [:]
+    private var databases: [String: DatabaseHandle] = [:]
+
+    init(broker: any ResourceBroker) {
+        self.broker = broker
+    }
+
+    func queue(_ name: String) -> QueueHandle? { lock.withLock { queues[name] } }
+    func database(_ name: String) -> DatabaseHandle? { lock.withLock { databases[name] } }
+    var queueNames: [String] { lock.withLock { Array(queues.keys) } }
+
+    /// Opens a queue, provisioning it first when it does not exist.
+    func openQueue(name: String, element: SomaType, version: Int, options: QueueOptions, host: String) throws -> QueueHandle {
+        if let open = queue(name) { return open }
+        let request = ResourceRequest(name: name, kind: "queue", engine: "queue", element: element.description, elementVersion: version,
+                                      options: ResourceJSON.encode(options), host: host)
+        let provisioned = try provision(request)
+        let handle = QueueHandle(name: name, element: element, endpoint: provisioned.endpoint)
+        return lock.withLock {
+            if let raced = queues[name] { return raced }
+            queues[name] = handle
+            return handle
+        }
+    }
+
+    func openDatabase(name: String, schema: SomaType, version: Int, layout: DatabaseLayout, engine: String, host: String) throws -> DatabaseHandle {
+        if let open = database(name) { return open }
+        guard engine == "sqlite" else {
+            throw TurnError(.resource, "database '\(name)': the \(engine) engine is not available in this soma yet")
+        }
+        let request = ResourceRequest(name: name, kind: "database", engine: engine, element: schema.description, elementVersion: version,
+                                      options: ResourceJSON.encode(DatabaseOptions(layout: layout)), host: host)
+        let provisioned = try provision(request)
+        let tables: SQLiteTables
+        do {
+            tables = try SQLiteTables(name: name, path: provisioned.endpoint, layout: layout)
+        } catch {
+            throw TurnError(.resource, "database '\(name)' is provisioned but does not open: \(error)")
+        }
+        let handle = DatabaseHandle(name: name, schema: schema, layout: layout, tables: tables)
+        return lock.withLock {
+            if let raced = databases[name] { return raced }
+            databases[name] = handle
+            return handle
+        }
+    }
+
+    private func provision(_ request: ResourceRequest) throws -> ProvisionedResource {
+        do {
+            return try broker.provision(request)
+        } catch let error as TurnError {
+            throw error
+        } catch {
+            throw TurnError(.resource, "cannot provision \(request.kind) '\(request.name)': \(error)")
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import GRDB
+import SomaChecker
+import SomaDiagnostics
+import SomaResources
+import SomaStorage
+import SomaSyntax
+
+extension TurnEngine {
+    /// Evaluates every cell-level resource binding: each constructor finds or provisions its resource.
+    func openBindings(_ program: RuntimeProgram) throws {
+        for name in program.cellOrder {
+            guard let cell = program.cells[name] else { continue }
+            for binding in cell.declaration.bindings {
+                guard let model = cell.model.resource(binding.name),
+                      case .call(let callee, _, let arguments) = binding.value.kind, case .name(let constructor) = callee.kind else { continue }
+                let evaluator = Evaluator(program: program, turn: nil)
+                evaluator.resources = resources
+                let type: SomaType = model.kind == .queue ? .queue(model.element) : .database(model.element)
+                do {
+                    _ = try evaluator.constructResource(constructor, arguments: arguments, type: type, span: binding.value.span)
+                } catch let error as TurnError {
+                    throw error
+                } catch {
+                    throw TurnError(.resource, "\(error)", at: evaluator.location(binding.value.span))
+                }
+            }
+        }
+    }
+
+    /// Hands the effects stored before a restart back to the pump, in their order.
+    func resumeEffects(_ program: RuntimeProgram) {
+        let stored = takeEffectsAtStart()
+        var effects: [ResourceEffect] = []
+        for row in stored {
+            if let effect = decodeEffect(row, program: program) {
+                effects.append(effect)
+            } else {
+                log("a stored effect on '\(row.resource)' (\(row.operation)) cannot be carried out by this program; it stays stored")
+            }
+        }
+        pump.submit(sequence: 0, effects: effects)
+    }
+
+    func decodeEffect(_ row: StoredState.PendingEffect, program: RuntimeProgram) -> ResourceEffect? {
+        let parts = row.payload.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+        switch row.operation {
+        case "push":
+            guard parts.count == 3, let version = Int(parts[1]) else { return nil }
+            return ResourceEffect(id: row.id, resource: row.resource, operation: .push(.init(messageID: parts[0], version: version, body: parts[2])))
+        case "ack":
+            return ResourceEffect(id: row.id, resource: row.resource, operation: .ack(messageID: row.payload))
+        case "put", "delete":
+            let parts = row.payload.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2, let database = resources.database(row.resource), let table = database.layout.table(parts[0]),
+                  case .named(let schemaKey) = database.schema, case .table(let rowType)? = program.types[schemaKey]?.field(parts[0])?.type,
+                  let json = try? JSONValue.parse(parts[1]) else { return nil }
+            let rows = TableRows(codec: program.codec, types: program.types, table: table, rowType: rowType)
+            if row.operation == "delete" {
+                let key = TableRows.databaseValue(json, storage: table.columns[table.keyIndex].storage)
+                return ResourceEffect(id: row.id, resource: row.resource, operation: .delete(table: parts[0], key: key, json: parts[1]))
+            }
+            guard case .object(let fields) = json, let value = try? program.codec.decode(json, as: rowType) else { return nil }
+            _ = rows
+            let key = TableRows.databaseValue(fields[table.key] ?? .null, storage: table.columns[table.keyIndex].storage)
+            return ResourceEffect(id: row.id, resource: row.resource, operation: .put(table: parts[0], key: key, row: value, json: parts[1]))
+        default:
+            return nil
+        }
+    }
+
+    /// One consumer per `on BINDING(msg)` handler of a queue binding.
+    func startConsumers(_ program: RuntimeProgram) {
+        var started: [QueueConsumer] = []
+        for name in program.cellOrder {
+            guard let cell = program.cells[name] else { continue }
+            for model in cell.model.resources where model.kind == .queue {
+                guard cell.handlers[model.binding] != nil, let queueName = model.name, let queue = resources.queue(queueName) else { continue }
+                let consumer = QueueConsumer(engine: self, cell: name, binding: model.binding, queue: queue)
+                consumer.start()
+                started.append(consumer)
+            }
+        }
+        addConsumers(started)
+    }
+
+    /// Runs the consuming turn of one message, blocking until it is durable. Its ack is one of the turn's
+    /// effects: it reaches the queue only if the turn commits.
+    func consume(cell: String, binding: String, queue: String, message: QueueMessage, element: SomaType) -> TurnError? {
+        let started = ContinuousClock.now
+        let program = self.program
+        var failure: TurnError?
+        var sequence: UInt64 = 0
+        var sends: [PendingSignal] = []
+        do {
+            let stored = program.version(of: element)
+            guard message.version == stored else {
+                throw TurnError(.runtime, "message \(message.id) is of version \(message.version) of \(element); this program reads version \(stored)")
+            }
+            let value: Value
+            do {
+                value = try program.codec.decode(try JSONValue.parse(message.body), as: element, path: binding)
+            } catch {
+                throw TurnError(.runtime, "message \(message.id) does not read as \(element): \(error)")
+            }
+            guard let handler = program.cells[cell]?.handlers[binding], let parameter = handler.parameters.first else {
+                throw TurnError(.runtime, "cell '\(cell)' has no handler for queue '\(binding)'")
+            }
+            let result = lock.withLock { () -> Result<(Value, UInt64, [PendingSignal]), TurnError> in
+                do throws(TurnError) {
+                    return .success(try runLocked(cell: cell, handler: { $0.handlers[binding] }, arguments: [parameter.name: value], chain: [],
+                                                  removing: nil, consumed: (queue, message.id)))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            (_, sequence, sends) = try result.get()
+            try store.waitUntilDurableBlocking(sequence)
+        } catch let error as TurnError {
+            failure = error
+        } catch {
+            failure = TurnError(.storage, "\(error)")
+            onStorageFailure("\(error)")
+        }
+        let elapsed = (ContinuousClock.now - started).components
+        observer?.turnFinished(cell: cell, trigger: binding, seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, error: failure)
+        if failure == nil { for signal in sends { deliver(signal) } }
+        return failure
+    }
+}
