@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "SomaSupervisor",
             dependencies: [
-                "SomaLedger", "SomaControl", "SomaProviders", "SomaResources",
+                "SomaLedger", "SomaControl", "SomaProviders", "SomaResources", "SomaChecker",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -100,7 +100,7 @@ let package = Package(
         .target(
             name: "SomaCLI",
             dependencies: [
-                "SomaChecker", "SomaWorker", "SomaSupervisor", "SomaControl", "SomaLedger",
+                "SomaChecker", "SomaWorker", "SomaSupervisor", "SomaControl", "SomaLedger", "SomaProviders", "SomaResources",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

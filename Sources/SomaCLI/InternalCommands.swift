@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SomaControl
+import SomaResources
 import SomaSupervisor
 import SomaWorker
 
@@ -64,5 +65,52 @@ final class SupervisorWatch: Sendable {
                 usleep(1_000_000)
             }
         }
+    }
+}
+
+/// `soma queue-serve --data DIR ...`: the process that serves one durable queue (internal; the supervisor
+/// runs it for a `QueueService<T>` resource and restarts it when it dies).
+struct QueueServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "queue-serve", abstract: "Serve a durable queue (internal).",
+                                                    shouldDisplay: false)
+
+    @Option var data: String
+    @Option var name: String
+    @Option(name: .customLong("max-attempts")) var maxAttempts: Int = 5
+    @Option(name: .customLong("visibility-ms")) var visibilityMilliseconds: Int = 30_000
+
+    func run() async throws {
+        LineLogHandler.bootstrap(source: "queue \(name)")
+        let logger = Logger(label: "queue")
+        // One server per queue: a second one would answer on the same socket with the same file.
+        guard let lock = FileLock(path: (data as NSString).appendingPathComponent("queue.lock")) else {
+            logger.error("queue '\(name)' is already served")
+            throw ExitCode(1)
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let store: QueueStore
+        do {
+            store = try QueueStore(path: ResourcePaths.queueDatabase(in: data),
+                                   options: .init(maxAttempts: maxAttempts, visibilityMilliseconds: visibilityMilliseconds))
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode(1)
+        }
+        let server = QueueServer(store: store, socketPath: ResourcePaths.queueSocket(in: data))
+        let serving = Task { try await server.run() }
+        let (stop, continuation) = AsyncStream<Void>.makeStream()
+        let sources = [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { continuation.yield() }
+            source.resume()
+            return source
+        }
+        logger.info("serving queue '\(name)' pid=\(getpid())")
+        for await _ in stop { break }
+        sources.forEach { $0.cancel() }
+        serving.cancel()
+        store.close()
+        logger.info("queue '\(name)' stopped")
     }
 }

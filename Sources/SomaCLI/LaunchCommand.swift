@@ -47,12 +47,6 @@ struct LaunchCommand: AsyncParsableCommand {
             print(CheckReport(outcome).text())
             throw CLIFailure("\(file) has \(outcome.errorCount) error\(outcome.errorCount == 1 ? "" : "s"); nothing was started")
         }
-        if let resource = outcome.cells.flatMap(\.resources).first {
-            let position = outcome.sources.file(resource.span.file)?.position(of: resource.span.start)
-            let location = "\(outcome.sources.file(resource.span.file)?.path ?? file):\(position?.line ?? 0):\(position?.column ?? 0)"
-            throw CLIFailure("\(location): \(resource.typeDescription)(\"\(resource.name ?? resource.binding)\") needs a resource provider, which this soma (\(SomaVersion.current)) does not have yet; nothing was started",
-                             hint: "resources arrive with the next soma release; launch a program without resource bindings meanwhile")
-        }
         let appName = name ?? outcome.program.config.appName ?? ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         if !SafeName.isValid(appName) {
             throw CLIFailure("app name '\(appName)' is not allowed: \(SafeName.rule)", code: CLIExit.usage, hint: "choose one with --name")
@@ -114,9 +108,11 @@ struct LaunchCommand: AsyncParsableCommand {
     }
 
     func waitUntilServing(_ home: AppHome, version: Int) async throws {
-        let deadline = Date().addingTimeInterval(60)
+        let deadline = Date().addingTimeInterval(120)
         let client = ControlClient(path: home.controlSocket)
+        var progress = ProvisioningProgress(home: home)
         while Date() < deadline {
+            progress.report()
             if let reply = try? await client.call(ControlRequest("status")) {
                 if reply.fields["state"] == "serving" {
                     printLaunched(home, version: version, fields: reply.fields)
@@ -139,10 +135,20 @@ struct LaunchCommand: AsyncParsableCommand {
             launched \(home.name) (version \(version))
               url         \(fields["url"] ?? "?")
               home        \(home.path)
-              resources   none
+            \(Self.resourceLines(home))
 
             """
         FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func resourceLines(_ home: AppHome) -> String {
+        let records = ((try? Ledger(path: home.ledgerPath).resources()) ?? []).filter { $0.state != "released" }
+        guard !records.isEmpty else { return "  resources   none" }
+        let width = records.map(\.name.count).max() ?? 0
+        return "  resources\n" + records.map { record in
+            let type = (record.intent.kind == "queue" ? "QueueService" : "Database") + "<\(record.intent.element)>"
+            return "    \(record.name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(type) \(record.intent.engine) \(record.state)  \(record.endpoint ?? "")"
+        }.joined(separator: "\n")
     }
 
     func printStatusLine(_ home: AppHome) async throws {

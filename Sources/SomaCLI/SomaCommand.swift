@@ -12,7 +12,8 @@ public struct SomaCommand: AsyncParsableCommand {
             """,
         version: SomaVersion.current,
         subcommands: [CheckCommand.self, LaunchCommand.self, StatusCommand.self, SendCommand.self, LogsCommand.self,
-                      StopCommand.self, AppsCommand.self, SuperviseCommand.self, WorkerCommand.self]
+                      StopCommand.self, ResourcesCommand.self, AppsCommand.self, SuperviseCommand.self, WorkerCommand.self,
+                      QueueServeCommand.self]
     )
 
     public init() {}

@@ -14,6 +14,10 @@ extension Supervisor {
             } catch {
                 await replies.send(.failure("the worker is not reachable (\(state)): \(error)"))
             }
+        case "provision":
+            await replies.send(await provisionFromWorker(request.arguments))
+        case "release":
+            await replies.send(await release(request.arguments))
         case "stop":
             // Answer first: the control socket closes with the supervisor. The caller waits for the lock.
             await replies.send(ControlReply(message: "stopping"))

@@ -37,6 +37,13 @@ public actor Supervisor {
     let startedAt = Date()
     var version = 0
     var port = 0
+    /// Resource processes by resource name: the task that keeps each alive, and its pid while it runs.
+    var resourceTasks: [String: Task<Void, Never>] = [:]
+    var resourcePIDs: [String: pid_t] = [:]
+    /// Provisioning in flight by name: a second request for the same name waits for the first.
+    var provisioning: [String: Task<ControlReply, Never>] = [:]
+    /// The resources the running worker asked for: releasing one of them is refused.
+    var boundResources: Set<String> = []
 
     init(home: AppHome, ledger: Ledger, options: Options, logger: Logger) {
         self.home = home
@@ -93,6 +100,7 @@ public actor Supervisor {
             }
         }
         let signals = installSignalHandlers()
+        await reconcileResources()
 
         if let adopted = adoptableWorker() {
             logger.info("adopting the running worker pid=\(adopted)")
@@ -102,6 +110,17 @@ public actor Supervisor {
             let started = Date()
             let status = await runWorker(entry: entry)
             guard !stopping else { break }
+            if status == "exit code 78" {
+                // The worker could not get its resources: say which and why, and stop restarting.
+                let failed = (try? ledger.resources())?.first { $0.state == "failed" }
+                state = "failed"
+                failure = failed.map { "provisioning \($0.intent.kind) '\($0.name)' failed: \($0.failure ?? "unknown cause")" }
+                    ?? "the program's resources could not be provisioned (see soma logs)"
+                logger.error("\(failure!)")
+                try? ledger.record("failed", failure!)
+                stopping = true
+                break
+            }
             let uptime = Date().timeIntervalSince(started)
             switch policy.processDied(at: Date().timeIntervalSince1970, uptime: uptime) {
             case .restart(let delay):
@@ -118,6 +137,7 @@ public actor Supervisor {
                 stopping = true
             }
         }
+        await stopResourceProcesses()
         control.cancel()
         for source in signals { source.cancel() }
         try? ledger.processStopped("worker")
@@ -178,6 +198,7 @@ public actor Supervisor {
 
     func workerStarted(pid: pid_t) {
         workerPID = pid
+        boundResources = []
         workerStartedAt = Date()
         try? ledger.processStarted("worker", pid: pid, countRestart: restarts > 0)
         try? ledger.record("launched", "worker pid \(pid) version \(version)")

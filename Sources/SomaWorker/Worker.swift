@@ -27,6 +27,10 @@ public enum Worker {
         }
     }
 
+    /// The exit code of a worker whose resources could not be provisioned: restarting it would not help, so
+    /// the supervisor marks the app failed with the provisioning error (EX_CONFIG).
+    public static let resourceFailureExit: Int32 = 78
+
     public static func run(_ configuration: Configuration) async -> Int32 {
         let logger = Logger(label: "worker")
         // One worker per home: a second one would share the state database and steal the sockets.
@@ -40,11 +44,15 @@ public enum Worker {
         let engine: TurnEngine
         do {
             store = try StateStore(path: configuration.home.statePath)
-            engine = try TurnEngine(program: program, store: store, observer: FaceMetrics.shared) { reason in
+            engine = try TurnEngine(program: program, store: store, broker: SupervisorBroker(home: configuration.home),
+                                    observer: FaceMetrics.shared, log: { logger.warning("\($0)") }) { reason in
                 logger.critical("the state database failed; exiting so that the supervisor restarts from what is durable: \(reason)")
                 exit(70)
             }
             try await engine.start()
+        } catch let error as TurnError where error.kind == .resource {
+            logger.error("the program cannot start: \(error.message)")
+            return Worker.resourceFailureExit
         } catch {
             logger.error("the program cannot start: \(error)")
             return 1

@@ -1,0 +1,52 @@
+import Foundation
+import SomaControl
+import SomaLedger
+
+/// What launch shows while resources are provisioned: on a terminal, one line per resource that turns from
+/// "provisioning …" into "ready" in place; otherwise one plain line per event.
+struct ProvisioningProgress {
+    let home: AppHome
+    let terminal = isatty(STDOUT_FILENO) == 1
+    var seen: [String: String] = [:]
+    var started: [String: Date] = [:]
+    var openLine = false
+
+    init(home: AppHome) {
+        self.home = home
+    }
+
+    mutating func report() {
+        guard let records = try? Ledger(path: home.ledgerPath).resources() else { return }
+        for record in records where seen[record.name] != record.state {
+            let previous = seen[record.name]
+            seen[record.name] = record.state
+            if previous == nil && record.state == "ready" { continue }  // provisioned before this launch
+            let type = (record.intent.kind == "queue" ? "QueueService" : "Database") + "<\(record.intent.element)>"
+            switch record.state {
+            case "provisioning":
+                started[record.name] = Date()
+                write("provisioning \(record.name) (\(type), \(record.intent.engine), \(record.intent.provider)) …", replace: false, keepOpen: true)
+            case "ready":
+                let elapsed = started[record.name].map { " in \(Int(Date().timeIntervalSince($0) * 1000)) ms" } ?? ""
+                write("provisioned  \(record.name) (\(type), \(record.intent.engine))\(elapsed)", replace: true, keepOpen: false)
+            case "failed":
+                write("failed       \(record.name): \(record.failure ?? "see soma logs")", replace: true, keepOpen: false)
+            default:
+                break
+            }
+        }
+    }
+
+    private mutating func write(_ line: String, replace: Bool, keepOpen: Bool) {
+        var text = ""
+        if terminal && replace && openLine { text += "\r\u{1B}[K" } else if openLine { text += "\n" }
+        text += line
+        if terminal && keepOpen {
+            openLine = true
+        } else {
+            text += "\n"
+            openLine = false
+        }
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,178 @@
+import ArgumentParser
+import Foundation
+import SomaControl
+import SomaLedger
+import SomaProviders
+import SomaResources
+import SomaSupervisor
+
+struct ResourcesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resources",
+        abstract: "The resources the program provisioned: list, show, release.",
+        subcommands: [ResourcesList.self, ResourcesShow.self, ResourcesRelease.self])
+}
+
+/// One resource as `list` and `show` print it: the ledger row, with live figures from the resource itself.
+struct ResourceView {
+    var record: ResourceRecord
+    var stats: QueueStats?
+    var dead: [DeadLetter] = []
+    var fileSize: Int?
+
+    init(_ record: ResourceRecord, withDeadLetters: Bool = false) {
+        self.record = record
+        guard record.state == "ready", let endpoint = record.endpoint else { return }
+        if record.intent.kind == "queue", record.pid != nil {
+            let client = QueueClient(name: record.name, socketPath: endpoint)
+            stats = try? client.stats()
+            if withDeadLetters { dead = (try? client.deadLetters(limit: 20)) ?? [] }
+            client.close()
+        } else if record.intent.kind == "database" {
+            fileSize = (try? FileManager.default.attributesOfItem(atPath: endpoint)[.size] as? Int) ?? nil
+        }
+    }
+
+    var typeDescription: String {
+        (record.intent.kind == "queue" ? "QueueService" : "Database") + "<\(record.intent.element)>"
+    }
+
+    var size: String {
+        if let stats { return "\(stats.size) msg" }
+        if let fileSize { return ByteCountFormatter.string(fromByteCount: Int64(fileSize), countStyle: .file) }
+        return "-"
+    }
+
+    var fields: [String: String] {
+        var fields = [
+            "name": record.name, "kind": record.intent.kind, "element": record.intent.element, "type": typeDescription,
+            "engine": record.intent.engine, "provider": record.intent.provider, "host": record.intent.host,
+            "state": record.state, "restarts": String(record.restarts), "created": record.createdAt,
+            "element_version": String(record.intent.elementVersion), "requested_by_version": String(record.intent.requestedByVersion),
+        ]
+        if let endpoint = record.endpoint { fields["endpoint"] = endpoint }
+        if let path = record.dataPath { fields["data_path"] = path }
+        if let pid = record.pid { fields["pid"] = String(pid) }
+        if let failure = record.failure { fields["failure"] = failure }
+        if let stats {
+            fields["size"] = String(stats.size)
+            fields["in_flight"] = String(stats.inFlight)
+            fields["dead_letters"] = String(stats.dead)
+            fields["max_attempts"] = String(stats.maxAttempts)
+            fields["visibility_ms"] = String(stats.visibilityMilliseconds)
+        }
+        if let fileSize { fields["size_bytes"] = String(fileSize) }
+        return fields
+    }
+
+    static func table(_ views: [ResourceView]) -> String {
+        let header = ["NAME", "TYPE", "ENGINE", "PROVIDER", "STATE", "PID", "RESTARTS", "SIZE", "ENDPOINT", "CREATED"]
+        let rows = views.map { view -> [String] in
+            [view.record.name, view.typeDescription, view.record.intent.engine, "\(view.record.intent.provider)/\(view.record.intent.host)",
+             view.record.state, view.record.pid.map(String.init) ?? "-", String(view.record.restarts), view.size,
+             view.record.endpoint ?? "-", String(view.record.createdAt.prefix(19))]
+        }
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        return ([header] + rows).map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
+            }.joined()
+        }.joined(separator: "\n")
+    }
+}
+
+struct ResourcesList: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "Every resource of the app.")
+
+    @OptionGroup var selection: AppSelection
+    @Flag(help: "Print the resources as a JSON array.") var json = false
+
+    func run() throws {
+        let home = try selection.resolve()
+        let views = try Ledger(path: home.ledgerPath).resources().map { ResourceView($0) }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: views.map(\.fields), options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else if views.isEmpty {
+            print("\(home.name) has no resources")
+        } else {
+            print(ResourceView.table(views))
+        }
+    }
+}
+
+struct ResourcesShow: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "One resource in full, with its connection string or dead letters.")
+
+    @OptionGroup var selection: AppSelection
+    @Argument(help: "The resource's name.") var name: String
+    @Flag(help: "Print the resource as a JSON object.") var json = false
+
+    func run() throws {
+        let home = try selection.resolve()
+        guard let record = try Ledger(path: home.ledgerPath).resource(name) else {
+            throw CLIFailure("\(home.name) has no resource named '\(name)'", hint: "soma resources list shows them")
+        }
+        let view = ResourceView(record, withDeadLetters: true)
+        var fields = view.fields
+        if record.intent.kind == "database", record.intent.engine == "sqlite", let endpoint = record.endpoint {
+            fields["connection"] = "sqlite3 \(endpoint)"
+        }
+        if json {
+            var object: [String: Any] = fields
+            object["dead"] = view.dead.map { ["id": $0.id, "version": $0.version, "body": $0.body, "attempts": $0.attempts, "died_at": $0.diedAt] }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        let order = ["name", "type", "engine", "provider", "host", "state", "failure", "endpoint", "connection", "data_path", "pid", "restarts",
+                     "size", "in_flight", "dead_letters", "max_attempts", "visibility_ms", "size_bytes", "element_version",
+                     "requested_by_version", "created"]
+        for key in order {
+            guard let value = fields[key] else { continue }
+            print("\(key.replacingOccurrences(of: "_", with: " ").padding(toLength: 22, withPad: " ", startingAt: 0))\(value)")
+        }
+        if !view.dead.isEmpty {
+            print("\ndead letters (newest first):")
+            for letter in view.dead {
+                print("  \(letter.id)  attempts \(letter.attempts)  \(letter.diedAt)  \(letter.body.prefix(120))")
+            }
+        }
+    }
+}
+
+struct ResourcesRelease: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release", abstract: "Stop a resource and archive its data (delete it with --purge).")
+
+    @OptionGroup var selection: AppSelection
+    @Argument(help: "The resource's name.") var name: String
+    @Flag(help: "Delete the data instead of archiving it.") var purge = false
+
+    func run() async throws {
+        let home = try selection.resolve()
+        let ledger = try Ledger(path: home.ledgerPath)
+        guard let record = try ledger.resource(name) else {
+            throw CLIFailure("\(home.name) has no resource named '\(name)'", hint: "soma resources list shows them")
+        }
+        guard record.state != "released" else {
+            print("\(name) is already released")
+            return
+        }
+        if home.isRunning {
+            let reply = try await ControlClient(path: home.controlSocket).call(
+                ControlRequest("release", ["name": name, "purge": purge ? "true" : "false"]), timeout: .seconds(60))
+            guard reply.ok else {
+                throw CLIFailure(reply.message ?? "the supervisor refused", hint: reply.fields["code"] == "resource-bound"
+                                 ? "a running program keeps its resources; release it after `soma stop`, or swap to code that no longer binds it" : nil)
+            }
+        } else {
+            let provider = LocalProvider(executable: DetachedProcess.currentExecutable)
+            let request = ProvisionRequest(name: record.name, kind: record.intent.kind, engine: record.intent.engine, element: record.intent.element,
+                                           elementVersion: record.intent.elementVersion, options: record.intent.options,
+                                           dataPath: (home.path as NSString).appendingPathComponent("resources/\(record.name)"), host: record.intent.host)
+            try await ResourceRelease.release(record, home: home, provider: provider, request: request, purge: purge, ledger: ledger)
+        }
+        print(purge ? "released \(name); its data is deleted" : "released \(name); its data is archived under \(ResourceRelease.archiveFolder(home: home))")
+    }
+}

@@ -1,0 +1,262 @@
+import Foundation
+import SomaChecker
+import SomaControl
+import SomaLedger
+import SomaProviders
+import SomaResources
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Resources: the ledger row first (the intent), then the provider acts, then the outcome; the processes
+/// that serve resources are supervised like the worker.
+extension Supervisor {
+    var localProvider: LocalProvider { LocalProvider(executable: executable) }
+
+    func provider(named name: String) throws -> any ResourceProvider {
+        guard name == "local" else {
+            throw ProviderError(code: "unknown-provider", "no provider named '\(name)'")
+        }
+        return localProvider
+    }
+
+    func dataPath(of name: String) -> String {
+        (home.path as NSString).appendingPathComponent("resources/\(name)")
+    }
+
+    func provisionRequest(_ intent: ResourceIntent) -> ProvisionRequest {
+        ProvisionRequest(name: intent.name, kind: intent.kind, engine: intent.engine, element: intent.element,
+                         elementVersion: intent.elementVersion, options: intent.options, dataPath: dataPath(of: intent.name), host: intent.host)
+    }
+
+    /// The worker's `provision` request: find or make the resource, and answer where it is.
+    func provisionFromWorker(_ arguments: [String: String]) async -> ControlReply {
+        guard let name = arguments["name"], SafeName.isValid(name), let kind = arguments["kind"], let engine = arguments["engine"],
+              let element = arguments["element"], let elementVersion = arguments["element_version"].flatMap(Int.init),
+              let options = arguments["options"] else {
+            return .failure("a provision request needs name, kind, engine, element, element_version and options")
+        }
+        let intent = ResourceIntent(name: name, kind: kind, element: element, elementVersion: elementVersion, provider: "local",
+                                    host: arguments["host"] ?? "local", engine: engine, options: options, requestedByVersion: version)
+        boundResources.insert(name)
+        return await provision(intent)
+    }
+
+    /// Idempotent by name: a ready resource is answered at once (its process started if it is not running).
+    func provision(_ intent: ResourceIntent) async -> ControlReply {
+        if let running = provisioning[intent.name] { return await running.value }
+        let task = Task { await self.provisionNow(intent) }
+        provisioning[intent.name] = task
+        let reply = await task.value
+        provisioning[intent.name] = nil
+        return reply
+    }
+
+    private func provisionNow(_ intent: ResourceIntent) async -> ControlReply {
+        let record: ResourceRecord
+        do {
+            record = try ledger.recordIntent(intent)
+        } catch {
+            return .failure("\(error)", fields: ["code": error.code])
+        }
+        if record.state == "ready", let endpoint = record.endpoint {
+            if record.intent.kind == "queue" && resourcePIDs[intent.name] == nil && resourceTasks[intent.name] == nil {
+                // Ready in the ledger, not served: make sure of what is on disk, then serve it.
+                return await carryOut(record.intent, announce: false)
+            }
+            return ControlReply(fields: ["endpoint": endpoint, "state": "ready", "engine": record.intent.engine])
+        }
+        return await carryOut(record.intent, announce: true)
+    }
+
+    /// Has the provider make the resource exist (again: providers are idempotent), records the outcome, and
+    /// starts the resource's process.
+    func carryOut(_ intent: ResourceIntent, announce: Bool) async -> ControlReply {
+        let request = provisionRequest(intent)
+        if announce { logger.info("provisioning \(intent.kind) '\(intent.name)' (\(intent.engine), \(intent.provider))") }
+        try? ledger.record("provisioning", "\(intent.name) \(intent.kind) \(intent.element) \(intent.engine)")
+        do {
+            let provider = try provider(named: intent.provider)
+            let result = try await provider.provision(request)
+            if let process = result.process {
+                try await startResourceProcess(intent.name, process)
+            }
+            try ledger.resourceReady(intent.name, endpoint: result.endpoint, dataPath: result.dataPath)
+            try? ledger.record("provisioned", "\(intent.name) at \(result.endpoint)")
+            if announce { logger.info("\(intent.kind) '\(intent.name)' is ready at \(result.endpoint)") }
+            return ControlReply(fields: ["endpoint": result.endpoint, "state": "ready", "engine": intent.engine])
+        } catch {
+            let failure = "provisioning \(intent.kind) '\(intent.name)' failed: \(error)"
+            logger.error("\(failure)")
+            await stopResourceProcess(intent.name)
+            try? ledger.resourceFailed(intent.name, failure: "\(error)")
+            try? ledger.record("provision-failed", failure)
+            return .failure(failure, fields: ["code": (error as? ProviderError)?.code ?? "provision-failed"])
+        }
+    }
+
+    /// At start-up: rows left `provisioning` by a crash are carried out again (the provider reuses what
+    /// exists, so there is never a second one), and ready resources get their processes back.
+    func reconcileResources() async {
+        guard let records = try? ledger.resources() else { return }
+        for record in records where record.state == "provisioning" || record.state == "ready" {
+            if record.state == "provisioning" {
+                logger.info("reconciling '\(record.name)', left provisioning")
+                try? ledger.record("reconciling", record.name)
+            }
+            if record.state == "ready" && record.intent.kind != "queue" { continue }
+            if record.state == "ready", let pid = adoptableResourceProcess(record) {
+                logger.info("adopting the process of '\(record.name)' pid=\(pid)")
+                adoptResourceProcess(record.name, pid: pid)
+                continue
+            }
+            _ = await provision(record.intent)
+        }
+    }
+
+    // MARK: - Resource processes
+
+    /// Starts the process and returns once it accepts connections on its socket (10 s at most).
+    func startResourceProcess(_ name: String, _ spec: ProcessSpec) async throws {
+        if resourceTasks[name] != nil { return }
+        var policy = RestartPolicy(maximumRestarts: policy.maximumRestarts, window: policy.window)
+        let task = Task {
+            var first = true
+            while !Task.isCancelled {
+                let started = Date()
+                let status = await self.runResourceProcess(name, spec, countRestart: !first)
+                first = false
+                if Task.isCancelled || self.stopping { break }
+                let uptime = Date().timeIntervalSince(started)
+                switch policy.processDied(at: Date().timeIntervalSince1970, uptime: uptime) {
+                case .restart(let delay):
+                    self.logger.warning("the process of '\(name)' exited (\(status)); restarting in \(Int(delay * 1000))ms")
+                    try? self.ledger.record("resource-restarted", "\(name) \(status)")
+                    if delay > 0 { try? await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+                case .giveUp(let reason):
+                    self.logger.error("the process of '\(name)' keeps exiting (\(status)): \(reason)")
+                    try? self.ledger.resourceFailed(name, failure: "its process keeps exiting (\(status)): \(reason)")
+                    return
+                }
+            }
+        }
+        resourceTasks[name] = task
+        if let socket = spec.readySocket {
+            let deadline = Date().addingTimeInterval(10)
+            while !Self.accepts(socket) {
+                if Date() > deadline {
+                    throw ProviderError(code: "process-not-ready", "its process did not answer on \(socket) within 10 s (see soma logs)")
+                }
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
+    func runResourceProcess(_ name: String, _ spec: ProcessSpec, countRestart: Bool) async -> String {
+        let log = open(home.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        defer { if log >= 0 { close(log) } }
+        do {
+            let result = try await Subprocess.run(
+                .path(FilePath(spec.executable)), arguments: Arguments(spec.arguments),
+                input: .none,
+                output: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false),
+                error: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false)
+            ) { execution in
+                self.resourceProcessStarted(name, pid: execution.processIdentifier.value, countRestart: countRestart)
+            }
+            resourcePIDs[name] = nil
+            try? ledger.resourceProcess(name, pid: nil)
+            switch result.terminationStatus {
+            case .exited(let code): return "exit code \(code)"
+            case .signaled(let signal): return "signal \(signal)"
+            }
+        } catch {
+            resourcePIDs[name] = nil
+            return "not started: \(error)"
+        }
+    }
+
+    func resourceProcessStarted(_ name: String, pid: pid_t, countRestart: Bool) {
+        resourcePIDs[name] = pid
+        try? ledger.resourceProcess(name, pid: pid, countRestart: countRestart)
+    }
+
+    /// A resource process left running by a supervisor that died: ours if its command line names its folder.
+    func adoptableResourceProcess(_ record: ResourceRecord) -> pid_t? {
+        guard let pid = record.pid, kill(pid, 0) == 0, !Self.isZombie(pid),
+              let commandLine = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return nil }
+        let parts = commandLine.split(separator: "\0").map(String.init)
+        guard let index = parts.firstIndex(of: "--data"), index + 1 < parts.count, parts[index + 1] == dataPath(of: record.name) else { return nil }
+        return pid
+    }
+
+    /// Watches an adopted process; when it exits, the resource is provisioned again, which starts a new one.
+    func adoptResourceProcess(_ name: String, pid: pid_t) {
+        resourcePIDs[name] = pid
+        resourceTasks[name] = Task {
+            while kill(pid, 0) == 0 && !Self.isZombie(pid) && !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            await self.adoptedResourceExited(name)
+        }
+    }
+
+    func adoptedResourceExited(_ name: String) async {
+        resourcePIDs[name] = nil
+        resourceTasks[name] = nil
+        guard !stopping, let record = try? ledger.resource(name), record.state == "ready" else { return }
+        logger.warning("the adopted process of '\(name)' exited; starting a new one")
+        try? ledger.resourceProcess(name, pid: nil, countRestart: false)
+        _ = await carryOut(record.intent, announce: false)
+        try? ledger.resourceProcess(name, pid: resourcePIDs[name], countRestart: true)
+    }
+
+    func stopResourceProcess(_ name: String) async {
+        resourceTasks.removeValue(forKey: name)?.cancel()
+        guard let pid = resourcePIDs.removeValue(forKey: name) else { return }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
+        while kill(pid, 0) == 0 && !Self.isZombie(pid) {
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        try? ledger.resourceProcess(name, pid: nil)
+    }
+
+    func stopResourceProcesses() async {
+        for name in Array(resourceTasks.keys) + Array(resourcePIDs.keys) {
+            await stopResourceProcess(name)
+        }
+    }
+
+    /// `soma resources release NAME [--purge]` while the app runs: refused for a resource the program binds.
+    func release(_ arguments: [String: String]) async -> ControlReply {
+        guard let name = arguments["name"], let record = try? ledger.resource(name) else {
+            return .failure("no resource named '\(arguments["name"] ?? "")'", fields: ["code": "unknown-resource"])
+        }
+        if boundResources.contains(name) {
+            return .failure("resource '\(name)' is bound by the running program (version \(version)): remove its binding and swap, or stop the app first",
+                            fields: ["code": "resource-bound"])
+        }
+        await stopResourceProcess(name)
+        do {
+            try await ResourceRelease.release(record, home: home, provider: try provider(named: record.intent.provider),
+                                              request: provisionRequest(record.intent), purge: arguments["purge"] == "true", ledger: ledger)
+            return ControlReply(message: "released \(name)")
+        } catch {
+            return .failure("\(error)", fields: ["code": "release-failed"])
+        }
+    }
+
+    static func accepts(_ socket: String) -> Bool {
+        let client = LineSocket(path: socket, timeoutSeconds: 1)
+        defer { client.close() }
+        return (try? client.connect()) != nil
+    }
+}
