@@ -1,0 +1,173 @@
+import Foundation
+import Subprocess
+import Testing
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Resources with the real binary: a real queue process, a real SQLite database read by the `sqlite3` shell.
+@Suite(.serialized) struct ResourcesEndToEndTests {
+    static func order(_ id: String) -> String {
+        #"{"order": {"id": "\#(id)", "buyer": "ada", "items": [{"sku": "tea", "qty": 2, "price": 3.5}], "total": 7.0}}"#
+    }
+
+    /// `sqlite3 FILE SQL`, the shell a user would reach for.
+    static func sqlite3(_ file: String, _ sql: String) async throws -> String {
+        let result = try await Subprocess.run(.name("sqlite3"), arguments: [file, sql], output: .string(limit: 1 << 20), error: .discarded)
+        return (result.standardOutput ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func waitFor(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    static func resources(_ app: LaunchedApp) async throws -> [String: [String: String]] {
+        let listed = try await app.soma("resources", "list", "--json")
+        let rows = (try? JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: String]]) ?? []
+        return Dictionary(rows.map { ($0["name"] ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    @Test func shopOrdersFlowThroughTheOutboxIntoTheDatabase() async throws {
+        let app = try LaunchedApp(LaunchEndToEndTests.shop, name: "shop")
+        defer { app.finish() }
+
+        let launched = try await app.launch()
+        #expect(launched.status == 0, "\(launched.error)")
+        #expect(launched.output.contains("provisioned  outbox (QueueService<Order>, queue)"))
+        #expect(launched.output.contains("shop    Database<ShopDb> sqlite ready"))
+        let database = "\(app.appHome)/resources/shop/shop.sqlite"
+
+        for index in 1...20 {
+            #expect(try await app.post("/Shop/place_order", Self.order("o\(index)")).status == 200)
+        }
+        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT COUNT(*) FROM orders") == "20" })
+        #expect(try await Self.sqlite3(database, "SELECT id, buyer, items, total FROM orders WHERE id = 'o7'")
+                == #"o7|ada|[{"price":3.5,"qty":2,"sku":"tea"}]|7.0"#)
+
+        // The queue's process dies: it is restarted, counted, and nothing acknowledged is lost.
+        var resources = try await Self.resources(app)
+        let queuePID = try #require(resources["outbox"]?["pid"].flatMap { pid_t($0) })
+        kill(queuePID, SIGKILL)
+        for index in 21...30 {
+            #expect(try await app.post("/Shop/place_order", Self.order("o\(index)")).status == 200)
+        }
+        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT COUNT(*) FROM orders") == "30" })
+        resources = try await Self.resources(app)
+        #expect(resources["outbox"]?["restarts"] == "1" && resources["outbox"]?["state"] == "ready")
+        #expect(resources["outbox"]?["pid"] != String(queuePID))
+        #expect(resources["outbox"]?["size"] == "0")
+
+        // A resource the running program binds is not released.
+        let refused = try await app.soma("resources", "release", "outbox")
+        #expect(refused.status == 1 && refused.error.contains("bound by the running program"))
+
+        // Resources outlive `soma stop` and come back with the relaunch, data intact.
+        #expect(try await app.soma("stop").status == 0)
+        resources = try await Self.resources(app)
+        #expect(resources["outbox"]?["state"] == "ready" && resources["shop"]?["state"] == "ready" && resources["outbox"]?["pid"] == nil)
+        #expect(try await app.launch().status == 0)
+        #expect(try await app.post("/Shop/place_order", Self.order("o31")).status == 200)
+        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT COUNT(*) FROM orders") == "31" })
+        #expect(try await Self.resources(app).count == 2)
+
+        // Only release ends them: the data is archived.
+        #expect(try await app.soma("stop").status == 0)
+        let released = try await app.soma("resources", "release", "shop")
+        #expect(released.status == 0 && released.output.contains("archived"))
+        #expect(try await Self.resources(app)["shop"]?["state"] == "released")
+        let archived = try FileManager.default.contentsOfDirectory(atPath: "\(app.appHome)/archive")
+        #expect(archived.count == 1 && archived[0].hasPrefix("shop-"))
+        #expect(try await Self.sqlite3("\(app.appHome)/archive/\(archived[0])/shop.sqlite", "SELECT COUNT(*) FROM orders") == "31")
+    }
+
+    static let jobs = """
+        type Job = { id: String, text: String }
+        cell Jobs {
+          face {
+            signal submit(id: String, text: String) -> String
+            signal done() -> Int
+            signal waiting() -> Int
+          }
+          memory { finished: Map<String, String> [persistent] }
+          let work = QueueService<Job>("work", max_attempts: 2, visibility: 200ms)
+          on submit(id: String, text: String) {
+            work.push(Job { id: id, text: text })
+            if text == "abort" { fail("aborted after the push") }
+            id
+          }
+          on work(job: Job) {
+            if job.text == "poison" { fail("cannot do \\(job.id)") }
+            finished.set(job.id, job.text.upper())
+          }
+          on done() { finished.count() }
+          on waiting() { work.size() }
+        }
+        """
+
+    @Test func pushIsDeliveredOnlyIfTheTurnCommitsAndPoisonGoesToTheDeadLetters() async throws {
+        let app = try LaunchedApp(Self.jobs, name: "jobs")
+        defer { app.finish() }
+        #expect(try await app.launch().status == 0)
+
+        #expect(try await app.soma("send", "Jobs.submit", #"{"id": "a", "text": "x"}"#).status == 0)
+        #expect(try await app.soma("send", "Jobs.submit", #"{"id": "b", "text": "abort"}"#).status == 1)
+        #expect(try await app.soma("send", "Jobs.submit", #"{"id": "p", "text": "poison"}"#).status == 0)
+        #expect(try await Self.waitFor(10) {
+            try await Self.resources(app)["work"]?["dead_letters"] == "1"
+        })
+        #expect(try await app.soma("send", "Jobs.done").output == "1\n")
+        #expect(try await app.soma("send", "Jobs.waiting").output == "0\n")
+        let shown = try await app.soma("resources", "show", "work")
+        #expect(shown.output.contains("dead letters (newest first):") && shown.output.contains(#""text":"poison""#))
+        #expect(shown.output.contains("attempts 2"))
+    }
+
+    @Test func aProvisioningFailureIsReportedAndARetrySucceeds() async throws {
+        let app = try LaunchedApp(Self.jobs, name: "jobs")
+        defer { app.finish() }
+        // Something that is not the queue's folder stands where its data must go.
+        let blocker = "\(app.appHome)/resources/work"
+        try FileManager.default.createDirectory(atPath: "\(app.appHome)/resources", withIntermediateDirectories: true)
+        try "not a queue".write(toFile: blocker, atomically: true, encoding: .utf8)
+
+        let failed = try await app.launch()
+        #expect(failed.status == 1)
+        #expect(failed.error.contains("provisioning queue 'work' failed"), "\(failed.error)")
+        #expect(try await Self.resources(app)["work"]?["state"] == "failed")
+        #expect(try String(contentsOfFile: blocker, encoding: .utf8) == "not a queue")
+
+        try FileManager.default.removeItem(atPath: blocker)
+        let retried = try await app.launch()
+        #expect(retried.status == 0, "\(retried.error)")
+        let resources = try await Self.resources(app)
+        #expect(resources.count == 1 && resources["work"]?["state"] == "ready")
+        #expect(try await app.soma("send", "Jobs.submit", #"{"id": "a", "text": "x"}"#).status == 0)
+        #expect(try await Self.waitFor(10) { try await app.soma("send", "Jobs.done").output == "1\n" })
+    }
+
+    @Test func aRowLeftProvisioningByACrashIsReconciledIntoOneResource() async throws {
+        let app = try LaunchedApp(LaunchEndToEndTests.shop, name: "shop")
+        defer { app.finish() }
+        #expect(try await app.launch().status == 0)
+        #expect(try await app.soma("stop").status == 0)
+        // As a supervisor killed mid-provisioning leaves it: the intent recorded, the database file not made yet.
+        _ = try await Self.sqlite3("\(app.appHome)/ledger.sqlite", "UPDATE resources SET state = 'provisioning', endpoint = NULL")
+        try FileManager.default.removeItem(atPath: "\(app.appHome)/resources/shop/shop.sqlite")
+
+        #expect(try await app.launch().status == 0)
+        let resources = try await Self.resources(app)
+        #expect(resources.count == 2 && resources.values.allSatisfy { $0["state"] == "ready" })
+        #expect(try await Self.sqlite3("\(app.appHome)/ledger.sqlite", "SELECT COUNT(*) FROM resources") == "2")
+        #expect(try await app.post("/Shop/place_order", Self.order("r1")).status == 200)
+        #expect(try await Self.waitFor(10) {
+            try await Self.sqlite3("\(app.appHome)/resources/shop/shop.sqlite", "SELECT COUNT(*) FROM orders") == "1"
+        })
+    }
+}
