@@ -16,7 +16,7 @@ import SystemPackage
     /// `sqlite3 FILE SQL`, the shell a user would reach for.
     static func sqlite3(_ file: String, _ sql: String) async throws -> String {
         let result = try await Subprocess.run(.name("sqlite3"), arguments: [file, sql], output: .string(limit: 1 << 20), error: .discarded)
-        return (result.standardOutput ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func waitFor(_ seconds: Double, _ condition: () async throws -> Bool) async throws -> Bool {
@@ -169,5 +169,46 @@ import SystemPackage
         #expect(try await Self.waitFor(10) {
             try await Self.sqlite3("\(app.appHome)/resources/shop/shop.sqlite", "SELECT COUNT(*) FROM orders") == "1"
         })
+    }
+
+    static let tenants = """
+        type Note = { id: String, text: String }
+        type TenantDb = { notes: Table<Note> }
+        cell Tenants {
+          face {
+            signal add(tenant: String, id: String, text: String) -> Int
+            signal texts(tenant: String) -> List<String>
+          }
+          on add(tenant: String, id: String, text: String) {
+            let db = Database<TenantDb>("tenant-" + tenant)
+            db.notes.put(Note { id: id, text: text })
+            db.notes.count()
+          }
+          on texts(tenant: String) {
+            let db = Database<TenantDb>("tenant-" + tenant)
+            db.sql("SELECT text FROM notes ORDER BY id").map(fn(row) -> String(row.text))
+          }
+        }
+        """
+
+    @Test func aConstructorInAHandlerProvisionsOneDatabasePerName() async throws {
+        let app = try LaunchedApp(Self.tenants, name: "tenants")
+        defer { app.finish() }
+        let launched = try await app.launch()
+        #expect(launched.status == 0 && launched.output.contains("resources   none"), "\(launched.output)")
+
+        #expect(try await app.soma("send", "Tenants.add", #"{"tenant": "acme", "id": "1", "text": "hello"}"#).output == "1\n")
+        #expect(try await app.soma("send", "Tenants.add", #"{"tenant": "acme", "id": "2", "text": "again"}"#).output == "2\n")
+        #expect(try await app.soma("send", "Tenants.add", #"{"tenant": "globex", "id": "1", "text": "other"}"#).output == "1\n")
+        let texts = try await app.soma("send", "Tenants.texts", #"{"tenant": "acme"}"#)
+        #expect(texts.output == #"["hello","again"]"# + "\n", "\(texts.output) \(texts.error)")
+        let resources = try await Self.resources(app)
+        #expect(Set(resources.keys) == ["tenant-acme", "tenant-globex"])
+        #expect(try await Self.sqlite3("\(app.appHome)/resources/tenant-acme/tenant-acme.sqlite", "SELECT COUNT(*) FROM notes") == "2")
+
+        // A name that cannot be a resource aborts the turn and provisions nothing.
+        let bad = try await app.soma("send", "Tenants.add", #"{"tenant": "a/b", "id": "1", "text": "x"}"#)
+        #expect(bad.status == 1 && bad.error.contains("valid name"))
+        #expect(try await Self.resources(app).count == 2)
     }
 }
