@@ -18,6 +18,12 @@ echo "\$ curl -X POST $url/Shop/get_order -d '{\"id\": \"$id\"}'"
 curl -s -X POST "$url/Shop/get_order" -d "{\"id\": \"$id\"}"
 echo
 run send Shop.stats
+db=$("$soma" resources show shop --app shop --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["endpoint"])')
+sleep 0.3  # the outbox consumer's turn writes the row once the order's turn is durable
+echo
+echo "\$ sqlite3 $db \"SELECT id, buyer, total FROM orders WHERE id = '$id'\""
+sqlite3 "$db" "SELECT id, buyer, total FROM orders WHERE id = '$id'"
 run status --app shop
+run resources list --app shop
 echo
 echo "The shop is still running at $url (see docs/running.md). Stop it with: $soma stop --app shop"

@@ -144,6 +144,10 @@ extension Supervisor {
             }
         }
         resourceTasks[name] = task
+        if let socket = spec.readySocket, let line = spec.healthCheck {
+            healthTasks[name]?.cancel()
+            healthTasks[name] = Task { await self.checkHealth(name, socket: socket, line: line) }
+        }
         if let socket = spec.readySocket {
             let deadline = Date().addingTimeInterval(10)
             while !Self.accepts(socket) {
@@ -151,6 +155,28 @@ extension Supervisor {
                     throw ProviderError(code: "process-not-ready", "its process did not answer on \(socket) within 10 s (see soma logs)")
                 }
                 try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
+    /// Every 2 s, asks the process for a line; after 3 unanswered checks in a row (2 s each) it is killed, and
+    /// its supervision loop starts a new one.
+    func checkHealth(_ name: String, socket: String, line: String) async {
+        var missed = 0
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(2))
+            guard let pid = resourcePIDs[name], !Task.isCancelled else { continue }
+            let answered = await Task.detached {
+                let client = LineSocket(path: socket, timeoutSeconds: 2)
+                defer { client.close() }
+                return (try? client.exchange(Data(line.utf8))) != nil
+            }.value
+            missed = answered ? 0 : missed + 1
+            if missed >= 3 {
+                logger.warning("the process of '\(name)' pid=\(pid) has not answered 3 health checks; killing it")
+                try? ledger.record("resource-unhealthy", "\(name) pid \(pid)")
+                kill(pid, SIGKILL)
+                missed = 0
             }
         }
     }
@@ -196,6 +222,9 @@ extension Supervisor {
     /// Watches an adopted process; when it exits, the resource is provisioned again, which starts a new one.
     func adoptResourceProcess(_ name: String, pid: pid_t) {
         resourcePIDs[name] = pid
+        let socket = ResourcePaths.queueSocket(in: dataPath(of: name))
+        healthTasks[name]?.cancel()
+        healthTasks[name] = Task { await self.checkHealth(name, socket: socket, line: #"{"op":"stats"}"#) }
         resourceTasks[name] = Task {
             while kill(pid, 0) == 0 && !Self.isZombie(pid) && !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(50))
@@ -216,6 +245,7 @@ extension Supervisor {
 
     func stopResourceProcess(_ name: String) async {
         resourceTasks.removeValue(forKey: name)?.cancel()
+        healthTasks.removeValue(forKey: name)?.cancel()
         guard let pid = resourcePIDs.removeValue(forKey: name) else { return }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(5)
@@ -230,7 +260,7 @@ extension Supervisor {
     }
 
     func stopResourceProcesses() async {
-        for name in Array(resourceTasks.keys) + Array(resourcePIDs.keys) {
+        for name in Set(resourceTasks.keys).union(resourcePIDs.keys).union(healthTasks.keys) {
             await stopResourceProcess(name)
         }
     }

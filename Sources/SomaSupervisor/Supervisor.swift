@@ -40,6 +40,7 @@ public actor Supervisor {
     /// Resource processes by resource name: the task that keeps each alive, and its pid while it runs.
     var resourceTasks: [String: Task<Void, Never>] = [:]
     var resourcePIDs: [String: pid_t] = [:]
+    var healthTasks: [String: Task<Void, Never>] = [:]
     /// Provisioning in flight by name: a second request for the same name waits for the first.
     var provisioning: [String: Task<ControlReply, Never>] = [:]
     /// The resources the running worker asked for: releasing one of them is refused.

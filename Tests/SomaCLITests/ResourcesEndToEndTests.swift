@@ -129,6 +129,19 @@ import SystemPackage
         #expect(shown.output.contains("attempts 2"))
     }
 
+    @Test func aQueueProcessThatStopsAnsweringIsKilledAndReplaced() async throws {
+        let app = try LaunchedApp(Self.jobs, name: "jobs")
+        defer { app.finish() }
+        #expect(try await app.launch().status == 0)
+        let hung = try #require(try await Self.resources(app)["work"]?["pid"].flatMap { pid_t($0) })
+        kill(hung, SIGSTOP)  // alive, accepting connections, answering nothing
+        #expect(try await app.soma("send", "Jobs.submit", #"{"id": "a", "text": "x"}"#).status == 0)
+        #expect(try await Self.waitFor(20) { try await app.soma("send", "Jobs.done").output == "1\n" })
+        let work = try await Self.resources(app)["work"]
+        #expect(work?["restarts"] == "1" && work?["pid"] != String(hung) && work?["state"] == "ready")
+        #expect(try await app.soma("logs").output.contains("has not answered 3 health checks"))
+    }
+
     @Test func aProvisioningFailureIsReportedAndARetrySucceeds() async throws {
         let app = try LaunchedApp(Self.jobs, name: "jobs")
         defer { app.finish() }

@@ -51,7 +51,7 @@ public struct LocalProvider: ResourceProvider {
                     arguments: ["queue-serve", "--data", request.dataPath, "--name", request.name,
                                 "--max-attempts", String(options.maxAttempts),
                                 "--visibility-ms", String(options.visibilityMilliseconds)],
-                    readySocket: ResourcePaths.queueSocket(in: request.dataPath))
+                    readySocket: ResourcePaths.queueSocket(in: request.dataPath), healthCheck: #"{"op":"stats"}"#)
     }
 
     public func status(_ request: ProvisionRequest) async throws -> ResourcePresence {

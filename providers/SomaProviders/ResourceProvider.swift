@@ -32,11 +32,15 @@ public struct ProcessSpec: Codable, Sendable, Equatable {
     public var arguments: [String]
     /// The process is ready when this Unix socket accepts a connection.
     public var readySocket: String?
+    /// A line written to `readySocket` every few seconds; any line back means healthy. A process that stops
+    /// answering is killed and restarted.
+    public var healthCheck: String?
 
-    public init(executable: String, arguments: [String], readySocket: String?) {
+    public init(executable: String, arguments: [String], readySocket: String?, healthCheck: String? = nil) {
         self.executable = executable
         self.arguments = arguments
         self.readySocket = readySocket
+        self.healthCheck = healthCheck
     }
 }
 
