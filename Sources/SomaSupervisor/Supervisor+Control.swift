@@ -16,6 +16,8 @@ extension Supervisor {
             }
         case "provision":
             await replies.send(await provisionFromWorker(request.arguments))
+        case "find":
+            await replies.send(await find(request.arguments["name"] ?? ""))
         case "release":
             await replies.send(await release(request.arguments))
         case "stop":

@@ -45,6 +45,22 @@ extension Supervisor {
         return await provision(intent)
     }
 
+    /// A resource provisioned before, made ready again (its process started) and described as recorded.
+    func find(_ name: String) async -> ControlReply {
+        guard let record = try? ledger.resource(name), record.state == "ready" else {
+            return .failure("no ready resource named '\(name)'")
+        }
+        boundResources.insert(name)
+        var reply = await provision(record.intent)
+        guard reply.ok else { return reply }
+        reply.fields["kind"] = record.intent.kind
+        reply.fields["element"] = record.intent.element
+        reply.fields["element_version"] = String(record.intent.elementVersion)
+        reply.fields["options"] = record.intent.options
+        reply.fields["host"] = record.intent.host
+        return reply
+    }
+
     /// Idempotent by name: a ready resource is answered at once (its process started if it is not running).
     func provision(_ intent: ResourceIntent) async -> ControlReply {
         if let running = provisioning[intent.name] { return await running.value }

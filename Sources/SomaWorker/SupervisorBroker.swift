@@ -7,6 +7,20 @@ import SomaRuntime
 struct SupervisorBroker: ResourceBroker {
     let home: AppHome
 
+    func find(_ name: String) throws -> (ResourceRequest, ProvisionedResource)? {
+        let socket = LineSocket(path: home.controlSocket, timeoutSeconds: 120)
+        defer { socket.close() }
+        let reply = try socket.call(ControlRequest("find", ["name": name]), as: ControlReply.self)
+        let fields = reply.fields
+        guard reply.ok, let kind = fields["kind"], let engine = fields["engine"], let element = fields["element"],
+              let version = fields["element_version"].flatMap(Int.init), let options = fields["options"], let endpoint = fields["endpoint"] else {
+            return nil
+        }
+        let request = ResourceRequest(name: name, kind: kind, engine: engine, element: element, elementVersion: version, options: options,
+                                      host: fields["host"] ?? "local")
+        return (request, ProvisionedResource(name: name, kind: kind, engine: engine, endpoint: endpoint))
+    }
+
     func provision(_ request: ResourceRequest) throws -> ProvisionedResource {
         let arguments = [
             "name": request.name, "kind": request.kind, "engine": request.engine, "element": request.element,

@@ -224,4 +224,21 @@ import SystemPackage
         #expect(bad.status == 1 && bad.error.contains("valid name"))
         #expect(try await Self.resources(app).count == 2)
     }
+
+    /// A tenant's database was provisioned by a handler; a write committed to it was not applied before the
+    /// worker died. The next worker reopens that database (its bindings do not name it) and applies the write.
+    @Test func aStoredEffectOnADynamicResourceIsCarriedOutAfterARestart() async throws {
+        let app = try LaunchedApp(Self.tenants, name: "tenants")
+        defer { app.finish() }
+        #expect(try await app.launch().status == 0)
+        #expect(try await app.soma("send", "Tenants.add", #"{"tenant": "acme", "id": "1", "text": "hello"}"#).status == 0)
+        #expect(try await app.soma("stop").status == 0)
+        // What a crash between the commit and the pump leaves: the effect stored with the turn, not applied.
+        _ = try await Self.sqlite3("\(app.appHome)/state/state.sqlite",
+                                   #"INSERT INTO pending_effects (id, resource, operation, payload) VALUES (99, 'tenant-acme', 'put', 'notes\#u{0A}{"id":"2","text":"after the crash"}')"#)
+        #expect(try await app.launch().status == 0)
+        let database = "\(app.appHome)/resources/tenant-acme/tenant-acme.sqlite"
+        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT text FROM notes WHERE id = '2'") == "after the crash" })
+        #expect(try await Self.waitFor(10) { try await Self.sqlite3("\(app.appHome)/state/state.sqlite", "SELECT COUNT(*) FROM pending_effects") == "0" })
+    }
 }

@@ -3,6 +3,10 @@
 /// has a provider act. Blocking: a turn that provisions waits until the resource is ready.
 public protocol ResourceBroker: Sendable {
     func provision(_ request: ResourceRequest) throws -> ProvisionedResource
+    /// A resource provisioned earlier, as recorded (its request and where it is); nil when there is none.
+    /// A worker that restarts uses it to reopen resources its stored effects name but its bindings do not
+    /// (those a handler provisioned dynamically).
+    func find(_ name: String) throws -> (ResourceRequest, ProvisionedResource)?
 }
 
 public struct ResourceRequest: Sendable, Equatable {
@@ -50,4 +54,6 @@ public struct NoResources: ResourceBroker {
     public func provision(_ request: ResourceRequest) throws -> ProvisionedResource {
         throw TurnError(.runtime, "resource '\(request.name)' cannot be provisioned here: no resource broker")
     }
+
+    public func find(_ name: String) throws -> (ResourceRequest, ProvisionedResource)? { nil }
 }

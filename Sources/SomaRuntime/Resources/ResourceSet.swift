@@ -83,6 +83,27 @@ final class ResourceSet: @unchecked Sendable {
         }
     }
 
+    /// Reopens a resource provisioned before (by a handler, in an earlier life of the worker) from what the
+    /// broker recorded. False when there is none, or this program has no type of that name.
+    func reopen(_ name: String, types: TypeTable) -> Bool {
+        if queue(name) != nil || database(name) != nil { return true }
+        guard let (request, _) = try? broker.find(name), types[request.element] != nil else { return false }
+        let element = SomaType.named(request.element)
+        do {
+            if request.kind == "queue" {
+                let options = try ResourceJSON.decode(QueueOptions.self, from: request.options)
+                _ = try openQueue(name: name, element: element, version: request.elementVersion, options: options, host: request.host)
+            } else {
+                let options = try ResourceJSON.decode(DatabaseOptions.self, from: request.options)
+                _ = try openDatabase(name: name, schema: element, version: request.elementVersion, layout: options.layout,
+                                     engine: request.engine, host: request.host)
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
     private func provision(_ request: ResourceRequest) throws -> ProvisionedResource {
         do {
             return try broker.provision(request)

@@ -32,6 +32,9 @@ extension TurnEngine {
     func resumeEffects(_ program: RuntimeProgram) {
         let stored = takeEffectsAtStart()
         var effects: [ResourceEffect] = []
+        for name in Set(stored.map(\.resource)) where !resources.reopen(name, types: program.types) {
+            log("stored effects name resource '\(name)', which cannot be reopened; they stay stored")
+        }
         for row in stored {
             if let effect = decodeEffect(row, program: program) {
                 effects.append(effect)
