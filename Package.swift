@@ -54,7 +54,9 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
-            name: "SomaProviders", dependencies: ["SomaResources"], path: "providers/SomaProviders", swiftSettings: strict),
+            name: "SomaProviders",
+            dependencies: ["SomaResources", .product(name: "Subprocess", package: "swift-subprocess")],
+            path: "providers/SomaProviders", swiftSettings: strict),
         .target(name: "SomaRuntime", dependencies: ["SomaChecker", "SomaStorage", "SomaResources"], swiftSettings: strict),
         .target(
             name: "SomaControl",

@@ -82,6 +82,12 @@ struct LaunchCommand: AsyncParsableCommand {
         let version = try currentVersion?.number ?? ledger.addVersion(entry: bundle.entry, files: bundle.files, hash: bundle.hash)
 
         try ledger.setPort(chosenPort)
+        let configFolder = outcome.program.config.file.map { (($0.path as NSString).deletingLastPathComponent as NSString) }
+        try ledger.setProviderPaths(outcome.program.config.providerPaths.map { path in
+            guard !path.hasPrefix("/") else { return path }
+            let base = configFolder.map { $0 as String } ?? FileManager.default.currentDirectoryPath
+            return URL(fileURLWithPath: (base as NSString).appendingPathComponent(path)).standardizedFileURL.path
+        })
         try ledger.setRestartIntensity(maxRestarts: outcome.program.config.maxRestarts, window: outcome.program.config.restartWindow)
         try ledger.setState("starting")
         try ledger.releaseLock("mutate", pid: getpid())

@@ -167,7 +167,9 @@ struct ResourcesRelease: AsyncParsableCommand {
                                  ? "a running program keeps its resources; release it after `soma stop`, or swap to code that no longer binds it" : nil)
             }
         } else {
-            let provider = LocalProvider(executable: DetachedProcess.currentExecutable)
+            let paths = (try ledger.app())?.providerPaths ?? []
+            let provider = try ProviderRegistry(executable: DetachedProcess.currentExecutable, configuredPaths: paths)
+                .provider(named: record.intent.provider)
             let request = ProvisionRequest(name: record.name, kind: record.intent.kind, engine: record.intent.engine, element: record.intent.element,
                                            elementVersion: record.intent.elementVersion, options: record.intent.options,
                                            dataPath: (home.path as NSString).appendingPathComponent("resources/\(record.name)"), host: record.intent.host)

@@ -11,6 +11,8 @@ public struct AppRecord: Sendable, Equatable {
     public var failure: String?
     public var maxRestarts: Int?
     public var restartWindow: Double?
+    /// Absolute folders searched for provider plugins.
+    public var providerPaths: [String] = []
 }
 
 public struct VersionRecord: Sendable, Equatable {
@@ -39,9 +41,10 @@ extension Ledger {
 
     public func app() throws(LedgerError) -> AppRecord? {
         try read("reading the app") { db in
-            try Row.fetchOne(db, sql: "SELECT name, created_at, state, current_version, port, failure, max_restarts, restart_window FROM app").map {
+            try Row.fetchOne(db, sql: "SELECT name, created_at, state, current_version, port, failure, max_restarts, restart_window, provider_paths FROM app").map {
                 AppRecord(name: $0[0], createdAt: $0[1], state: $0[2], currentVersion: $0[3], port: $0[4], failure: $0[5],
-                          maxRestarts: $0[6], restartWindow: $0[7])
+                          maxRestarts: $0[6], restartWindow: $0[7],
+                          providerPaths: (try? JSONDecoder().decode([String].self, from: Data(($0[8] as String).utf8))) ?? [])
             }
         }
     }
@@ -62,6 +65,13 @@ extension Ledger {
     public func setRestartIntensity(maxRestarts: Int?, window: Double?) throws(LedgerError) {
         try write("recording the restart intensity") { db in
             try db.execute(sql: "UPDATE app SET max_restarts = ?, restart_window = ?", arguments: [maxRestarts, window])
+        }
+    }
+
+    public func setProviderPaths(_ paths: [String]) throws(LedgerError) {
+        let text = (try? JSONEncoder().encode(paths)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        try write("recording the provider paths") { db in
+            try db.execute(sql: "UPDATE app SET provider_paths = ?", arguments: [text])
         }
     }
 

@@ -14,13 +14,9 @@ import SystemPackage
 /// Resources: the ledger row first (the intent), then the provider acts, then the outcome; the processes
 /// that serve resources are supervised like the worker.
 extension Supervisor {
-    var localProvider: LocalProvider { LocalProvider(executable: executable) }
-
     func provider(named name: String) throws -> any ResourceProvider {
-        guard name == "local" else {
-            throw ProviderError(code: "unknown-provider", "no provider named '\(name)'")
-        }
-        return localProvider
+        let configured = (try? ledger.app())??.providerPaths ?? []
+        return try ProviderRegistry(executable: executable, configuredPaths: configured).provider(named: name)
     }
 
     func dataPath(of name: String) -> String {
@@ -39,7 +35,7 @@ extension Supervisor {
               let options = arguments["options"] else {
             return .failure("a provision request needs name, kind, engine, element, element_version and options")
         }
-        let intent = ResourceIntent(name: name, kind: kind, element: element, elementVersion: elementVersion, provider: "local",
+        let intent = ResourceIntent(name: name, kind: kind, element: element, elementVersion: elementVersion, provider: arguments["provider"] ?? "local",
                                     host: arguments["host"] ?? "local", engine: engine, options: options, requestedByVersion: version)
         boundResources.insert(name)
         return await provision(intent)

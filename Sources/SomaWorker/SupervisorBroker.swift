@@ -6,6 +6,8 @@ import SomaRuntime
 /// control socket. Blocks until the resource is ready or provisioning failed.
 struct SupervisorBroker: ResourceBroker {
     let home: AppHome
+    /// soma.toml's `[resources.NAME] provider`; `local` for the others.
+    let providers: [String: String]
 
     func find(_ name: String) throws -> (ResourceRequest, ProvisionedResource)? {
         let socket = LineSocket(path: home.controlSocket, timeoutSeconds: 120)
@@ -25,6 +27,7 @@ struct SupervisorBroker: ResourceBroker {
         let arguments = [
             "name": request.name, "kind": request.kind, "engine": request.engine, "element": request.element,
             "element_version": String(request.elementVersion), "options": request.options, "host": request.host,
+            "provider": providers[request.name] ?? "local",
         ]
         // Provisioning a database server can take a while; a supervisor being replaced is waited for.
         let deadline = Date().addingTimeInterval(120)

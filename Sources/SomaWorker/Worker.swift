@@ -39,12 +39,12 @@ public enum Worker {
             return 1
         }
         defer { withExtendedLifetime(lock) {} }
-        guard let program = load(configuration, logger: logger) else { return 1 }
+        guard let (program, resourceProviders) = load(configuration, logger: logger) else { return 1 }
         let store: StateStore
         let engine: TurnEngine
         do {
             store = try StateStore(path: configuration.home.statePath)
-            engine = try TurnEngine(program: program, store: store, broker: SupervisorBroker(home: configuration.home),
+            engine = try TurnEngine(program: program, store: store, broker: SupervisorBroker(home: configuration.home, providers: resourceProviders),
                                     observer: FaceMetrics.shared, log: { logger.warning("\($0)") }) { reason in
                 logger.critical("the state database failed; exiting so that the supervisor restarts from what is durable: \(reason)")
                 exit(70)
@@ -65,7 +65,8 @@ public enum Worker {
     }
 
     /// Checks the program; nil (with the diagnostics logged) when it does not check.
-    static func load(_ configuration: Configuration, logger: Logger) -> RuntimeProgram? {
+    /// The program, with soma.toml's choice of provider per resource name.
+    static func load(_ configuration: Configuration, logger: Logger) -> (RuntimeProgram, [String: String])? {
         guard let outcome = SomaCheck.check(path: configuration.entry) else {
             logger.error("cannot read the program at \(configuration.entry)")
             return nil
@@ -75,7 +76,7 @@ public enum Worker {
             for line in text.split(separator: "\n") { logger.error("\(line)") }
             return nil
         }
-        return RuntimeProgram(outcome: outcome)
+        return (RuntimeProgram(outcome: outcome), outcome.program.config.resourceProviders)
     }
 
     /// Serves the face and the control socket until a graceful shutdown; 0 then, 1 when the face failed.

@@ -11,6 +11,8 @@ final class LaunchedApp: @unchecked Sendable {
     let somaHome: String
     let name: String
     private(set) var port = 0
+    /// More environment for every soma command (and so for the supervisor and the providers it runs).
+    var environment: [String: String] = [:]
 
     init(_ source: String, name: String = "app", config: String? = nil) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("soma-e2e-\(UUID().uuidString.prefix(8))")
@@ -29,7 +31,7 @@ final class LaunchedApp: @unchecked Sendable {
     }
 
     func soma(arguments: [String]) async throws -> SomaBinary.Result {
-        try await SomaBinary.launchProcess(arguments, in: folder, environment: ["SOMA_HOME": somaHome])
+        try await SomaBinary.launchProcess(arguments, in: folder, environment: environment.merging(["SOMA_HOME": somaHome]) { $1 })
     }
 
     /// `soma launch NAME.cell`; reads the port from `soma status --json`.

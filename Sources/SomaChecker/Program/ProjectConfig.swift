@@ -30,6 +30,10 @@ public struct ProjectConfig: Sendable {
     public var maxRestarts: Int?
     public var restartWindow: Double?
     public var verify = Verify()
+    /// `[providers] path`: folders searched for provider plugins, as written (relative to soma.toml).
+    public var providerPaths: [String] = []
+    /// `[resources.NAME] provider = "..."`: the provider of a resource, when not the built-in `local`.
+    public var resourceProviders: [String: String] = [:]
 
     public init() {}
 
@@ -76,6 +80,26 @@ public struct ProjectConfig: Sendable {
         }
         if let verify = table["verify"]?.table {
             config.verify = parseVerify(verify, locator: &locator, diagnostics: &diagnostics)
+        }
+        if let providers = table["providers"]?.table {
+            for key in providers.keys {
+                if key == "path" {
+                    config.providerPaths = strings(providers[key], table: "providers", key: key, locator: &locator, diagnostics: &diagnostics).map(\.value)
+                } else {
+                    diagnostics.error(.config, "unknown setting '\(key)' in [providers]", at: locator.span(table: "providers", key: key),
+                                      hint: "[providers] takes path, a list of folders holding soma-provider-NAME executables")
+                }
+            }
+        }
+        if let resources = table["resources"]?.table {
+            for name in resources.keys {
+                let span = locator.span(table: "resources", key: name)
+                guard let entry = resources[name]?.table, let provider = entry["provider"]?.string, SafeName.isValid(provider) else {
+                    diagnostics.error(.config, "resources.\(name) must say its provider, as in [resources.\(name)] provider = \"local\"", at: span)
+                    continue
+                }
+                config.resourceProviders[name] = provider
+            }
         }
         return config
     }
