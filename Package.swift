@@ -4,7 +4,7 @@ import PackageDescription
 // Layers, each depending only on the ones above it:
 //   SomaDiagnostics ← SomaSyntax ← SomaChecker ← SomaRuntime ← SomaFace ← SomaWorker ┐
 //   SomaModelCheck (pure graphs and CTL) ← SomaChecker                                 ├ SomaCLI ← soma
-//   SomaStorage (GRDB: turn commits) ← SomaRuntime                                     │
+//   SomaStorage (GRDB: turn commits, durable SQLite files) ← SomaRuntime, SomaResources, SomaLedger                                     │
 //   SomaLedgerMigrations (migrations/) ← SomaLedger ← SomaSupervisor ─────────────────┘
 //   SomaControl (the JSON-lines control protocol over Unix sockets) ← SomaWorker, SomaSupervisor
 //   SomaResources (queue engine, database engines; ← SomaChecker, SomaControl) ← SomaRuntime, SomaProviders
@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "SomaResources",
             dependencies: [
-                "SomaChecker", "SomaControl",
+                "SomaChecker", "SomaControl", "SomaStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -89,7 +89,7 @@ let package = Package(
             name: "SomaLedgerMigrations", path: "migrations", exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "SomaLedger",
-            dependencies: ["SomaLedgerMigrations", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SomaLedgerMigrations", "SomaStorage", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .target(
             name: "SomaSupervisor",

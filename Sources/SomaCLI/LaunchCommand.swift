@@ -152,8 +152,7 @@ struct LaunchCommand: AsyncParsableCommand {
         guard !records.isEmpty else { return "  resources   none" }
         let width = records.map(\.name.count).max() ?? 0
         return "  resources\n" + records.map { record in
-            let type = (record.intent.kind == "queue" ? "QueueService" : "Database") + "<\(record.intent.element)>"
-            return "    \(record.name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(type) \(record.intent.engine) \(record.state)  \(record.endpoint ?? "")"
+            return "    \(record.name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(record.intent.typeDescription) \(record.intent.engine) \(record.state)  \(record.endpoint ?? "")"
         }.joined(separator: "\n")
     }
 

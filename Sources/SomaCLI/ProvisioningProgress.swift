@@ -21,7 +21,7 @@ struct ProvisioningProgress {
             let previous = seen[record.name]
             seen[record.name] = record.state
             if previous == nil && record.state == "ready" { continue }  // provisioned before this launch
-            let type = (record.intent.kind == "queue" ? "QueueService" : "Database") + "<\(record.intent.element)>"
+            let type = record.intent.typeDescription
             switch record.state {
             case "provisioning":
                 started[record.name] = Date()

@@ -33,9 +33,7 @@ struct ResourceView {
         }
     }
 
-    var typeDescription: String {
-        (record.intent.kind == "queue" ? "QueueService" : "Database") + "<\(record.intent.element)>"
-    }
+    var typeDescription: String { record.intent.typeDescription }
 
     var size: String {
         if let stats { return "\(stats.size) msg" }

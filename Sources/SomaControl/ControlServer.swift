@@ -16,20 +16,29 @@ public struct ControlServer: Sendable {
 
     /// Binds the socket and serves until the task is cancelled.
     public func run(handler: @escaping Handler) async throws {
+        try await Self.serveLines(at: path) { connection in
+            try await Self.serve(connection, handler: handler)
+        }
+    }
+
+    /// Binds a Unix socket private to this user (0600, peer uid checked), calls `ready` once it is bound, and
+    /// hands every connection, framed into lines, to `connection` concurrently until the task is cancelled.
+    /// The control socket, the worker's socket and queue servers all serve this way.
+    public static func serveLines(at path: String, ready: @Sendable () -> Void = {},
+                                  connection serveConnection: @escaping @Sendable (NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws -> Void) async throws {
         let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
-                Self.checkPeer(channel).flatMapThrowing {
+                checkPeer(channel).flatMapThrowing {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         chmod(path, 0o600)
+        ready()
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
                 for try await connection in connections {
-                    group.addTask {
-                        try? await Self.serve(connection, handler: handler)
-                    }
+                    group.addTask { try? await serveConnection(connection) }
                 }
             }
         }

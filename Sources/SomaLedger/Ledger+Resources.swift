@@ -30,6 +30,13 @@ public struct ResourceIntent: Sendable, Equatable {
     }
 }
 
+extension ResourceIntent {
+    /// As the program writes the type: `QueueService<Order>`, `Database<ShopDb>`.
+    public var typeDescription: String {
+        (kind == "queue" ? "QueueService" : "Database") + "<\(element)>"
+    }
+}
+
 public struct ResourceRecord: Sendable, Equatable {
     public var intent: ResourceIntent
     /// `provisioning`, `ready`, `failed`, `orphaned` or `released`.

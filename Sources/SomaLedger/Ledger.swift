@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SomaLedgerMigrations
+import SomaStorage
 
 /// The app home's own database: the app, its versions with their source, the events log, the supervised
 /// processes and the lock for mutating commands. Its schema comes from `migrations/`.
@@ -11,15 +12,7 @@ public final class Ledger: Sendable {
     public init(path: String) throws(LedgerError) {
         self.path = path
         do {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(5)
-            configuration.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-            }
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            try database.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-            }
+            database = try DurableDatabase.open(path: path, label: "soma.ledger", busyTimeout: 5)
         } catch {
             throw LedgerError(code: "ledger-open", "cannot open the ledger at \(path): \(error)")
         }

@@ -18,16 +18,8 @@ public final class StateStore: @unchecked Sendable {
 
     public init(path: String) throws {
         self.path = path
-        var configuration = Configuration()
-        configuration.label = "soma.state"
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            try database.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-            }
+            database = try DurableDatabase.open(path: path, label: "soma.state")
             try Self.migrator.migrate(database)
         } catch {
             throw StorageError(code: "state-open", path: path, operation: "opening the state database", underlying: "\(error)")

@@ -109,9 +109,9 @@ public actor Supervisor {
         }
         while !stopping {
             let started = Date()
-            let status = await runWorker(entry: entry)
+            let (status, exitCode) = await runWorker(entry: entry)
             guard !stopping else { break }
-            if status == "exit code 78" {
+            if exitCode == WorkerExit.resourcesUnavailable {
                 // The worker could not get its resources: say which and why, and stop restarting.
                 let failed = (try? ledger.resources())?.first { $0.state == "failed" }
                 state = "failed"
@@ -169,7 +169,8 @@ public actor Supervisor {
 
     // MARK: - The worker
 
-    func runWorker(entry: String) async -> String {
+    /// Runs the worker until it exits; says how it ended, with its exit code when it exited on its own.
+    func runWorker(entry: String) async -> (String, Int32?) {
         state = "running"
         let log = open(home.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         defer { if log >= 0 { close(log) } }
@@ -187,13 +188,13 @@ public actor Supervisor {
             workerPID = nil
             try? ledger.processStopped("worker")
             switch result.terminationStatus {
-            case .exited(let code): return "exit code \(code)"
-            case .signaled(let signal): return "signal \(signal)"
+            case .exited(let code): return ("exit code \(code)", code)
+            case .signaled(let signal): return ("signal \(signal)", nil)
             }
         } catch {
             workerPID = nil
             logger.error("cannot start the worker: \(error)")
-            return "not started: \(error)"
+            return ("not started: \(error)", nil)
         }
     }
 

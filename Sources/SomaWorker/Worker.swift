@@ -27,10 +27,6 @@ public enum Worker {
         }
     }
 
-    /// The exit code of a worker whose resources could not be provisioned: restarting it would not help, so
-    /// the supervisor marks the app failed with the provisioning error (EX_CONFIG).
-    public static let resourceFailureExit: Int32 = 78
-
     public static func run(_ configuration: Configuration) async -> Int32 {
         let logger = Logger(label: "worker")
         // One worker per home: a second one would share the state database and steal the sockets.
@@ -52,7 +48,7 @@ public enum Worker {
             try await engine.start()
         } catch let error as TurnError where error.kind == .resource {
             logger.error("the program cannot start: \(error.message)")
-            return Worker.resourceFailureExit
+            return WorkerExit.resourcesUnavailable
         } catch {
             logger.error("the program cannot start: \(error)")
             return 1

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SomaStorage
 
 /// The `sqlite` engine of `Database<S>`: one SQLite file (WAL, `synchronous = FULL`) that the `sqlite3` shell
 /// reads as it is. Rows are written only by the worker's effect pump, once the turn that wrote them is
@@ -14,17 +15,9 @@ public final class SQLiteTables: @unchecked Sendable {
         self.name = name
         self.path = path
         self.layout = layout
-        var configuration = Configuration()
-        configuration.label = "soma.database.\(name)"
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            try database.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-            }
+            // Readers outside soma (the sqlite3 shell) may hold the file for a moment: wait for them.
+            database = try DurableDatabase.open(path: path, label: "soma.database.\(name)", busyTimeout: 10)
         } catch {
             throw ResourceError(code: "database-open", "cannot open database '\(name)' at \(path): \(error)")
         }

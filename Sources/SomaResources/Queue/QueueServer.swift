@@ -1,7 +1,5 @@
 import Foundation
 import NIOCore
-import NIOExtras
-import NIOPosix
 import SomaControl
 
 /// Serves a `QueueStore` on a Unix socket private to its user: JSON lines, one reply per request, requests
@@ -17,21 +15,8 @@ public struct QueueServer: Sendable {
 
     /// Binds the socket, calls `ready`, and serves until the task is cancelled.
     public func run(ready: @Sendable () -> Void = {}) async throws {
-        let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
-            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
-                ControlServer.checkPeer(channel).flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        chmod(socketPath, 0o600)
-        ready()
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { connections in
-                for try await connection in connections {
-                    group.addTask { try? await serve(connection) }
-                }
-            }
+        try await ControlServer.serveLines(at: socketPath, ready: ready) { connection in
+            try await serve(connection)
         }
     }
 

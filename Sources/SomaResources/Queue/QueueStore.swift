@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SomaStorage
 
 /// A durable queue in one SQLite database (WAL, `synchronous = FULL`). One committer thread applies every
 /// operation that arrived meanwhile in one transaction (group commit) and answers each only after the commit:
@@ -41,16 +42,8 @@ public final class QueueStore: @unchecked Sendable {
     public init(path: String, options: Options) throws {
         self.path = path
         self.options = options
-        var configuration = Configuration()
-        configuration.label = "soma.queue"
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
-            try database.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-            }
+            database = try DurableDatabase.open(path: path, label: "soma.queue")
             try Self.migrator.migrate(database)
         } catch {
             throw ResourceError(code: "queue-open", "cannot open the queue database \(path): \(error)")

@@ -178,7 +178,19 @@ extension Evaluator {
         case "all":
             return .list(try everything())
         case "count":
-            return .int(try everything().count)
+            // The stored count, corrected by the writes not applied yet: no need to read every row.
+            var overlay = pump.pendingRows(databaseName, tableName)
+            for (key, row) in turn.tableWrites(database: databaseName, table: tableName) { overlay[key] = row }
+            do {
+                var count = try database.tables.count(table)
+                for (key, row) in overlay {
+                    let stored = try database.tables.get(table, key: key) != nil
+                    count += (row != nil ? 1 : 0) - (stored ? 1 : 0)
+                }
+                return .int(count)
+            } catch {
+                throw TurnError(.resource, "\(error)", at: location(span))
+            }
         case "where":
             let predicate = try argument(0)
             return .list(try everything().filter {

@@ -58,13 +58,11 @@ extension TurnEngine {
             guard parts.count == 2, let database = resources.database(row.resource), let table = database.layout.table(parts[0]),
                   case .named(let schemaKey) = database.schema, case .table(let rowType)? = program.types[schemaKey]?.field(parts[0])?.type,
                   let json = try? JSONValue.parse(parts[1]) else { return nil }
-            let rows = TableRows(codec: program.codec, types: program.types, table: table, rowType: rowType)
             if row.operation == "delete" {
                 let key = TableRows.databaseValue(json, storage: table.columns[table.keyIndex].storage)
                 return ResourceEffect(id: row.id, resource: row.resource, operation: .delete(table: parts[0], key: key, json: parts[1]))
             }
             guard case .object(let fields) = json, let value = try? program.codec.decode(json, as: rowType) else { return nil }
-            _ = rows
             let key = TableRows.databaseValue(fields[table.key] ?? .null, storage: table.columns[table.keyIndex].storage)
             return ResourceEffect(id: row.id, resource: row.resource, operation: .put(table: parts[0], key: key, row: value, json: parts[1]))
         default:
@@ -125,8 +123,7 @@ extension TurnEngine {
             failure = TurnError(.storage, "\(error)")
             onStorageFailure("\(error)")
         }
-        let elapsed = (ContinuousClock.now - started).components
-        observer?.turnFinished(cell: cell, trigger: binding, seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, error: failure)
+        observe(cell: cell, trigger: binding, since: started, error: failure)
         if failure == nil { for signal in sends { deliver(signal) } }
         return failure
     }

@@ -208,12 +208,15 @@ public final class TurnEngine: @unchecked Sendable {
             failure = TurnError(.storage, "\(error)")
             onStorageFailure("\(error)")
         }
-        let elapsed = (ContinuousClock.now - started).components
-        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
-        observer?.turnFinished(cell: cell, trigger: trigger, seconds: seconds, error: failure)
+        observe(cell: cell, trigger: trigger, since: started, error: failure)
         if let failure { throw failure }
         for signal in sends { deliver(signal) }
         return result
+    }
+
+    func observe(cell: String, trigger: String, since started: ContinuousClock.Instant, error: TurnError?) {
+        let elapsed = (ContinuousClock.now - started).components
+        observer?.turnFinished(cell: cell, trigger: trigger, seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, error: error)
     }
 
     /// Runs one turn with the lock held: the handler, then the invariants, then the commit to memory and the
