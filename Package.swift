@@ -7,7 +7,7 @@ import PackageDescription
 //   SomaStorage (GRDB: turn commits, durable SQLite files) ← SomaRuntime, SomaResources, SomaLedger                                     │
 //   SomaLedgerMigrations (migrations/) ← SomaLedger ← SomaSupervisor ─────────────────┘
 //   SomaControl (the JSON-lines control protocol over Unix sockets) ← SomaWorker, SomaSupervisor
-//   SomaResources (queue engine, database engines; ← SomaChecker, SomaControl) ← SomaRuntime, SomaProviders
+//   SomaResources (queue engine, database engines: SQLite, PostgreSQL; ← SomaChecker, SomaControl) ← SomaRuntime, SomaProviders
 //   SomaProviders (providers/: the provider protocol, `local`, external plugins) ← SomaSupervisor
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
@@ -31,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/mattpolzin/OpenAPIKit", from: "6.4.0", traits: []),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "SomaDiagnostics", swiftSettings: strict),
@@ -51,6 +52,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strict),
         .target(

@@ -2,7 +2,8 @@
 # Installs what Soma needs on a fresh Debian machine of this project's kind, once; later runs find it there.
 set -euo pipefail
 
-packages=(libsqlite3-dev libssh2-1-dev libcurl4-openssl-dev sqlite3 python3)
+# postgresql: the postgres engine's server (initdb, postgres) and psql, which its tests read rows with.
+packages=(libsqlite3-dev libssh2-1-dev libcurl4-openssl-dev sqlite3 python3 postgresql postgresql-client)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -114,7 +114,14 @@ struct ResourcesShow: ParsableCommand {
         let view = ResourceView(record, withDeadLetters: true)
         var fields = view.fields
         if record.intent.kind == "database", record.intent.engine == "sqlite", let endpoint = record.endpoint {
-            fields["connection"] = "sqlite3 \(endpoint)"
+            fields["connection"] = "sqlite3 \(Self.shellQuoted(endpoint))"
+        }
+        if record.intent.kind == "database", record.intent.engine == "postgres", let uri = record.endpoint,
+           let endpoint = PostgresEndpoint(uri: uri) {
+            // Through the socket (no password: the folder's permissions guard it), and over TCP with the
+            // password file libpq reads.
+            fields["connection"] = "psql \(Self.shellQuoted(endpoint.uri))"
+            fields["tcp"] = endpoint.tcpURI
         }
         if json {
             var object: [String: Any] = fields
@@ -123,7 +130,7 @@ struct ResourcesShow: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        let order = ["name", "type", "engine", "provider", "host", "state", "failure", "endpoint", "connection", "data_path", "pid", "restarts",
+        let order = ["name", "type", "engine", "provider", "host", "state", "failure", "endpoint", "connection", "tcp", "data_path", "pid", "restarts",
                      "size", "in_flight", "dead_letters", "max_attempts", "visibility_ms", "size_bytes", "element_version",
                      "requested_by_version", "created"]
         for key in order {
@@ -136,6 +143,13 @@ struct ResourcesShow: ParsableCommand {
                 print("  \(letter.id)  attempts \(letter.attempts)  \(letter.diedAt)  \(letter.body.prefix(120))")
             }
         }
+    }
+}
+
+extension ResourcesShow {
+    /// A word the shell reads back as it is: single quotes, with each quote inside closed and reopened.
+    static func shellQuoted(_ word: String) -> String {
+        "'" + word.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
     }
 }
 

@@ -11,12 +11,15 @@ public struct QueueOptions: Codable, Sendable, Equatable {
     }
 }
 
-/// The options of a `Database<S>`: the tables its schema lays out.
+/// The options of a `Database<S>`: the tables its schema lays out, and for a server engine (`postgres`) the
+/// port soma.toml asks for (`[resources.NAME] port`); a free one is chosen otherwise.
 public struct DatabaseOptions: Codable, Sendable, Equatable {
     public var layout: DatabaseLayout
+    public var port: Int?
 
-    public init(layout: DatabaseLayout) {
+    public init(layout: DatabaseLayout, port: Int? = nil) {
         self.layout = layout
+        self.port = port
     }
 }
 

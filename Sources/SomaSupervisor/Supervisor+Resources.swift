@@ -32,8 +32,13 @@ extension Supervisor {
     func provisionFromWorker(_ arguments: [String: String]) async -> ControlReply {
         guard let name = arguments["name"], SafeName.isValid(name), let kind = arguments["kind"], let engine = arguments["engine"],
               let element = arguments["element"], let elementVersion = arguments["element_version"].flatMap(Int.init),
-              let options = arguments["options"] else {
+              var options = arguments["options"] else {
             return .failure("a provision request needs name, kind, engine, element, element_version and options")
+        }
+        if let port = arguments["port"].flatMap(Int.init), kind == "database",
+           var databaseOptions = try? ResourceJSON.decode(DatabaseOptions.self, from: options) {
+            databaseOptions.port = port
+            options = ResourceJSON.encode(databaseOptions)
         }
         let intent = ResourceIntent(name: name, kind: kind, element: element, elementVersion: elementVersion, provider: arguments["provider"] ?? "local",
                                     host: arguments["host"] ?? "local", engine: engine, options: options, requestedByVersion: version)
@@ -75,7 +80,7 @@ extension Supervisor {
             return .failure("\(error)", fields: ["code": error.code])
         }
         if record.state == "ready", let endpoint = record.endpoint {
-            if record.intent.kind == "queue" && resourcePIDs[intent.name] == nil && resourceTasks[intent.name] == nil {
+            if Self.servedByProcess(record.intent) && resourcePIDs[intent.name] == nil && resourceTasks[intent.name] == nil {
                 // Ready in the ledger, not served: make sure of what is on disk, then serve it.
                 return await carryOut(record.intent, announce: false)
             }
@@ -119,10 +124,10 @@ extension Supervisor {
                 logger.info("reconciling '\(record.name)', left provisioning")
                 try? ledger.record("reconciling", record.name)
             }
-            if record.state == "ready" && record.intent.kind != "queue" { continue }
-            if record.state == "ready", let pid = adoptableResourceProcess(record) {
+            if record.state == "ready" && !Self.servedByProcess(record.intent) { continue }
+            if record.state == "ready", let (pid, spec) = await adoptableResourceProcess(record) {
                 logger.info("adopting the process of '\(record.name)' pid=\(pid)")
-                adoptResourceProcess(record.name, pid: pid)
+                adoptResourceProcess(record.name, pid: pid, spec: spec)
                 continue
             }
             _ = await provision(record.intent)
@@ -130,6 +135,11 @@ extension Supervisor {
     }
 
     // MARK: - Resource processes
+
+    /// Resources of the local engines that a process serves (the others are files).
+    static func servedByProcess(_ intent: ResourceIntent) -> Bool {
+        intent.kind == "queue" || intent.engine == "postgres"
+    }
 
     /// Starts the process and returns once it accepts connections on its socket (10 s at most).
     func startResourceProcess(_ name: String, _ spec: ProcessSpec) async throws {
@@ -156,33 +166,54 @@ extension Supervisor {
             }
         }
         resourceTasks[name] = task
-        if let socket = spec.readySocket, let line = spec.healthCheck {
-            healthTasks[name]?.cancel()
-            healthTasks[name] = Task { await self.checkHealth(name, socket: socket, line: line) }
-        }
+        resourceSpecs[name] = spec
+        startHealthChecks(name, spec)
         if let socket = spec.readySocket {
-            let deadline = Date().addingTimeInterval(10)
-            while !Self.accepts(socket) {
+            let seconds = spec.readySeconds ?? 10
+            let deadline = Date().addingTimeInterval(seconds)
+            while !(await Self.isReady(spec, socket: socket)) {
                 if Date() > deadline {
-                    throw ProviderError(code: "process-not-ready", "its process did not answer on \(socket) within 10 s (see soma logs)")
+                    throw ProviderError(code: "process-not-ready", "its process did not answer on \(socket) within \(Int(seconds)) s (see soma logs)")
                 }
                 try await Task.sleep(for: .milliseconds(5))
             }
         }
     }
 
-    /// Every 2 s, asks the process for a line; after 3 unanswered checks in a row (2 s each) it is killed, and
-    /// its supervision loop starts a new one.
-    func checkHealth(_ name: String, socket: String, line: String) async {
+    static func isReady(_ spec: ProcessSpec, socket: String) async -> Bool {
+        switch spec.healthProtocol ?? .line {
+        case .line: return accepts(socket)
+        case .postgres:
+            guard FileManager.default.fileExists(atPath: socket) else { return false }
+            return await PostgresProbe.ask(socketPath: socket, user: spec.healthCheck ?? "postgres") == .ready
+        }
+    }
+
+    func startHealthChecks(_ name: String, _ spec: ProcessSpec) {
+        healthTasks.removeValue(forKey: name)?.cancel()
+        guard let socket = spec.readySocket, let check = spec.healthCheck else { return }
+        healthTasks[name] = Task { await self.checkHealth(name, socket: socket, check: check, using: spec.healthProtocol ?? .line) }
+    }
+
+    /// Every 2 s, asks the process whether it is well (a line back, or a PostgreSQL session); after 3
+    /// unanswered checks in a row (2 s each) it is killed, and its supervision loop starts a new one.
+    func checkHealth(_ name: String, socket: String, check: String, using healthProtocol: ProcessSpec.HealthProtocol) async {
         var missed = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(2))
             guard let pid = resourcePIDs[name], !Task.isCancelled else { continue }
-            let answered = await Task.detached {
-                let client = LineSocket(path: socket, timeoutSeconds: 2)
-                defer { client.close() }
-                return (try? client.exchange(Data(line.utf8))) != nil
-            }.value
+            let answered: Bool
+            switch healthProtocol {
+            case .line:
+                answered = await Task.detached {
+                    let client = LineSocket(path: socket, timeoutSeconds: 2)
+                    defer { client.close() }
+                    return (try? client.exchange(Data(check.utf8))) != nil
+                }.value
+            case .postgres:
+                // A server that says it is not taking connections yet (recovering) is answering.
+                answered = await PostgresProbe.ask(socketPath: socket, user: check) != .silent
+            }
             missed = answered ? 0 : missed + 1
             if missed >= 3 {
                 logger.warning("the process of '\(name)' pid=\(pid) has not answered 3 health checks; killing it")
@@ -197,9 +228,16 @@ extension Supervisor {
         let log = open(home.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         defer { if log >= 0 { close(log) } }
         do {
+            var platform = PlatformOptions()
+            if let account = spec.runAs, geteuid() == 0 {
+                guard let entry = getpwnam(account) else { return "not started: there is no account '\(account)' to run it as" }
+                platform.userID = entry.pointee.pw_uid
+                platform.groupID = entry.pointee.pw_gid
+                platform.supplementaryGroups = [entry.pointee.pw_gid]
+            }
             let result = try await Subprocess.run(
                 .path(FilePath(spec.executable)), arguments: Arguments(spec.arguments),
-                input: .none,
+                platformOptions: platform, input: .none,
                 output: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false),
                 error: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false)
             ) { execution in
@@ -222,21 +260,23 @@ extension Supervisor {
         try? ledger.resourceProcess(name, pid: pid, countRestart: countRestart)
     }
 
-    /// A resource process left running by a supervisor that died: ours if its command line names its folder.
-    func adoptableResourceProcess(_ record: ResourceRecord) -> pid_t? {
+    /// A resource process left running by a supervisor that died: ours if it runs what the provider would
+    /// start for this resource now, with the same arguments (which name the resource's folder).
+    func adoptableResourceProcess(_ record: ResourceRecord) async -> (pid_t, ProcessSpec)? {
         guard let pid = record.pid, kill(pid, 0) == 0, !Self.isZombie(pid),
-              let commandLine = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return nil }
+              let commandLine = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+              let provider = try? provider(named: record.intent.provider),
+              let spec = try? await provider.provision(provisionRequest(record.intent)).process else { return nil }
         let parts = commandLine.split(separator: "\0").map(String.init)
-        guard let index = parts.firstIndex(of: "--data"), index + 1 < parts.count, parts[index + 1] == dataPath(of: record.name) else { return nil }
-        return pid
+        guard Array(parts.dropFirst()) == spec.arguments else { return nil }
+        return (pid, spec)
     }
 
     /// Watches an adopted process; when it exits, the resource is provisioned again, which starts a new one.
-    func adoptResourceProcess(_ name: String, pid: pid_t) {
+    func adoptResourceProcess(_ name: String, pid: pid_t, spec: ProcessSpec) {
         resourcePIDs[name] = pid
-        let socket = ResourcePaths.queueSocket(in: dataPath(of: name))
-        healthTasks[name]?.cancel()
-        healthTasks[name] = Task { await self.checkHealth(name, socket: socket, line: #"{"op":"stats"}"#) }
+        resourceSpecs[name] = spec
+        startHealthChecks(name, spec)
         resourceTasks[name] = Task {
             while kill(pid, 0) == 0 && !Self.isZombie(pid) && !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(50))
@@ -258,8 +298,9 @@ extension Supervisor {
     func stopResourceProcess(_ name: String) async {
         resourceTasks.removeValue(forKey: name)?.cancel()
         healthTasks.removeValue(forKey: name)?.cancel()
+        let spec = resourceSpecs.removeValue(forKey: name)
         guard let pid = resourcePIDs.removeValue(forKey: name) else { return }
-        kill(pid, SIGTERM)
+        kill(pid, spec?.stopSignal == "INT" ? SIGINT : SIGTERM)
         let deadline = Date().addingTimeInterval(5)
         while kill(pid, 0) == 0 && !Self.isZombie(pid) {
             if Date() > deadline {

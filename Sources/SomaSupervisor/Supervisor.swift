@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SomaControl
 import SomaLedger
+import SomaProviders
 import Subprocess
 #if canImport(System)
 import System
@@ -41,6 +42,8 @@ public actor Supervisor {
     var resourceTasks: [String: Task<Void, Never>] = [:]
     var resourcePIDs: [String: pid_t] = [:]
     var healthTasks: [String: Task<Void, Never>] = [:]
+    /// How each running resource process was started: its health check and how it stops.
+    var resourceSpecs: [String: ProcessSpec] = [:]
     /// Provisioning in flight by name: a second request for the same name waits for the first.
     var provisioning: [String: Task<ControlReply, Never>] = [:]
     /// The resources the running worker asked for: releasing one of them is refused.

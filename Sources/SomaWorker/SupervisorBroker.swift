@@ -8,6 +8,8 @@ struct SupervisorBroker: ResourceBroker {
     let home: AppHome
     /// soma.toml's `[resources.NAME] provider`; `local` for the others.
     let providers: [String: String]
+    /// soma.toml's `[resources.NAME] port`, for server resources.
+    let ports: [String: Int]
 
     func find(_ name: String) throws -> (ResourceRequest, ProvisionedResource)? {
         let socket = LineSocket(path: home.controlSocket, timeoutSeconds: 120)
@@ -24,11 +26,12 @@ struct SupervisorBroker: ResourceBroker {
     }
 
     func provision(_ request: ResourceRequest) throws -> ProvisionedResource {
-        let arguments = [
+        var arguments = [
             "name": request.name, "kind": request.kind, "engine": request.engine, "element": request.element,
             "element_version": String(request.elementVersion), "options": request.options, "host": request.host,
             "provider": providers[request.name] ?? "local",
         ]
+        if let port = ports[request.name] { arguments["port"] = String(port) }
         // Provisioning a database server can take a while; a supervisor being replaced is waited for.
         let deadline = Date().addingTimeInterval(120)
         while true {

@@ -35,12 +35,12 @@ public enum Worker {
             return 1
         }
         defer { withExtendedLifetime(lock) {} }
-        guard let (program, resourceProviders) = load(configuration, logger: logger) else { return 1 }
+        guard let (program, config) = load(configuration, logger: logger) else { return 1 }
         let store: StateStore
         let engine: TurnEngine
         do {
             store = try StateStore(path: configuration.home.statePath)
-            engine = try TurnEngine(program: program, store: store, broker: SupervisorBroker(home: configuration.home, providers: resourceProviders),
+            engine = try TurnEngine(program: program, store: store, broker: SupervisorBroker(home: configuration.home, providers: config.resourceProviders, ports: config.resourcePorts),
                                     observer: FaceMetrics.shared, log: { logger.warning("\($0)") }) { reason in
                 logger.critical("the state database failed; exiting so that the supervisor restarts from what is durable: \(reason)")
                 exit(70)
@@ -61,8 +61,8 @@ public enum Worker {
     }
 
     /// Checks the program; nil (with the diagnostics logged) when it does not check.
-    /// The program, with soma.toml's choice of provider per resource name.
-    static func load(_ configuration: Configuration, logger: Logger) -> (RuntimeProgram, [String: String])? {
+    /// The program, with its soma.toml (which says each resource's provider and port).
+    static func load(_ configuration: Configuration, logger: Logger) -> (RuntimeProgram, ProjectConfig)? {
         guard let outcome = SomaCheck.check(path: configuration.entry) else {
             logger.error("cannot read the program at \(configuration.entry)")
             return nil
@@ -72,7 +72,7 @@ public enum Worker {
             for line in text.split(separator: "\n") { logger.error("\(line)") }
             return nil
         }
-        return (RuntimeProgram(outcome: outcome), outcome.program.config.resourceProviders)
+        return (RuntimeProgram(outcome: outcome), outcome.program.config)
     }
 
     /// Serves the face and the control socket until a graceful shutdown; 0 then, 1 when the face failed.

@@ -52,8 +52,24 @@ final class LaunchedApp: @unchecked Sendable {
     /// Kills every soma process of this app (whatever state a failed test left it in) and removes its files.
     func finish() {
         let home = appHome
+        let clusters = postgresClusters
         for process in Self.processes(under: home) { kill(process, SIGKILL) }
+        // A postgres database's cluster lives outside the home when the tests run as root.
+        for cluster in clusters {
+            for process in Self.processes(under: cluster) { kill(process, SIGKILL) }
+            try? FileManager.default.removeItem(atPath: cluster)
+        }
         try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// The folders of this app's postgres clusters, from the notes the provider keeps in `server.json`.
+    var postgresClusters: [String] {
+        let resources = "\(appHome)/resources"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: resources)) ?? []).compactMap { name in
+            guard let data = FileManager.default.contents(atPath: "\(resources)/\(name)/server.json"),
+                  let notes = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            return notes["root"] as? String
+        }
     }
 
     /// soma processes whose command line names this home.

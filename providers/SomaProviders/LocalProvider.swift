@@ -2,7 +2,8 @@ import Foundation
 import SomaResources
 
 /// The built-in provider: real resources on this machine. A queue is a `soma queue-serve` process over a
-/// SQLite file (the supervisor runs and restarts it); a `sqlite` database is a file with the schema's tables.
+/// SQLite file (the supervisor runs and restarts it); a `sqlite` database is a file with the schema's tables;
+/// a `postgres` database is a PostgreSQL cluster and the server process that serves it (`PostgresCluster`).
 public struct LocalProvider: ResourceProvider {
     public let name = "local"
     /// The soma binary, which serves queues in its `queue-serve` mode.
@@ -13,7 +14,7 @@ public struct LocalProvider: ResourceProvider {
     }
 
     public func describe() async throws -> ProviderDescription {
-        ProviderDescription(name: name, provides: ["queue/queue", "database/sqlite"])
+        ProviderDescription(name: name, provides: ["queue/queue", "database/sqlite", "database/postgres"])
     }
 
     public func provision(_ request: ProvisionRequest) async throws -> ProvisionResult {
@@ -35,6 +36,11 @@ public struct LocalProvider: ResourceProvider {
                 let path = ResourcePaths.sqliteDatabase(in: request.dataPath, name: request.name)
                 try SQLiteTables(name: request.name, path: path, layout: options.layout).createTables()
                 return ProvisionResult(endpoint: path, dataPath: request.dataPath, process: nil)
+            case ("database", "postgres"):
+                // The tables are made by the worker when it connects: the server runs only once the
+                // supervisor has started it.
+                let options = try ResourceJSON.decode(DatabaseOptions.self, from: request.options)
+                return try await PostgresCluster(request: request, port: options.port).provision()
             default:
                 throw ProviderError(code: "provider-unsupported", "the local provider has no \(request.kind) engine '\(request.engine)'")
             }
@@ -55,6 +61,9 @@ public struct LocalProvider: ResourceProvider {
     }
 
     public func status(_ request: ProvisionRequest) async throws -> ResourcePresence {
+        if request.engine == "postgres" {
+            return PostgresCluster(request: request).status()
+        }
         let file = request.kind == "queue" ? ResourcePaths.queueDatabase(in: request.dataPath)
                                            : ResourcePaths.sqliteDatabase(in: request.dataPath, name: request.name)
         if FileManager.default.fileExists(atPath: file) { return .present }
@@ -67,6 +76,11 @@ public struct LocalProvider: ResourceProvider {
             if let archivePath {
                 try FileManager.default.createDirectory(atPath: (archivePath as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            }
+            if request.engine == "postgres" {
+                try PostgresCluster(request: request).release(archivePath: archivePath)
+            }
+            if let archivePath {
                 try FileManager.default.moveItem(atPath: request.dataPath, toPath: archivePath)
             } else {
                 try FileManager.default.removeItem(atPath: request.dataPath)

@@ -28,19 +28,41 @@ public struct ProvisionRequest: Codable, Sendable, Equatable {
 
 /// A process the supervisor runs and keeps alive for a resource (the queue server, a PostgreSQL server).
 public struct ProcessSpec: Codable, Sendable, Equatable {
+    /// How the supervisor asks the process whether it is healthy.
+    public enum HealthProtocol: String, Codable, Sendable {
+        /// `healthCheck` is a line written to `readySocket`; any line back means healthy.
+        case line
+        /// `readySocket` is a PostgreSQL server's socket and `healthCheck` the role to connect as; a session
+        /// that starts means healthy.
+        case postgres
+    }
+
     public var executable: String
     public var arguments: [String]
-    /// The process is ready when this Unix socket accepts a connection.
+    /// The process is ready when this Unix socket accepts a connection (and, for `postgres`, a session).
     public var readySocket: String?
-    /// A line written to `readySocket` every few seconds; any line back means healthy. A process that stops
-    /// answering is killed and restarted.
+    /// Checked every few seconds, as `healthProtocol` says; a process that stops answering is killed and
+    /// restarted.
     public var healthCheck: String?
+    public var healthProtocol: HealthProtocol?
+    /// The account the process runs as when soma runs as root (PostgreSQL refuses to run as root).
+    public var runAs: String?
+    /// The signal that asks the process to stop cleanly: `TERM` (the default) or `INT` (PostgreSQL's fast
+    /// shutdown, which does not wait for clients to leave).
+    public var stopSignal: String?
+    /// How long the process may take to become ready; 10 s when not said.
+    public var readySeconds: Double?
 
-    public init(executable: String, arguments: [String], readySocket: String?, healthCheck: String? = nil) {
+    public init(executable: String, arguments: [String], readySocket: String?, healthCheck: String? = nil,
+                healthProtocol: HealthProtocol? = nil, runAs: String? = nil, stopSignal: String? = nil, readySeconds: Double? = nil) {
         self.executable = executable
         self.arguments = arguments
         self.readySocket = readySocket
         self.healthCheck = healthCheck
+        self.healthProtocol = healthProtocol
+        self.runAs = runAs
+        self.stopSignal = stopSignal
+        self.readySeconds = readySeconds
     }
 }
 

@@ -34,6 +34,8 @@ public struct ProjectConfig: Sendable {
     public var providerPaths: [String] = []
     /// `[resources.NAME] provider = "..."`: the provider of a resource, when not the built-in `local`.
     public var resourceProviders: [String: String] = [:]
+    /// `[resources.NAME] port = 5433`: the port of a server resource (a postgres database), when not a free one.
+    public var resourcePorts: [String: Int] = [:]
 
     public init() {}
 
@@ -94,11 +96,29 @@ public struct ProjectConfig: Sendable {
         if let resources = table["resources"]?.table {
             for name in resources.keys {
                 let span = locator.span(table: "resources", key: name)
-                guard let entry = resources[name]?.table, let provider = entry["provider"]?.string, SafeName.isValid(provider) else {
-                    diagnostics.error(.config, "resources.\(name) must say its provider, as in [resources.\(name)] provider = \"local\"", at: span)
+                guard let entry = resources[name]?.table else {
+                    diagnostics.error(.config, "resources.\(name) must be a table, as in [resources.\(name)] provider = \"local\"", at: span)
                     continue
                 }
-                config.resourceProviders[name] = provider
+                for key in entry.keys {
+                    switch key {
+                    case "provider":
+                        guard let provider = entry[key]?.string, SafeName.isValid(provider) else {
+                            diagnostics.error(.config, "resources.\(name).provider must be a provider's name, as in provider = \"local\"", at: span)
+                            continue
+                        }
+                        config.resourceProviders[name] = provider
+                    case "port":
+                        guard let port = entry[key]?.int, (1...65535).contains(port) else {
+                            diagnostics.error(.config, "resources.\(name).port must be a port number (1 to 65535)", at: span)
+                            continue
+                        }
+                        config.resourcePorts[name] = port
+                    default:
+                        diagnostics.error(.config, "unknown setting '\(key)' in [resources.\(name)]", at: span,
+                                          hint: "[resources.NAME] takes provider (a provider plugin's name) and port (for a postgres database)")
+                    }
+                }
             }
         }
         return config

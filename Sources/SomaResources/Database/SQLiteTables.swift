@@ -5,7 +5,7 @@ import SomaStorage
 /// The `sqlite` engine of `Database<S>`: one SQLite file (WAL, `synchronous = FULL`) that the `sqlite3` shell
 /// reads as it is. Rows are written only by the worker's effect pump, once the turn that wrote them is
 /// durable, in the order turns committed.
-public final class SQLiteTables: @unchecked Sendable {
+public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
     public let name: String
     public let path: String
     public let layout: DatabaseLayout
@@ -23,7 +23,6 @@ public final class SQLiteTables: @unchecked Sendable {
         }
     }
 
-    /// Creates every table of the layout that does not exist yet (idempotent: provisioning may run again).
     public func createTables() throws {
         try write("creating the tables") { db in
             for table in layout.tables {
@@ -59,8 +58,6 @@ public final class SQLiteTables: @unchecked Sendable {
         }
     }
 
-    /// `db.sql(...)`: a query, never a write (writes go through tables, inside turns). Each row is its columns
-    /// by name, in order.
     public func query(_ sql: String, arguments: [DatabaseValue]) throws -> [[(String, DatabaseValue)]] {
         do {
             return try database.read { db in
@@ -82,14 +79,7 @@ public final class SQLiteTables: @unchecked Sendable {
 
     // MARK: - Writes
 
-    public enum Write: Sendable {
-        case put(table: String, values: [DatabaseValue])
-        case delete(table: String, key: DatabaseValue)
-    }
-
-    /// Applies writes in order, in one transaction. Idempotent: applying the same writes again gives the same
-    /// rows, which is what lets the effect pump retry after a crash.
-    public func apply(_ writes: [Write]) throws {
+    public func apply(_ writes: [TableWrite]) throws {
         try write("writing \(writes.count) row change(s)") { db in
             for change in writes {
                 switch change {
@@ -105,6 +95,10 @@ public final class SQLiteTables: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    public func close() {
+        try? database.close()
     }
 
     func columnList(_ table: DatabaseLayout.Table) -> String {

@@ -176,7 +176,7 @@ final class EffectPump: @unchecked Sendable {
     private func apply(_ resource: String, _ items: [Item]) -> String? {
         do {
             if let database = resources.database(resource) {
-                var writes: [SQLiteTables.Write] = []
+                var writes: [TableWrite] = []
                 for item in items {
                     switch item.effect.operation {
                     case .put(let table, _, _, let json):

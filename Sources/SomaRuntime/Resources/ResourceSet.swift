@@ -24,9 +24,9 @@ final class ResourceSet: @unchecked Sendable {
         let name: String
         let schema: SomaType
         let layout: DatabaseLayout
-        let tables: SQLiteTables
+        let tables: any DatabaseTables
 
-        init(name: String, schema: SomaType, layout: DatabaseLayout, tables: SQLiteTables) {
+        init(name: String, schema: SomaType, layout: DatabaseLayout, tables: any DatabaseTables) {
             self.name = name
             self.schema = schema
             self.layout = layout
@@ -63,15 +63,24 @@ final class ResourceSet: @unchecked Sendable {
 
     func openDatabase(name: String, schema: SomaType, version: Int, layout: DatabaseLayout, engine: String, host: String) throws -> DatabaseHandle {
         if let open = database(name) { return open }
-        guard engine == "sqlite" else {
-            throw TurnError(.resource, "database '\(name)': the \(engine) engine is not available in this soma yet")
+        guard engine == "sqlite" || engine == "postgres" else {
+            throw TurnError(.resource, "database '\(name)': there is no engine '\(engine)' (sqlite or postgres)")
         }
         let request = ResourceRequest(name: name, kind: "database", engine: engine, element: schema.description, elementVersion: version,
                                       options: ResourceJSON.encode(DatabaseOptions(layout: layout)), host: host)
         let provisioned = try provision(request)
-        let tables: SQLiteTables
+        let tables: any DatabaseTables
         do {
-            tables = try SQLiteTables(name: name, path: provisioned.endpoint, layout: layout)
+            if provisioned.engine == "postgres" {
+                guard let endpoint = PostgresEndpoint(uri: provisioned.endpoint) else {
+                    throw ResourceError(code: "database-open", "'\(provisioned.endpoint)' is not a postgres endpoint soma can reach")
+                }
+                // The provider made the server, not the tables: they are made here, idempotently.
+                tables = try PostgresTables(name: name, endpoint: endpoint, layout: layout)
+                try tables.createTables()
+            } else {
+                tables = try SQLiteTables(name: name, path: provisioned.endpoint, layout: layout)
+            }
         } catch {
             throw TurnError(.resource, "database '\(name)' is provisioned but does not open: \(error)")
         }

@@ -1,0 +1,27 @@
+import GRDB
+
+/// What a database engine gives the runtime: rows of the schema's tables by key, `db.sql` queries, and the
+/// effect pump's writes. Implemented by `SQLiteTables` (a file) and `PostgresTables` (a server); cells are
+/// GRDB's `DatabaseValue` in both, so a table's rows read the same whatever the engine.
+public protocol DatabaseTables: AnyObject, Sendable {
+    var name: String { get }
+    var layout: DatabaseLayout { get }
+    /// Creates every table of the layout that does not exist yet (idempotent).
+    func createTables() throws
+    func get(_ table: DatabaseLayout.Table, key: DatabaseValue) throws -> [DatabaseValue]?
+    func all(_ table: DatabaseLayout.Table) throws -> [[DatabaseValue]]
+    func count(_ table: DatabaseLayout.Table) throws -> Int
+    /// `db.sql(...)`: a query, never a write (writes go through tables, inside turns). Each row is its columns
+    /// by name.
+    func query(_ sql: String, arguments: [DatabaseValue]) throws -> [[(String, DatabaseValue)]]
+    /// Applies writes in order, in one transaction. Idempotent: applying the same writes again gives the same
+    /// rows, which is what lets the effect pump retry after a crash.
+    func apply(_ writes: [TableWrite]) throws
+    func close()
+}
+
+/// One row change carried out by the effect pump.
+public enum TableWrite: Sendable {
+    case put(table: String, values: [DatabaseValue])
+    case delete(table: String, key: DatabaseValue)
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Subprocess
+import Testing
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// The postgres engine with the real binary: a real PostgreSQL server started by the local provider (as the
+/// `postgres` account when the tests run as root), rows read back with `psql`.
+@Suite(.serialized) struct PostgresEndToEndTests {
+    static var shop: String {
+        LaunchEndToEndTests.shop.replacingOccurrences(of: #"Database<ShopDb>("shop")"#, with: #"Database<ShopDb>("shop", engine: "postgres")"#)
+    }
+
+    /// `psql CONNECTION -At -c SQL`, as `soma resources show` tells a user to run it.
+    static func psql(_ connection: String, _ sql: String) async throws -> String {
+        let result = try await Subprocess.run(.name("psql"), arguments: [connection, "-AtX", "-c", sql],
+                                              output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
+        return result.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) + (result.terminationStatus.isSuccess ? "" : "ERROR \(result.standardError)")
+    }
+
+    static func show(_ app: LaunchedApp, _ name: String) async throws -> [String: Any] {
+        let shown = try await app.soma("resources", "show", name, "--json")
+        return (try? JSONSerialization.jsonObject(with: Data(shown.output.utf8)) as? [String: Any]) ?? [:]
+    }
+
+    /// The URI inside `psql '…'`.
+    static func connection(_ app: LaunchedApp, _ name: String) async throws -> String {
+        let command = try #require(try await show(app, name)["connection"] as? String)
+        #expect(command.hasPrefix("psql '"))
+        return String(command.dropFirst("psql '".count).dropLast())
+    }
+
+    @Test func shopOrdersReachAPostgresDatabaseThatPsqlReads() async throws {
+        let app = try LaunchedApp(Self.shop, name: "shop")
+        defer { app.finish() }
+
+        let launched = try await app.launch()
+        #expect(launched.status == 0, "\(launched.error)")
+        #expect(launched.output.contains("Database<ShopDb> postgres ready"), "\(launched.output)")
+        let connection = try await Self.connection(app, "shop")
+
+        for index in 1...10 {
+            #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o\(index)")).status == 200)
+        }
+        #expect(try await ResourcesEndToEndTests.waitFor(15) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "10" })
+        #expect(try await Self.psql(connection, "SELECT id, buyer, items::text, total FROM orders WHERE id = 'o7'")
+                == #"o7|ada|[{"qty": 2, "sku": "tea", "price": 3.5}]|7"#)
+        // Over TCP, with the password from the password file the connection string names.
+        let tcp = try #require(try await Self.show(app, "shop")["tcp"] as? String)
+        #expect(tcp.hasPrefix("postgresql://soma@127.0.0.1:"))
+        #expect(try await Self.psql(tcp, "SELECT COUNT(*) FROM orders") == "10")
+
+        // The server dies: it is restarted and counted, no row is lost, and new orders arrive.
+        let pid = try #require(try await ResourcesEndToEndTests.resources(app)["shop"]?["pid"].flatMap { pid_t($0) })
+        kill(pid, SIGKILL)
+        for index in 11...15 {
+            #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o\(index)")).status == 200)
+        }
+        #expect(try await ResourcesEndToEndTests.waitFor(30) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "15" })
+        let resources = try await ResourcesEndToEndTests.resources(app)
+        #expect(resources["shop"]?["restarts"] == "1" && resources["shop"]?["state"] == "ready")
+
+        // It outlives `soma stop` and serves again after the relaunch, on the same port.
+        #expect(try await app.soma("stop").status == 0)
+        #expect(try await ResourcesEndToEndTests.resources(app)["shop"]?["pid"] == nil)
+        #expect(try await app.launch().status == 0)
+        #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o16")).status == 200)
+        #expect(try await ResourcesEndToEndTests.waitFor(15) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "16" })
+
+        // Released with --purge, nothing of it is left.
+        #expect(try await app.soma("stop").status == 0)
+        let cluster = app.postgresClusters.first
+        #expect(try await app.soma("resources", "release", "shop", "--purge").status == 0)
+        #expect(!FileManager.default.fileExists(atPath: "\(app.appHome)/resources/shop"))
+        if let cluster { #expect(!FileManager.default.fileExists(atPath: cluster)) }
+    }
+
+    static let ledger = """
+        type Entry = { id: String, amount: Int, tags: List<String> }
+        type Books = { entries: Table<Entry> }
+        cell Ledger {
+          face {
+            signal add(id: String, amount: Int) -> Int
+            signal remove(id: String) -> Int
+            signal amount(id: String) -> Int
+            signal above(limit: Int) -> Int
+            signal total() -> List<Json>
+            signal write() -> List<Json>
+          }
+          let books = Database<Books>("books", engine: "postgres")
+          on add(id: String, amount: Int) {
+            books.entries.put(Entry { id: id, amount: amount, tags: ["a", id] })
+            books.entries.count()
+          }
+          on remove(id: String) {
+            books.entries.delete(id)
+            books.entries.count()
+          }
+          on amount(id: String) { books.entries.get(id).unwrap_or(Entry { id: id, amount: -1, tags: [] }).amount }
+          on above(limit: Int) { books.entries.where(fn(e) -> e.amount > limit).count() }
+          on total() { books.sql("SELECT sum(amount) AS total, count(*) AS n FROM entries WHERE amount > $1", 0) }
+          on write() { books.sql("DELETE FROM entries") }
+        }
+        """
+
+    @Test func tablesAndSqlWorkOnPostgresAsOnSqlite() async throws {
+        let app = try LaunchedApp(Self.ledger, name: "books")
+        defer { app.finish() }
+        let launched = try await app.launch()
+        #expect(launched.status == 0, "\(launched.error)")
+        #expect(try await app.soma("send", "Ledger.add", #"{"id": "a", "amount": 5}"#).output == "1\n")
+        #expect(try await app.soma("send", "Ledger.add", #"{"id": "b", "amount": 7}"#).output == "2\n")
+        #expect(try await app.soma("send", "Ledger.add", #"{"id": "b", "amount": 9}"#).output == "2\n")
+        #expect(try await app.soma("send", "Ledger.amount", #"{"id": "b"}"#).output == "9\n")
+        #expect(try await app.soma("send", "Ledger.above", #"{"limit": 6}"#).output == "1\n")
+        let total = try await app.soma("send", "Ledger.total")
+        #expect(total.output.contains(#""total":14"#) && total.output.contains(#""n":2"#), "\(total.output) \(total.error)")
+        let write = try await app.soma("send", "Ledger.write")
+        #expect(write.status != 0 && write.error.contains("db.sql runs queries only"), "\(write.output) \(write.error)")
+        #expect(try await app.soma("send", "Ledger.remove", #"{"id": "a"}"#).output == "1\n")
+        let connection = try await Self.connection(app, "books")
+        #expect(try await ResourcesEndToEndTests.waitFor(10) {
+            try await Self.psql(connection, "SELECT id, amount, tags::text FROM entries") == #"b|9|["a", "b"]"#
+        })
+    }
+
+    @Test func noPostgresInstalledFailsClearlyAndARetrySucceeds() async throws {
+        let app = try LaunchedApp(Self.shop, name: "shop")
+        defer { app.finish() }
+        app.environment["SOMA_POSTGRES_BIN"] = "/nonexistent/postgresql/bin"
+        let failed = try await app.launch()
+        #expect(failed.status == 1)
+        #expect(failed.error.contains("provisioning database 'shop' failed") && failed.error.contains("PostgreSQL is not installed"), "\(failed.error)")
+        #expect(try await ResourcesEndToEndTests.resources(app)["shop"]?["state"] == "failed")
+        #expect(!FileManager.default.fileExists(atPath: "\(app.appHome)/resources/shop"))
+
+        app.environment["SOMA_POSTGRES_BIN"] = nil
+        _ = try await app.soma("stop")
+        let retried = try await app.launch()
+        #expect(retried.status == 0, "\(retried.error)")
+        #expect(try await ResourcesEndToEndTests.resources(app)["shop"]?["state"] == "ready")
+    }
+
+    @Test func aPortClashFailsClearlyAndARetrySucceedsOnceItIsFree() async throws {
+        let listener = try TCPListener()
+        let app = try LaunchedApp(Self.shop, name: "shop", config: "[resources.shop]\nport = \(listener.port)\n")
+        defer { app.finish() }
+        let failed = try await app.launch()
+        #expect(failed.status == 1)
+        #expect(failed.error.contains("provisioning database 'shop' failed") && failed.error.contains("port \(listener.port) on 127.0.0.1 is in use"),
+                "\(failed.error)")
+        #expect(try await ResourcesEndToEndTests.resources(app)["shop"]?["state"] == "failed")
+        #expect(!FileManager.default.fileExists(atPath: "\(app.appHome)/resources/shop"))
+
+        listener.close()
+        _ = try await app.soma("stop")
+        let retried = try await app.launch()
+        #expect(retried.status == 0, "\(retried.error)")
+        #expect(try await Self.connection(app, "shop").contains(":\(listener.port)/"))
+    }
+}
+
+/// A TCP port held by a listener of the test's own, as another program would hold it.
+final class TCPListener: @unchecked Sendable {
+    let descriptor: Int32
+    let port: Int
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+        }
+        guard bound, listen(descriptor, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(descriptor) }
+}
