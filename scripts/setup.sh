@@ -2,12 +2,16 @@
 # Installs what Soma needs on a fresh Debian machine of this project's kind, once; later runs find it there.
 set -euo pipefail
 
-# postgresql: the postgres engine's server (initdb, postgres) and psql, which its tests read rows with.
-packages=(libsqlite3-dev libssh2-1-dev libcurl4-openssl-dev sqlite3 python3 postgresql postgresql-client)
+packages=(libsqlite3-dev libssh2-1-dev libcurl4-openssl-dev sqlite3 python3)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
+# The postgres engine's server (initdb, postgres) and psql, which its tests read rows with: Debian's package
+# unless a PostgreSQL is already here.
+if ! command -v psql >/dev/null || { ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then
+  missing+=(postgresql)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   sudo_cmd=""
