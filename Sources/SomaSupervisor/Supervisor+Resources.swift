@@ -125,11 +125,7 @@ extension Supervisor {
                 try? ledger.record("reconciling", record.name)
             }
             if record.state == "ready" && !Self.servedByProcess(record.intent) { continue }
-            if record.state == "ready", let (pid, spec) = await adoptableResourceProcess(record) {
-                logger.info("adopting the process of '\(record.name)' pid=\(pid)")
-                adoptResourceProcess(record.name, pid: pid, spec: spec)
-                continue
-            }
+            // A process still running from before the crash is adopted by startResourceProcess.
             _ = await provision(record.intent)
         }
     }
@@ -141,9 +137,18 @@ extension Supervisor {
         intent.kind == "queue" || intent.engine == "postgres"
     }
 
-    /// Starts the process and returns once it accepts connections on its socket (10 s at most).
+    /// Starts the process and returns once it accepts connections on its socket (10 s at most, or as the spec
+    /// says). A process already running the same command (started by a supervisor killed before it could
+    /// record it) is adopted instead: a second one would find the first holding its files and port.
     func startResourceProcess(_ name: String, _ spec: ProcessSpec) async throws {
         if resourceTasks[name] != nil { return }
+        if let pid = ProcessTable.running(spec) {
+            logger.info("adopting the process of '\(name)' pid=\(pid), found running")
+            adoptResourceProcess(name, pid: pid, spec: spec)
+            try? ledger.resourceProcess(name, pid: pid)
+            try await waitUntilReady(spec)
+            return
+        }
         var policy = RestartPolicy(maximumRestarts: policy.maximumRestarts, window: policy.window)
         let task = Task {
             var first = true
@@ -168,6 +173,10 @@ extension Supervisor {
         resourceTasks[name] = task
         resourceSpecs[name] = spec
         startHealthChecks(name, spec)
+        try await waitUntilReady(spec)
+    }
+
+    func waitUntilReady(_ spec: ProcessSpec) async throws {
         if let socket = spec.readySocket {
             let seconds = spec.readySeconds ?? 10
             let deadline = Date().addingTimeInterval(seconds)
@@ -255,18 +264,6 @@ extension Supervisor {
     func resourceProcessStarted(_ name: String, pid: pid_t, countRestart: Bool) {
         resourcePIDs[name] = pid
         try? ledger.resourceProcess(name, pid: pid, countRestart: countRestart)
-    }
-
-    /// A resource process left running by a supervisor that died: ours if it runs what the provider would
-    /// start for this resource now, with the same arguments (which name the resource's folder).
-    func adoptableResourceProcess(_ record: ResourceRecord) async -> (pid_t, ProcessSpec)? {
-        guard let pid = record.pid, kill(pid, 0) == 0, !Self.isZombie(pid),
-              let commandLine = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
-              let provider = try? provider(named: record.intent.provider),
-              let spec = try? await provider.provision(provisionRequest(record.intent)).process else { return nil }
-        let parts = commandLine.split(separator: "\0").map(String.init)
-        guard Array(parts.dropFirst()) == spec.arguments else { return nil }
-        return (pid, spec)
     }
 
     /// Watches an adopted process; when it exits, the resource is provisioned again, which starts a new one.

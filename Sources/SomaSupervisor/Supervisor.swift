@@ -234,11 +234,7 @@ public actor Supervisor {
         }
     }
 
-    static func isZombie(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
-        return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
-    }
+    static func isZombie(_ pid: pid_t) -> Bool { ProcessTable.isZombie(pid) }
 
     // MARK: - Stopping
 

@@ -127,6 +127,33 @@ import SystemPackage
         })
     }
 
+    @Test func killingTheSupervisorWhileItProvisionsLeavesExactlyOneReadyDatabase() async throws {
+        let app = try LaunchedApp(Self.shop, name: "shop")
+        defer { app.finish() }
+        let launching = Task { try await app.launch() }
+        // soma's notes are written just before initdb runs: the supervisor dies in the middle of making the cluster.
+        #expect(try await ResourcesEndToEndTests.waitFor(30) { FileManager.default.fileExists(atPath: "\(app.appHome)/resources/shop/server.json") })
+        let supervisors = LaunchedApp.processes(under: app.appHome).filter {
+            ((try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8)) ?? "").contains("supervise")
+        }
+        #expect(!supervisors.isEmpty)
+        for pid in supervisors { kill(pid, SIGKILL) }
+        _ = try await launching.value
+
+        let relaunched = try await app.launch()
+        #expect(relaunched.status == 0, "\(relaunched.error)")
+        let resources = try await ResourcesEndToEndTests.resources(app)
+        #expect(resources.count == 2 && resources["shop"]?["state"] == "ready", "\(resources)")
+        #expect(app.postgresClusters.count == 1)
+        if geteuid() == 0 {
+            let clusters = try FileManager.default.contentsOfDirectory(atPath: "/var/lib/soma/postgres").filter { $0.hasPrefix("shop-shop-") }
+            #expect(clusters.count == 1, "\(clusters)")
+        }
+        #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o1")).status == 200)
+        let connection = try await Self.connection(app, "shop")
+        #expect(try await ResourcesEndToEndTests.waitFor(15) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "1" })
+    }
+
     @Test func noPostgresInstalledFailsClearlyAndARetrySucceeds() async throws {
         let app = try LaunchedApp(Self.shop, name: "shop")
         defer { app.finish() }

@@ -72,6 +72,8 @@ struct PostgresCluster {
     /// `initdb` as the account that will run the server; what a failed attempt left is removed first.
     func initialize(_ notes: Notes, binaries: Binaries, account: Account?) async throws {
         let data = Self.dataDirectory(notes.root), run = Self.socketDirectory(notes.root)
+        // An initdb a killed supervisor left running would write into the folder this one makes: it goes first.
+        await ProcessTable.kill(ProcessTable.processes { $0.contains(data) })
         try? FileManager.default.removeItem(atPath: data)
         if account != nil {
             // Root's folders on the way must let the server's account pass (not read).

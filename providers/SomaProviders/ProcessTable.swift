@@ -1,0 +1,36 @@
+import Foundation
+
+/// The live processes of this machine, by command line (Linux `/proc`): how a resource's process, or an
+/// `initdb`, left behind by a supervisor that was killed is found again.
+public enum ProcessTable {
+    /// Live (not zombie) processes whose command line, split into words, satisfies `matches`.
+    public static func processes(where matches: ([String]) -> Bool) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), pid != getpid(),
+                  let commandLine = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8), !commandLine.isEmpty,
+                  !isZombie(pid) else { return nil }
+            return matches(commandLine.split(separator: "\0", omittingEmptySubsequences: false).dropLast().map(String.init)) ? pid : nil
+        }
+    }
+
+    /// The process running `spec` already: its arguments (after the program's name) are the spec's.
+    public static func running(_ spec: ProcessSpec) -> pid_t? {
+        processes { Array($0.dropFirst()) == spec.arguments }.first
+    }
+
+    public static func isZombie(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+    }
+
+    /// Kills the processes and waits (5 s at most) until they are gone.
+    public static func kill(_ pids: [pid_t]) async {
+        for pid in pids { _ = Foundation.kill(pid, SIGKILL) }
+        let deadline = Date().addingTimeInterval(5)
+        while pids.contains(where: { Foundation.kill($0, 0) == 0 && !isZombie($0) }) && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+}
