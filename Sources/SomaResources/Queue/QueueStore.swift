@@ -189,23 +189,31 @@ public final class QueueStore: @unchecked Sendable {
             let now = Self.nowMilliseconds()
             var results: [[QueueMessage]] = Array(repeating: [], count: group.count)
             var failure: (any Error)?
+            // A group of leases only is committed without waiting for the disk: a lease is not acknowledged
+            // data. The next push or ack's commit makes it durable with itself (the WAL is written in order); a
+            // crash before that forgets the lease, and the message is delivered again.
+            let leasesOnly = group.allSatisfy { if case .lease = $0.operation { true } else { false } }
             do {
-                try database.inTransaction { db in
-                    // Pushes and acks first, so a lease in the same group can see what was just pushed.
-                    for (index, item) in group.enumerated() {
-                        switch item.operation {
-                        case .push(let messages): try Self.insert(messages, now: now, db: db)
-                        case .ack(let ids): try Self.delete(ids, db: db)
-                        case .nack(let ids): try Self.release(ids, db: db)
-                        case .lease: continue
+                try database.inDatabase { db in
+                    if leasesOnly { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                    defer { if leasesOnly { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
+                    try db.inTransaction {
+                        // Pushes and acks first, so a lease in the same group can see what was just pushed.
+                        for (index, item) in group.enumerated() {
+                            switch item.operation {
+                            case .push(let messages): try Self.insert(messages, now: now, db: db)
+                            case .ack(let ids): try Self.delete(ids, db: db)
+                            case .nack(let ids): try Self.release(ids, db: db)
+                            case .lease: continue
+                            }
+                            results[index] = []
                         }
-                        results[index] = []
+                        for (index, item) in group.enumerated() {
+                            guard case .lease(let max, _) = item.operation else { continue }
+                            results[index] = try lease(max: max, now: now, db: db)
+                        }
+                        return .commit
                     }
-                    for (index, item) in group.enumerated() {
-                        guard case .lease(let max, _) = item.operation else { continue }
-                        results[index] = try lease(max: max, now: now, db: db)
-                    }
-                    return .commit
                 }
             } catch {
                 failure = ResourceError(code: "queue-commit", "committing to the queue \(path): \(error)")
