@@ -272,7 +272,7 @@ extension Supervisor {
         resourceSpecs[name] = spec
         startHealthChecks(name, spec)
         resourceTasks[name] = Task {
-            while kill(pid, 0) == 0 && !Self.isZombie(pid) && !Task.isCancelled {
+            while kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) && !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(50))
             }
             await self.adoptedResourceExited(name)
@@ -296,7 +296,7 @@ extension Supervisor {
         guard let pid = resourcePIDs.removeValue(forKey: name) else { return }
         kill(pid, spec?.stopSignal == "INT" ? SIGINT : SIGTERM)
         let deadline = Date().addingTimeInterval(5)
-        while kill(pid, 0) == 0 && !Self.isZombie(pid) {
+        while kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) {
             if Date() > deadline {
                 kill(pid, SIGKILL)
                 break

@@ -224,7 +224,7 @@ public actor Supervisor {
         workerPID = pid
         state = "running"
         try? ledger.record("adopted", "worker pid \(pid)")
-        while kill(pid, 0) == 0 && !Self.isZombie(pid) {
+        while kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) {
             try? await Task.sleep(for: .milliseconds(50))
         }
         workerPID = nil
@@ -233,8 +233,6 @@ public actor Supervisor {
             restarts += 1
         }
     }
-
-    static func isZombie(_ pid: pid_t) -> Bool { ProcessTable.isZombie(pid) }
 
     // MARK: - Stopping
 
@@ -255,7 +253,7 @@ public actor Supervisor {
         guard let pid = workerPID else { return }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(10)
-        while workerPID != nil && kill(pid, 0) == 0 && !Self.isZombie(pid) {
+        while workerPID != nil && kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) {
             if Date() > deadline {
                 logger.warning("the worker did not stop within 10s: killing it")
                 kill(pid, SIGKILL)

@@ -79,14 +79,19 @@ public struct ExternalProvider: ResourceProvider {
         let path = executable, pluginName = name, limit = timeout
         let outcome = try await withThrowingTaskGroup(of: (Int32?, String, String)?.self) { group in
             group.addTask {
-                let result = try await Subprocess.run(.path(FilePath(path)), arguments: [], input: .string(input),
+                // Its own process group, so that a timeout ends what the plugin started too, not just the plugin.
+                var platform = PlatformOptions()
+                platform.processGroupID = 0
+                platform.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .milliseconds(500)),
+                                             .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(500))]
+                let result = try await Subprocess.run(.path(FilePath(path)), arguments: [], platformOptions: platform, input: .string(input),
                                                       output: .string(limit: 4 << 20), error: .string(limit: 64 << 10))
                 let code: Int32?
                 switch result.terminationStatus {
                 case .exited(let status): code = status
                 case .signaled: code = nil
                 }
-                return (code, result.standardOutput ?? "", result.standardError ?? "")
+                return (code, result.standardOutput, result.standardError)
             }
             group.addTask {
                 try await Task.sleep(for: limit)

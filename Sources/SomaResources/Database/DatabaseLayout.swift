@@ -54,6 +54,19 @@ public struct DatabaseLayout: Codable, Sendable, Equatable {
 
     public func table(_ name: String) -> Table? { tables.first { $0.name == name } }
 
+    /// `CREATE TABLE IF NOT EXISTS` for every table, each column in the engine's type (`sqliteType` or
+    /// `postgresType`), the key as primary key.
+    public func createStatements(columnType: (Column) -> String) -> [String] {
+        tables.map { table in
+            let columns = table.columns.map { column in
+                var definition = "\(Self.quoted(column.name)) \(columnType(column))"
+                if column.name == table.key { definition += " PRIMARY KEY" } else if !column.nullable { definition += " NOT NULL" }
+                return definition
+            }
+            return "CREATE TABLE IF NOT EXISTS \(Self.quoted(table.name)) (\(columns.joined(separator: ", ")))"
+        }
+    }
+
     /// The layout of a database schema type; nil when the type is not a schema.
     public init?(schema: SomaType, types: TypeTable) {
         guard case .named(let key) = schema, let named = types[key], named.isDatabaseSchema else { return nil }

@@ -32,14 +32,7 @@ public final class PostgresTables: DatabaseTables, @unchecked Sendable {
 
     public func createTables() throws {
         try transaction("creating the tables") { connection in
-            for table in layout.tables {
-                let columns = table.columns.map { column in
-                    var definition = "\(DatabaseLayout.quoted(column.name)) \(column.postgresType)"
-                    if column.name == table.key { definition += " PRIMARY KEY" } else if !column.nullable { definition += " NOT NULL" }
-                    return definition
-                }
-                _ = try run(connection, "CREATE TABLE IF NOT EXISTS \(DatabaseLayout.quoted(table.name)) (\(columns.joined(separator: ", ")))")
-            }
+            for statement in layout.createStatements(columnType: \.postgresType) { _ = try run(connection, statement) }
         }
     }
 
@@ -75,18 +68,15 @@ public final class PostgresTables: DatabaseTables, @unchecked Sendable {
         guard ["select", "with", "values", "table"].contains(firstWord) else {
             throw ResourceError(code: "sql-write", "db.sql runs queries only; write rows with db.TABLE.put and delete")
         }
-        let text: String
-        do {
-            text = try withConnection("running db.sql") { connection in
-                _ = try run(connection, "START TRANSACTION READ ONLY")
-                defer { _ = try? run(connection, "ROLLBACK") }
+        let text = try withConnection("running db.sql", code: "sql-error") { connection in
+            _ = try run(connection, "START TRANSACTION READ ONLY")
+            defer { _ = try? run(connection, "ROLLBACK") }
+            do {
                 let rows = try run(connection, "SELECT coalesce(json_agg(soma_rows), '[]')::text FROM (\(statement)) AS soma_rows", arguments)
                 return try rows.first?.decode(String.self) ?? "[]"
+            } catch let error as PSQLError where error.serverInfo?[.sqlState] == "25006" {  // read_only_sql_transaction
+                throw ResourceError(code: "sql-write", "db.sql runs queries only; write rows with db.TABLE.put and delete")
             }
-        } catch let error as ResourceError where error.message.contains("25006") {
-            throw ResourceError(code: "sql-write", "db.sql runs queries only; write rows with db.TABLE.put and delete")
-        } catch let error as ResourceError {
-            throw ResourceError(code: "sql-error", error.message)
         }
         guard case .array(let rows) = try? JSONDecoder().decode(SQLJSON.self, from: Data(text.utf8)) else { return [] }
         return rows.map { row in
@@ -167,13 +157,15 @@ public final class PostgresTables: DatabaseTables, @unchecked Sendable {
         }
     }
 
-    private func withConnection<T>(_ what: String, _ body: (PostgresConnection) throws -> T) throws -> T {
+    private func withConnection<T>(_ what: String, code: String = "database-read", _ body: (PostgresConnection) throws -> T) throws -> T {
         try lock.withLock {
             let connection = try openConnection()
             do {
                 return try body(connection)
+            } catch let error as ResourceError {
+                throw error
             } catch {
-                throw ResourceError(code: "database-read", "database '\(name)': \(what): \(Self.describe(error))")
+                throw ResourceError(code: code, "database '\(name)': \(what): \(Self.describe(error))")
             }
         }
     }

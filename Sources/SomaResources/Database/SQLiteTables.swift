@@ -25,14 +25,7 @@ public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
 
     public func createTables() throws {
         try write("creating the tables") { db in
-            for table in layout.tables {
-                let columns = table.columns.map { column in
-                    var definition = "\(DatabaseLayout.quoted(column.name)) \(column.sqliteType)"
-                    if column.name == table.key { definition += " PRIMARY KEY" } else if !column.nullable { definition += " NOT NULL" }
-                    return definition
-                }
-                try db.execute(sql: "CREATE TABLE IF NOT EXISTS \(DatabaseLayout.quoted(table.name)) (\(columns.joined(separator: ", ")))")
-            }
+            for statement in layout.createStatements(columnType: \.sqliteType) { try db.execute(sql: statement) }
         }
     }
 
