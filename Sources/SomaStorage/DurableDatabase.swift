@@ -4,11 +4,15 @@ import GRDB
 /// survives a crash of the process or the machine. The state store, the ledger, queues and sqlite databases
 /// all open theirs here.
 public enum DurableDatabase {
-    public static func open(path: String, label: String, busyTimeout: Double? = nil) throws -> DatabaseQueue {
+    /// `exclusive` keeps the file locked for this connection's life: no other process can open it meanwhile,
+    /// and no transaction pays for taking and dropping file locks or for the shared-memory WAL index.
+    public static func open(path: String, label: String, busyTimeout: Double? = nil, exclusive: Bool = false) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.label = label
         if let busyTimeout { configuration.busyMode = .timeout(busyTimeout) }
         configuration.prepareDatabase { db in
+            // Before the first WAL access, so SQLite keeps the WAL index in memory instead of a -shm file.
+            if exclusive { try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE") }
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         let database = try DatabaseQueue(path: path, configuration: configuration)

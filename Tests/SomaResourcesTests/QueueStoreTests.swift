@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SomaResources
 import Testing
 
@@ -38,12 +39,13 @@ import Testing
     }
 
     @Test func redeliversAfterTheVisibilityTimeoutThenDeadLetters() async throws {
-        let (queue, _) = try store(maxAttempts: 2, visibility: 50)
+        // Long enough that the second lease comes before the message is visible again on a loaded machine.
+        let (queue, _) = try store(maxAttempts: 2, visibility: 1_000)
         defer { queue.close() }
         try await queue.push([message("x")])
         #expect(try await queue.lease(max: 1, waitMilliseconds: 0).first?.attempt == 1)
         #expect(try await queue.lease(max: 1, waitMilliseconds: 0).isEmpty)  // hidden while being consumed
-        let again = try await queue.lease(max: 1, waitMilliseconds: 2_000)
+        let again = try await queue.lease(max: 1, waitMilliseconds: 10_000)
         #expect(again.first?.id == "x" && again.first?.attempt == 2)
         try await queue.nack(["x"])
         #expect(try await queue.lease(max: 1, waitMilliseconds: 100).isEmpty)  // two attempts used: dead
@@ -61,5 +63,35 @@ import Testing
         defer { reopened.close() }
         let stats = try reopened.stats()
         #expect(stats.size == 1 && stats.inFlight == 1)
+    }
+
+    @Test func aQueueFileFromTheFirstLayoutKeepsItsMessages() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("soma-queue-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = ResourcePaths.queueDatabase(in: folder)
+        // The first layout, as queues made before the second migration have it: two messages, one dead letter.
+        let old = try DatabaseQueue(path: path)
+        try await old.write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('1-messages');
+                CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, version INTEGER NOT NULL,
+                  body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, visible_at INTEGER NOT NULL DEFAULT 0, pushed_at INTEGER NOT NULL);
+                CREATE INDEX messages_visible ON messages (visible_at, seq);
+                CREATE TABLE dead_letters (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+                  attempts INTEGER NOT NULL, died_at TEXT NOT NULL);
+                INSERT INTO messages (id, version, body, attempts, pushed_at) VALUES ('first', 1, '{}', 2, 0), ('second', 2, '{}', 0, 0);
+                INSERT INTO dead_letters VALUES (7, 'gone', 1, '{}', 5, '2026-01-01T00:00:00Z');
+                """)
+        }
+        try old.close()
+        let queue = try QueueStore(path: path, options: .init(maxAttempts: 2, visibilityMilliseconds: 30_000))
+        defer { queue.close() }
+        let leased = try await queue.lease(max: 5, waitMilliseconds: 0)
+        #expect(leased.map(\.id) == ["second"] && leased.first?.version == 2)  // "first" had used its attempts
+        #expect(try queue.deadLetters(limit: 5).map(\.id) == ["first", "gone"])
+        try await queue.push([message("third")])
+        try await queue.ack(["second"])
+        #expect(try await queue.lease(max: 5, waitMilliseconds: 0).map(\.id) == ["third"])
     }
 }

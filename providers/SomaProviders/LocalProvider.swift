@@ -26,10 +26,11 @@ public struct LocalProvider: ResourceProvider {
             case ("queue", "queue"):
                 let options = try ResourceJSON.decode(QueueOptions.self, from: request.options)
                 let socket = ResourcePaths.queueSocket(in: request.dataPath)
-                // Creating the store here makes its file and schema exist before anything is served.
-                let store = try QueueStore(path: ResourcePaths.queueDatabase(in: request.dataPath),
-                                           options: .init(maxAttempts: options.maxAttempts, visibilityMilliseconds: options.visibilityMilliseconds))
-                store.close()
+                // Creating the store here makes its file and schema exist before anything is served. A queue that
+                // has its file already is left to its server, which holds the file for itself while it runs and
+                // brings the schema up to date when it starts.
+                let path = ResourcePaths.queueDatabase(in: request.dataPath)
+                if !FileManager.default.fileExists(atPath: path) { try QueueStore.prepareFile(at: path) }
                 return ProvisionResult(endpoint: socket, dataPath: request.dataPath, process: queueProcess(request, options: options))
             case ("database", "sqlite"):
                 let options = try ResourceJSON.decode(DatabaseOptions.self, from: request.options)

@@ -3,7 +3,8 @@ import NIOCore
 import SomaControl
 
 /// Serves a `QueueStore` on a Unix socket private to its user: JSON lines, one reply per request, requests
-/// of one connection answered in order. Connections run concurrently, so their writes share group commits.
+/// of one connection answered in order. Connections are served on the store's own loop, so the requests of
+/// all of them that arrive together share one group commit.
 public struct QueueServer: Sendable {
     public let store: QueueStore
     public let socketPath: String
@@ -15,49 +16,92 @@ public struct QueueServer: Sendable {
 
     /// Binds the socket, calls `ready`, and serves until the task is cancelled.
     public func run(ready: @Sendable () -> Void = {}) async throws {
-        try await ControlServer.serveLines(at: socketPath, ready: ready) { connection in
-            try await serve(connection)
-        }
+        let store = store
+        try await ControlServer.serveLines(at: socketPath, on: store.eventLoop, ready: ready) { QueueConnectionHandler(store: store) }
+    }
+}
+
+/// One connection, on the store's loop: a request goes to the store, which answers it on the same loop once
+/// its group is committed. One request at a time, so answers keep the requests' order (a lease waiting for a
+/// push does not let a later request of the same connection overtake it).
+final class QueueConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let store: QueueStore
+    private var waiting: [ByteBuffer] = []
+    private var busy = false
+
+    init(store: QueueStore) {
+        self.store = store
     }
 
-    func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws {
-        try await connection.executeThenClose { inbound, outbound in
-            for try await line in inbound {
-                let reply: QueueReply
-                if let request = try? JSONDecoder().decode(QueueRequest.self, from: Data(line.readableBytesView)) {
-                    reply = await handle(request)
-                } else {
-                    reply = QueueReply(ok: false, error: "malformed queue request")
-                }
-                var data = try JSONEncoder().encode(reply)
-                data.append(0x0A)
-                try await outbound.write(ByteBuffer(bytes: data))
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        waiting.append(unwrapInboundIn(data))
+        if !busy { next(context: context) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func next(context: ChannelHandlerContext) {
+        guard !waiting.isEmpty else {
+            busy = false
+            return
+        }
+        busy = true
+        let line = waiting.removeFirst()
+        guard let request = try? JSONDecoder().decode(QueueRequest.self, from: line) else {
+            answer(QueueReply(ok: false, error: "malformed queue request"), context: context)
+            return
+        }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        store.handle(request) { reply in
+            if bound.eventLoop.inEventLoop {
+                bound.value.0.answer(reply, context: bound.value.1)
+            } else {
+                bound.eventLoop.execute { bound.value.0.answer(reply, context: bound.value.1) }
             }
         }
     }
 
-    func handle(_ request: QueueRequest) async -> QueueReply {
-        do {
-            switch request.op {
-            case .push:
-                try await store.push(request.messages ?? [])
-                return QueueReply()
-            case .lease:
-                let messages = try await store.lease(max: request.max ?? 1, waitMilliseconds: min(request.waitMilliseconds ?? 0, 30_000))
-                return QueueReply(messages: messages)
-            case .ack:
-                try await store.ack(request.ids ?? [])
-                return QueueReply()
-            case .nack:
-                try await store.nack(request.ids ?? [])
-                return QueueReply()
-            case .stats:
-                return QueueReply(stats: try store.stats())
-            case .dead:
-                return QueueReply(dead: try store.deadLetters(limit: request.max ?? 20))
+    private func answer(_ reply: QueueReply, context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        if let data = try? JSONEncoder().encode(reply) {
+            buffer.writeBytes(data)
+        } else {
+            buffer.writeString(#"{"ok":false,"error":"the reply could not be encoded"}"#)
+        }
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        next(context: context)
+    }
+}
+
+extension QueueStore {
+    /// Carries out one protocol request; `reply` is called once, on the queue's loop.
+    func handle(_ request: QueueRequest, reply: @escaping @Sendable (QueueReply) -> Void) {
+        @Sendable func answered(_ result: Result<[QueueMessage], any Error>, messages: Bool) {
+            switch result {
+            case .success(let leased): reply(messages ? QueueReply(messages: leased) : QueueReply())
+            case .failure(let error): reply(QueueReply(ok: false, error: "\(error)"))
             }
-        } catch {
-            return QueueReply(ok: false, error: "\(error)")
+        }
+        switch request.op {
+        case .push:
+            submit(.push(request.messages ?? [])) { answered($0, messages: false) }
+        case .lease:
+            let wait = min(max(request.waitMilliseconds ?? 0, 0), 30_000)
+            submit(.lease(max: max(1, request.max ?? 1), deadline: Self.nowMilliseconds() + UInt64(wait))) { answered($0, messages: true) }
+        case .ack:
+            submit(.ack(request.ids ?? [])) { answered($0, messages: false) }
+        case .nack:
+            submit(.nack(request.ids ?? [])) { answered($0, messages: false) }
+        case .stats:
+            do { reply(QueueReply(stats: try stats())) } catch { reply(QueueReply(ok: false, error: "\(error)")) }
+        case .dead:
+            do { reply(QueueReply(dead: try deadLetters(limit: request.max ?? 20))) } catch { reply(QueueReply(ok: false, error: "\(error)")) }
         }
     }
 }

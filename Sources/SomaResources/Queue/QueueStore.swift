@@ -1,10 +1,14 @@
 import Foundation
 import GRDB
+import NIOCore
+import NIOPosix
 import SomaStorage
 
-/// A durable queue in one SQLite database (WAL, `synchronous = FULL`). One committer thread applies every
-/// operation that arrived meanwhile in one transaction (group commit) and answers each only after the commit:
-/// a push is acknowledged once it is on disk, so is an ack. Leases are written too, so a message's attempts
+/// A durable queue in one SQLite database (WAL, `synchronous = FULL`), run by one event loop thread, as redis
+/// runs: the operations that arrive during one turn of the loop are applied together at its end (group
+/// commit, QueueStore+Committer), and each is answered once its commit is on disk: a push is acknowledged once
+/// it is durable, so is an ack. `QueueServer` serves connections on this same loop, so a request is read,
+/// committed and answered without passing to another thread. Leases are written too, so a message's attempts
 /// survive a crash and a message that keeps failing reaches the dead letters after `maxAttempts` deliveries.
 public final class QueueStore: @unchecked Sendable {
     public struct Options: Sendable, Equatable {
@@ -27,31 +31,35 @@ public final class QueueStore: @unchecked Sendable {
     struct Pending {
         var operation: Operation
         var reply: @Sendable (Result<[QueueMessage], any Error>) -> Void
+
+        var isLease: Bool { if case .lease = operation { true } else { false } }
+        var leaseMax: Int { if case .lease(let max, _) = operation { max } else { 0 } }
     }
 
     public let path: String
     public let options: Options
     let database: DatabaseQueue
-    private let condition = NSCondition()
-    private var pending: [Pending] = []
+    let loopGroup: MultiThreadedEventLoopGroup
+    /// The one thread that runs the queue; what follows belongs to it.
+    public let eventLoop: any EventLoop
+    var pending: [Pending] = []
     /// Leases that found nothing and wait for a push, or for a message's visibility timeout to pass.
-    private var parked: [Pending] = []
-    private var stopping = false
-    private var committer: Thread?
+    var parked: [Pending] = []
+    var groupScheduled = false
+    var recheck: Scheduled<Void>?
+    var stopping = false
 
     public init(path: String, options: Options) throws {
         self.path = path
         self.options = options
         do {
-            database = try DurableDatabase.open(path: path, label: "soma.queue")
+            database = try DurableDatabase.open(path: path, label: "soma.queue", exclusive: true)
             try Self.migrator.migrate(database)
         } catch {
             throw ResourceError(code: "queue-open", "cannot open the queue database \(path): \(error)")
         }
-        let thread = Thread { [weak self] in self?.commitLoop() }
-        thread.name = "soma-queue-committer"
-        committer = thread
-        thread.start()
+        loopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        eventLoop = loopGroup.next()
     }
 
     static var migrator: DatabaseMigrator {
@@ -74,6 +82,26 @@ public final class QueueStore: @unchecked Sendable {
                   body TEXT NOT NULL,
                   attempts INTEGER NOT NULL,
                   died_at TEXT NOT NULL);
+                """)
+        }
+        // Fewer pages written per operation: no AUTOINCREMENT (its sqlite_sequence page changed on every push)
+        // and no index on visibility (a lease changed it too). A lease walks the messages in order past those in
+        // flight, and reads the visibility before the body. A seq may be used again once the newest message is
+        // gone, which keeps the order; dead letters get their own numbers.
+        migrator.registerMigration("2-fewer-pages") { db in
+            try db.execute(sql: """
+                CREATE TABLE messages_v2 (
+                  seq INTEGER PRIMARY KEY,
+                  visible_at INTEGER NOT NULL DEFAULT 0,
+                  attempts INTEGER NOT NULL DEFAULT 0,
+                  id TEXT NOT NULL UNIQUE,
+                  version INTEGER NOT NULL,
+                  pushed_at INTEGER NOT NULL,
+                  body TEXT NOT NULL);
+                INSERT INTO messages_v2 (seq, visible_at, attempts, id, version, pushed_at, body)
+                  SELECT seq, visible_at, attempts, id, version, pushed_at, body FROM messages;
+                DROP TABLE messages;
+                ALTER TABLE messages_v2 RENAME TO messages;
                 """)
         }
         return migrator
@@ -110,14 +138,17 @@ public final class QueueStore: @unchecked Sendable {
 
     func submit(_ operation: Operation) async throws -> [QueueMessage] {
         try await withCheckedThrowingContinuation { continuation in
-            condition.lock()
-            defer { condition.unlock() }
-            guard !stopping else {
-                continuation.resume(throwing: ResourceError(code: "queue-stopping", "the queue is stopping"))
-                return
-            }
-            pending.append(Pending(operation: operation) { continuation.resume(with: $0) })
-            condition.broadcast()
+            submit(operation) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Hands the operation to the queue's loop; `reply` is called once, on that loop.
+    func submit(_ operation: Operation, reply: @escaping @Sendable (Result<[QueueMessage], any Error>) -> Void) {
+        let item = Pending(operation: operation, reply: reply)
+        if eventLoop.inEventLoop {
+            enqueue(item)
+        } else {
+            eventLoop.execute { self.enqueue(item) }
         }
     }
 
@@ -149,133 +180,25 @@ public final class QueueStore: @unchecked Sendable {
         }
     }
 
-    /// Answers what is queued, fails parked leases, and stops the committer.
+    /// Answers what is queued, answers parked leases with nothing, closes the file and stops the loop.
     public func close() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        while committer != nil { condition.wait() }
-        condition.unlock()
+        try? eventLoop.submit {
+            self.stop()
+            try? self.database.close()
+        }.wait()
+        // Not waited for: the loop has nothing left to do, and a blocking shutdown would need a dispatch thread
+        // to report back, which a busy cooperative pool may not have.
+        loopGroup.shutdownGracefully { _ in }
     }
 
-    // MARK: - The committer
-
-    private func commitLoop() {
-        while true {
-            condition.lock()
-            while pending.isEmpty && !stopping {
-                if parked.isEmpty {
-                    condition.wait()
-                } else {
-                    // Parked leases look again every 20 ms: a visibility timeout may have passed.
-                    if !condition.wait(until: Date().addingTimeInterval(0.02)) { break }
-                }
-            }
-            if stopping && pending.isEmpty {
-                let left = parked
-                parked = []
-                committer = nil
-                condition.broadcast()
-                condition.unlock()
-                for lease in left { lease.reply(.success([])) }
-                return
-            }
-            // Parked leases retry after this group's pushes; their order is kept ahead of new leases.
-            let group = parked + pending
-            parked = []
-            pending.removeAll(keepingCapacity: true)
-            condition.unlock()
-
-            let now = Self.nowMilliseconds()
-            var results: [[QueueMessage]] = Array(repeating: [], count: group.count)
-            var failure: (any Error)?
-            // A group of leases only is committed without waiting for the disk: a lease is not acknowledged
-            // data. The next push or ack's commit makes it durable with itself (the WAL is written in order); a
-            // crash before that forgets the lease, and the message is delivered again.
-            let leasesOnly = group.allSatisfy { if case .lease = $0.operation { true } else { false } }
-            do {
-                try database.inDatabase { db in
-                    if leasesOnly { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
-                    defer { if leasesOnly { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
-                    try db.inTransaction {
-                        // Pushes and acks first, so a lease in the same group can see what was just pushed.
-                        for (index, item) in group.enumerated() {
-                            switch item.operation {
-                            case .push(let messages): try Self.insert(messages, now: now, db: db)
-                            case .ack(let ids): try Self.delete(ids, db: db)
-                            case .nack(let ids): try Self.release(ids, db: db)
-                            case .lease: continue
-                            }
-                            results[index] = []
-                        }
-                        for (index, item) in group.enumerated() {
-                            guard case .lease(let max, _) = item.operation else { continue }
-                            results[index] = try lease(max: max, now: now, db: db)
-                        }
-                        return .commit
-                    }
-                }
-            } catch {
-                failure = ResourceError(code: "queue-commit", "committing to the queue \(path): \(error)")
-            }
-
-            var waiting: [Pending] = []
-            for (index, item) in group.enumerated() {
-                if let failure {
-                    item.reply(.failure(failure))
-                } else if case .lease(_, let deadline) = item.operation, results[index].isEmpty, deadline > now, !stopping {
-                    waiting.append(item)
-                } else {
-                    item.reply(.success(results[index]))
-                }
-            }
-            if !waiting.isEmpty {
-                condition.lock()
-                parked.append(contentsOf: waiting)
-                condition.unlock()
-            }
+    /// Makes the queue's file and schema exist (or brings an old one up to date) without serving it.
+    public static func prepareFile(at path: String) throws {
+        do {
+            let database = try DurableDatabase.open(path: path, label: "soma.queue", exclusive: true)
+            try migrator.migrate(database)
+            try database.close()
+        } catch {
+            throw ResourceError(code: "queue-open", "cannot open the queue database \(path): \(error)")
         }
-    }
-
-    static func insert(_ messages: [QueueMessage], now: UInt64, db: Database) throws {
-        let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO messages (id, version, body, pushed_at) VALUES (?, ?, ?, ?)")
-        for message in messages {
-            try statement.execute(arguments: [message.id, message.version, message.body, Int64(now)])
-        }
-    }
-
-    static func delete(_ ids: [String], db: Database) throws {
-        let statement = try db.cachedStatement(sql: "DELETE FROM messages WHERE id = ?")
-        for id in ids { try statement.execute(arguments: [id]) }
-    }
-
-    static func release(_ ids: [String], db: Database) throws {
-        let statement = try db.cachedStatement(sql: "UPDATE messages SET visible_at = 0 WHERE id = ?")
-        for id in ids { try statement.execute(arguments: [id]) }
-    }
-
-    func lease(max: Int, now: UInt64, db: Database) throws -> [QueueMessage] {
-        var leased: [QueueMessage] = []
-        let select = try db.cachedStatement(sql: "SELECT seq, id, version, body, attempts FROM messages WHERE visible_at <= ? ORDER BY seq LIMIT ?")
-        let hide = try db.cachedStatement(sql: "UPDATE messages SET attempts = attempts + 1, visible_at = ? WHERE seq = ?")
-        while leased.count < max {
-            let rows = try Row.fetchAll(select, arguments: [Int64(now), max - leased.count])
-            if rows.isEmpty { break }
-            for row in rows {
-                let seq: Int64 = row[0]
-                let attempts: Int = row[4]
-                if attempts >= options.maxAttempts {
-                    try db.execute(sql: """
-                        INSERT INTO dead_letters (seq, id, version, body, attempts, died_at)
-                        SELECT seq, id, version, body, attempts, ? FROM messages WHERE seq = ?
-                        """, arguments: [Date().formatted(Date.ISO8601FormatStyle()), seq])
-                    try db.execute(sql: "DELETE FROM messages WHERE seq = ?", arguments: [seq])
-                    continue
-                }
-                try hide.execute(arguments: [Int64(now) + Int64(options.visibilityMilliseconds), seq])
-                leased.append(QueueMessage(id: row[1], version: row[2], body: row[3], attempt: attempts + 1))
-            }
-        }
-        return leased
     }
 }
