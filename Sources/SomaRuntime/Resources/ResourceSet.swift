@@ -43,6 +43,13 @@ final class ResourceSet: @unchecked Sendable {
         self.broker = broker
     }
 
+    /// Closes every connection the set opened (a database server sees its sessions end, not drop).
+    func close() {
+        let (openQueues, openDatabases) = lock.withLock { (Array(queues.values), Array(databases.values)) }
+        for queue in openQueues { queue.turnClient.close() }
+        for database in openDatabases { database.tables.close() }
+    }
+
     func queue(_ name: String) -> QueueHandle? { lock.withLock { queues[name] } }
     func database(_ name: String) -> DatabaseHandle? { lock.withLock { databases[name] } }
     var queueNames: [String] { lock.withLock { Array(queues.keys) } }

@@ -183,6 +183,11 @@ public final class TurnEngine: @unchecked Sendable {
         pump.stop()
     }
 
+    /// Once no turn runs any more: closes the connections to the program's resources.
+    public func closeResources() {
+        resources.close()
+    }
+
     // MARK: - Turns
 
     /// Runs the handler of a face signal as a turn and returns its result once it is durable.
