@@ -64,6 +64,27 @@ def wait_for(check, seconds=10):
     raise SystemExit("a server did not come up")
 
 
+async def drive(batch, push, take, ack):
+    """The work, the same for every system: a producer pushes `total` messages `batch` at a time, each batch
+    awaited until acknowledged, while a consumer takes up to `batch` at a time and acknowledges them, until all
+    are consumed. Returns the seconds it took."""
+    async def produce():
+        for start in range(0, total, batch):
+            await push(range(start, min(start + batch, total)))
+
+    async def consume():
+        done = 0
+        while done < total:
+            taken = await take(batch)
+            if taken:
+                await ack(taken)
+                done += len(taken)
+
+    started = time.perf_counter()
+    await asyncio.gather(produce(), consume())
+    return time.perf_counter() - started
+
+
 # --- soma: the queue process, its JSON-lines protocol over the Unix socket ---
 
 class SomaConnection:
@@ -93,23 +114,17 @@ async def run_soma(folder, batch):
         wait_for(lambda: os.path.exists(path) and socket.socket(socket.AF_UNIX).connect(path) is None)
         producer, consumer = await SomaConnection.open(path), await SomaConnection.open(path)
 
-        async def produce():
-            for start in range(0, total, batch):
-                messages = [{"id": f"m{i}", "version": 1, "body": payload} for i in range(start, min(start + batch, total))]
-                await producer.call({"op": "push", "messages": messages})
+        async def push(numbers):
+            await producer.call({"op": "push", "messages": [{"id": f"m{i}", "version": 1, "body": payload} for i in numbers]})
 
-        async def consume():
-            done = 0
-            while done < total:
-                reply = await consumer.call({"op": "lease", "max": batch, "waitMilliseconds": 500})
-                ids = [m["id"] for m in reply.get("messages") or []]
-                if ids:
-                    await consumer.call({"op": "ack", "ids": ids})
-                    done += len(ids)
+        async def take(count):
+            reply = await consumer.call({"op": "lease", "max": count, "waitMilliseconds": 500})
+            return [m["id"] for m in reply.get("messages") or []]
 
-        started = time.perf_counter()
-        await asyncio.gather(produce(), consume())
-        return time.perf_counter() - started
+        async def ack(ids):
+            await consumer.call({"op": "ack", "ids": ids})
+
+        return await drive(batch, push, take, ack)
     finally:
         server.terminate()
         server.wait()
@@ -129,25 +144,20 @@ async def run_redis(folder, batch):
         producer, consumer = redis.Redis(port=port), redis.Redis(port=port)
         await producer.xgroup_create("bench", "g", id="0", mkstream=True)
 
-        async def produce():
-            for start in range(0, total, batch):
-                pipe = producer.pipeline(transaction=False)
-                for _ in range(start, min(start + batch, total)):
-                    pipe.xadd("bench", {"b": payload})
-                await pipe.execute()
+        async def push(numbers):
+            pipe = producer.pipeline(transaction=False)
+            for _ in numbers:
+                pipe.xadd("bench", {"b": payload})
+            await pipe.execute()
 
-        async def consume():
-            done = 0
-            while done < total:
-                reply = await consumer.xreadgroup("g", "c", {"bench": ">"}, count=batch, block=500)
-                ids = [entry[0] for _, entries in reply for entry in entries]
-                if ids:
-                    await consumer.xack("bench", "g", *ids)
-                    done += len(ids)
+        async def take(count):
+            reply = await consumer.xreadgroup("g", "c", {"bench": ">"}, count=count, block=500)
+            return [entry[0] for _, entries in reply for entry in entries]
 
-        started = time.perf_counter()
-        await asyncio.gather(produce(), consume())
-        elapsed = time.perf_counter() - started
+        async def ack(ids):
+            await consumer.xack("bench", "g", *ids)
+
+        elapsed = await drive(batch, push, take, ack)
         await producer.aclose()
         await consumer.aclose()
         return elapsed
@@ -174,23 +184,19 @@ async def run_nats(folder, batch):
         await js.add_stream(name="bench", subjects=["bench.x"], storage="file")
         subscription = await js.pull_subscribe("bench.x", "c")
 
-        async def produce():
-            for start in range(0, total, batch):
-                await asyncio.gather(*[js.publish("bench.x", payload.encode()) for _ in range(start, min(start + batch, total))])
+        async def push(numbers):
+            await asyncio.gather(*[js.publish("bench.x", payload.encode()) for _ in numbers])
 
-        async def consume():
-            done = 0
-            while done < total:
-                try:
-                    messages = await subscription.fetch(batch, timeout=0.5)
-                except nats.errors.TimeoutError:
-                    continue
-                await asyncio.gather(*[m.ack_sync() for m in messages])
-                done += len(messages)
+        async def take(count):
+            try:
+                return await subscription.fetch(count, timeout=0.5)
+            except nats.errors.TimeoutError:
+                return []
 
-        started = time.perf_counter()
-        await asyncio.gather(produce(), consume())
-        elapsed = time.perf_counter() - started
+        async def ack(messages):
+            await asyncio.gather(*[m.ack_sync() for m in messages])
+
+        elapsed = await drive(batch, push, take, ack)
         await connection.close()
         return elapsed
     finally:

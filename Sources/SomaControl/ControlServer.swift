@@ -35,23 +35,12 @@ public struct ControlServer: Sendable {
             }
         chmod(path, 0o600)
         ready()
-        // Cancelling closes the listening socket; the loop goes on until every connection accepted before that
-        // is taken (one left in the queue unread would be dropped unfinished), then the connections are
-        // cancelled, each closing as it ends.
-        let accepting = Task {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { connections in
-                    for try await connection in connections {
-                        group.addTask { try? await serveConnection(connection) }
-                    }
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { connections in
+                for try await connection in connections {
+                    group.addTask { try? await serveConnection(connection) }
                 }
-                group.cancelAll()
             }
-        }
-        try await withTaskCancellationHandler {
-            try await accepting.value
-        } onCancel: {
-            server.channel.close(promise: nil)
         }
     }
 

@@ -111,7 +111,7 @@ extension Supervisor {
             await stopResourceProcess(intent.name)
             try? ledger.resourceFailed(intent.name, failure: "\(error)")
             try? ledger.record("provision-failed", failure)
-            return .failure(failure, fields: ["code": (error as? ProviderError)?.code ?? "provision-failed"])
+            return .failure(failure, fields: ["code": (error as? ResourceError)?.code ?? "provision-failed"])
         }
     }
 
@@ -182,7 +182,7 @@ extension Supervisor {
             let deadline = Date().addingTimeInterval(seconds)
             while !(await Self.isReady(spec, socket: socket)) {
                 if Date() > deadline {
-                    throw ProviderError(code: "process-not-ready", "its process did not answer on \(socket) within \(Int(seconds)) s (see soma logs)")
+                    throw ResourceError(code: "process-not-ready", "its process did not answer on \(socket) within \(Int(seconds)) s (see soma logs)")
                 }
                 try await Task.sleep(for: .milliseconds(5))
             }

@@ -142,13 +142,17 @@ public actor Supervisor {
             }
         }
         await stopResourceProcesses()
-        control.cancel()
         for source in signals { source.cancel() }
         try? ledger.processStopped("worker")
         try? ledger.processStopped("supervisor")
         try? ledger.setState(state == "failed" ? "failed" : "stopped", failure: failure)
         if state != "failed" { try? ledger.record("stopped", "") }
+        // The control server is not cancelled: it ends with the process. Cancelling it raced with a client
+        // connecting at that moment (`soma launch` asking how provisioning went), whose half-accepted
+        // connection NIO then dropped unfinished, an assertion that killed the supervisor before it answered.
+        // Unlinking the socket stops new connections from reaching it.
         unlink(home.controlSocket)
+        withExtendedLifetime(control) {}
         logger.info("supervisor exiting")
         return state == "failed" ? 1 : 0
     }

@@ -153,6 +153,7 @@ import SystemPackage
         let failed = try await app.launch()
         #expect(failed.status == 1)
         #expect(failed.error.contains("provisioning queue 'work' failed"), "\(failed.error)")
+        #expect(failed.error.contains("cannot make the folder \(blocker)"), "the cause, in words: \(failed.error)")
         #expect(try await Self.resources(app)["work"]?["state"] == "failed")
         #expect(try String(contentsOfFile: blocker, encoding: .utf8) == "not a queue")
 

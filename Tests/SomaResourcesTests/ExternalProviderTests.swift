@@ -1,5 +1,6 @@
 import Foundation
 import SomaProviders
+import SomaResources
 import Testing
 
 /// The plugin protocol's failure paths against real plugin processes (shell scripts), without a supervisor.
@@ -19,7 +20,7 @@ import Testing
     @Test func aRefusalKeepsThePluginsCodeAndMessage() async throws {
         let (path, folder) = try Self.plugin(#"cat > /dev/null; echo '{"ok": false, "error": {"code": "quota", "message": "the disk is full"}}'"#)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let error = await #expect(throws: ProviderError.self) {
+        let error = await #expect(throws: ResourceError.self) {
             _ = try await ExternalProvider(name: "test", executable: path).provision(Self.request)
         }
         #expect(error?.code == "quota" && error?.message == "provider 'test': the disk is full")
@@ -29,12 +30,14 @@ import Testing
         let (path, folder) = try Self.plugin("sleep 30 & echo $! > \"$(dirname \"$0\")/child\"; wait")
         defer { try? FileManager.default.removeItem(at: folder) }
         let started = Date()
-        let error = await #expect(throws: ProviderError.self) {
+        let error = await #expect(throws: ResourceError.self) {
             _ = try await ExternalProvider(name: "test", executable: path, timeout: .milliseconds(300)).provision(Self.request)
         }
         #expect(error?.code == "plugin-timeout")
         #expect(error?.message.contains("did not answer provision") == true)
-        #expect(Date().timeIntervalSince(started) < 10)
+        // Before the plugin's 30 s: it was stopped, not waited for. (Not tighter: with the whole suite beside
+        // it, this test's tasks have been seen to wait 10-26 s for a thread of the cooperative pool.)
+        #expect(Date().timeIntervalSince(started) < 30)
         // What the plugin started ends with it.
         let child = try #require(pid_t(String(contentsOf: folder.appendingPathComponent("child"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)))

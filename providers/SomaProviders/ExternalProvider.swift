@@ -1,4 +1,5 @@
 import Foundation
+import SomaResources
 import Subprocess
 #if canImport(System)
 import System
@@ -8,7 +9,7 @@ import SystemPackage
 
 /// A provider that is an executable (`soma-provider-NAME`) speaking the plugin protocol of docs/providers.md:
 /// one JSON request on stdin, one JSON reply on stdout, one process per operation. Whatever it does wrong
-/// (no such file, a crash, a non-zero exit, garbage or silence on stdout) becomes a `ProviderError` that names
+/// (no such file, a crash, a non-zero exit, garbage or silence on stdout) becomes a `ResourceError` that names
 /// the plugin and what it did.
 public struct ExternalProvider: ResourceProvider {
     public static let protocolVersion = 1
@@ -53,14 +54,14 @@ public struct ExternalProvider: ResourceProvider {
     public func provision(_ request: ProvisionRequest) async throws -> ProvisionResult {
         let reply = try await call(Request(operation: "provision", resource: request))
         guard let endpoint = reply.endpoint, !endpoint.isEmpty else {
-            throw ProviderError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered provision without an endpoint")
+            throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered provision without an endpoint")
         }
         return ProvisionResult(endpoint: endpoint, dataPath: reply.dataPath, process: reply.process)
     }
 
     public func status(_ request: ProvisionRequest) async throws -> ResourcePresence {
         guard let presence = try await call(Request(operation: "status", resource: request)).presence else {
-            throw ProviderError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered status without a presence")
+            throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered status without a presence")
         }
         return presence
     }
@@ -71,7 +72,7 @@ public struct ExternalProvider: ResourceProvider {
 
     func call(_ request: Request) async throws -> Reply {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw ProviderError(code: "plugin-missing", "provider '\(name)': \(executable) is not an executable file")
+            throw ResourceError(code: "plugin-missing", "provider '\(name)': \(executable) is not an executable file")
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -101,22 +102,22 @@ public struct ExternalProvider: ResourceProvider {
             return try await group.next() ?? nil
         }
         guard let (code, output, errorText) = outcome else {
-            throw ProviderError(code: "plugin-timeout", "provider '\(pluginName)' (\(path)) did not answer \(request.operation) within \(limit)")
+            throw ResourceError(code: "plugin-timeout", "provider '\(pluginName)' (\(path)) did not answer \(request.operation) within \(limit)")
         }
         let stderrTail = errorText.split(separator: "\n").suffix(3).joined(separator: " | ")
         guard let code else {
-            throw ProviderError(code: "plugin-crashed", "provider '\(pluginName)' (\(path)) was killed by a signal during \(request.operation)\(stderrTail.isEmpty ? "" : ": \(stderrTail)")")
+            throw ResourceError(code: "plugin-crashed", "provider '\(pluginName)' (\(path)) was killed by a signal during \(request.operation)\(stderrTail.isEmpty ? "" : ": \(stderrTail)")")
         }
         let firstLine = output.split(separator: "\n", omittingEmptySubsequences: true).first.map(String.init) ?? ""
         guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(firstLine.utf8)) else {
             if code != 0 {
-                throw ProviderError(code: "plugin-crashed", "provider '\(pluginName)' (\(path)) exited with code \(code) during \(request.operation)\(stderrTail.isEmpty ? "" : ": \(stderrTail)")")
+                throw ResourceError(code: "plugin-crashed", "provider '\(pluginName)' (\(path)) exited with code \(code) during \(request.operation)\(stderrTail.isEmpty ? "" : ": \(stderrTail)")")
             }
             let shown = firstLine.isEmpty ? "nothing" : "'\(firstLine.prefix(200))'"
-            throw ProviderError(code: "plugin-garbage", "provider '\(pluginName)' (\(path)) answered \(request.operation) with \(shown), not a JSON reply of the plugin protocol")
+            throw ResourceError(code: "plugin-garbage", "provider '\(pluginName)' (\(path)) answered \(request.operation) with \(shown), not a JSON reply of the plugin protocol")
         }
         guard reply.ok else {
-            throw ProviderError(code: reply.error?.code ?? "plugin-refused",
+            throw ResourceError(code: reply.error?.code ?? "plugin-refused",
                                 "provider '\(pluginName)': \(reply.error?.message ?? "\(request.operation) refused without a reason")")
         }
         return reply

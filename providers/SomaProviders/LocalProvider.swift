@@ -20,8 +20,12 @@ public struct LocalProvider: ResourceProvider {
     public func provision(_ request: ProvisionRequest) async throws -> ProvisionResult {
         let fresh = !FileManager.default.fileExists(atPath: request.dataPath)
         do {
-            try FileManager.default.createDirectory(atPath: request.dataPath, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            do {
+                try FileManager.default.createDirectory(atPath: request.dataPath, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw ResourceError(code: "data-folder", "cannot make the folder \(request.dataPath): \(error.localizedDescription)")
+            }
             switch (request.kind, request.engine) {
             case ("queue", "queue"):
                 let options = try ResourceJSON.decode(QueueOptions.self, from: request.options)
@@ -43,13 +47,13 @@ public struct LocalProvider: ResourceProvider {
                 let options = try ResourceJSON.decode(DatabaseOptions.self, from: request.options)
                 return try await PostgresCluster(request: request, port: options.port).provision()
             default:
-                throw ProviderError(code: "provider-unsupported", "the local provider has no \(request.kind) engine '\(request.engine)'")
+                throw ResourceError(code: "provider-unsupported", "the local provider has no \(request.kind) engine '\(request.engine)'")
             }
         } catch {
             // What this attempt created goes; what an earlier, successful one made stays.
             if fresh { try? FileManager.default.removeItem(atPath: request.dataPath) }
-            if let error = error as? ProviderError { throw error }
-            throw ProviderError(code: "provision-failed", "\(error)")
+            if let error = error as? ResourceError { throw error }
+            throw ResourceError(code: "provision-failed", "\(error)")
         }
     }
 
@@ -87,7 +91,7 @@ public struct LocalProvider: ResourceProvider {
                 try FileManager.default.removeItem(atPath: request.dataPath)
             }
         } catch {
-            throw ProviderError(code: "release-failed", "cannot release '\(request.name)': \(error)")
+            throw ResourceError(code: "release-failed", "cannot release '\(request.name)': \(error)")
         }
     }
 }

@@ -47,7 +47,7 @@ struct PostgresCluster {
             let endpoint = PostgresEndpoint(socketDirectory: Self.socketDirectory(notes.root), port: notes.port, user: Self.role,
                                             passwordFile: passwordFile)
             guard endpoint.socketPath.utf8.count < 100 else {
-                throw ProviderError(code: "socket-path-too-long",
+                throw ResourceError(code: "socket-path-too-long",
                                     "the server's socket path \(endpoint.socketPath) is longer than Unix sockets allow; use a shorter SOMA_HOME")
             }
             if earlier == nil { try write(ResourceJSON.encode(notes), to: notesFile) }
@@ -100,7 +100,7 @@ struct PostgresCluster {
             output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
         guard outcome.terminationStatus.isSuccess else {
             let said = outcome.standardError.split(separator: "\n").last.map(String.init) ?? "\(outcome.terminationStatus)"
-            throw ProviderError(code: "initdb-failed", "initdb failed for '\(request.name)' (\(binaries.initdb)): \(said)")
+            throw ResourceError(code: "initdb-failed", "initdb failed for '\(request.name)' (\(binaries.initdb)): \(said)")
         }
         // libpq's password file format, so `psql` over TCP finds the password by itself.
         try write("127.0.0.1:\(notes.port):*:\(Self.role):\(password)\n", to: passwordFile)
@@ -146,7 +146,7 @@ struct PostgresCluster {
 
     func write(_ text: String, to path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ProviderError(code: "provision-failed", "cannot write \(path)")
+            throw ResourceError(code: "provision-failed", "cannot write \(path)")
         }
     }
 
@@ -177,7 +177,7 @@ struct PostgresCluster {
                 return Binaries(initdb: initdb, postgres: postgres)
             }
         }
-        throw ProviderError(code: "postgres-missing",
+        throw ResourceError(code: "postgres-missing",
                             "PostgreSQL is not installed: no initdb and postgres in \(searched); install it (apt-get install postgresql) or set SOMA_POSTGRES_BIN to its bin folder")
     }
 
@@ -188,7 +188,7 @@ struct PostgresCluster {
 
         func own(_ path: String) throws {
             guard chown(path, uid, gid) == 0 else {
-                throw ProviderError(code: "provision-failed", "cannot give \(path) to the \(name) account: \(String(cString: strerror(errno)))")
+                throw ResourceError(code: "provision-failed", "cannot give \(path) to the \(name) account: \(String(cString: strerror(errno)))")
             }
         }
     }
@@ -197,7 +197,7 @@ struct PostgresCluster {
     static func account() throws -> Account? {
         guard geteuid() == 0 else { return nil }
         guard let entry = getpwnam("postgres") else {
-            throw ProviderError(code: "postgres-account",
+            throw ResourceError(code: "postgres-account",
                                 "soma runs as root, and PostgreSQL refuses to; it runs the server as the 'postgres' account, which this machine does not have (Debian's postgresql package creates it)")
         }
         return Account(name: "postgres", uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
@@ -218,13 +218,13 @@ struct PostgresCluster {
             }
             return Int(UInt16(bigEndian: address.sin_port))
         }
-        guard let port else { throw ProviderError(code: "provision-failed", "no free port on 127.0.0.1") }
+        guard let port else { throw ResourceError(code: "provision-failed", "no free port on 127.0.0.1") }
         return port
     }
 
     static func checkPortFree(_ port: Int, resource: String) throws {
         guard try withBoundSocket(port: port, { _ in true }) != nil else {
-            throw ProviderError(code: "port-in-use",
+            throw ResourceError(code: "port-in-use",
                                 "port \(port) on 127.0.0.1 is in use by another program; free it, or give '\(resource)' another with [resources.\(resource)] port in soma.toml")
         }
     }
@@ -232,7 +232,7 @@ struct PostgresCluster {
     /// Binds a TCP socket to 127.0.0.1:port (0: any) and hands it to `body`; nil when the port is taken.
     static func withBoundSocket<T>(port: Int, _ body: (Int32) throws -> T) throws -> T? {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw ProviderError(code: "provision-failed", "cannot open a socket: \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw ResourceError(code: "provision-failed", "cannot open a socket: \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         // As the server binds: a port left in TIME_WAIT is free, one something listens on is not.
         var reuse: Int32 = 1

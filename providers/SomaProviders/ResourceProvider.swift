@@ -1,3 +1,5 @@
+import SomaResources
+
 /// What a provider is asked to make exist. The same request may come again (a retry, or reconciliation after
 /// a crash): providing is idempotent, and what already exists is reused, never duplicated.
 public struct ProvisionRequest: Codable, Sendable, Equatable {
@@ -112,14 +114,3 @@ public protocol ResourceProvider: Sendable {
     func release(_ request: ProvisionRequest, archivePath: String?) async throws
 }
 
-public struct ProviderError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var code: String
-    public var message: String
-
-    public init(code: String, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
-}

@@ -29,6 +29,8 @@ final class QueueConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     let store: QueueStore
+    private let decoder = JSONDecoder()
+    private let encoder = JSONEncoder()
     private var waiting: [ByteBuffer] = []
     private var busy = false
 
@@ -52,7 +54,7 @@ final class QueueConnectionHandler: ChannelInboundHandler {
         }
         busy = true
         let line = waiting.removeFirst()
-        guard let request = try? JSONDecoder().decode(QueueRequest.self, from: line) else {
+        guard let request = try? decoder.decode(QueueRequest.self, from: line) else {
             answer(QueueReply(ok: false, error: "malformed queue request"), context: context)
             return
         }
@@ -68,7 +70,7 @@ final class QueueConnectionHandler: ChannelInboundHandler {
 
     private func answer(_ reply: QueueReply, context: ChannelHandlerContext) {
         var buffer = context.channel.allocator.buffer(capacity: 256)
-        if let data = try? JSONEncoder().encode(reply) {
+        if let data = try? encoder.encode(reply) {
             buffer.writeBytes(data)
         } else {
             buffer.writeString(#"{"ok":false,"error":"the reply could not be encoded"}"#)

@@ -52,12 +52,7 @@ public final class QueueStore: @unchecked Sendable {
     public init(path: String, options: Options) throws {
         self.path = path
         self.options = options
-        do {
-            database = try DurableDatabase.open(path: path, label: "soma.queue", exclusive: true)
-            try Self.migrator.migrate(database)
-        } catch {
-            throw ResourceError(code: "queue-open", "cannot open the queue database \(path): \(error)")
-        }
+        database = try Self.openFile(at: path)
         loopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         eventLoop = loopGroup.next()
     }
@@ -193,10 +188,15 @@ public final class QueueStore: @unchecked Sendable {
 
     /// Makes the queue's file and schema exist (or brings an old one up to date) without serving it.
     public static func prepareFile(at path: String) throws {
+        try openFile(at: path).close()
+    }
+
+    /// The queue's file, opened for this process alone, its schema brought up to date.
+    static func openFile(at path: String) throws -> DatabaseQueue {
         do {
             let database = try DurableDatabase.open(path: path, label: "soma.queue", exclusive: true)
             try migrator.migrate(database)
-            try database.close()
+            return database
         } catch {
             throw ResourceError(code: "queue-open", "cannot open the queue database \(path): \(error)")
         }
