@@ -12,6 +12,10 @@ public struct CheckOutcome: Sendable {
     public var types: TypeTable
     /// The type of every checked expression, by expression id (used by the interpreter).
     public var expressionTypes: [Int: SomaType]
+    /// With `--against`: what a swap from the older version to this one changes.
+    public var swap: SwapAnalysis?
+    /// With `--against`: the older version, checked on its own.
+    public var previousCells: [CellModel] = []
 
     public var errorCount: Int { diagnostics.count { $0.severity == .error } + suppressed }
     public var warningCount: Int { diagnostics.count { $0.severity == .warning } }
@@ -63,7 +67,23 @@ public enum SomaCheck {
             expressionTypes = checker.expressionTypes
             verifications = Verifier(settings: program.config.verify).verify(cells.flatMap(\.machines), diagnostics: &diagnostics)
         }
-        return CheckOutcome(sources: sources, program: program, diagnostics: diagnostics.sorted(), suppressed: diagnostics.suppressed,
-                            cells: cells, verifications: verifications, types: types, expressionTypes: expressionTypes)
+        var outcome = CheckOutcome(sources: sources, program: program, diagnostics: diagnostics.sorted(), suppressed: diagnostics.suppressed,
+                                   cells: cells, verifications: verifications, types: types, expressionTypes: expressionTypes)
+        if let old, !old.diagnostics.hasErrors, !outcome.hasErrors {
+            let previous = check(old, against: nil, sources: sources)
+            if !previous.hasErrors {
+                let analysis = SwapAnalysis(old: previous, new: outcome)
+                outcome.swap = analysis
+                outcome.previousCells = previous.cells
+                for diagnostic in analysis.diagnostics { diagnostics.append(diagnostic) }
+                // Without live data, a change that is refused only when data is in the way is a warning.
+                for condition in analysis.conditions {
+                    diagnostics.append(.warning(condition.code, "\(condition.message); a swap is refused if \(condition.dataNeeded)", at: condition.span, hint: condition.hint))
+                }
+                outcome.diagnostics = diagnostics.sorted()
+                outcome.suppressed = diagnostics.suppressed
+            }
+        }
+        return outcome
     }
 }

@@ -56,6 +56,15 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, Codable, Cus
     public static let versionGap = DiagnosticCode("version-gap")
     public static let migrationType = DiagnosticCode("migration-type")
 
+    // Swap compatibility (LANGUAGE.md §10)
+    public static let incompatibleChange = DiagnosticCode("incompatible-change")
+    public static let migrationFails = DiagnosticCode("migration-fails")
+    public static let stateRemovedLive = DiagnosticCode("state-removed-live")
+    public static let slotDropped = DiagnosticCode("slot-dropped")
+    public static let slotWeakened = DiagnosticCode("slot-weakened")
+    public static let faceBreak = DiagnosticCode("face-break")
+    public static let queueTypeChange = DiagnosticCode("queue-type-change")
+
     // State machines and verification (LANGUAGE.md §9)
     public static let unreachableState = DiagnosticCode("unreachable-state")
     public static let verifyUnknownState = DiagnosticCode("verify-unknown-state")

@@ -1,0 +1,110 @@
+/// Compares a type as the running version declared it (its old shape, keyed `Name@version` in the new
+/// program's type table) with the type the new version declares, by the rules of LANGUAGE.md §10.
+struct ShapeComparison {
+    let table: TypeTable
+
+    /// Whether data stored as `old` reads as `new`. A named type is judged by name here: its own change is
+    /// reported once, as a `TypeChange` of its own.
+    func verdict(_ old: SomaType, _ new: SomaType) -> ShapeVerdict {
+        switch (old, new) {
+        case (.named(let a), .named(let b)):
+            return Self.baseName(a) == Self.baseName(b) ? .same : .incompatible("\(Self.display(old)) became \(Self.display(new))")
+        case (.int, .float):
+            return .compatible("Int widened to Float")
+        case (.option(let a), .option(let b)), (.list(let a), .list(let b)), (.set(let a), .set(let b)),
+             (.table(let a), .table(let b)), (.queue(let a), .queue(let b)), (.database(let a), .database(let b)):
+            return verdict(a, b)
+        case (.map(let k1, let v1), .map(let k2, let v2)):
+            let key = verdict(k1, k2)
+            return key.isIncompatible || key != .same ? key : verdict(v1, v2)
+        case (_, .option(let b)) where old.optionWrapped == nil:
+            switch verdict(old, b) {
+            case .incompatible(let reason): return .incompatible(reason)
+            default: return .compatible("\(Self.display(old)) became \(Self.display(new))")
+            }
+        case (_, .json):
+            return .compatible("\(Self.display(old)) became Json")
+        default:
+            return old == new ? .same : .incompatible("\(Self.display(old)) became \(Self.display(new))")
+        }
+    }
+
+    /// The differences between two shapes of one type: the ones old data survives, and the ones it does not.
+    func compare(old: NamedType, new: NamedType) -> (compatible: [String], incompatible: [String]) {
+        var compatible: [String] = []
+        var incompatible: [String] = []
+        switch (old.shape, new.shape) {
+        case (.record(let before), .record(let after)):
+            compareFields(before, after, in: "", compatible: &compatible, incompatible: &incompatible)
+        case (.variant(let before), .variant(let after)):
+            for oldCase in before {
+                guard let newCase = after.first(where: { $0.name == oldCase.name }) else {
+                    incompatible.append("variant '\(oldCase.name)' removed")
+                    continue
+                }
+                compareFields(oldCase.fields, newCase.fields, in: "\(oldCase.name).", compatible: &compatible, incompatible: &incompatible)
+            }
+            for newCase in after where !before.contains(where: { $0.name == newCase.name }) {
+                compatible.append("variant '\(newCase.name)' added")
+            }
+        case (.record, .variant):
+            incompatible.append("a record became a variant")
+        case (.variant, .record):
+            incompatible.append("a variant became a record")
+        }
+        return (compatible, incompatible)
+    }
+
+    private func compareFields(_ before: [NamedType.Field], _ after: [NamedType.Field], in prefix: String,
+                               compatible: inout [String], incompatible: inout [String]) {
+        var matched: Set<String> = []
+        for oldField in before {
+            guard let newField = after.first(where: { $0.name == oldField.name }) ?? after.first(where: { $0.alias == oldField.name }) else {
+                incompatible.append("field '\(prefix)\(oldField.name)' removed")
+                continue
+            }
+            matched.insert(newField.name)
+            if newField.name != oldField.name {
+                compatible.append("field '\(prefix)\(oldField.name)' renamed to '\(newField.name)' (@alias)")
+            }
+            switch verdict(oldField.type, newField.type) {
+            case .same: break
+            case .compatible(let note): compatible.append("field '\(prefix)\(newField.name)': \(note)")
+            case .incompatible(let reason): incompatible.append("field '\(prefix)\(newField.name)': \(reason)")
+            }
+        }
+        for newField in after where !matched.contains(newField.name) {
+            if newField.isOptional {
+                compatible.append("field '\(prefix)\(newField.name)' added (\(newField.hasDefault ? "with a default" : "Option"))")
+            } else {
+                incompatible.append("field '\(prefix)\(newField.name)' added without a default")
+            }
+        }
+    }
+
+    static func baseName(_ key: String) -> Substring {
+        key.split(separator: "@", maxSplits: 1).first ?? Substring(key)
+    }
+
+    /// A type as a user wrote it: old shapes by their plain name.
+    static func display(_ type: SomaType) -> String {
+        var text = type.description
+        while let range = text.range(of: #" \(version \d+\)"#, options: .regularExpression) { text.removeSubrange(range) }
+        return text
+    }
+
+    /// The type of a running-version declaration, with its named types replaced by their old shapes.
+    static func snapshotted(_ type: SomaType, versions: [String: Int]) -> SomaType {
+        switch type {
+        case .named(let name): return versions[name].map { .named("\(name)@\($0)") } ?? type
+        case .list(let element): return .list(snapshotted(element, versions: versions))
+        case .set(let element): return .set(snapshotted(element, versions: versions))
+        case .option(let element): return .option(snapshotted(element, versions: versions))
+        case .map(let key, let value): return .map(snapshotted(key, versions: versions), snapshotted(value, versions: versions))
+        case .queue(let element): return .queue(snapshotted(element, versions: versions))
+        case .database(let schema): return .database(snapshotted(schema, versions: versions))
+        case .table(let row): return .table(snapshotted(row, versions: versions))
+        default: return type
+        }
+    }
+}
