@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "SomaSupervisor",
             dependencies: [
-                "SomaLedger", "SomaControl", "SomaProviders", "SomaResources", "SomaChecker",
+                "SomaLedger", "SomaControl", "SomaProviders", "SomaResources", "SomaChecker", "SomaStorage",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ],

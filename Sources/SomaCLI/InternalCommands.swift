@@ -30,6 +30,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option var entry: String
     @Option var port: Int
     @Option var version: Int
+    @Option var against: String?
     @Option var host: String = "127.0.0.1"
 
     func run() async throws {
@@ -37,7 +38,7 @@ struct WorkerCommand: AsyncParsableCommand {
         let appHome = AppHome(path: home)
         let watch = SupervisorWatch(home: appHome)
         watch.start()
-        let code = await Worker.run(.init(home: appHome, entry: entry, host: host, port: port, version: version))
+        let code = await Worker.run(.init(home: appHome, entry: entry, against: against, host: host, port: port, version: version))
         if code != 0 { throw ExitCode(code) }
     }
 }

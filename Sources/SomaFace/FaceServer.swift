@@ -16,12 +16,13 @@ public struct FaceServer: Sendable {
 
     public let dispatcher: FaceDispatcher
     public let metrics: FaceMetrics
-    public let openAPI: [UInt8]
+    /// Replaced when a swap changes the face.
+    public let openAPI: OpenAPIDocument
     public let draining: Draining
     public let maximumBodySize: Int
     public let appName: String
 
-    public init(dispatcher: FaceDispatcher, metrics: FaceMetrics, openAPI: [UInt8], draining: Draining, appName: String,
+    public init(dispatcher: FaceDispatcher, metrics: FaceMetrics, openAPI: OpenAPIDocument, draining: Draining, appName: String,
                 maximumBodySize: Int = 1 << 20) {
         self.dispatcher = dispatcher
         self.metrics = metrics
@@ -54,7 +55,7 @@ public struct FaceServer: Sendable {
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: server.metrics.prometheusText())))
         }
         router.get("/openapi.json") { _, _ -> Response in
-            Self.json(200, server.openAPI)
+            Self.json(200, server.openAPI.bytes)
         }
         router.post("/:cell/:signal") { request, context -> Response in
             guard !server.draining.isDraining else {

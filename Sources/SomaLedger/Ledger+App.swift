@@ -20,6 +20,12 @@ public struct VersionRecord: Sendable, Equatable {
     public var hash: String
     public var entry: String
     public var createdAt: String
+    /// `pending` while a swap to it is planned or applied, `active` once the app has run it.
+    public var state: String = "active"
+    /// The swap's plan (JSON), for versions that came by `soma swap`.
+    public var plan: String?
+    public var swapMilliseconds: Double?
+    public var activatedAt: String?
 }
 
 public struct ProcessRecord: Sendable, Equatable {
@@ -98,12 +104,67 @@ extension Ledger {
         }
     }
 
+    /// Records a version a swap is about to plan: not current until `activateVersion`. Pending versions left
+    /// by a swap that never finished are forgotten first, so numbers stay contiguous.
+    public func addPendingVersion(entry: String, files: [(path: String, content: [UInt8])], hash: String) throws(LedgerError) -> Int {
+        try write("recording a pending version") { db in
+            try Self.deletePending(db)
+            let number = (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM versions") ?? 0) + 1
+            try db.execute(sql: "INSERT INTO versions (number, hash, entry, created_at, state) VALUES (?, ?, ?, ?, 'pending')",
+                           arguments: [number, hash, entry, Self.now()])
+            for file in files {
+                try db.execute(sql: "INSERT INTO version_files (version, path, content) VALUES (?, ?, ?)",
+                               arguments: [number, file.path, Data(file.content)])
+            }
+            return number
+        }
+    }
+
+    /// The app now runs this version: it becomes current, with the plan and time of the swap that brought it.
+    public func activateVersion(_ number: Int, plan: String? = nil, milliseconds: Double? = nil) throws(LedgerError) {
+        try write("recording version \(number) as current") { db in
+            try db.execute(sql: """
+                UPDATE versions SET state = 'active', plan = COALESCE(?, plan), swap_milliseconds = COALESCE(?, swap_milliseconds),
+                  activated_at = COALESCE(activated_at, ?) WHERE number = ?
+                """, arguments: [plan, milliseconds, Self.now(), number])
+            try db.execute(sql: "UPDATE app SET current_version = ?", arguments: [number])
+        }
+    }
+
+    /// Forgets a version that was planned but not applied (a dry run, a refusal).
+    public func discardPendingVersion(_ number: Int) throws(LedgerError) {
+        try write("discarding version \(number)") { db in
+            try db.execute(sql: "DELETE FROM version_files WHERE version = ? AND version IN (SELECT number FROM versions WHERE state = 'pending')",
+                           arguments: [number])
+            try db.execute(sql: "DELETE FROM versions WHERE number = ? AND state = 'pending'", arguments: [number])
+        }
+    }
+
+    static func deletePending(_ db: Database) throws {
+        try db.execute(sql: """
+            DELETE FROM version_files WHERE version IN (SELECT number FROM versions WHERE state = 'pending');
+            DELETE FROM versions WHERE state = 'pending';
+            """)
+    }
+
     public func version(_ number: Int) throws(LedgerError) -> VersionRecord? {
         try read("reading a version") { db in
-            try Row.fetchOne(db, sql: "SELECT number, hash, entry, created_at FROM versions WHERE number = ?", arguments: [number]).map {
-                VersionRecord(number: $0[0], hash: $0[1], entry: $0[2], createdAt: $0[3])
-            }
+            try Row.fetchOne(db, sql: "SELECT \(Self.versionColumns) FROM versions WHERE number = ?", arguments: [number]).map(Self.versionRecord)
         }
+    }
+
+    /// Every version, oldest first.
+    public func versions() throws(LedgerError) -> [VersionRecord] {
+        try read("reading the versions") { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.versionColumns) FROM versions ORDER BY number").map(Self.versionRecord)
+        }
+    }
+
+    static let versionColumns = "number, hash, entry, created_at, state, plan, swap_milliseconds, activated_at"
+
+    static func versionRecord(_ row: Row) -> VersionRecord {
+        VersionRecord(number: row[0], hash: row[1], entry: row[2], createdAt: row[3], state: row[4], plan: row[5],
+                      swapMilliseconds: row[6], activatedAt: row[7])
     }
 
     public func versionFiles(_ number: Int) throws(LedgerError) -> [(path: String, content: [UInt8])] {

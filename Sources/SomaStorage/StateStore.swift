@@ -51,6 +51,20 @@ public final class StateStore: @unchecked Sendable {
                   id INTEGER PRIMARY KEY, resource TEXT NOT NULL, operation TEXT NOT NULL, payload TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("3-versions") { db in
+            // meta: the program version the stored data is at (the swap's commit point writes it); the undo tables
+            // hold what a swap replaced until the new version has started, so a failed `on start` can undo it.
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE swap_undo_values (
+                  cell TEXT NOT NULL, slot TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, value TEXT NOT NULL,
+                  PRIMARY KEY (cell, slot, key)) WITHOUT ROWID;
+                CREATE TABLE swap_undo_slots (cell TEXT NOT NULL, slot TEXT NOT NULL, PRIMARY KEY (cell, slot)) WITHOUT ROWID;
+                CREATE TABLE swap_undo_states (
+                  cell TEXT NOT NULL, machine TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,
+                  PRIMARY KEY (cell, machine, key)) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

@@ -20,6 +20,8 @@ extension Supervisor {
             await replies.send(await find(request.arguments["name"] ?? ""))
         case "release":
             await replies.send(await release(request.arguments))
+        case "swap":
+            await replies.send(await swap(request.arguments))
         case "stop":
             // Answer first: the control socket closes with the supervisor. The caller waits for the lock.
             await replies.send(ControlReply(message: "stopping"))

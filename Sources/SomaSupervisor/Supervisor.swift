@@ -3,6 +3,7 @@ import Logging
 import SomaControl
 import SomaLedger
 import SomaProviders
+import SomaStorage
 import Subprocess
 #if canImport(System)
 import System
@@ -38,6 +39,12 @@ public actor Supervisor {
     let startedAt = Date()
     var version = 0
     var port = 0
+    /// The running version's entry file (materialized under code/vN) and the previous version's, which the
+    /// worker checks against to know the shapes of older stored values.
+    var entry = ""
+    var againstEntry: String?
+    /// A swap in progress: a second one is refused (the CLI's ledger lock refuses it first).
+    var swapping = false
     /// Resource processes by resource name: the task that keeps each alive, and its pid while it runs.
     var resourceTasks: [String: Task<Void, Never>] = [:]
     var resourcePIDs: [String: pid_t] = [:]
@@ -78,17 +85,15 @@ public actor Supervisor {
     }
 
     func supervise() async -> Int32 {
-        let entry: String
         do {
-            guard let app = try ledger.app(), let current = app.currentVersion, let record = try ledger.version(current) else {
+            guard let app = try ledger.app(), app.currentVersion != nil else {
                 logger.error("the app home \(home.path) has no version to run")
                 return 1
             }
-            version = current
             port = app.port ?? 0
             if let maximum = app.maxRestarts { policy.maximumRestarts = maximum }
             if let window = app.restartWindow { policy.window = window }
-            entry = try materialize(version: current, entry: record.entry)
+            try selectVersion()
             try ledger.processStarted("supervisor", pid: getpid(), countRestart: false)
             try ledger.setState("running")
             try ledger.record("supervisor-started", "pid \(getpid())")
@@ -114,6 +119,15 @@ public actor Supervisor {
             let started = Date()
             let (status, exitCode) = await runWorker(entry: entry)
             guard !stopping else { break }
+            if exitCode == WorkerExit.versionMismatch {
+                // The state is at another version than the ledger said (a swap's commit point passed unrecorded).
+                do {
+                    try selectVersion()
+                    continue
+                } catch {
+                    logger.error("cannot select the version to run: \(error)")
+                }
+            }
             if exitCode == WorkerExit.resourcesUnavailable {
                 // The worker could not get its resources: say which and why, and stop restarting.
                 let failed = (try? ledger.resources())?.first { $0.state == "failed" }
@@ -157,6 +171,22 @@ public actor Supervisor {
         return state == "failed" ? 1 : 0
     }
 
+    /// The version to run: the one the stored state is at when the ledger knows it (a swap whose commit point
+    /// passed before the supervisor recorded it is finished here), else the ledger's current version.
+    func selectVersion() throws {
+        guard let app = try ledger.app(), var current = app.currentVersion else { throw LedgerError(code: "no-version", "the app has no version") }
+        if let stored = StateStore.recordedProgramVersion(at: home.statePath), stored != current, try ledger.version(stored) != nil {
+            logger.warning("the stored state is at version \(stored), the ledger said \(current): running \(stored)")
+            try ledger.activateVersion(stored)
+            try ledger.record("swap-recovered", "version \(current) → \(stored) (from the stored state)")
+            current = stored
+        }
+        guard let record = try ledger.version(current) else { throw LedgerError(code: "no-version", "version \(current) is not in the ledger") }
+        version = current
+        entry = try materialize(version: current, entry: record.entry)
+        againstEntry = try ledger.version(current - 1).map { try materialize(version: current - 1, entry: $0.entry) }
+    }
+
     /// Writes the version's files under code/vN (once) and gives the path of its entry file.
     func materialize(version: Int, entry: String) throws -> String {
         let folder = home.codeFolder(version: version)
@@ -181,8 +211,9 @@ public actor Supervisor {
         state = "running"
         let log = open(home.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         defer { if log >= 0 { close(log) } }
-        let arguments = ["worker", "--home", home.path, "--entry", entry, "--port", String(port), "--version", String(version),
+        var arguments = ["worker", "--home", home.path, "--entry", entry, "--port", String(port), "--version", String(version),
                          "--host", options.host]
+        if let againstEntry { arguments += ["--against", againstEntry] }
         do {
             let result = try await Subprocess.run(
                 .path(FilePath(executable)), arguments: Arguments(arguments),

@@ -17,10 +17,14 @@ public enum Worker {
         public var host: String
         public var port: Int
         public var version: Int
+        /// The previous version's entry file: the program is checked against it, so it knows the old shapes of
+        /// values an older version wrote (queued messages are migrated as they are consumed).
+        public var against: String?
 
-        public init(home: AppHome, entry: String, host: String = "127.0.0.1", port: Int, version: Int) {
+        public init(home: AppHome, entry: String, against: String? = nil, host: String = "127.0.0.1", port: Int, version: Int) {
             self.home = home
             self.entry = entry
+            self.against = against
             self.host = host
             self.port = port
             self.version = version
@@ -40,6 +44,13 @@ public enum Worker {
         let engine: TurnEngine
         do {
             store = try StateStore(path: configuration.home.statePath)
+            try store.recordProgramVersionIfAbsent(configuration.version)
+            if let stored = try store.programVersion(), stored != configuration.version {
+                // A swap reached its commit point but the supervisor did not hear of it (or the other way round):
+                // the supervisor decides which version runs from the state, so it must not start this one.
+                logger.error("the stored state is at version \(stored), not \(configuration.version); the supervisor must start version \(stored)")
+                return WorkerExit.versionMismatch
+            }
             engine = try TurnEngine(program: program, store: store, broker: SupervisorBroker(home: configuration.home, providers: config.resourceProviders, ports: config.resourcePorts),
                                     observer: FaceMetrics.shared, log: { logger.warning("\($0)") }) { reason in
                 logger.critical("the state database failed; exiting so that the supervisor restarts from what is durable: \(reason)")
@@ -64,6 +75,9 @@ public enum Worker {
     /// Checks the program; nil (with the diagnostics logged) when it does not check.
     /// The program, with its soma.toml (which says each resource's provider and port).
     static func load(_ configuration: Configuration, logger: Logger) -> (RuntimeProgram, ProjectConfig)? {
+        if let against = configuration.against, let outcome = SomaCheck.check(path: configuration.entry, against: against), !outcome.hasErrors {
+            return (RuntimeProgram(outcome: outcome), outcome.program.config)
+        }
         guard let outcome = SomaCheck.check(path: configuration.entry) else {
             logger.error("cannot read the program at \(configuration.entry)")
             return nil
@@ -87,16 +101,17 @@ public enum Worker {
         }
         let draining = FaceServer.Draining()
         let dispatcher = FaceDispatcher(engine: engine)
-        let face = FaceServer(dispatcher: dispatcher, metrics: FaceMetrics.shared, openAPI: openAPI, draining: draining,
+        let document = OpenAPIDocument(openAPI)
+        let face = FaceServer(dispatcher: dispatcher, metrics: FaceMetrics.shared, openAPI: document, draining: draining,
                               appName: configuration.home.name)
-        let serving = ServingFlag()
+        let serving = ServingFlag(version: configuration.version)
         let host = configuration.host, version = configuration.version
         let application = face.application(host: host, port: configuration.port, logger: logger) { port in
             serving.set(port: port)
             logger.info("serving on http://\(host):\(port) version=\(version)")
         }
         let control = WorkerControlService(home: configuration.home, dispatcher: dispatcher, metrics: FaceMetrics.shared,
-                                           serving: serving, version: configuration.version)
+                                           serving: serving, openAPI: document)
         let drain = DrainService(draining: draining, engine: engine, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: drain), .init(service: application), .init(service: control)],

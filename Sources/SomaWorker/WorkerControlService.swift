@@ -2,6 +2,8 @@ import Foundation
 import ServiceLifecycle
 import SomaControl
 import SomaFace
+import SomaChecker
+import SomaDiagnostics
 import SomaRuntime
 
 /// The worker's control socket, used by the supervisor (health) and by `soma send` (a face call on the same
@@ -11,7 +13,7 @@ struct WorkerControlService: Service {
     let dispatcher: FaceDispatcher
     let metrics: FaceMetrics
     let serving: ServingFlag
-    let version: Int
+    let openAPI: OpenAPIDocument
 
     func run() async throws {
         let server = ControlServer(path: home.workerSocket)
@@ -27,7 +29,7 @@ struct WorkerControlService: Service {
         switch request.command {
         case "health":
             let counts = metrics.counts
-            var fields = ["pid": String(getpid()), "turns": String(counts.served), "failed": String(counts.failed), "version": String(version)]
+            var fields = ["pid": String(getpid()), "turns": String(counts.served), "failed": String(counts.failed), "version": String(serving.version)]
             if let port = serving.servingPort { fields["port"] = String(port) }
             await replies.send(ControlReply(ok: serving.servingPort != nil, message: serving.servingPort == nil ? "starting" : nil, fields: fields))
         case "send":
@@ -38,8 +40,56 @@ struct WorkerControlService: Service {
             let response = await dispatcher.call(cell: cell, signal: signal, body: Array((request.arguments["body"] ?? "").utf8))
             await replies.send(ControlReply(ok: response.status == 200,
                                             fields: ["status": String(response.status), "body": String(decoding: response.body, as: UTF8.self)]))
+        case "swap":
+            await replies.send(await swap(request.arguments))
         default:
             await replies.send(.failure("unknown command '\(request.command)'"))
+        }
+    }
+}
+
+extension WorkerControlService {
+    /// `swap` from the supervisor: `entry` (the new version's entry file, materialized), `against` (the running
+    /// version's), `version` (the new number), `apply` ("true" to apply, else only the plan). The reply carries
+    /// the plan as JSON in `plan`, or the check's diagnostics in `diagnostics`.
+    func swap(_ arguments: [String: String]) async -> ControlReply {
+        guard let entry = arguments["entry"], let against = arguments["against"], let version = arguments["version"].flatMap(Int.init) else {
+            return .failure("swap needs entry, against and version")
+        }
+        guard let outcome = SomaCheck.check(path: entry, against: against) else {
+            return .failure("cannot read the new version at \(entry)")
+        }
+        guard !outcome.hasErrors, let analysis = outcome.swap else {
+            let text = DiagnosticRenderer(sources: outcome.sources).renderAll(outcome.diagnostics)
+            return .failure("the new version does not check against the running one", fields: ["diagnostics": text])
+        }
+        let engine = dispatcher.engine
+        let request = SwapRequest(program: RuntimeProgram(outcome: outcome), analysis: analysis, fromVersion: serving.version,
+                                  toVersion: version, scratchFolder: home.path)
+        guard arguments["apply"] == "true" else {
+            let plan = await onThread { engine.planSwap(request) }
+            return ControlReply(ok: !plan.isRefused, message: plan.isRefused ? "refused" : nil, fields: ["plan": Self.encode(plan)])
+        }
+        do {
+            let plan = try await engine.applySwap(request)
+            serving.version = version
+            if let document = try? FaceOpenAPI.document(for: request.program, app: home.name, version: String(version)) {
+                openAPI.bytes = document
+            }
+            return ControlReply(fields: ["plan": Self.encode(plan)])
+        } catch {
+            return ControlReply(ok: false, message: "refused", fields: ["plan": Self.encode(error.plan)])
+        }
+    }
+
+    static func encode(_ plan: SwapPlan) -> String {
+        (try? JSONEncoder().encode(plan)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// Blocking work (a dry run reads and writes files) on its own thread, not on one the face's tasks need.
+    func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: body()) }
         }
     }
 }

@@ -8,7 +8,7 @@ struct ShapeComparison {
     func verdict(_ old: SomaType, _ new: SomaType) -> ShapeVerdict {
         switch (old, new) {
         case (.named(let a), .named(let b)):
-            return Self.baseName(a) == Self.baseName(b) ? .same : .incompatible("\(Self.display(old)) became \(Self.display(new))")
+            return Self.baseName(a) == Self.baseName(b) ? .same : .incompatible("\(old.plainDescription) became \(new.plainDescription)")
         case (.int, .float):
             return .compatible("Int widened to Float")
         case (.option(let a), .option(let b)), (.list(let a), .list(let b)), (.set(let a), .set(let b)),
@@ -20,12 +20,12 @@ struct ShapeComparison {
         case (_, .option(let b)) where old.optionWrapped == nil:
             switch verdict(old, b) {
             case .incompatible(let reason): return .incompatible(reason)
-            default: return .compatible("\(Self.display(old)) became \(Self.display(new))")
+            default: return .compatible("\(old.plainDescription) became \(new.plainDescription)")
             }
         case (_, .json):
-            return .compatible("\(Self.display(old)) became Json")
+            return .compatible("\(old.plainDescription) became Json")
         default:
-            return old == new ? .same : .incompatible("\(Self.display(old)) became \(Self.display(new))")
+            return old == new ? .same : .incompatible("\(old.plainDescription) became \(new.plainDescription)")
         }
     }
 
@@ -84,27 +84,5 @@ struct ShapeComparison {
 
     static func baseName(_ key: String) -> Substring {
         key.split(separator: "@", maxSplits: 1).first ?? Substring(key)
-    }
-
-    /// A type as a user wrote it: old shapes by their plain name.
-    static func display(_ type: SomaType) -> String {
-        var text = type.description
-        while let range = text.range(of: #" \(version \d+\)"#, options: .regularExpression) { text.removeSubrange(range) }
-        return text
-    }
-
-    /// The type of a running-version declaration, with its named types replaced by their old shapes.
-    static func snapshotted(_ type: SomaType, versions: [String: Int]) -> SomaType {
-        switch type {
-        case .named(let name): return versions[name].map { .named("\(name)@\($0)") } ?? type
-        case .list(let element): return .list(snapshotted(element, versions: versions))
-        case .set(let element): return .set(snapshotted(element, versions: versions))
-        case .option(let element): return .option(snapshotted(element, versions: versions))
-        case .map(let key, let value): return .map(snapshotted(key, versions: versions), snapshotted(value, versions: versions))
-        case .queue(let element): return .queue(snapshotted(element, versions: versions))
-        case .database(let schema): return .database(snapshotted(schema, versions: versions))
-        case .table(let row): return .table(snapshotted(row, versions: versions))
-        default: return type
-        }
     }
 }

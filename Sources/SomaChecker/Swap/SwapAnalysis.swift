@@ -100,7 +100,7 @@ extension SwapAnalysis {
         let comparison = ShapeComparison(table: new.types)
         var oldVersions: [String: Int] = [:]
         for (key, named) in old.types.types where !key.contains("@") { oldVersions[key] = named.version }
-        let snapshot = { (type: SomaType) in ShapeComparison.snapshotted(type, versions: oldVersions) }
+        let snapshot = { (type: SomaType) in type.snapshotted(versions: oldVersions) }
 
         var nameSpans: [String: SourceSpan] = [:]
         for case .type(let declaration) in new.program.declarations { nameSpans[declaration.name] = declaration.nameSpan }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A checked type. `.unknown` stands where a type could not be found (the error is already reported) or is not
 /// yet known (`[]` with nothing to say what it holds); it fits everywhere, so one mistake gives one diagnostic.
 public indirect enum SomaType: Hashable, Sendable, CustomStringConvertible {
@@ -47,6 +49,13 @@ public indirect enum SomaType: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// As a user writes it: old shapes (`Order@1`) by their plain name.
+    public var plainDescription: String {
+        var text = description
+        while let range = text.range(of: #" \(version \d+\)"#, options: .regularExpression) { text.removeSubrange(range) }
+        return text
+    }
+
     public var isNumeric: Bool { self == .int || self == .float }
 
     /// Unknown, Json, or a type the checker cannot see into: operations on it are checked at run time.
@@ -66,5 +75,23 @@ public indirect enum SomaType: Hashable, Sendable, CustomStringConvertible {
     public var optionWrapped: SomaType? {
         if case .option(let wrapped) = self { return wrapped }
         return nil
+    }
+}
+
+extension SomaType {
+    /// The type of a running-version declaration, with its named types replaced by their old shapes.
+    public func snapshotted(versions: [String: Int]) -> SomaType {
+        let type = self
+        switch type {
+        case .named(let name): return versions[name].map { .named("\(name)@\($0)") } ?? type
+        case .list(let element): return .list(element.snapshotted(versions: versions))
+        case .set(let element): return .set(element.snapshotted(versions: versions))
+        case .option(let element): return .option(element.snapshotted(versions: versions))
+        case .map(let key, let value): return .map(key.snapshotted(versions: versions), value.snapshotted(versions: versions))
+        case .queue(let element): return .queue(element.snapshotted(versions: versions))
+        case .database(let schema): return .database(schema.snapshotted(versions: versions))
+        case .table(let row): return .table(row.snapshotted(versions: versions))
+        default: return type
+        }
     }
 }

@@ -35,6 +35,10 @@ public final class QueueClient: @unchecked Sendable {
         return stats
     }
 
+    public func peek(belowVersion version: Int, limit: Int) throws -> [QueueMessage] {
+        try call(QueueRequest(op: .peek, max: limit, version: version)).messages ?? []
+    }
+
     public func deadLetters(limit: Int) throws -> [DeadLetter] {
         try call(QueueRequest(op: .dead, max: limit)).dead ?? []
     }

@@ -30,12 +30,16 @@ public struct QueueStats: Codable, Sendable, Equatable {
     public var dead: Int
     public var maxAttempts: Int
     public var visibilityMilliseconds: Int
+    /// Messages waiting or being consumed, by the version of their type ("1": 12): what a swap migrates.
+    public var versions: [String: Int]?
 }
 
 /// One request line of the queue protocol (JSON over the queue's Unix socket).
 public struct QueueRequest: Codable, Sendable {
     public enum Operation: String, Codable, Sendable {
         case push, lease, ack, nack, stats, dead
+        /// Messages of a type version below `version`, oldest first, without leasing them (a swap's dry run).
+        case peek
     }
     public var op: Operation
     public var messages: [QueueMessage]?
@@ -43,8 +47,12 @@ public struct QueueRequest: Codable, Sendable {
     /// For `lease`: at most this many messages; wait up to `waitMilliseconds` for one to arrive.
     public var max: Int?
     public var waitMilliseconds: Int?
+    /// For `peek`: messages of a type version below this one.
+    public var version: Int?
 
-    public init(op: Operation, messages: [QueueMessage]? = nil, ids: [String]? = nil, max: Int? = nil, waitMilliseconds: Int? = nil) {
+    public init(op: Operation, messages: [QueueMessage]? = nil, ids: [String]? = nil, max: Int? = nil, waitMilliseconds: Int? = nil,
+                version: Int? = nil) {
+        self.version = version
         self.op = op
         self.messages = messages
         self.ids = ids

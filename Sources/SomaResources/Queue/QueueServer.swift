@@ -104,6 +104,12 @@ extension QueueStore {
             do { reply(QueueReply(stats: try stats())) } catch { reply(QueueReply(ok: false, error: "\(error)")) }
         case .dead:
             do { reply(QueueReply(dead: try deadLetters(limit: request.max ?? 20))) } catch { reply(QueueReply(ok: false, error: "\(error)")) }
+        case .peek:
+            do {
+                reply(QueueReply(messages: try peek(belowVersion: request.version ?? 0, limit: min(max(request.max ?? 100, 1), 10_000))))
+            } catch {
+                reply(QueueReply(ok: false, error: "\(error)"))
+            }
         }
     }
 }

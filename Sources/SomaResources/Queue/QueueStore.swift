@@ -154,8 +154,26 @@ public final class QueueStore: @unchecked Sendable {
                 let size = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages") ?? 0
                 let inFlight = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE visible_at > ?", arguments: [now]) ?? 0
                 let dead = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dead_letters") ?? 0
+                var versions: [String: Int] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT version, COUNT(*) FROM messages GROUP BY version") {
+                    versions[String(row[0] as Int)] = row[1]
+                }
                 return QueueStats(size: size, inFlight: inFlight, dead: dead, maxAttempts: options.maxAttempts,
-                                  visibilityMilliseconds: options.visibilityMilliseconds)
+                                  visibilityMilliseconds: options.visibilityMilliseconds, versions: versions)
+            }
+        } catch {
+            throw ResourceError(code: "queue-read", "reading the queue \(path): \(error)")
+        }
+    }
+
+    /// Messages whose type version is below `version`, oldest first, left where they are.
+    public func peek(belowVersion version: Int, limit: Int) throws -> [QueueMessage] {
+        do {
+            return try database.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, version, body, attempts FROM messages WHERE version < ? ORDER BY seq LIMIT ?",
+                                 arguments: [version, limit]).map {
+                    QueueMessage(id: $0[0], version: $0[1], body: $0[2], attempt: $0[3])
+                }
             }
         } catch {
             throw ResourceError(code: "queue-read", "reading the queue \(path): \(error)")

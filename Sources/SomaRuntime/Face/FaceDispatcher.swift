@@ -9,8 +9,12 @@ public struct FaceDispatcher: Sendable {
         self.engine = engine
     }
 
+    /// Decoding, the turn and encoding all use the program current when the call passes the swap gate.
     public func call(cell: String, signal: String, body: [UInt8]) async -> FaceResponse {
-        let program = engine.program
+        await engine.admit { program in await call(cell: cell, signal: signal, body: body, program: program) }
+    }
+
+    func call(cell: String, signal: String, body: [UInt8], program: RuntimeProgram) async -> FaceResponse {
         guard let cellProgram = program.cells[cell] else {
             return .error(404, code: "unknown-cell", message: "no cell '\(cell)'; cells are \(program.cellOrder.joined(separator: ", "))")
         }

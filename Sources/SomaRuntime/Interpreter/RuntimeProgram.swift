@@ -18,6 +18,10 @@ public final class RuntimeProgram: Sendable {
     public let cells: [String: CellProgram]
     public let cellOrder: [String]
     public let functions: [String: FunctionDeclaration]
+    /// `migrate T from n to n+1` by type name and n.
+    public let migrations: [String: [Int: MigrateDeclaration]]
+    /// `migrate state Cell.machine { old => new }` by cell, machine and old state.
+    public let stateRenames: [String: [String: [String: String]]]
     public let types: TypeTable
     public let codec: ValueCodec
     public let expressionTypes: [Int: SomaType]
@@ -29,6 +33,8 @@ public final class RuntimeProgram: Sendable {
         var cells: [String: CellProgram] = [:]
         var functions: [String: FunctionDeclaration] = [:]
         var typeDeclarations: [String: TypeDeclaration] = [:]
+        var migrations: [String: [Int: MigrateDeclaration]] = [:]
+        var stateRenames: [String: [String: [String: String]]] = [:]
         for declaration in outcome.program.declarations {
             switch declaration {
             case .cell(let cell):
@@ -53,6 +59,10 @@ public final class RuntimeProgram: Sendable {
                 functions[function.name] = function
             case .type(let type):
                 typeDeclarations[type.name] = type
+            case .migrate(let migration):
+                migrations[migration.typeName, default: [:]][migration.from] = migration
+            case .migrateState(let migration):
+                for rename in migration.renames { stateRenames[migration.cell, default: [:]][migration.machine, default: [:]][rename.from] = rename.to }
             default:
                 break
             }
@@ -60,6 +70,8 @@ public final class RuntimeProgram: Sendable {
         self.cells = cells
         self.cellOrder = outcome.cells.map(\.name)
         self.functions = functions
+        self.migrations = migrations
+        self.stateRenames = stateRenames
         self.types = outcome.types
         self.expressionTypes = outcome.expressionTypes
         self.sources = outcome.sources

@@ -108,6 +108,20 @@ final class EffectPump: @unchecked Sendable {
 
     /// Blocks until every effect on this resource submitted so far is applied (for `db.sql`, which reads the
     /// database itself), or `timeout` passes.
+    /// Waits until every effect submitted so far has reached its resource; false after `timeout`, with the
+    /// names of the resources still behind.
+    func waitUntilIdle(timeout: TimeInterval) -> (idle: Bool, behind: [String]) {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while lanes.values.contains(where: { !$0.items.isEmpty }) {
+            if !condition.wait(until: deadline) {
+                return (false, lanes.filter { !$0.value.items.isEmpty }.map(\.key).sorted())
+            }
+        }
+        return (true, [])
+    }
+
     func waitUntilApplied(_ resource: String, timeout: TimeInterval) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()

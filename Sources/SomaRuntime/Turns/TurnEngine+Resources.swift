@@ -95,12 +95,18 @@ extension TurnEngine {
         var sends: [PendingSignal] = []
         do {
             let stored = program.version(of: element)
-            guard message.version == stored else {
-                throw TurnError(.runtime, "message \(message.id) is of version \(message.version) of \(element); this program reads version \(stored)")
+            guard message.version <= stored else {
+                throw TurnError(.runtime, "message \(message.id) is of version \(message.version) of \(element); this program reads up to version \(stored)")
             }
             let value: Value
             do {
-                value = try program.codec.decode(try JSONValue.parse(message.body), as: element, path: binding)
+                let json = try JSONValue.parse(message.body)
+                if message.version < stored {
+                    // Pushed by an older version: migrated as it is consumed, before the handler sees it.
+                    value = try ValueUpgrader(program: program).upgrade(json, from: Self.snapshot(element, at: message.version), to: element, path: binding)
+                } else {
+                    value = try program.codec.decode(json, as: element, path: binding)
+                }
             } catch {
                 throw TurnError(.runtime, "message \(message.id) does not read as \(element): \(error)")
             }

@@ -13,16 +13,16 @@ public protocol TurnObserver: Sendable {
 /// group commit; the caller hears the result only after that. The program can be replaced between turns.
 public final class TurnEngine: @unchecked Sendable {
     /// The running program; read and replaced under `lock`, so a swap lands between turns.
-    private var current: RuntimeProgram
+    var current: RuntimeProgram
     let store: StateStore
     let observer: (any TurnObserver)?
     /// Called once when a commit fails: memory is then ahead of the disk, and the process must start over
     /// from what is durable (the worker exits; its supervisor restarts it).
     let onStorageFailure: @Sendable (String) -> Void
     let lock = NSLock()
-    private var memories: [String: CellMemory] = [:]
+    var memories: [String: CellMemory] = [:]
     private var sendIDs: Int64 = 0
-    private var timers: [Task<Void, Never>] = []
+    var timers: [Task<Void, Never>] = []
     private var pendingAtStart: [PendingSignal] = []
     private var effectsAtStart: [StoredState.PendingEffect] = []
     private var effectIDs: Int64 = 0
@@ -32,6 +32,8 @@ public final class TurnEngine: @unchecked Sendable {
     let pump: EffectPump
     private var consumers: [QueueConsumer] = []
     let log: @Sendable (String) -> Void
+    /// Turns wait here while a swap holds them.
+    let gate = TurnGate()
 
     public init(program: RuntimeProgram, store: StateStore, broker: any ResourceBroker = NoResources(), observer: (any TurnObserver)? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in },
@@ -56,6 +58,26 @@ public final class TurnEngine: @unchecked Sendable {
 
     private func load(_ stored: StoredState) throws {
         let program = current
+        memories = try Self.makeMemories(program, stored)
+        for send in stored.sends {
+            sendIDs = max(sendIDs, send.id)
+            guard let signal = program.cells[send.cell]?.model.signal(send.signal),
+                  case .object(let object)? = try? JSONValue.parse(send.arguments) else { continue }
+            var arguments: [String: Value] = [:]
+            for parameter in signal.parameters {
+                if let json = object[parameter.name], let value = try? program.codec.decode(json, as: parameter.type) {
+                    arguments[parameter.name] = value
+                }
+            }
+            pendingAtStart.append(PendingSignal(id: send.id, cell: send.cell, signal: send.signal, arguments: arguments))
+        }
+        effectsAtStart = stored.effects
+        effectIDs = stored.effects.map(\.id).max() ?? 0
+    }
+
+    /// Every cell's memory: slots at their initial values, then what the store holds.
+    static func makeMemories(_ program: RuntimeProgram, _ stored: StoredState) throws -> [String: CellMemory] {
+        var memories: [String: CellMemory] = [:]
         for name in program.cellOrder {
             guard let cell = program.cells[name] else { continue }
             let memory = CellMemory()
@@ -91,20 +113,7 @@ public final class TurnEngine: @unchecked Sendable {
         for row in stored.states {
             memories[row.cell]?.machines[row.machine, default: [:]][row.key] = row.state
         }
-        for send in stored.sends {
-            sendIDs = max(sendIDs, send.id)
-            guard let signal = program.cells[send.cell]?.model.signal(send.signal),
-                  case .object(let object)? = try? JSONValue.parse(send.arguments) else { continue }
-            var arguments: [String: Value] = [:]
-            for parameter in signal.parameters {
-                if let json = object[parameter.name], let value = try? program.codec.decode(json, as: parameter.type) {
-                    arguments[parameter.name] = value
-                }
-            }
-            pendingAtStart.append(PendingSignal(id: send.id, cell: send.cell, signal: send.signal, arguments: arguments))
-        }
-        effectsAtStart = stored.effects
-        effectIDs = stored.effects.map(\.id).max() ?? 0
+        return memories
     }
 
     static func zero(of type: SomaType) -> Value? {
@@ -155,6 +164,12 @@ public final class TurnEngine: @unchecked Sendable {
         let leftover = pendingAtStart
         pendingAtStart = []
         for signal in leftover { deliver(signal) }
+        startTimers(program)
+        startConsumers(program)
+    }
+
+    /// One task per `every` handler, each running its turn on time.
+    func startTimers(_ program: RuntimeProgram) {
         for name in program.cellOrder {
             for handler in program.cells[name]?.timers ?? [] {
                 guard case .every(let milliseconds) = handler.trigger, milliseconds > 0 else { continue }
@@ -169,7 +184,17 @@ public final class TurnEngine: @unchecked Sendable {
                 })
             }
         }
-        startConsumers(program)
+    }
+
+    /// Stops the timers and the queue consumers (each finishes the turn it runs); the effect pump goes on.
+    func stopBackground() {
+        for timer in timers { timer.cancel() }
+        timers = []
+        let stopping = lock.withLock {
+            defer { consumers = [] }
+            return consumers
+        }
+        for consumer in stopping { consumer.stop() }
     }
 
     public func stop() {
@@ -195,7 +220,18 @@ public final class TurnEngine: @unchecked Sendable {
         try await run(cell: cell, trigger: signal, handler: { $0.handlers[signal] }, arguments: arguments, removing: nil)
     }
 
+    /// Runs `body` with the program current when this call passes the gate: a face call decodes its arguments,
+    /// runs its turn and encodes its result with one program, even if a swap is waiting.
+    public func admit<T: Sendable>(_ body: (RuntimeProgram) async -> T) async -> T {
+        if TurnGate.admitted { return await body(program) }
+        await gate.enter()
+        defer { gate.leave() }
+        return await TurnGate.$admitted.withValue(true) { await body(program) }
+    }
+
     func run(cell: String, trigger: String, handler: HandlerLookup, arguments: [String: Value], removing sendID: Int64?) async throws(TurnError) -> Value {
+        if !TurnGate.admitted { await gate.enter() }
+        defer { if !TurnGate.admitted { gate.leave() } }
         let started = ContinuousClock.now
         var (result, sequence, sends, failure) = lock.withLock { () -> (Value, UInt64, [PendingSignal], TurnError?) in
             do {

@@ -1,0 +1,106 @@
+import SomaChecker
+
+/// What a swap will do, with the live data it touches: printed before anything changes (`soma swap`,
+/// `--dry-run`), kept in the ledger with the version once applied. Travels as JSON from worker to CLI.
+public struct SwapPlan: Codable, Sendable {
+    public struct TypeLine: Codable, Sendable {
+        public var name: String
+        public var kind: String
+        public var from: Int?
+        public var to: Int?
+        public var details: [String]
+    }
+    public struct Migration: Codable, Sendable {
+        /// `Order 1 → 2`, or a slot rewritten for a compatible change.
+        public var what: String
+        public var values: Int
+        public var messages: Int
+        public var rows: Int
+    }
+    public struct Line: Codable, Sendable {
+        public var subject: String
+        public var change: String
+        public var count: Int?
+    }
+    public struct Refusal: Codable, Sendable {
+        public var code: String
+        public var message: String
+        public var hint: String?
+        /// file:line:col in the new version, when the refusal points at its source.
+        public var location: String?
+    }
+
+    public var fromVersion: Int
+    public var toVersion: Int
+    public var types: [TypeLine] = []
+    public var migrations: [Migration] = []
+    public var slots: [Line] = []
+    public var states: [Line] = []
+    public var resources: [Line] = []
+    public var face: [Line] = []
+    public var refusals: [Refusal] = []
+    /// Values, messages and rows the dry run migrated, and how long it took.
+    public var dryRunChecked = 0
+    public var dryRunMilliseconds = 0.0
+    /// Filled once applied: how long turns were held, and the whole swap.
+    public var heldMilliseconds: Double?
+    public var totalMilliseconds: Double?
+    public var heldTurns: Int?
+
+    public init(fromVersion: Int, toVersion: Int) {
+        self.fromVersion = fromVersion
+        self.toVersion = toVersion
+    }
+
+    public var isRefused: Bool { !refusals.isEmpty }
+    public var changesOnlyCode: Bool { migrations.isEmpty && slots.isEmpty && states.isEmpty && resources.isEmpty }
+}
+
+extension SwapPlan {
+    /// The plan as `soma swap` prints it, in the spirit of `terraform plan`.
+    public var text: String {
+        var lines = ["swap plan: version \(fromVersion) → \(toVersion)"]
+        func section(_ title: String, _ items: [String]) {
+            guard !items.isEmpty else { return }
+            lines.append("  \(title)")
+            lines.append(contentsOf: items.map { "    \($0)" })
+        }
+        section("types", types.filter { $0.kind != "unchanged" }.map { type in
+            let versions = type.kind == "migrated" ? " \(type.from ?? 0) → \(type.to ?? 0)" : ""
+            let details = type.details.isEmpty ? "" : ": " + type.details.joined(separator: "; ")
+            return "\(Self.sign(type.kind)) \(type.name)\(versions) (\(type.kind))\(details)"
+        })
+        section("migrations", migrations.map { migration in
+            var counts: [String] = []
+            if migration.values > 0 { counts.append(Self.count(migration.values, "stored value")) }
+            if migration.messages > 0 { counts.append(Self.count(migration.messages, "queued message")) }
+            if migration.rows > 0 { counts.append(Self.count(migration.rows, "row")) }
+            return "~ \(migration.what): \(counts.isEmpty ? "no data yet" : counts.joined(separator: ", "))"
+        })
+        section("memory", slots.map { "\(Self.sign($0.change)) \($0.subject): \($0.change)\($0.count.map { " (\(Self.count($0, "value")))" } ?? "")" })
+        section("state machines", states.map { "\(Self.sign($0.change)) \($0.subject): \($0.change)\($0.count.map { " (\(Self.count($0, "live key")))" } ?? "")" })
+        section("resources", resources.map { "\(Self.sign($0.change)) \($0.subject): \($0.change)" })
+        section("face", face.map { "\(Self.sign($0.change)) \($0.subject): \($0.change)" })
+        if changesOnlyCode && face.isEmpty && types.allSatisfy({ $0.kind == "unchanged" }) {
+            lines.append("  code only: no type, memory, state or resource changes")
+        }
+        if dryRunChecked > 0 || refusals.isEmpty {
+            lines.append("  dry run: \(Self.count(dryRunChecked, "value")) migrated on a copy in \(Int(dryRunMilliseconds.rounded())) ms")
+        }
+        for refusal in refusals {
+            lines.append("  refused[\(refusal.code)]: \(refusal.message)\(refusal.location.map { " (\($0))" } ?? "")")
+            if let hint = refusal.hint { lines.append("    hint: \(hint)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func sign(_ change: String) -> String {
+        if change.hasPrefix("added") || change.hasPrefix("new") || change.hasPrefix("provision") { return "+" }
+        if change.hasPrefix("removed") || change.hasPrefix("dropped") || change.hasPrefix("orphaned") { return "-" }
+        return "~"
+    }
+
+    static func count(_ number: Int, _ noun: String) -> String {
+        "\(number) \(noun)\(number == 1 ? "" : "s")"
+    }
+}

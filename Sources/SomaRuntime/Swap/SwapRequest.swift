@@ -1,0 +1,25 @@
+import SomaChecker
+
+/// A swap as the running program receives it: the new program (checked against the running one, so it knows
+/// the old shapes), what changes, and where the dry run may write its copy.
+public struct SwapRequest: Sendable {
+    public var program: RuntimeProgram
+    public var analysis: SwapAnalysis
+    public var fromVersion: Int
+    public var toVersion: Int
+    /// A folder for the dry run's copy of the state.
+    public var scratchFolder: String
+
+    public init(program: RuntimeProgram, analysis: SwapAnalysis, fromVersion: Int, toVersion: Int, scratchFolder: String) {
+        self.program = program
+        self.analysis = analysis
+        self.fromVersion = fromVersion
+        self.toVersion = toVersion
+        self.scratchFolder = scratchFolder
+    }
+}
+
+/// A swap that did not happen, with its plan (which says why).
+public struct SwapRefused: Error, Sendable {
+    public var plan: SwapPlan
+}

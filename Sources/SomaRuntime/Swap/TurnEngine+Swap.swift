@@ -1,0 +1,314 @@
+import Foundation
+import SomaChecker
+import SomaDiagnostics
+import SomaResources
+import SomaStorage
+
+/// Hot swap (RUNTIME.md §6): the plan with live data, the dry run over a copy, and the swap itself — hold new
+/// turns, let running ones finish, migrate the stored state in one transaction (the commit point), switch the
+/// program, run `on start`, release the held turns. A failed `on start` undoes the swap.
+extension TurnEngine {
+    /// The stored data a swap rewrites.
+    struct SwapWork {
+        struct Slot {
+            var cell: String
+            var slot: String
+            var oldType: SomaType
+            var newType: SomaType
+            var durable: Bool
+        }
+        struct Queue {
+            var name: String
+            var element: SomaType
+            var newVersion: Int
+        }
+        var slots: [Slot] = []
+        var dropped: [(cell: String, slot: String)] = []
+        var queues: [Queue] = []
+        var renames: [StateRewrite.StateRename] = []
+        /// Type names whose stored form changes: migrated, changed compatibly, or holding one that is.
+        var affected: Set<String> = []
+    }
+
+    func swapWork(_ request: SwapRequest) -> SwapWork {
+        let old = program, new = request.program
+        var versions: [String: Int] = [:]
+        for (key, named) in old.types.types where !key.contains("@") { versions[key] = named.version }
+        var work = SwapWork()
+        work.affected = Set(request.analysis.types.filter { $0.kind == .migrated || $0.kind == .compatible }.map(\.name))
+        var grew = true
+        while grew {
+            grew = false
+            for (name, version) in versions where !work.affected.contains(name) {
+                guard let shape = new.types["\(name)@\(version)"] else { continue }
+                let fieldTypes = shape.fields.map(\.type) + shape.cases.flatMap { $0.fields.map(\.type) }
+                if fieldTypes.contains(where: { Self.mentions($0, work.affected) }) {
+                    work.affected.insert(name)
+                    grew = true
+                }
+            }
+        }
+        let retyped = Set(request.analysis.slots.filter { $0.kind == .retyped }.map { "\($0.cell).\($0.slot)" })
+        for cellName in old.cellOrder {
+            guard let oldCell = old.cells[cellName] else { continue }
+            for oldSlot in oldCell.model.slots {
+                guard let newSlot = new.cells[cellName]?.model.slot(oldSlot.name) else {
+                    if oldSlot.properties.isDurable { work.dropped.append((cellName, oldSlot.name)) }
+                    continue
+                }
+                let oldType = oldSlot.type.snapshotted(versions: versions)
+                guard Self.mentions(oldType, work.affected) || retyped.contains("\(cellName).\(oldSlot.name)") else { continue }
+                work.slots.append(.init(cell: cellName, slot: oldSlot.name, oldType: oldType, newType: newSlot.type, durable: oldSlot.properties.isDurable))
+            }
+        }
+        for (cell, machines) in new.stateRenames {
+            for (machine, renames) in machines {
+                for (from, to) in renames { work.renames.append(.init(cell: cell, machine: machine, from: from, to: to)) }
+            }
+        }
+        for cellName in new.cellOrder {
+            for model in new.cells[cellName]?.model.resources ?? [] where model.kind == .queue {
+                guard let name = model.name, Self.mentions(model.element.snapshotted(versions: versions), work.affected),
+                      !work.queues.contains(where: { $0.name == name }) else { continue }
+                work.queues.append(.init(name: name, element: model.element, newVersion: new.version(of: model.element)))
+            }
+        }
+        return work
+    }
+
+    static func mentions(_ type: SomaType, _ names: Set<String>) -> Bool {
+        switch type {
+        case .named(let key): return names.contains(String(key.split(separator: "@").first ?? Substring(key)))
+        case .list(let t), .set(let t), .option(let t), .queue(let t), .table(let t), .database(let t): return mentions(t, names)
+        case .map(let k, let v): return mentions(k, names) || mentions(v, names)
+        default: return false
+        }
+    }
+
+    /// The rewrite of the stored state, for the dry run and the commit point alike.
+    func stateRewrite(_ work: SwapWork, _ request: SwapRequest) -> StateRewrite {
+        let new = request.program
+        let upgrader = ValueUpgrader(program: new)
+        var rewrite = StateRewrite(programVersion: request.toVersion)
+        for slot in work.slots where slot.durable {
+            let (oldValue, newValue) = Self.valueTypes(slot)
+            let newVersion = new.version(of: slot.newType)
+            let path = "\(slot.cell).\(slot.slot)"
+            rewrite.slots.append(.init(cell: slot.cell, slot: slot.slot) { key, version, json in
+                let parsed = try JSONValue.parse(json)
+                let value = try upgrader.upgrade(parsed, from: oldValue, to: newValue, path: path)
+                _ = version
+                return (newVersion, new.codec.encode(value, as: newValue))
+            })
+        }
+        rewrite.droppedSlots = work.dropped
+        rewrite.renames = work.renames
+        return rewrite
+    }
+
+    /// A map slot's stored values are its values; any other slot's, the whole value.
+    static func valueTypes(_ slot: SwapWork.Slot) -> (SomaType, SomaType) {
+        if case .map(_, let oldValue) = slot.oldType, case .map(_, let newValue) = slot.newType { return (oldValue, newValue) }
+        return (slot.oldType, slot.newType)
+    }
+
+    // MARK: - The plan
+
+    /// The plan with live data, its refusals, and (when nothing refuses) the dry run. Changes nothing.
+    public func planSwap(_ request: SwapRequest) -> SwapPlan {
+        let work = swapWork(request)
+        var plan = SwapPlan(fromVersion: request.fromVersion, toVersion: request.toVersion)
+        let analysis = request.analysis
+        let census: StateCensus
+        do {
+            census = try store.census()
+        } catch {
+            plan.refusals.append(.init(code: "state-read", message: "\(error)"))
+            return plan
+        }
+        let queueStats = queueCensus(work)
+        plan.types = analysis.types.filter { $0.kind != .added || $0.newVersion != nil }.map {
+            SwapPlan.TypeLine(name: $0.name, kind: $0.kind.rawValue, from: $0.oldVersion, to: $0.newVersion, details: $0.details)
+        }
+        let values = { (cell: String, slot: String) in census.values.filter { $0.cell == cell && $0.slot == slot }.reduce(0) { $0 + $1.count } }
+        for change in analysis.types where change.kind == .migrated || change.kind == .compatible {
+            let names: Set<String> = [change.name]
+            let touched = work.slots.filter { $0.durable && Self.mentions($0.oldType, names) }.reduce(0) { $0 + values($1.cell, $1.slot) }
+            let messages = work.queues.filter { Self.mentions($0.element, names) }.reduce(0) { total, queue in
+                total + (queueStats[queue.name]?.filter { (Int($0.key) ?? 0) < queue.newVersion }.reduce(0) { $0 + $1.value } ?? 0)
+            }
+            guard change.kind == .migrated || touched + messages > 0 else { continue }
+            let what = change.kind == .migrated ? "\(change.name) \(change.oldVersion ?? 0) → \(change.newVersion ?? 0)" : "\(change.name) (read as it is, rewritten)"
+            plan.migrations.append(.init(what: what, values: touched, messages: messages, rows: 0))
+        }
+        for change in analysis.slots {
+            plan.slots.append(.init(subject: "\(change.cell).\(change.slot)", change: "\(change.kind.rawValue): \(change.detail)",
+                                    count: change.kind == .added ? nil : values(change.cell, change.slot)))
+        }
+        for change in analysis.states {
+            let keys = census.keys.filter { $0.cell == change.cell && $0.machine == change.machine && $0.state == change.state }.reduce(0) { $0 + $1.count }
+            let subject = "\(change.cell).\(change.machine)"
+            switch change.kind {
+            case .renamed: plan.states.append(.init(subject: subject, change: "renamed \(change.state) → \(change.renamedTo ?? "?")", count: keys))
+            case .removed: plan.states.append(.init(subject: subject, change: "removed state \(change.state)", count: keys))
+            case .added: plan.states.append(.init(subject: subject, change: "added state \(change.state)", count: nil))
+            case .machineAdded: plan.states.append(.init(subject: subject, change: "new state machine", count: nil))
+            case .machineRemoved: plan.states.append(.init(subject: subject, change: "removed state machine", count: nil))
+            }
+        }
+        for change in analysis.resources {
+            let verb = change.kind == .added ? "provisioned" : change.kind == .orphaned ? "orphaned" : "changed"
+            plan.resources.append(.init(subject: "\(change.name) \(change.type)", change: "\(verb): \(change.detail)", count: nil))
+        }
+        for change in analysis.face {
+            plan.face.append(.init(subject: "\(change.cell).\(change.signal)", change: "\(change.kind.rawValue): \(change.detail)", count: nil))
+        }
+        plan.refusals = refusals(analysis, census: census, queueStats: queueStats, program: request.program)
+        if plan.refusals.isEmpty { dryRun(work, request, into: &plan) }
+        return plan
+    }
+
+    /// Messages per type version of each queue whose element the swap migrates.
+    func queueCensus(_ work: SwapWork) -> [String: [String: Int]] {
+        var found: [String: [String: Int]] = [:]
+        for queue in work.queues {
+            guard let handle = resources.queue(queue.name) else { continue }
+            let client = QueueClient(name: queue.name, socketPath: handle.endpoint)
+            defer { client.close() }
+            found[queue.name] = (try? client.stats())?.versions ?? [:]
+        }
+        return found
+    }
+
+    /// The changes refused because of live data, with counts and an example key.
+    func refusals(_ analysis: SwapAnalysis, census: StateCensus, queueStats: [String: [String: Int]], program: RuntimeProgram) -> [SwapPlan.Refusal] {
+        var refusals: [SwapPlan.Refusal] = []
+        for condition in analysis.conditions {
+            var found = ""
+            switch condition.subject {
+            case .slotData(let cell, let slot):
+                let rows = census.values.filter { $0.cell == cell && $0.slot == slot }
+                let count = rows.reduce(0) { $0 + $1.count }
+                if count > 0 { found = "it holds \(SwapPlan.count(count, "value"))\(rows.first.map { $0.exampleKey.isEmpty ? "" : " (e.g. key \($0.exampleKey))" } ?? "")" }
+            case .liveKeys(let cell, let machine, let state):
+                let rows = census.keys.filter { $0.cell == cell && $0.machine == machine && $0.state == state }
+                let count = rows.reduce(0) { $0 + $1.count }
+                if count > 0 { found = "\(SwapPlan.count(count, "live key")) \(count == 1 ? "is" : "are") in it (e.g. \(rows[0].exampleKey))" }
+            case .queueMessages(let resource):
+                var count = queueStats[resource]?.values.reduce(0, +) ?? 0
+                if queueStats[resource] == nil, let handle = resources.queue(resource) {
+                    let client = QueueClient(name: resource, socketPath: handle.endpoint)
+                    count = (try? client.stats())?.size ?? 0
+                    client.close()
+                }
+                if count > 0 { found = "it holds \(SwapPlan.count(count, "message"))" }
+            }
+            guard !found.isEmpty else { continue }
+            refusals.append(.init(code: condition.code.rawValue, message: "\(condition.message), and \(found)", hint: condition.hint,
+                                  location: Self.location(condition.span, in: program)))
+        }
+        return refusals
+    }
+
+    static func location(_ span: SourceSpan, in program: RuntimeProgram) -> String? {
+        guard let file = program.sources.file(span.file) else { return nil }
+        let position = file.position(of: span.start)
+        return "\(file.path):\(position.line):\(position.column)"
+    }
+
+    /// Every migration over a copy of the live state, the ephemeral values and the queued messages; the first
+    /// failure becomes a `migration-fails` refusal naming its key.
+    func dryRun(_ work: SwapWork, _ request: SwapRequest, into plan: inout SwapPlan) {
+        let started = ContinuousClock.now
+        defer { plan.dryRunMilliseconds = Self.milliseconds(since: started) }
+        let rewrite = stateRewrite(work, request)
+        let copy = (request.scratchFolder as NSString).appendingPathComponent("swap-dry-run.db")
+        defer {
+            for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
+        }
+        do {
+            try store.backup(to: copy)
+            try StateStore.rewriteCopy(at: copy, rewrite)
+            plan.dryRunChecked += plan.migrations.reduce(0) { $0 + $1.values }
+        } catch let failure as RewriteFailure {
+            plan.refusals.append(.init(code: DiagnosticCode.migrationFails.rawValue,
+                                       message: "migrating \(failure.cell).\(failure.slot) fails on key \(failure.key): \(failure.reason)",
+                                       hint: "fix the migration (or the value) and swap again; nothing was changed"))
+            return
+        } catch {
+            plan.refusals.append(.init(code: "state-dry-run", message: "\(error)"))
+            return
+        }
+        do {
+            _ = try migrateEphemeral(work, request)
+        } catch {
+            plan.refusals.append(.init(code: DiagnosticCode.migrationFails.rawValue, message: "\(error)",
+                                       hint: "fix the migration and swap again; nothing was changed"))
+            return
+        }
+        let upgrader = ValueUpgrader(program: request.program)
+        for queue in work.queues {
+            guard let handle = resources.queue(queue.name) else { continue }
+            let client = QueueClient(name: queue.name, socketPath: handle.endpoint)
+            defer { client.close() }
+            let messages = (try? client.peek(belowVersion: queue.newVersion, limit: 10_000)) ?? []
+            for message in messages {
+                do {
+                    _ = try upgrader.upgrade(try JSONValue.parse(message.body), from: Self.snapshot(queue.element, at: message.version),
+                                             to: queue.element, path: queue.name)
+                    plan.dryRunChecked += 1
+                } catch {
+                    plan.refusals.append(.init(code: DiagnosticCode.migrationFails.rawValue,
+                                               message: "migrating message \(message.id) of queue '\(queue.name)' fails: \(error)",
+                                               hint: "fix the migration and swap again; nothing was changed"))
+                    return
+                }
+            }
+        }
+    }
+
+    /// The element type as a message of an older version was written: its own name at that version.
+    static func snapshot(_ element: SomaType, at version: Int) -> SomaType {
+        if case .named(let key) = element { return .named("\(key)@\(version)") }
+        return element
+    }
+
+    /// The new program's ephemeral memory, from the running one's: values carried over, migrated where their type changed.
+    func migrateEphemeral(_ work: SwapWork, _ request: SwapRequest) throws -> [String: [String: (map: [Value: Value]?, scalar: Value?)]] {
+        let old = program, new = request.program
+        let upgrader = ValueUpgrader(program: new)
+        let rewritten = Dictionary(work.slots.filter { !$0.durable }.map { ("\($0.cell).\($0.slot)", $0) }, uniquingKeysWith: { a, _ in a })
+        var result: [String: [String: (map: [Value: Value]?, scalar: Value?)]] = [:]
+        let snapshot = lock.withLock { memories }
+        for cellName in new.cellOrder {
+            guard let newCell = new.cells[cellName], let oldCell = old.cells[cellName], let memory = snapshot[cellName] else { continue }
+            for slot in newCell.model.slots where !slot.properties.isDurable {
+                guard let oldSlot = oldCell.model.slot(slot.name), !oldSlot.properties.isDurable else { continue }
+                let work = rewritten["\(cellName).\(slot.name)"]
+                /// Written with the running program's own type, read back as the old shape, brought to the new type.
+                func convert(_ value: Value, written: SomaType, from oldType: SomaType, to newType: SomaType) throws -> Value {
+                    guard work != nil else { return value }
+                    return try upgrader.upgrade(try JSONValue.parse(old.codec.encode(value, as: written)), from: oldType, to: newType,
+                                                path: "\(cellName).\(slot.name)")
+                }
+                if let entries = memory.maps[slot.name] {
+                    let (oldValue, newValue) = work.map { Self.valueTypes($0) } ?? (.json, .json)
+                    var written = SomaType.json
+                    if case .map(_, let value) = oldSlot.type { written = value }
+                    var converted: [Value: Value] = [:]
+                    for (key, value) in entries { converted[key] = try convert(value, written: written, from: oldValue, to: newValue) }
+                    result[cellName, default: [:]][slot.name] = (converted, nil)
+                } else if let value = memory.scalars[slot.name] {
+                    result[cellName, default: [:]][slot.name] = (nil, try convert(value, written: oldSlot.type, from: work?.oldType ?? .json,
+                                                                                    to: work?.newType ?? .json))
+                }
+            }
+        }
+        return result
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = (ContinuousClock.now - start).components
+        return Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+    }
+}
