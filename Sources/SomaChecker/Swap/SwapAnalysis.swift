@@ -320,7 +320,7 @@ extension SwapAnalysis {
         switch verdict {
         case .incompatible(let reason): breaks.append("\(what): \(reason)")
         case .compatible(let note): notes.append("\(what): \(note)")
-        case .same: if migrated { notes.append("\(what): a migrated type (old request bodies are migrated)") }
+        case .same: if migrated { notes.append(what == "result" ? "result: now in the new version of its type" : "\(what): a migrated type (callers send the new version)") }
         }
     }
 

@@ -42,6 +42,8 @@ public struct DatabaseLayout: Codable, Sendable, Equatable {
         public var row: String
         public var key: String
         public var columns: [Column]
+        /// The row type's version when the table was laid out (nil in layouts written before versions were kept).
+        public var version: Int?
 
         public var keyIndex: Int { columns.firstIndex { $0.name == key } ?? 0 }
     }
@@ -75,7 +77,7 @@ public struct DatabaseLayout: Codable, Sendable, Equatable {
             guard case .table(let rowType) = field.type, case .named(let rowKey) = rowType, let row = types[rowKey] else { return nil }
             let key = (row.fields.first { $0.isKey } ?? row.field("id"))?.name ?? row.fields.first?.name ?? "id"
             let columns = row.fields.map { Column(name: $0.name, storage: Self.storage(of: $0.type), nullable: $0.type.optionWrapped != nil) }
-            tables.append(Table(name: field.name, row: row.name, key: key, columns: columns))
+            tables.append(Table(name: field.name, row: row.name, key: key, columns: columns, version: row.version))
         }
         self.tables = tables
     }

@@ -18,6 +18,29 @@ public protocol DatabaseTables: AnyObject, Sendable {
     /// rows, which is what lets the effect pump retry after a crash.
     func apply(_ writes: [TableWrite]) throws
     func close()
+    /// The layout the tables were last made or rebuilt with (kept in the database itself); nil before any was kept.
+    func storedLayout() throws -> DatabaseLayout?
+    /// Brings the tables to `layout` in one transaction: each rebuilt table's rows go through its transform into a
+    /// new table, the old one kept as `name@version` until `dropArchives` (or put back by `restoreArchives`).
+    func rebuild(to layout: DatabaseLayout, _ rebuilds: [TableRebuild]) throws
+    func restoreArchives(to layout: DatabaseLayout, _ rebuilds: [TableRebuild]) throws
+    func dropArchives(_ rebuilds: [TableRebuild]) throws
+}
+
+/// One table whose rows a swap rewrites: the old table, the new one, and how an old row becomes a new one.
+public struct TableRebuild: Sendable {
+    public var old: DatabaseLayout.Table
+    public var new: DatabaseLayout.Table
+    public var transform: @Sendable ([DatabaseValue]) throws -> [DatabaseValue]
+
+    public init(old: DatabaseLayout.Table, new: DatabaseLayout.Table, transform: @escaping @Sendable ([DatabaseValue]) throws -> [DatabaseValue]) {
+        self.old = old
+        self.new = new
+        self.transform = transform
+    }
+
+    /// Where the old rows are kept while the swap may still be undone.
+    public var archive: String { "\(old.name)@\(old.version ?? 1)" }
 }
 
 /// One row change carried out by the effect pump.

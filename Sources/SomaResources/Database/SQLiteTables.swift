@@ -26,6 +26,7 @@ public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
     public func createTables() throws {
         try write("creating the tables") { db in
             for statement in layout.createStatements(columnType: \.sqliteType) { try db.execute(sql: statement) }
+            try Self.recordLayout(layout, in: db, replacing: false)
         }
     }
 

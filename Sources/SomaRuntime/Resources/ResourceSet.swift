@@ -86,7 +86,9 @@ final class ResourceSet: @unchecked Sendable {
                 tables = try PostgresTables(name: name, endpoint: endpoint, layout: layout)
                 try tables.createTables()
             } else {
-                tables = try SQLiteTables(name: name, path: provisioned.endpoint, layout: layout)
+                let sqlite = try SQLiteTables(name: name, path: provisioned.endpoint, layout: layout)
+                try sqlite.recordLayoutIfAbsent()
+                tables = sqlite
             }
         } catch {
             throw TurnError(.resource, "database '\(name)' is provisioned but does not open: \(error)")
@@ -97,6 +99,21 @@ final class ResourceSet: @unchecked Sendable {
             databases[name] = handle
             return handle
         }
+    }
+
+    /// The database's handle with a new layout (after a swap rebuilt its tables): turns and the pump use it from now on.
+    func relayout(_ name: String, schema: SomaType, layout: DatabaseLayout) throws {
+        guard let open = database(name) else { return }
+        let tables: any DatabaseTables
+        if let sqlite = open.tables as? SQLiteTables {
+            tables = try SQLiteTables(name: name, path: sqlite.path, layout: layout)
+        } else if let postgres = open.tables as? PostgresTables {
+            tables = try PostgresTables(name: name, endpoint: postgres.endpoint, layout: layout)
+        } else {
+            return
+        }
+        lock.withLock { databases[name] = DatabaseHandle(name: name, schema: schema, layout: layout, tables: tables) }
+        open.tables.close()
     }
 
     /// Reopens a resource provisioned before (by a handler, in an earlier life of the worker) from what the

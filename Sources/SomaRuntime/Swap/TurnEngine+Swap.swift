@@ -165,6 +165,7 @@ extension TurnEngine {
         }
         plan.refusals = refusals(analysis, census: census, queueStats: queueStats, program: request.program)
         if plan.refusals.isEmpty { dryRun(work, request, into: &plan) }
+        if plan.refusals.isEmpty { dryRunTables(tableMigrations(request.program, affected: work.affected), scratch: request.scratchFolder, into: &plan) }
         return plan
     }
 

@@ -81,12 +81,22 @@ extension TurnEngine {
             undo(to: old, memories: oldMemories, version: request.fromVersion)
             throw abandon("state-load", "the migrated state does not load: \(error); the swap was undone")
         }
+        let tables = tableMigrations(new, affected: work.affected)
+        do {
+            try migrateTables(tables)
+        } catch {
+            restoreTables(tables)
+            undo(to: old, memories: oldMemories, version: request.fromVersion)
+            throw abandon("migration-fails", "migrating the tables failed: \(error); the swap was undone")
+        }
         if let failure = await runStartHandlers(new) {
+            restoreTables(tables)
             undo(to: old, memories: oldMemories, version: request.fromVersion)
             throw abandon("start-failed", "the new version's on start aborted: \(failure); the swap was undone",
                           hint: "fix 'on start' and swap again")
         }
         try? store.finishRewrite()
+        dropTableArchives(tables)
         startBackground(new)
         plan.heldTurns = gate.heldCount
         gate.open()

@@ -156,6 +156,16 @@ public final class TurnEngine: @unchecked Sendable {
     public func start() async throws {
         let program = self.program
         try openBindings(program)
+        // A swap whose state commit point passed before its tables were rebuilt is finished here.
+        let tables = tableMigrations(program, affected: [])
+        if !tables.isEmpty {
+            do {
+                try migrateTables(tables)
+                dropTableArchives(tables)
+            } catch {
+                throw TurnError(.resource, "the tables of this version cannot be brought up to date: \(error)")
+            }
+        }
         resumeEffects(program)
         pump.start()
         for name in program.cellOrder where program.cells[name]?.startHandler != nil {

@@ -1,0 +1,79 @@
+import Foundation
+import SomaResources
+import Testing
+
+/// `soma swap` with the real binary: the repo's shop example, version 1 → 2, with live data in every place a
+/// swap must carry it (memory, state machine keys, queued messages, table rows).
+@Suite(.serialized) struct SwapEndToEndTests {
+    static func example(_ file: String) -> String {
+        (try? String(contentsOf: SomaBinary.repository.appendingPathComponent("examples/shop/\(file)"), encoding: .utf8)) ?? ""
+    }
+
+    static func order(_ id: String, buyer: String = "ann") -> String {
+        #"{"order": {"id": "\#(id)", "buyer": "\#(buyer)", "items": [{"sku": "tea", "qty": 1, "price": 2.5}], "total": 2.5}}"#
+    }
+
+    @Test func shopVersionOneToTwoCarriesEveryKindOfData() async throws {
+        let app = try LaunchedApp(Self.example("app.cell"), name: "shop")
+        defer { app.finish() }
+        try Self.example("v2.cell").write(to: app.folder.appendingPathComponent("v2.cell"), atomically: true, encoding: .utf8)
+        #expect(try await app.launch().status == 0)
+        for id in ["o1", "o2", "o3"] { #expect(try await app.post("/Shop/place_order", Self.order(id)).status == 200) }
+        #expect(try await app.post("/Shop/pay", #"{"id": "o1"}"#).status == 200)
+        let database = "\(app.appHome)/resources/shop/shop.sqlite"
+        #expect(try await ResourcesEndToEndTests.waitFor(10) { try await ResourcesEndToEndTests.sqlite3(database, "SELECT COUNT(*) FROM orders") == "3" })
+
+        // The plan, with live counts; a dry run changes nothing.
+        let planned = try await app.soma("swap", "v2.cell", "--dry-run")
+        #expect(planned.status == 0, "\(planned.error)")
+        #expect(planned.output.contains("Order 1 → 2: 3 stored values"), "\(planned.output)")
+        #expect(planned.output.contains("renamed queued → pending (2 live keys)"))
+        #expect(planned.output.contains("+ Shop.ship: added: new signal"))
+        #expect(try await app.status()["version"] == "1")
+
+        // A version that removes a state live keys are in is refused with its code, and changes nothing.
+        let broken = Self.example("v2.cell").replacingOccurrences(of: "migrate state Shop.lifecycle { queued => pending }", with: "")
+        try broken.write(to: app.folder.appendingPathComponent("broken.cell"), atomically: true, encoding: .utf8)
+        let refused = try await app.soma("swap", "broken.cell", "--yes")
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("refused[state-removed-live]") && refused.output.contains("2 live keys are in it"), "\(refused.output)")
+        #expect(try await app.status()["version"] == "1")
+        #expect(try await app.post("/Shop/get_order", #"{"id": "o2"}"#).body.contains(#""buyer":"ann""#))
+
+        let swapped = try await app.soma("swap", "v2.cell", "--yes")
+        #expect(swapped.status == 0, "\(swapped.output)\(swapped.error)")
+        #expect(swapped.output.contains("swapped shop to version 2"))
+        #expect(try await app.status()["version"] == "2")
+
+        // Memory migrated, keys renamed (queued → pending, so pay works from there), the new signal served.
+        let order = try await app.post("/Shop/get_order", #"{"id": "o2"}"#).body
+        #expect(order.contains(#""customer":"ann""#) && order.contains(#""status":"Open""#) && !order.contains("buyer"), "\(order)")
+        #expect(try await app.post("/Shop/pay", #"{"id": "o2"}"#).body == #""paid""#)
+        #expect(try await app.post("/Shop/ship", #"{"id": "o1", "tracking": "T1"}"#).body == #""shipped""#)
+        #expect(try await app.post("/Shop/stats", "{}").body == "3")
+
+        // The table gained its columns; the rows written by version 1 were migrated.
+        #expect(try await ResourcesEndToEndTests.sqlite3(database, "SELECT customer, status FROM orders WHERE id = 'o3'") == #"ann|"Open""#)
+
+        // A message version 1 pushed (left in the queue across the swap) is migrated as version 2 consumes it.
+        let queue = QueueClient(name: "outbox", socketPath: "\(app.appHome)/resources/outbox/queue.sock")
+        try queue.push([QueueMessage(id: "from-v1", version: 1, body: #"{"id":"o50","buyer":"zed","items":[],"total":1.0}"#)])
+        queue.close()
+        #expect(try await ResourcesEndToEndTests.waitFor(10) {
+            try await ResourcesEndToEndTests.sqlite3(database, "SELECT customer, status FROM orders WHERE id = 'o50'") == #"zed|"Open""#
+        })
+
+        // The worker killed: back on version 2, with its data.
+        let worker = try #require(Int32(try await app.status()["worker_pid"] ?? ""))
+        kill(worker, SIGKILL)
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(await app.waitUntilServing(within: 10) != nil)
+        #expect(try await app.status()["version"] == "2")
+        #expect(try await app.post("/Shop/get_order", #"{"id": "o1"}"#).body.contains(#""customer":"ann""#))
+
+        let versions = try await app.soma("versions", "--json")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(versions.output.utf8)) as? [[String: Any]])
+        #expect(listed.map { $0["number"] as? Int } == [1, 2])
+        #expect(listed.last?["current"] as? Bool == true)
+    }
+}
