@@ -208,13 +208,7 @@ public final class TurnEngine: @unchecked Sendable {
     }
 
     public func stop() {
-        for timer in timers { timer.cancel() }
-        timers = []
-        let stopping = lock.withLock {
-            defer { consumers = [] }
-            return consumers
-        }
-        for consumer in stopping { consumer.stop() }
+        stopBackground()
         pump.stop()
     }
 
