@@ -92,13 +92,7 @@ extension Ledger {
     /// Records a version with its files; the hash covers every file's path and content.
     public func addVersion(entry: String, files: [(path: String, content: [UInt8])], hash: String) throws(LedgerError) -> Int {
         try write("recording a version") { db in
-            let number = (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM versions") ?? 0) + 1
-            try db.execute(sql: "INSERT INTO versions (number, hash, entry, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [number, hash, entry, Self.now()])
-            for file in files {
-                try db.execute(sql: "INSERT INTO version_files (version, path, content) VALUES (?, ?, ?)",
-                               arguments: [number, file.path, Data(file.content)])
-            }
+            let number = try Self.insertVersion(db, entry: entry, files: files, hash: hash, state: "active")
             try db.execute(sql: "UPDATE app SET current_version = ?", arguments: [number])
             return number
         }
@@ -109,15 +103,20 @@ extension Ledger {
     public func addPendingVersion(entry: String, files: [(path: String, content: [UInt8])], hash: String) throws(LedgerError) -> Int {
         try write("recording a pending version") { db in
             try Self.deletePending(db)
-            let number = (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM versions") ?? 0) + 1
-            try db.execute(sql: "INSERT INTO versions (number, hash, entry, created_at, state) VALUES (?, ?, ?, ?, 'pending')",
-                           arguments: [number, hash, entry, Self.now()])
-            for file in files {
-                try db.execute(sql: "INSERT INTO version_files (version, path, content) VALUES (?, ?, ?)",
-                               arguments: [number, file.path, Data(file.content)])
-            }
-            return number
+            return try Self.insertVersion(db, entry: entry, files: files, hash: hash, state: "pending")
         }
+    }
+
+    /// The next version number, with its files.
+    static func insertVersion(_ db: Database, entry: String, files: [(path: String, content: [UInt8])], hash: String, state: String) throws -> Int {
+        let number = (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM versions") ?? 0) + 1
+        try db.execute(sql: "INSERT INTO versions (number, hash, entry, created_at, state) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [number, hash, entry, Self.now(), state])
+        for file in files {
+            try db.execute(sql: "INSERT INTO version_files (version, path, content) VALUES (?, ?, ?)",
+                           arguments: [number, file.path, Data(file.content)])
+        }
+        return number
     }
 
     /// The app now runs this version: it becomes current, with the plan and time of the swap that brought it.

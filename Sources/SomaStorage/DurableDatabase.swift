@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// How every SQLite file soma writes is opened: WAL, and `synchronous = FULL` so a committed transaction
@@ -20,5 +21,14 @@ public enum DurableDatabase {
             try db.execute(sql: "PRAGMA journal_mode = WAL")
         }
         return database
+    }
+
+    /// A consistent copy of an open database at `path` (SQLite's online backup), replacing what was there:
+    /// where a swap's dry run works.
+    public static func backup(_ database: DatabaseQueue, to path: String) throws {
+        for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        let copy = try DatabaseQueue(path: path)
+        try database.backup(to: copy)
+        try copy.close()
     }
 }

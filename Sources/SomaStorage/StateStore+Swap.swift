@@ -8,10 +8,11 @@ public struct StateRewrite: Sendable {
     public struct SlotRewrite: Sendable {
         public var cell: String
         public var slot: String
-        /// The stored value (version, JSON) → the new one; throws a message when the value cannot be migrated.
-        public var transform: @Sendable (_ key: String, _ version: Int, _ json: String) throws -> (version: Int, json: String)
+        /// A stored value's JSON → the new version and JSON; throws when the value cannot be migrated (the
+        /// failure names the key).
+        public var transform: @Sendable (_ json: String) throws -> (version: Int, json: String)
 
-        public init(cell: String, slot: String, transform: @escaping @Sendable (String, Int, String) throws -> (version: Int, json: String)) {
+        public init(cell: String, slot: String, transform: @escaping @Sendable (String) throws -> (version: Int, json: String)) {
             self.cell = cell
             self.slot = slot
             self.transform = transform
@@ -117,11 +118,8 @@ extension StateStore {
 
     /// A consistent copy of the store at `path` (SQLite's online backup), for a dry run.
     public func backup(to path: String) throws {
-        try? FileManager.default.removeItem(atPath: path)
         do {
-            let copy = try DatabaseQueue(path: path)
-            try database.backup(to: copy)
-            try copy.close()
+            try DurableDatabase.backup(database, to: path)
         } catch {
             throw StorageError(code: "state-backup", path: path, operation: "copying the state for a dry run", underlying: "\(error)")
         }
@@ -211,7 +209,7 @@ extension StateStore {
         var first = true
         while true {
             let rows = try Row.fetchAll(db, sql: """
-                SELECT key, version, value FROM slot_values WHERE cell = ? AND slot = ? AND (key > ? OR ?) ORDER BY key LIMIT ?
+                SELECT key, value FROM slot_values WHERE cell = ? AND slot = ? AND (key > ? OR ?) ORDER BY key LIMIT ?
                 """, arguments: [slot.cell, slot.slot, after, first, chunk])
             first = false
             guard let last = rows.last else { return }
@@ -220,7 +218,7 @@ extension StateStore {
                 let key: String = row[0]
                 let migrated: (version: Int, json: String)
                 do {
-                    migrated = try slot.transform(key, row[1], row[2])
+                    migrated = try slot.transform(row[1])
                 } catch {
                     throw RewriteFailure(cell: slot.cell, slot: slot.slot, key: key, reason: "\(error)")
                 }

@@ -8,7 +8,7 @@ struct ShapeComparison {
     func verdict(_ old: SomaType, _ new: SomaType) -> ShapeVerdict {
         switch (old, new) {
         case (.named(let a), .named(let b)):
-            return Self.baseName(a) == Self.baseName(b) ? .same : .incompatible("\(old.plainDescription) became \(new.plainDescription)")
+            return TypeKey.name(a) == TypeKey.name(b) ? .same : .incompatible("\(old.plainDescription) became \(new.plainDescription)")
         case (.int, .float):
             return .compatible("Int widened to Float")
         case (.option(let a), .option(let b)), (.list(let a), .list(let b)), (.set(let a), .set(let b)),
@@ -81,8 +81,16 @@ struct ShapeComparison {
             }
         }
     }
+}
 
-    static func baseName(_ key: String) -> Substring {
-        key.split(separator: "@", maxSplits: 1).first ?? Substring(key)
+/// Whether a value stored as `old` reads as `new`, and if not, why.
+enum ShapeVerdict: Equatable {
+    case same
+    case compatible(String)
+    case incompatible(String)
+
+    var isIncompatible: Bool {
+        if case .incompatible = self { return true }
+        return false
     }
 }

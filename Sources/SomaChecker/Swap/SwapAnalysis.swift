@@ -169,12 +169,7 @@ extension SwapAnalysis {
 
     /// Whether a type (or one it contains) is migrated by this swap.
     func isMigrated(_ type: SomaType) -> Bool {
-        switch type {
-        case .named(let key): return typeChange(String(ShapeComparison.baseName(key)))?.kind == .migrated
-        case .list(let t), .set(let t), .option(let t), .queue(let t), .table(let t), .database(let t): return isMigrated(t)
-        case .map(let k, let v): return isMigrated(k) || isMigrated(v)
-        default: return false
-        }
+        type.mentions(anyOf: Set(types.filter { $0.kind == .migrated }.map(\.name)))
     }
 
     // MARK: - Memory

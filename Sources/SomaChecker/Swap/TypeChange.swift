@@ -32,15 +32,3 @@ public struct TypeChange: Sendable, Equatable {
         self.span = span
     }
 }
-
-/// Whether a value stored as `old` reads as `new`, and if not, why.
-enum ShapeVerdict: Equatable {
-    case same
-    case compatible(String)
-    case incompatible(String)
-
-    var isIncompatible: Bool {
-        if case .incompatible = self { return true }
-        return false
-    }
-}

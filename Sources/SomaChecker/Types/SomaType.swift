@@ -95,3 +95,26 @@ extension SomaType {
         }
     }
 }
+
+extension SomaType {
+    /// Whether a named type of one of these names (at any version) appears anywhere inside.
+    public func mentions(anyOf names: Set<String>) -> Bool {
+        switch self {
+        case .named(let key): return names.contains(TypeKey.name(key))
+        case .list(let t), .set(let t), .option(let t), .queue(let t), .table(let t), .database(let t): return t.mentions(anyOf: names)
+        case .map(let k, let v): return k.mentions(anyOf: names) || v.mentions(anyOf: names)
+        default: return false
+        }
+    }
+}
+
+/// The parts of a type-table key: `Order` (the current shape) or `Order@1` (an older version's shape).
+public enum TypeKey {
+    public static func name(_ key: String) -> String {
+        key.firstIndex(of: "@").map { String(key[..<$0]) } ?? key
+    }
+
+    public static func version(_ key: String) -> Int? {
+        key.firstIndex(of: "@").flatMap { Int(key[key.index(after: $0)...]) }
+    }
+}

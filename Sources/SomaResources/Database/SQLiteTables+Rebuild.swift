@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SomaStorage
 
 /// The layout kept inside the database file (`soma_tables`), and table rebuilds for a swap.
 extension SQLiteTables {
@@ -81,11 +82,8 @@ extension SQLiteTables {
     /// A consistent copy of the database file at `path` (SQLite's online backup), opened with this layout:
     /// where a swap's dry run rebuilds the tables.
     public func copy(to path: String) throws -> SQLiteTables {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         do {
-            let target = try DatabaseQueue(path: path)
-            try database.backup(to: target)
-            try target.close()
+            try DurableDatabase.backup(database, to: path)
         } catch {
             throw ResourceError(code: "database-copy", "database '\(name)': copying it for a dry run: \(error)")
         }

@@ -42,7 +42,7 @@ extension TurnEngine {
             for (name, version) in versions where !work.affected.contains(name) {
                 guard let shape = new.types["\(name)@\(version)"] else { continue }
                 let fieldTypes = shape.fields.map(\.type) + shape.cases.flatMap { $0.fields.map(\.type) }
-                if fieldTypes.contains(where: { Self.mentions($0, work.affected) }) {
+                if fieldTypes.contains(where: { $0.mentions(anyOf: work.affected) }) {
                     work.affected.insert(name)
                     grew = true
                 }
@@ -57,7 +57,7 @@ extension TurnEngine {
                     continue
                 }
                 let oldType = oldSlot.type.snapshotted(versions: versions)
-                guard Self.mentions(oldType, work.affected) || retyped.contains("\(cellName).\(oldSlot.name)") else { continue }
+                guard oldType.mentions(anyOf: work.affected) || retyped.contains("\(cellName).\(oldSlot.name)") else { continue }
                 work.slots.append(.init(cell: cellName, slot: oldSlot.name, oldType: oldType, newType: newSlot.type, durable: oldSlot.properties.isDurable))
             }
         }
@@ -68,21 +68,12 @@ extension TurnEngine {
         }
         for cellName in new.cellOrder {
             for model in new.cells[cellName]?.model.resources ?? [] where model.kind == .queue {
-                guard let name = model.name, Self.mentions(model.element.snapshotted(versions: versions), work.affected),
+                guard let name = model.name, model.element.mentions(anyOf: work.affected),
                       !work.queues.contains(where: { $0.name == name }) else { continue }
                 work.queues.append(.init(name: name, element: model.element, newVersion: new.version(of: model.element)))
             }
         }
         return work
-    }
-
-    static func mentions(_ type: SomaType, _ names: Set<String>) -> Bool {
-        switch type {
-        case .named(let key): return names.contains(String(key.split(separator: "@").first ?? Substring(key)))
-        case .list(let t), .set(let t), .option(let t), .queue(let t), .table(let t), .database(let t): return mentions(t, names)
-        case .map(let k, let v): return mentions(k, names) || mentions(v, names)
-        default: return false
-        }
     }
 
     /// The rewrite of the stored state, for the dry run and the commit point alike.
@@ -94,10 +85,8 @@ extension TurnEngine {
             let (oldValue, newValue) = Self.valueTypes(slot)
             let newVersion = new.version(of: slot.newType)
             let path = "\(slot.cell).\(slot.slot)"
-            rewrite.slots.append(.init(cell: slot.cell, slot: slot.slot) { key, version, json in
-                let parsed = try JSONValue.parse(json)
-                let value = try upgrader.upgrade(parsed, from: oldValue, to: newValue, path: path)
-                _ = version
+            rewrite.slots.append(.init(cell: slot.cell, slot: slot.slot) { json in
+                let value = try upgrader.upgrade(try JSONValue.parse(json), from: oldValue, to: newValue, path: path)
                 return (newVersion, new.codec.encode(value, as: newValue))
             })
         }
@@ -116,7 +105,10 @@ extension TurnEngine {
 
     /// The plan with live data, its refusals, and (when nothing refuses) the dry run. Changes nothing.
     public func planSwap(_ request: SwapRequest) -> SwapPlan {
-        let work = swapWork(request)
+        planSwap(request, work: swapWork(request))
+    }
+
+    func planSwap(_ request: SwapRequest, work: SwapWork) -> SwapPlan {
         var plan = SwapPlan(fromVersion: request.fromVersion, toVersion: request.toVersion)
         let analysis = request.analysis
         let census: StateCensus
@@ -127,14 +119,14 @@ extension TurnEngine {
             return plan
         }
         let queueStats = queueCensus(work)
-        plan.types = analysis.types.filter { $0.kind != .added || $0.newVersion != nil }.map {
+        plan.types = analysis.types.map {
             SwapPlan.TypeLine(name: $0.name, kind: $0.kind.rawValue, from: $0.oldVersion, to: $0.newVersion, details: $0.details)
         }
         let values = { (cell: String, slot: String) in census.values.filter { $0.cell == cell && $0.slot == slot }.reduce(0) { $0 + $1.count } }
         for change in analysis.types where change.kind == .migrated || change.kind == .compatible {
             let names: Set<String> = [change.name]
-            let touched = work.slots.filter { $0.durable && Self.mentions($0.oldType, names) }.reduce(0) { $0 + values($1.cell, $1.slot) }
-            let messages = work.queues.filter { Self.mentions($0.element, names) }.reduce(0) { total, queue in
+            let touched = work.slots.filter { $0.durable && $0.oldType.mentions(anyOf: names) }.reduce(0) { $0 + values($1.cell, $1.slot) }
+            let messages = work.queues.filter { $0.element.mentions(anyOf: names) }.reduce(0) { total, queue in
                 total + (queueStats[queue.name]?.filter { (Int($0.key) ?? 0) < queue.newVersion }.reduce(0) { $0 + $1.value } ?? 0)
             }
             guard change.kind == .migrated || touched + messages > 0 else { continue }
@@ -268,10 +260,10 @@ extension TurnEngine {
         }
     }
 
-    /// The element type as a message of an older version was written: its own name at that version.
+    /// The element type as a message of an older version was written: its own shape at that version.
     static func snapshot(_ element: SomaType, at version: Int) -> SomaType {
-        if case .named(let key) = element { return .named("\(key)@\(version)") }
-        return element
+        guard case .named(let key) = element else { return element }
+        return element.snapshotted(versions: [key: version])
     }
 
     /// The new program's ephemeral memory, from the running one's: values carried over, migrated where their type changed.

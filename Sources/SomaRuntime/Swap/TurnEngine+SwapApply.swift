@@ -10,7 +10,8 @@ extension TurnEngine {
     /// the held turns. Before the commit point a refusal changes nothing; a failed `on start` undoes the swap.
     public func applySwap(_ request: SwapRequest) async throws(SwapRefused) -> SwapPlan {
         let started = ContinuousClock.now
-        var plan = planSwap(request)
+        let work = swapWork(request)
+        var plan = planSwap(request, work: work)
         if plan.isRefused { throw SwapRefused(plan: plan) }
         let old = program, new = request.program
         do {
@@ -42,7 +43,6 @@ extension TurnEngine {
             throw abandon("effects-pending", "effects of committed turns have not reached \(behind.joined(separator: ", ")) within 10 s; nothing was changed",
                           hint: "check the resource with 'soma resources list', then swap again")
         }
-        let work = swapWork(request)
         let census: StateCensus
         do {
             census = try store.census()

@@ -63,7 +63,7 @@ struct ValueUpgrader {
 
     func upgradeNamed(_ json: JSONValue, oldKey: String, newKey: String, path: String) throws(MigrationFailure) -> JSONValue {
         guard let current = program.types[newKey] else { return json }
-        let oldVersion = ShapeName.version(oldKey) ?? current.version
+        let oldVersion = TypeKey.version(oldKey) ?? current.version
         if oldVersion < current.version {
             return try migrate(json, oldKey: oldKey, from: oldVersion, to: current, path: path)
         }
@@ -124,13 +124,5 @@ struct ValueUpgrader {
         } catch {
             throw MigrationFailure(message: "migrate \(current.name) gave a value that does not encode: \(error)")
         }
-    }
-}
-
-/// The parts of a type-table key (`Order@1`).
-enum ShapeName {
-    static func version(_ key: String) -> Int? {
-        guard let at = key.firstIndex(of: "@") else { return nil }
-        return Int(key[key.index(after: at)...])
     }
 }

@@ -13,6 +13,13 @@ final class TurnGate: @unchecked Sendable {
     @TaskLocal static var admitted = false
 
     func enter() async {
+        // Every turn passes here: while the gate is open it costs one lock, not a continuation.
+        let passed = condition.withLock {
+            guard !closed else { return false }
+            running += 1
+            return true
+        }
+        if passed { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let passes = condition.withLock {
                 if closed {

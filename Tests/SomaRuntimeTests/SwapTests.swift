@@ -1,0 +1,101 @@
+import Foundation
+import SomaChecker
+import SomaRuntime
+import SomaStorage
+import Testing
+
+/// Swaps on a real state database, below the CLI: the refusals and the undo paths, which must leave the running
+/// version serving with its data as it was.
+@Suite struct SwapTests {
+    static let v1 = """
+        type Item = { id: String, qty: Int }
+        cell Stock {
+          face {
+            signal put(item: Item) -> String
+            signal get(id: String) -> Option<Item>
+          }
+          memory { items: Map<String, Item> }
+          on put(item: Item) { items.set(item.id, item); item.id }
+          on get(id: String) { items.get(id) }
+        }
+        """
+
+    /// Version 2 divides by the old quantity: a live item with quantity 0 makes the migration fail.
+    static func v2(start: String = "") -> String {
+        """
+        type Item @version(2) = { id: String, share: Int }
+        migrate Item from 1 to 2 = fn(old) -> Item { id: old.id, share: 12 / old.qty }
+        cell Stock {
+          face {
+            signal put(item: Item) -> String
+            signal get(id: String) -> Option<Item>
+          }
+          memory { items: Map<String, Item> }
+          on put(item: Item) { items.set(item.id, item); item.id }
+          on get(id: String) { items.get(id) }
+          \(start)
+        }
+        """
+    }
+
+    func request(_ harness: RuntimeHarness, _ new: String) throws -> SwapRequest {
+        let old = harness.folder.appendingPathComponent("v1.cell"), next = harness.folder.appendingPathComponent("v2.cell")
+        try Self.v1.write(to: old, atomically: true, encoding: .utf8)
+        try new.write(to: next, atomically: true, encoding: .utf8)
+        let outcome = try #require(SomaCheck.check(path: next.path, against: old.path))
+        #expect(!outcome.hasErrors, "\(outcome.diagnostics.map(\.message))")
+        return SwapRequest(program: RuntimeProgram(outcome: outcome), analysis: try #require(outcome.swap), fromVersion: 1, toVersion: 2,
+                           scratchFolder: harness.folder.path)
+    }
+
+    @Test func aMigrationThatFailsOnOneLiveValueRefusesTheSwapAndNamesTheKey() async throws {
+        let harness = try await RuntimeHarness(Self.v1)
+        defer { harness.close() }
+        try harness.store.recordProgramVersionIfAbsent(1)
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "b", "qty": 0}}"#).status == 200)
+
+        let plan = harness.engine.planSwap(try request(harness, Self.v2()))
+        #expect(plan.refusals.map(\.code) == ["migration-fails"])
+        #expect(plan.refusals.first?.message.contains(#"key "b""#) == true, "\(plan.refusals)")
+        await #expect(throws: SwapRefused.self) { try await harness.engine.applySwap(try request(harness, Self.v2())) }
+        #expect(await harness.send("Stock.get", #"{"id": "b"}"#).body == #"{"id":"b","qty":0}"#)
+        #expect(try harness.store.programVersion() == 1)
+    }
+
+    @Test func aNewVersionWhoseStartAbortsIsUndone() async throws {
+        let harness = try await RuntimeHarness(Self.v1)
+        defer { harness.close() }
+        try harness.store.recordProgramVersionIfAbsent(1)
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
+
+        let swap = try request(harness, Self.v2(start: #"on start { fail("not today") }"#))
+        var refusal: SwapRefused?
+        do {
+            _ = try await harness.engine.applySwap(swap)
+        } catch {
+            refusal = error
+        }
+        let refused = try #require(refusal)
+        #expect(refused.plan.refusals.last?.code == "start-failed")
+        #expect(refused.plan.refusals.last?.message.contains("not today") == true)
+        // Version 1 serves, with its value as it was, in memory and on disk.
+        #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","qty":3}"#)
+        #expect(try harness.store.programVersion() == 1)
+        let stored = try harness.store.load().values.map { "\($0.version) \($0.json)" }
+        #expect(stored == [#"1 {"id":"a","qty":3}"#])
+    }
+
+    @Test func aSwapMigratesWhatIsStoredAndHeldTurnsRunOnTheNewVersion() async throws {
+        let harness = try await RuntimeHarness(Self.v1)
+        defer { harness.close() }
+        try harness.store.recordProgramVersionIfAbsent(1)
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
+
+        let plan = try await harness.engine.applySwap(try request(harness, Self.v2()))
+        #expect(plan.migrations.first?.values == 1)
+        #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","share":4}"#)
+        #expect(try harness.store.programVersion() == 2)
+        #expect(try harness.store.load().values.map(\.version) == [2])
+    }
+}
