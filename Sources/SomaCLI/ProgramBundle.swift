@@ -13,7 +13,9 @@ struct ProgramBundle {
         entry = (entryPath as NSString).lastPathComponent
         var files: [(String, [UInt8])] = []
         var seen: Set<String> = []
-        for file in outcome.sources.files {
+        // Only the program's own files and its soma.toml: checked `--against`, the sources also hold the running version's.
+        let own = Set(outcome.program.units.map(\.file))
+        for file in outcome.sources.files where own.contains(file.id) || (file.path as NSString).lastPathComponent == "soma.toml" {
             let absolute = URL(fileURLWithPath: file.path).standardizedFileURL.path
             var relative = absolute.hasPrefix(root as String + "/") ? String(absolute.dropFirst(root.length + 1)) : (absolute as NSString).lastPathComponent
             if file.path == entryPath { relative = entry }

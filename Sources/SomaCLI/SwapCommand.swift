@@ -44,7 +44,7 @@ struct SwapCommand: AsyncParsableCommand {
         guard let current = try ledger.app()?.currentVersion, let running = try ledger.version(current) else {
             throw CLIFailure("\(home.name) has no version recorded", code: CLIExit.noApp)
         }
-        let runningEntry = try materializeForCheck(ledger: ledger, version: running, home: home)
+        let runningEntry = try SwapSession.materialize(ledger: ledger, version: running, home: home)
 
         // The new version checks on its own and against the running one before anything is recorded.
         guard let outcome = SomaCheck.check(path: file, against: runningEntry) else { throw CLIFailure("cannot read '\(file)'") }
@@ -57,72 +57,7 @@ struct SwapCommand: AsyncParsableCommand {
             print("\(home.name) already runs this code (version \(current)); nothing to swap")
             return
         }
-
-        if let holder = try ledger.acquireLock("mutate", pid: getpid(), purpose: "swap") {
-            throw CLIFailure("\(home.name) is busy: \(holder) holds its lock; nothing was changed", hint: "wait for it to finish, then swap again")
-        }
-        defer { try? ledger.releaseLock("mutate", pid: getpid()) }
-        let number = try ledger.addPendingVersion(entry: bundle.entry, files: bundle.files, hash: bundle.hash)
-        var applied = false
-        defer { if !applied { try? ledger.discardPendingVersion(number) } }
-
-        let client = ControlClient(path: home.controlSocket)
-        let planned = try await ask(client, version: number, apply: false)
-        print(json ? planned.json : planned.plan.text)
-        if planned.plan.isRefused {
-            throw CLIFailure("the swap to version \(number) is refused; nothing was changed")
-        }
-        if dryRun { return }
-        if !yes && isatty(STDIN_FILENO) != 0 {
-            FileHandle.standardOutput.write(Data("apply this plan to \(home.name)? [y/N] ".utf8))
-            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                print("not applied; nothing was changed")
-                return
-            }
-        }
-        if !json { print("swapping \(home.name) to version \(number)…") }
-        let outcome2 = try await ask(client, version: number, apply: true)
-        guard !outcome2.plan.isRefused else {
-            if json { print(outcome2.json) } else {
-                for refusal in outcome2.plan.refusals { print("  refused[\(refusal.code)]: \(refusal.message)") }
-            }
-            throw CLIFailure("the swap to version \(number) did not happen; \(home.name) runs version \(current)")
-        }
-        applied = true
-        if json {
-            print(outcome2.json)
-        } else {
-            let plan = outcome2.plan
-            print(String(format: "swapped %@ to version %d in %.1f ms (turns held %.1f ms, %d waited)", home.name, number,
-                         plan.totalMilliseconds ?? 0, plan.heldMilliseconds ?? 0, plan.heldTurns ?? 0))
-        }
-    }
-
-    /// The running version's files, for checking against (the supervisor keeps them under code/vN).
-    func materializeForCheck(ledger: Ledger, version: VersionRecord, home: AppHome) throws -> String {
-        let folder = home.codeFolder(version: version.number)
-        let entry = (folder as NSString).appendingPathComponent(version.entry)
-        if FileManager.default.fileExists(atPath: entry) { return entry }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("soma-swap-\(getpid())-v\(version.number)").path
-        for file in try ledger.versionFiles(version.number) {
-            let path = (scratch as NSString).appendingPathComponent(file.path)
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Data(file.content).write(to: URL(fileURLWithPath: path))
-        }
-        return (scratch as NSString).appendingPathComponent(version.entry)
-    }
-
-    func ask(_ client: ControlClient, version: Int, apply: Bool) async throws -> (plan: SwapPlan, json: String) {
-        let reply: ControlReply
-        do {
-            reply = try await client.call(ControlRequest("swap", ["version": String(version), "apply": apply ? "true" : "false"]), timeout: .seconds(900))
-        } catch {
-            throw CLIFailure("the supervisor did not answer the swap: \(error)", hint: "soma status and soma versions say which version runs")
-        }
-        if let diagnostics = reply.fields["diagnostics"] { print(diagnostics) }
-        guard let text = reply.fields["plan"], let plan = try? JSONDecoder().decode(SwapPlan.self, from: Data(text.utf8)) else {
-            throw CLIFailure(reply.message ?? "the swap failed without a plan")
-        }
-        return (plan, text)
+        let session = SwapSession(home: home, ledger: ledger, current: current, dryRun: dryRun, yes: yes, json: json)
+        try await session.run(entry: bundle.entry, files: bundle.files, hash: bundle.hash)
     }
 }

@@ -22,6 +22,7 @@ struct VersionsCommand: AsyncParsableCommand {
                                              "created_at": version.createdAt, "current": version.number == current]
                 if let activated = version.activatedAt { object["activated_at"] = activated }
                 if let milliseconds = version.swapMilliseconds { object["swap_milliseconds"] = milliseconds }
+                if let restores = version.restores { object["restores"] = restores }
                 if let plan = version.plan, let parsed = try? JSONSerialization.jsonObject(with: Data(plan.utf8)) { object["plan"] = parsed }
                 return object
             }
@@ -32,7 +33,8 @@ struct VersionsCommand: AsyncParsableCommand {
         print("VERSION  ENTRY            HASH              SINCE                          SWAP")
         for version in versions {
             let marker = version.number == current ? "*" : " "
-            let swap = version.swapMilliseconds.map { String(format: "%.1f ms", $0) } ?? (version.number == versions.first?.number ? "launch" : "-")
+            var swap = version.swapMilliseconds.map { String(format: "%.1f ms", $0) } ?? (version.number == versions.first?.number ? "launch" : "-")
+            if let restores = version.restores { swap += " (rollback to the code of \(restores))" }
             print("\(marker)\(String(version.number).padding(toLength: 8, withPad: " ", startingAt: 0)) "
                   + "\(version.entry.padding(toLength: 16, withPad: " ", startingAt: 0)) \(version.hash.padding(toLength: 17, withPad: " ", startingAt: 0)) "
                   + "\((version.activatedAt ?? version.createdAt).padding(toLength: 30, withPad: " ", startingAt: 0)) \(swap)")

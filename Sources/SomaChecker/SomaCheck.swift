@@ -24,8 +24,9 @@ public struct CheckOutcome: Sendable {
 
 /// The front door of the checker: read, parse, check, verify.
 public enum SomaCheck {
-    /// Checks the program at `path` (and `--against` an older version of it). Nil when the file cannot be read.
-    public static func check(path: String, against oldPath: String? = nil) -> CheckOutcome? {
+    /// Checks the program at `path` (and `--against` an older version of it; with `.rollback`, against the later
+    /// version it replaces). Nil when the file cannot be read.
+    public static func check(path: String, against oldPath: String? = nil, direction: SwapAnalysis.Direction = .forward) -> CheckOutcome? {
         var sources = SourceMap()
         guard let program = ProgramLoader().load(path: path, sources: &sources) else { return nil }
         var old: LoadedProgram?
@@ -33,7 +34,7 @@ public enum SomaCheck {
             old = ProgramLoader().load(path: oldPath, sources: &sources, firstExpressionID: program.nextExpressionID, readConfig: false)
             if old == nil { return nil }
         }
-        return check(program, against: old, sources: sources)
+        return check(program, against: old, sources: sources, direction: direction)
     }
 
     /// Checks source held in memory (tests, tools). `use` paths resolve relative to `path`.
@@ -47,7 +48,8 @@ public enum SomaCheck {
         return check(program, against: nil, sources: sources)
     }
 
-    static func check(_ program: LoadedProgram, against old: LoadedProgram?, sources: SourceMap) -> CheckOutcome {
+    static func check(_ program: LoadedProgram, against old: LoadedProgram?, sources: SourceMap,
+                      direction: SwapAnalysis.Direction = .forward) -> CheckOutcome {
         var diagnostics = program.diagnostics
         var cells: [CellModel] = []
         var verifications: [MachineVerification] = []
@@ -60,6 +62,7 @@ public enum SomaCheck {
         if !program.diagnostics.hasErrors {
             var checker = Checker(declarations: program.declarations, config: program.config,
                                   oldDeclarations: old.flatMap { $0.diagnostics.hasErrors ? nil : $0.declarations })
+            checker.isRollback = direction == .rollback
             checker.run()
             diagnostics.append(contentsOf: checker.diagnostics)
             cells = checker.cellOrder.compactMap { checker.cells[$0] }
@@ -72,7 +75,7 @@ public enum SomaCheck {
         if let old, !old.diagnostics.hasErrors, !outcome.hasErrors {
             let previous = check(old, against: nil, sources: sources)
             if !previous.hasErrors {
-                let analysis = SwapAnalysis(old: previous, new: outcome)
+                let analysis = SwapAnalysis(old: previous, new: outcome, direction: direction)
                 outcome.swap = analysis
                 outcome.previousCells = previous.cells
                 for diagnostic in analysis.diagnostics { diagnostics.append(diagnostic) }

@@ -26,6 +26,8 @@ public struct VersionRecord: Sendable, Equatable {
     public var plan: String?
     public var swapMilliseconds: Double?
     public var activatedAt: String?
+    /// Made by `soma rollback`: the earlier version whose code this one runs.
+    public var restores: Int?
 }
 
 public struct ProcessRecord: Sendable, Equatable {
@@ -100,10 +102,13 @@ extension Ledger {
 
     /// Records a version a swap is about to plan: not current until `activateVersion`. Pending versions left
     /// by a swap that never finished are forgotten first, so numbers stay contiguous.
-    public func addPendingVersion(entry: String, files: [(path: String, content: [UInt8])], hash: String) throws(LedgerError) -> Int {
+    public func addPendingVersion(entry: String, files: [(path: String, content: [UInt8])], hash: String,
+                                  restores: Int? = nil) throws(LedgerError) -> Int {
         try write("recording a pending version") { db in
             try Self.deletePending(db)
-            return try Self.insertVersion(db, entry: entry, files: files, hash: hash, state: "pending")
+            let number = try Self.insertVersion(db, entry: entry, files: files, hash: hash, state: "pending")
+            if let restores { try db.execute(sql: "UPDATE versions SET restores = ? WHERE number = ?", arguments: [restores, number]) }
+            return number
         }
     }
 
@@ -159,11 +164,11 @@ extension Ledger {
         }
     }
 
-    static let versionColumns = "number, hash, entry, created_at, state, plan, swap_milliseconds, activated_at"
+    static let versionColumns = "number, hash, entry, created_at, state, plan, swap_milliseconds, activated_at, restores"
 
     static func versionRecord(_ row: Row) -> VersionRecord {
         VersionRecord(number: row[0], hash: row[1], entry: row[2], createdAt: row[3], state: row[4], plan: row[5],
-                      swapMilliseconds: row[6], activatedAt: row[7])
+                      swapMilliseconds: row[6], activatedAt: row[7], restores: row[8])
     }
 
     public func versionFiles(_ number: Int) throws(LedgerError) -> [(path: String, content: [UInt8])] {

@@ -15,21 +15,23 @@ extension Supervisor {
         swapping = true
         defer { swapping = false }
         let newEntry: String
+        var restores: Int?
         do {
             guard let record = try ledger.version(number), record.state == "pending" else {
                 return .failure("version \(number) is not a pending version of \(home.name)")
             }
             newEntry = try materialize(version: number, entry: record.entry)
+            restores = record.restores
         } catch {
             return .failure("cannot prepare version \(number): \(error)")
         }
         let apply = arguments["apply"] == "true"
-        if apply { try? ledger.record("swap-started", "version \(version) → \(number)") }
+        if apply { try? ledger.record("swap-started", "version \(version) → \(number)\(restores.map { " (the code of version \($0))" } ?? "")") }
+        var request = ["entry": newEntry, "against": entry, "version": String(number), "apply": apply ? "true" : "false"]
+        if let restores { request["restores"] = String(restores) }
         let reply: ControlReply
         do {
-            reply = try await ControlClient(path: home.workerSocket).call(
-                ControlRequest("swap", ["entry": newEntry, "against": entry, "version": String(number), "apply": apply ? "true" : "false"]),
-                timeout: .seconds(600))
+            reply = try await ControlClient(path: home.workerSocket).call(ControlRequest("swap", request), timeout: .seconds(600))
         } catch {
             // The worker died or hung mid-swap: what runs next is decided by the stored state when it restarts.
             if apply { try? ledger.record("swap-failed", "version \(number): the worker did not answer: \(error)") }

@@ -50,13 +50,15 @@ struct WorkerControlService: Service {
 
 extension WorkerControlService {
     /// `swap` from the supervisor: `entry` (the new version's entry file, materialized), `against` (the running
-    /// version's), `version` (the new number), `apply` ("true" to apply, else only the plan). The reply carries
-    /// the plan as JSON in `plan`, or the check's diagnostics in `diagnostics`.
+    /// version's), `version` (the new number), `apply` ("true" to apply, else only the plan), and for a rollback
+    /// `restores` (the earlier version whose code `entry` is). The reply carries the plan as JSON in `plan`, or
+    /// the check's diagnostics in `diagnostics`.
     func swap(_ arguments: [String: String]) async -> ControlReply {
         guard let entry = arguments["entry"], let against = arguments["against"], let version = arguments["version"].flatMap(Int.init) else {
             return .failure("swap needs entry, against and version")
         }
-        guard let outcome = SomaCheck.check(path: entry, against: against) else {
+        let restores = arguments["restores"].flatMap(Int.init)
+        guard let outcome = SomaCheck.check(path: entry, against: against, direction: restores == nil ? .forward : .rollback) else {
             return .failure("cannot read the new version at \(entry)")
         }
         guard !outcome.hasErrors, let analysis = outcome.swap else {
@@ -65,7 +67,7 @@ extension WorkerControlService {
         }
         let engine = dispatcher.engine
         let request = SwapRequest(program: RuntimeProgram(outcome: outcome), analysis: analysis, fromVersion: serving.version,
-                                  toVersion: version, scratchFolder: home.path)
+                                  toVersion: version, scratchFolder: home.path, restores: restores)
         guard arguments["apply"] == "true" else {
             let plan = await onThread { engine.planSwap(request) }
             return ControlReply(ok: !plan.isRefused, message: plan.isRefused ? "refused" : nil, fields: ["plan": Self.encode(plan)])

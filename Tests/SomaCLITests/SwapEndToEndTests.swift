@@ -76,4 +76,57 @@ import Testing
         #expect(listed.map { $0["number"] as? Int } == [1, 2])
         #expect(listed.last?["current"] as? Bool == true)
     }
+
+    /// `soma rollback`: refused while version 2's data cannot be read by version 1 (naming the type and why);
+    /// once a version 3 declares the migration back, version 1's code runs again as version 4 with the data
+    /// brought back (memory, state names, table rows), and stays there across a worker crash.
+    @Test func rollbackNeedsAWayBackAndTakesTheDataWithIt() async throws {
+        let app = try LaunchedApp(Self.example("app.cell"), name: "shop")
+        defer { app.finish() }
+        let reverse = "\nmigrate Order from 2 to 1 = fn(old) -> Order { id: old.id, buyer: old.customer, items: old.items, total: old.total }\n"
+        try Self.example("v2.cell").write(to: app.folder.appendingPathComponent("v2.cell"), atomically: true, encoding: .utf8)
+        try (Self.example("v2.cell") + reverse).write(to: app.folder.appendingPathComponent("v3.cell"), atomically: true, encoding: .utf8)
+        #expect(try await app.launch().status == 0)
+        for id in ["o1", "o2"] { #expect(try await app.post("/Shop/place_order", Self.order(id)).status == 200) }
+        #expect(try await app.post("/Shop/pay", #"{"id": "o1"}"#).status == 200)
+        #expect(try await app.soma("swap", "v2.cell", "--yes").status == 0)
+        #expect(try await app.post("/Shop/ship", #"{"id": "o1", "tracking": "T1"}"#).body == #""shipped""#)
+
+        let refused = try await app.soma("rollback", "--yes")
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("error[incompatible-change]: 'Order' is stored at version 2"), "\(refused.output)")
+        #expect(refused.output.contains("declares no 'migrate Order from 2 to 1'"))
+        #expect(try await app.status()["version"] == "2")
+        #expect(try await app.post("/Shop/get_order", #"{"id": "o2"}"#).body.contains(#""customer":"ann""#))
+
+        #expect(try await app.soma("swap", "v3.cell", "--yes").status == 0)
+        let planned = try await app.soma("rollback", "--to", "1", "--dry-run")
+        #expect(planned.status == 0, "\(planned.output)\(planned.error)")
+        #expect(planned.output.contains("rollback plan: version 3 → 4 (the code of version 1)"))
+        #expect(planned.output.contains("Order 2 → 1: 2 stored values, 2 rows"), "\(planned.output)")
+        #expect(planned.output.contains("renamed pending → queued (1 live key)"))
+
+        let rolled = try await app.soma("rollback", "--to", "1", "--yes")
+        #expect(rolled.status == 0, "\(rolled.output)\(rolled.error)")
+        #expect(rolled.output.contains("rolled shop back to the code of version 1 as version 4"))
+        #expect(try await app.status()["version"] == "4")
+        #expect(try await app.post("/Shop/get_order", #"{"id": "o2"}"#).body
+                == #"{"id":"o2","buyer":"ann","items":[{"sku":"tea","qty":1,"price":2.5}],"total":2.5}"#)
+        #expect(try await app.post("/Shop/pay", #"{"id": "o2"}"#).body == #""paid""#)
+        #expect(try await app.post("/Shop/ship", #"{"id": "o1", "tracking": "T2"}"#).status == 404)
+        let database = "\(app.appHome)/resources/shop/shop.sqlite"
+        #expect(try await ResourcesEndToEndTests.sqlite3(database, "SELECT id, buyer FROM orders ORDER BY id") == "o1|ann\no2|ann")
+
+        let worker = try #require(Int32(try await app.status()["worker_pid"] ?? ""))
+        kill(worker, SIGKILL)
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(await app.waitUntilServing(within: 10) != nil)
+        #expect(try await app.status()["version"] == "4")
+        #expect(try await app.post("/Shop/get_order", #"{"id": "o1"}"#).body.contains(#""buyer":"ann""#))
+
+        let versions = try await app.soma("versions", "--json")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(versions.output.utf8)) as? [[String: Any]])
+        #expect(listed.map { $0["number"] as? Int } == [1, 2, 3, 4])
+        #expect(listed.last?["restores"] as? Int == 1)
+    }
 }

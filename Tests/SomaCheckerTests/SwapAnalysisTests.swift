@@ -28,9 +28,11 @@ import Testing
         }
         """
 
-    func analyse(_ new: String, against old: String = Self.v1) -> (analysis: SwapAnalysis?, errors: [String], warnings: [String]) {
+    func analyse(_ new: String, against old: String = Self.v1,
+                 direction: SwapAnalysis.Direction = .forward) -> (analysis: SwapAnalysis?, errors: [String], warnings: [String]) {
         withFiles(["v1.cell": old, "v2.cell": new]) { folder in
-            let outcome = SomaCheck.check(path: folder.appendingPathComponent("v2.cell").path, against: folder.appendingPathComponent("v1.cell").path)
+            let outcome = SomaCheck.check(path: folder.appendingPathComponent("v2.cell").path, against: folder.appendingPathComponent("v1.cell").path,
+                                          direction: direction)
             let diagnostics = outcome?.diagnostics ?? []
             return (outcome?.swap, diagnostics.filter { $0.severity == .error }.map(\.code.rawValue),
                     diagnostics.filter { $0.severity == .warning }.map(\.code.rawValue))
@@ -133,5 +135,79 @@ import Testing
         #expect(errors.isEmpty)
         #expect(warnings == ["queue-type-change"])
         #expect(analysis?.resources.contains { $0.name == "shop" && $0.kind == .orphaned } == true)
+    }
+
+    // MARK: - Going back (soma rollback)
+
+    static let migratedV2 = """
+        type Item = { sku: String, qty: Int }
+        type Status = Open | Shipped(tracking: String)
+        type Order @version(2) = { id: String, customer: String, items: List<Item>, total: Float, status: Status, note: Option<String> }
+        migrate Order from 1 to 2 = fn(old) -> Order { id: old.id, customer: old.buyer, items: old.items, total: old.total, status: Open, note: None }
+        type Db = { orders: Table<Order> }
+        migrate state Shop.lifecycle { queued => pending }
+        cell Shop {
+          face {
+            signal get(id: String) -> Option<Order>
+            signal count() -> Int
+            signal ship(id: String) -> Int
+          }
+          memory {
+            orders: Map<String, Order>
+            placed: Int = 0
+            cache: Map<String, Int> [ephemeral]
+          }
+          state lifecycle { pending -> paid }
+          let outbox = QueueService<Order>("outbox")
+          let db = Database<Db>("shop")
+          on get(id: String) { orders.get(id) }
+          on count() { placed }
+          on ship(id: String) { 1 }
+          on outbox(order: Order) { db.orders.put(order) }
+        }
+        """
+
+    static let reverse = "migrate Order from 2 to 1 = fn(old) -> Order { id: old.id, buyer: old.customer, items: old.items, total: old.total }\n"
+
+    @Test func aRollbackWithoutAReverseMigrationNamesTheType() throws {
+        let (analysis, errors, _) = analyse(Self.v1, against: Self.migratedV2, direction: .rollback)
+        #expect(errors == ["incompatible-change"])
+        let order = try #require(analysis?.types.first { $0.name == "Order" })
+        #expect(order.kind == .incompatible && order.details.first == "no migration back from 2 to 1")
+        // Going forward to an older version of a type is refused whatever the running program declares.
+        #expect(Set(analyse(Self.v1, against: Self.reverse + Self.migratedV2).errors) == ["incompatible-change", "face-break"])
+    }
+
+    @Test func aReverseMigrationTakesTheDataBack() throws {
+        let (analysis, errors, warnings) = analyse(Self.v1, against: Self.reverse + Self.migratedV2, direction: .rollback)
+        #expect(errors.isEmpty && warnings.isEmpty, "\(errors) \(warnings)")
+        let found = try #require(analysis)
+        #expect(found.types.first { $0.name == "Order" }.map { $0.kind == .migrated && $0.oldVersion == 2 && $0.newVersion == 1 } == true)
+        #expect(found.slots.contains { $0.slot == "orders" && $0.kind == .migrated })
+        // The later version's rename, reversed; its new signal goes away without a face break.
+        #expect(found.states.contains { $0.kind == .renamed && $0.state == "pending" && $0.renamedTo == "queued" })
+        #expect(found.face.contains { $0.signal == "ship" && $0.kind == .removed })
+    }
+
+    @Test func goingBackLeavesOptionalFieldsAndNeedsDataFreeVariants() throws {
+        let later = edit([("total: Float }", "total: Float, note: Option<String>, name: String @alias(\"buyer\") }"), ("buyer: String, ", "")])
+        let (analysis, errors, _) = analyse(Self.v1, against: later, direction: .rollback)
+        #expect(errors.isEmpty, "\(errors)")
+        let order = try #require(analysis?.types.first { $0.name == "Order" })
+        #expect(order.kind == .compatible)
+        #expect(order.details.contains("field 'note' is not kept (the earlier version does not have it)"))
+        // The same change forward is a removed field: it needs a migration.
+        #expect(analyse(Self.v1, against: later).errors == ["incompatible-change"])
+        // A slot the later version added, with data, refuses the rollback.
+        let withSlot = edit([("placed: Int = 0", "placed: Int = 0\n    shipped: Int = 0")])
+        #expect(analyse(Self.v1, against: withSlot, direction: .rollback).warnings == ["slot-dropped"])
+    }
+
+    @Test func reverseMigrationsAreCheckedOneVersionAtATime() {
+        let gap = Self.migratedV2 + "\nmigrate Order from 2 to 0 = fn(old) -> Order { id: old.id }\n"
+        #expect(SomaCheck.check(source: gap).diagnostics.contains { $0.code.rawValue == "version-gap" })
+        let ahead = Self.migratedV2 + "\nmigrate Order from 3 to 2 = fn(old) -> Order { id: old.id }\n"
+        #expect(SomaCheck.check(source: ahead).diagnostics.contains { $0.code.rawValue == "version-gap" })
+        #expect(!SomaCheck.check(source: Self.reverse + Self.migratedV2).hasErrors)
     }
 }

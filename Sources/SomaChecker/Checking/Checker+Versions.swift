@@ -5,6 +5,7 @@ extension Checker {
     /// `@version(n)` needs a chain of `migrate` steps 1→2→…→n, each one version at a time.
     mutating func checkVersions() {
         var steps: [String: [Int: MigrateDeclaration]] = [:]
+        var reverseSteps: [String: Set<Int>] = [:]
         var gapped: Set<String> = []
         for case .migrate(let migration) in declarations {
             guard let declaration = typeDeclarations[migration.typeName], !isAlias(declaration) else {
@@ -16,6 +17,21 @@ extension Checker {
                 continue
             }
             let current = declaration.version ?? 1
+            if migration.isReverse {
+                // A reverse step (`from 2 to 1`) lets `soma rollback` bring stored values back to an older version.
+                if migration.to != migration.from - 1 || migration.to < 1 {
+                    error(.versionGap, "a migration back goes one version at a time: from \(migration.from) to \(migration.from - 1), not to \(migration.to)",
+                          at: migration.span)
+                } else if migration.from > current {
+                    error(.versionGap, "'\(migration.typeName)' is at version \(current), so there is no version \(migration.from) to migrate back from",
+                          at: migration.span)
+                } else if reverseSteps[migration.typeName]?.contains(migration.from) == true {
+                    error(.duplicate, "'\(migration.typeName)' already has a migration from \(migration.from) to \(migration.to)", at: migration.span)
+                } else {
+                    reverseSteps[migration.typeName, default: []].insert(migration.from)
+                }
+                continue
+            }
             if migration.from < 1 || migration.to != migration.from + 1 {
                 gapped.insert(migration.typeName)
                 error(.versionGap, "a migration goes one version at a time: from \(migration.from) to \(migration.from + 1), not to \(migration.to)",
@@ -49,8 +65,9 @@ extension Checker {
     /// the last step must give the current type.
     mutating func checkMigrations() {
         for case .migrate(let migration) in declarations {
-            guard let declaration = typeDeclarations[migration.typeName], !isAlias(declaration),
-                  migration.to == migration.from + 1, migration.to <= (declaration.version ?? 1) else { continue }
+            guard let declaration = typeDeclarations[migration.typeName], !isAlias(declaration) else { continue }
+            let current = declaration.version ?? 1
+            guard migration.isReverse ? migration.from <= current && migration.to == migration.from - 1 && migration.to >= 1 : migration.to == migration.from + 1 && migration.to <= current else { continue }
             guard case .lambda(let parameters, let resultSyntax, let body) = migration.function.kind else {
                 check(migration.function, expected: nil)
                 error(.migrationType, "a migration is a function of the old value: fn(old) -> \(migration.typeName) { … }", at: migration.function.span)
@@ -60,11 +77,18 @@ extension Checker {
                 error(.arity, "a migration takes one parameter, the old value", at: migration.function.span)
                 continue
             }
-            let isLast = migration.to == (declaration.version ?? 1)
+            let snapshot = snapshotKeys[migration.typeName]
             var oldType = SomaType.json
-            if let key = snapshotKeys[migration.typeName], key == "\(migration.typeName)@\(migration.from)" { oldType = .named(key) }
+            var resultType = SomaType.json
+            if migration.isReverse {
+                // Back from the current version (or Json from a later one) to the older shape when it is known.
+                if migration.from == current { oldType = .named(migration.typeName) }
+                if let snapshot, snapshot == "\(migration.typeName)@\(migration.to)" { resultType = .named(snapshot) }
+            } else {
+                if let snapshot, snapshot == "\(migration.typeName)@\(migration.from)" { oldType = .named(snapshot) }
+                if migration.to == current { resultType = .named(migration.typeName) }
+            }
             if let written = parameters[0].type { oldType = resolve(written) }
-            var resultType: SomaType = isLast ? .named(migration.typeName) : .json
             if let resultSyntax {
                 let written = resolve(resultSyntax)
                 if written != .named(migration.typeName) && written != .unknown {
@@ -105,7 +129,9 @@ extension Checker {
                     error(.unknownState, "state machine '\(migration.machine)' has no state '\(rename.to)'", at: rename.span,
                           hint: Self.suggestion(for: rename.to, among: machine.states))
                 }
-                if let oldStates, !oldStates.contains(rename.from) {
+                // A rename the running version has already been through (it has the new state, not the old) is kept
+                // for a rollback to reverse; only a rename from a state nobody has is an error.
+                if let oldStates, !oldStates.contains(rename.from), !oldStates.contains(rename.to) {
                     error(.unknownState, "the running version's '\(migration.machine)' has no state '\(rename.from)'", at: rename.span,
                           hint: Self.suggestion(for: rename.from, among: Array(oldStates)))
                 }
@@ -114,7 +140,7 @@ extension Checker {
     }
 
     func oldMachineStates(cell: String, machine: String) -> Set<String>? {
-        guard let oldDeclarations else { return nil }
+        guard let oldDeclarations, !isRollback else { return nil }
         for case .cell(let declaration) in oldDeclarations where declaration.name == cell {
             if let found = declaration.stateMachines.first(where: { $0.name == machine }) { return Set(found.states.map(\.name)) }
         }

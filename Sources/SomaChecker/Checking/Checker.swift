@@ -32,6 +32,9 @@ struct Checker {
     let config: ProjectConfig
     let declarations: [Declaration]
     let oldDeclarations: [Declaration]?
+    /// Checked against a later version (`soma rollback`): this program's own `migrate state` renames name
+    /// states of the version before it, not of the one it is checked against.
+    var isRollback = false
 
     // Declared names
     var typeDeclarations: [String: TypeDeclaration] = [:]

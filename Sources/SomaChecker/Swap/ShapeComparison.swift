@@ -1,7 +1,13 @@
 /// Compares a type as the running version declared it (its old shape, keyed `Name@version` in the new
 /// program's type table) with the type the new version declares, by the rules of LANGUAGE.md §10.
+///
+/// Going back (`soma rollback`), the old shape is the later version's and the new one the earlier's: a field the
+/// later version added as an Option or with a default is left behind (the earlier version never had it), a
+/// variant case it added reads only while no stored value uses it (the dry run finds out), and a field it
+/// renamed with `@alias` goes back to its old name.
 struct ShapeComparison {
     let table: TypeTable
+    var direction: SwapAnalysis.Direction = .forward
 
     /// Whether data stored as `old` reads as `new`. A named type is judged by name here: its own change is
     /// reported once, as a `TypeChange` of its own.
@@ -39,7 +45,11 @@ struct ShapeComparison {
         case (.variant(let before), .variant(let after)):
             for oldCase in before {
                 guard let newCase = after.first(where: { $0.name == oldCase.name }) else {
-                    incompatible.append("variant '\(oldCase.name)' removed")
+                    if direction == .rollback {
+                        compatible.append("variant '\(oldCase.name)' is unknown to the earlier version: a stored value in it refuses the rollback")
+                    } else {
+                        incompatible.append("variant '\(oldCase.name)' removed")
+                    }
                     continue
                 }
                 compareFields(oldCase.fields, newCase.fields, in: "\(oldCase.name).", compatible: &compatible, incompatible: &incompatible)
@@ -59,8 +69,14 @@ struct ShapeComparison {
                                compatible: inout [String], incompatible: inout [String]) {
         var matched: Set<String> = []
         for oldField in before {
-            guard let newField = after.first(where: { $0.name == oldField.name }) ?? after.first(where: { $0.alias == oldField.name }) else {
-                incompatible.append("field '\(prefix)\(oldField.name)' removed")
+            guard let newField = after.first(where: { $0.name == oldField.name }) ?? after.first(where: { $0.alias == oldField.name })
+                    ?? (direction == .rollback ? after.first(where: { oldField.alias != nil && $0.name == oldField.alias }) : nil) else {
+                if direction == .rollback && oldField.isOptional {
+                    compatible.append("field '\(prefix)\(oldField.name)' is not kept (the earlier version does not have it)")
+                } else {
+                    incompatible.append(direction == .rollback ? "field '\(prefix)\(oldField.name)' is not in the earlier version"
+                                            : "field '\(prefix)\(oldField.name)' removed")
+                }
                 continue
             }
             matched.insert(newField.name)
@@ -77,7 +93,8 @@ struct ShapeComparison {
             if newField.isOptional {
                 compatible.append("field '\(prefix)\(newField.name)' added (\(newField.hasDefault ? "with a default" : "Option"))")
             } else {
-                incompatible.append("field '\(prefix)\(newField.name)' added without a default")
+                incompatible.append(direction == .rollback ? "the earlier version's field '\(prefix)\(newField.name)' has no default"
+                                        : "field '\(prefix)\(newField.name)' added without a default")
             }
         }
     }

@@ -5,6 +5,12 @@ import SomaSyntax
 /// (LANGUAGE.md §10). Changes that are refused whatever the data are diagnostics; changes that are refused
 /// only when live data is in the way are `conditions`, which the running program resolves against its data.
 public struct SwapAnalysis: Sendable {
+    /// A swap to a new version, or a rollback to the code of an earlier one (which must read what the later
+    /// one stored, or bring it back with the later one's reverse migrations).
+    public enum Direction: String, Sendable, Codable {
+        case forward, rollback
+    }
+
     public struct SlotChange: Sendable, Equatable {
         public enum Kind: String, Sendable, Codable {
             case added, removed, dropped, retyped, weakened, migrated
@@ -78,6 +84,7 @@ public struct SwapAnalysis: Sendable {
         }
     }
 
+    public var direction: Direction = .forward
     public var types: [TypeChange] = []
     public var slots: [SlotChange] = []
     public var states: [StateChange] = []
@@ -96,8 +103,9 @@ public struct SwapAnalysis: Sendable {
 extension SwapAnalysis {
     /// Compares the running version (`old`, checked on its own) with the new one (`new`, checked against it,
     /// so its type table holds the old shapes under `Name@version`).
-    public init(old: CheckOutcome, new: CheckOutcome) {
-        let comparison = ShapeComparison(table: new.types)
+    public init(old: CheckOutcome, new: CheckOutcome, direction: Direction = .forward) {
+        self.direction = direction
+        let comparison = ShapeComparison(table: new.types, direction: direction)
         var oldVersions: [String: Int] = [:]
         for (key, named) in old.types.types where !key.contains("@") { oldVersions[key] = named.version }
         let snapshot = { (type: SomaType) in type.snapshotted(versions: oldVersions) }
@@ -111,7 +119,13 @@ extension SwapAnalysis {
             let declaration = newDeclarations.lazy.compactMap { if case .cell(let cell) = $0, cell.name == oldCell.name { return cell } else { return nil } }.first
             compareSlots(oldCell, newCell, drops: Set(declaration?.drops.map(\.name) ?? []), snapshot: snapshot, comparison: comparison,
                          fallbackSpan: newCell?.span ?? oldCell.span)
-            compareMachines(oldCell, newCell, renames: stateRenames(in: newDeclarations, cell: oldCell.name), fallbackSpan: newCell?.span ?? oldCell.span)
+            var renames = stateRenames(in: newDeclarations, cell: oldCell.name)
+            if direction == .rollback {
+                for (machine, reversed) in Self.reversed(stateRenames(in: old.program.declarations, cell: oldCell.name)) {
+                    renames[machine, default: [:]].merge(reversed) { own, _ in own }
+                }
+            }
+            compareMachines(oldCell, newCell, renames: renames, fallbackSpan: newCell?.span ?? oldCell.span)
             compareFace(oldCell, newCell, snapshot: snapshot, comparison: comparison)
         }
         for newCell in new.cells where !old.cells.contains(where: { $0.name == newCell.name }) {
@@ -147,6 +161,21 @@ extension SwapAnalysis {
             if current.version > oldVersion {
                 types.append(TypeChange(name: name, kind: .migrated, oldVersion: oldVersion, newVersion: current.version,
                                         details: incompatible + compatible, span: current.span))
+            } else if current.version < oldVersion && direction == .rollback {
+                let reverse = Self.reverseSteps(of: name, in: old.program.declarations)
+                let missing = ((current.version + 1)...oldVersion).reversed().filter { !reverse.contains($0) }
+                if missing.isEmpty {
+                    types.append(TypeChange(name: name, kind: .migrated, oldVersion: oldVersion, newVersion: current.version,
+                                            details: ["migrated back by the running version's 'migrate \(name) from \(oldVersion) to \(oldVersion - 1)'"]
+                                                + incompatible + compatible, span: current.span))
+                } else {
+                    let why = incompatible.isEmpty ? "" : " (\(incompatible.joined(separator: "; ")))"
+                    types.append(TypeChange(name: name, kind: .incompatible, oldVersion: oldVersion, newVersion: current.version,
+                                            details: ["no migration back from \(missing[0]) to \(missing[0] - 1)"] + incompatible, span: current.span))
+                    diagnostics.append(.error(.incompatibleChange,
+                                              "'\(name)' is stored at version \(oldVersion), and version \(current.version) of it cannot read that\(why); the running version declares no 'migrate \(name) from \(missing[0]) to \(missing[0] - 1)'",
+                                              at: at, hint: "swap to a version that adds 'migrate \(name) from \(missing[0]) to \(missing[0] - 1) = fn(old) -> \(name) { … }', then roll back"))
+                }
             } else if current.version < oldVersion {
                 types.append(TypeChange(name: name, kind: .incompatible, oldVersion: oldVersion, newVersion: current.version,
                                         details: ["version \(current.version) is older than the running version \(oldVersion)"], span: current.span))
@@ -167,6 +196,13 @@ extension SwapAnalysis {
 
     func typeChange(_ name: String) -> TypeChange? { types.first { $0.name == name } }
 
+    /// The versions `n` of `migrate T from n to n-1` a program declares.
+    static func reverseSteps(of name: String, in declarations: [Declaration]) -> Set<Int> {
+        var found: Set<Int> = []
+        for case .migrate(let migration) in declarations where migration.typeName == name && migration.isReverse { found.insert(migration.from) }
+        return found
+    }
+
     /// Whether a type (or one it contains) is migrated by this swap.
     func isMigrated(_ type: SomaType) -> Bool {
         type.mentions(anyOf: Set(types.filter { $0.kind == .migrated }.map(\.name)))
@@ -186,7 +222,8 @@ extension SwapAnalysis {
                         conditions.append(DataCondition(
                             code: .slotDropped, subject: .slotData(cell: oldCell.name, slot: oldSlot.name),
                             message: "the persistent slot '\(oldCell.name).\(oldSlot.name)' is gone from the new version",
-                            hint: newCell == nil ? "keep the cell, or empty the slot before the swap"
+                            hint: direction == .rollback ? "the earlier version has no such slot: swap to a version that drops it ('drop \(oldSlot.name)'), then roll back"
+                                : newCell == nil ? "keep the cell, or empty the slot before the swap"
                                 : "write 'drop \(oldSlot.name)' in \(oldCell.name)'s memory section to discard its data",
                             span: fallbackSpan))
                     }
@@ -236,6 +273,17 @@ extension SwapAnalysis {
         return renames
     }
 
+    /// A later version's renames, the other way round: `queued => pending` gives `pending => queued`, unless two
+    /// states were merged into one (then there is no way back, and live keys there refuse the rollback).
+    static func reversed(_ renames: [String: [String: String]]) -> [String: [String: String]] {
+        var result: [String: [String: String]] = [:]
+        for (machine, map) in renames {
+            let targets = Dictionary(grouping: map, by: \.value)
+            for (to, sources) in targets where sources.count == 1 { result[machine, default: [:]][to] = sources[0].key }
+        }
+        return result
+    }
+
     mutating func compareMachines(_ oldCell: CellModel, _ newCell: CellModel?, renames: [String: [String: String]], fallbackSpan: SourceSpan) {
         for oldMachine in oldCell.machines {
             guard let newMachine = newCell?.machine(oldMachine.name) else {
@@ -275,6 +323,8 @@ extension SwapAnalysis {
         for oldSignal in oldCell.signals {
             guard let newCell, let newSignal = newCell.signal(oldSignal.name) else {
                 face.append(FaceChange(cell: oldCell.name, signal: oldSignal.name, kind: .removed, detail: "removed", breaking: true))
+                // Going back, the earlier face is the one its callers had before: a rollback takes the later signals away.
+                guard direction == .forward else { continue }
                 diagnostics.append(.error(.faceBreak, "the signal '\(oldCell.name).\(oldSignal.name)' is gone from the new version; its callers would get 404",
                                           at: newCell?.span ?? oldSignal.span, hint: "keep the signal (its handler may fail with a message saying what replaces it)"))
                 continue
@@ -300,8 +350,8 @@ extension SwapAnalysis {
                   breaks: &breaks, notes: &notes)
             if !breaks.isEmpty {
                 face.append(FaceChange(cell: oldCell.name, signal: oldSignal.name, kind: .changed, detail: (breaks + notes).joined(separator: "; "), breaking: true))
-                diagnostics.append(.error(.faceBreak, "the signal '\(oldCell.name).\(oldSignal.name)' changed incompatibly for its callers: \(breaks.joined(separator: "; "))",
-                                          at: newSignal.span, hint: "keep the old parameters (a new one may be an Option), or add a new signal beside it"))
+                if direction == .forward { diagnostics.append(.error(.faceBreak, "the signal '\(oldCell.name).\(oldSignal.name)' changed incompatibly for its callers: \(breaks.joined(separator: "; "))",
+                                          at: newSignal.span, hint: "keep the old parameters (a new one may be an Option), or add a new signal beside it")) }
             } else if !notes.isEmpty {
                 face.append(FaceChange(cell: oldCell.name, signal: oldSignal.name, kind: .changed, detail: notes.joined(separator: "; "), breaking: false))
             }
@@ -353,7 +403,8 @@ extension SwapAnalysis {
                     resources.append(ResourceChange(name: name, kind: .changed, type: resource.typeDescription, detail: detail))
                 } else if isMigrated(resource.element) {
                     resources.append(ResourceChange(name: name, kind: .changed, type: resource.typeDescription,
-                                                    detail: "messages of the old version are migrated as they are consumed"))
+                                                    detail: direction == .rollback ? "messages of the later version refuse the rollback until consumed"
+                                                        : "messages of the old version are migrated as they are consumed"))
                 }
             }
         }

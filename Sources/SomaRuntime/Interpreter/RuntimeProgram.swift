@@ -20,6 +20,8 @@ public final class RuntimeProgram: Sendable {
     public let functions: [String: FunctionDeclaration]
     /// `migrate T from n to n+1` by type name and n.
     public let migrations: [String: [Int: MigrateDeclaration]]
+    /// `migrate T from n to n-1` by type name and n: what `soma rollback` runs to bring values back.
+    public let reverseMigrations: [String: [Int: MigrateDeclaration]]
     /// `migrate state Cell.machine { old => new }` by cell, machine and old state.
     public let stateRenames: [String: [String: [String: String]]]
     public let types: TypeTable
@@ -34,6 +36,7 @@ public final class RuntimeProgram: Sendable {
         var functions: [String: FunctionDeclaration] = [:]
         var typeDeclarations: [String: TypeDeclaration] = [:]
         var migrations: [String: [Int: MigrateDeclaration]] = [:]
+        var reverseMigrations: [String: [Int: MigrateDeclaration]] = [:]
         var stateRenames: [String: [String: [String: String]]] = [:]
         for declaration in outcome.program.declarations {
             switch declaration {
@@ -59,6 +62,8 @@ public final class RuntimeProgram: Sendable {
                 functions[function.name] = function
             case .type(let type):
                 typeDeclarations[type.name] = type
+            case .migrate(let migration) where migration.isReverse:
+                reverseMigrations[migration.typeName, default: [:]][migration.from] = migration
             case .migrate(let migration):
                 migrations[migration.typeName, default: [:]][migration.from] = migration
             case .migrateState(let migration):
@@ -71,6 +76,7 @@ public final class RuntimeProgram: Sendable {
         self.cellOrder = outcome.cells.map(\.name)
         self.functions = functions
         self.migrations = migrations
+        self.reverseMigrations = reverseMigrations
         self.stateRenames = stateRenames
         self.types = outcome.types
         self.expressionTypes = outcome.expressionTypes

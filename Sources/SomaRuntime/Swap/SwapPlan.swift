@@ -32,6 +32,8 @@ public struct SwapPlan: Codable, Sendable {
 
     public var fromVersion: Int
     public var toVersion: Int
+    /// For a rollback: the earlier version whose code the new version runs again.
+    public var restores: Int?
     public var types: [TypeLine] = []
     public var migrations: [Migration] = []
     public var slots: [Line] = []
@@ -59,7 +61,8 @@ public struct SwapPlan: Codable, Sendable {
 extension SwapPlan {
     /// The plan as `soma swap` prints it, in the spirit of `terraform plan`.
     public var text: String {
-        var lines = ["swap plan: version \(fromVersion) → \(toVersion)"]
+        var lines = [restores.map { "rollback plan: version \(fromVersion) → \(toVersion) (the code of version \($0))" }
+                     ?? "swap plan: version \(fromVersion) → \(toVersion)"]
         func section(_ title: String, _ items: [String]) {
             guard !items.isEmpty else { return }
             lines.append("  \(title)")

@@ -9,8 +9,11 @@ public struct SwapRequest: Sendable {
     public var toVersion: Int
     /// A folder for the dry run's copy of the state.
     public var scratchFolder: String
+    /// For a rollback: the earlier version whose code `program` is.
+    public var restores: Int?
 
-    public init(program: RuntimeProgram, analysis: SwapAnalysis, fromVersion: Int, toVersion: Int, scratchFolder: String) {
+    public init(program: RuntimeProgram, analysis: SwapAnalysis, fromVersion: Int, toVersion: Int, scratchFolder: String, restores: Int? = nil) {
+        self.restores = restores
         self.program = program
         self.analysis = analysis
         self.fromVersion = fromVersion

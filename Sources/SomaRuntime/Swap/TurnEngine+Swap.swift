@@ -61,10 +61,9 @@ extension TurnEngine {
                 work.slots.append(.init(cell: cellName, slot: oldSlot.name, oldType: oldType, newType: newSlot.type, durable: oldSlot.properties.isDurable))
             }
         }
-        for (cell, machines) in new.stateRenames {
-            for (machine, renames) in machines {
-                for (from, to) in renames { work.renames.append(.init(cell: cell, machine: machine, from: from, to: to)) }
-            }
+        for change in request.analysis.states where change.kind == .renamed {
+            guard let to = change.renamedTo else { continue }
+            work.renames.append(.init(cell: change.cell, machine: change.machine, from: change.state, to: to))
         }
         for cellName in new.cellOrder {
             for model in new.cells[cellName]?.model.resources ?? [] where model.kind == .queue {
@@ -79,7 +78,7 @@ extension TurnEngine {
     /// The rewrite of the stored state, for the dry run and the commit point alike.
     func stateRewrite(_ work: SwapWork, _ request: SwapRequest) -> StateRewrite {
         let new = request.program
-        let upgrader = ValueUpgrader(program: new)
+        let upgrader = ValueUpgrader(program: new, previous: program)
         var rewrite = StateRewrite(programVersion: request.toVersion)
         for slot in work.slots where slot.durable {
             let (oldValue, newValue) = Self.valueTypes(slot)
@@ -110,6 +109,7 @@ extension TurnEngine {
 
     func planSwap(_ request: SwapRequest, work: SwapWork) -> SwapPlan {
         var plan = SwapPlan(fromVersion: request.fromVersion, toVersion: request.toVersion)
+        plan.restores = request.restores
         let analysis = request.analysis
         let census: StateCensus
         do {
@@ -156,8 +156,9 @@ extension TurnEngine {
             plan.face.append(.init(subject: "\(change.cell).\(change.signal)", change: "\(change.kind.rawValue): \(change.detail)", count: nil))
         }
         plan.refusals = refusals(analysis, census: census, queueStats: queueStats, program: request.program)
+        plan.refusals += newerMessages(work, queueStats: queueStats)
         if plan.refusals.isEmpty { dryRun(work, request, into: &plan) }
-        if plan.refusals.isEmpty { dryRunTables(tableMigrations(request.program, affected: work.affected), scratch: request.scratchFolder, into: &plan) }
+        if plan.refusals.isEmpty { dryRunTables(tableMigrations(request.program, previous: program, affected: work.affected), scratch: request.scratchFolder, into: &plan) }
         return plan
     }
 
@@ -171,6 +172,20 @@ extension TurnEngine {
             found[queue.name] = (try? client.stats())?.versions ?? [:]
         }
         return found
+    }
+
+    /// Queued messages of a later version of their type than the new program reads (after a rollback, the
+    /// consumer could not read them): refused until the queue's consumers have emptied them.
+    func newerMessages(_ work: SwapWork, queueStats: [String: [String: Int]]) -> [SwapPlan.Refusal] {
+        work.queues.compactMap { queue in
+            let newer = (queueStats[queue.name] ?? [:]).filter { (Int($0.key) ?? 0) > queue.newVersion }
+            let count = newer.values.reduce(0, +)
+            guard count > 0 else { return nil }
+            let versions = newer.keys.compactMap(Int.init).sorted().map(String.init).joined(separator: ", ")
+            return SwapPlan.Refusal(code: DiagnosticCode.queueTypeChange.rawValue,
+                                    message: "the queue '\(queue.name)' holds \(SwapPlan.count(count, "message")) of version \(versions) of \(queue.element.plainDescription), which version \(queue.newVersion) cannot read",
+                                    hint: "let its consumers empty it, then try again")
+        }
     }
 
     /// The changes refused because of live data, with counts and an example key.
@@ -239,7 +254,7 @@ extension TurnEngine {
                                        hint: "fix the migration and swap again; nothing was changed"))
             return
         }
-        let upgrader = ValueUpgrader(program: request.program)
+        let upgrader = ValueUpgrader(program: request.program, previous: program)
         for queue in work.queues {
             guard let handle = resources.queue(queue.name) else { continue }
             let client = QueueClient(name: queue.name, socketPath: handle.endpoint)
@@ -269,7 +284,7 @@ extension TurnEngine {
     /// The new program's ephemeral memory, from the running one's: values carried over, migrated where their type changed.
     func migrateEphemeral(_ work: SwapWork, _ request: SwapRequest) throws -> [String: [String: (map: [Value: Value]?, scalar: Value?)]] {
         let old = program, new = request.program
-        let upgrader = ValueUpgrader(program: new)
+        let upgrader = ValueUpgrader(program: new, previous: old)
         let rewritten = Dictionary(work.slots.filter { !$0.durable }.map { ("\($0.cell).\($0.slot)", $0) }, uniquingKeysWith: { a, _ in a })
         var result: [String: [String: (map: [Value: Value]?, scalar: Value?)]] = [:]
         let snapshot = lock.withLock { memories }

@@ -49,7 +49,8 @@ extension TurnEngine {
         } catch {
             throw abandon("state-read", "\(error)")
         }
-        let late = refusals(request.analysis, census: census, queueStats: queueCensus(work), program: new)
+        let queueStats = queueCensus(work)
+        let late = refusals(request.analysis, census: census, queueStats: queueStats, program: new) + newerMessages(work, queueStats: queueStats)
         guard late.isEmpty else {
             plan.refusals.append(contentsOf: late.dropLast())
             throw abandon(late.last!.code, late.last!.message + " (data changed since the plan)", hint: late.last!.hint)
@@ -81,7 +82,7 @@ extension TurnEngine {
             undo(to: old, memories: oldMemories, version: request.fromVersion)
             throw abandon("state-load", "the migrated state does not load: \(error); the swap was undone")
         }
-        let tables = tableMigrations(new, affected: work.affected)
+        let tables = tableMigrations(new, previous: old, affected: work.affected)
         do {
             try migrateTables(tables)
         } catch {

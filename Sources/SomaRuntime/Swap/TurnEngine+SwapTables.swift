@@ -16,10 +16,11 @@ extension TurnEngine {
         var isSQLite: Bool
     }
 
-    /// The databases of `program` whose stored layout differs from the one the program gives them.
-    func tableMigrations(_ program: RuntimeProgram, affected: Set<String>) -> [TableMigration] {
+    /// The databases of `program` whose stored layout differs from the one the program gives them; `previous`
+    /// is the running program during a swap (its reverse migrations serve a rollback).
+    func tableMigrations(_ program: RuntimeProgram, previous: RuntimeProgram? = nil, affected: Set<String>) -> [TableMigration] {
         var found: [TableMigration] = []
-        let upgrader = ValueUpgrader(program: program)
+        let upgrader = ValueUpgrader(program: program, previous: previous)
         for cellName in program.cellOrder {
             for model in program.cells[cellName]?.model.resources ?? [] where model.kind == .database {
                 guard let name = model.name, !found.contains(where: { $0.name == name }), let handle = resources.database(name),

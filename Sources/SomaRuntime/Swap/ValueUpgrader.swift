@@ -12,8 +12,12 @@ public struct MigrationFailure: Error, Sendable, CustomStringConvertible {
 /// alias, new fields by their default or None), and the values it contains are brought up the same way.
 /// The program must have been checked against the older one, so its type table holds the old shapes
 /// (`Order@1`); a step whose old shape is not known gets the old value as Json.
+///
+/// A rollback goes the other way: a value stored at a later version than the program's is brought back by the
+/// reverse steps (`migrate T from n to n-1`) of `previous`, the running program that declared them.
 struct ValueUpgrader {
     let program: RuntimeProgram
+    var previous: RuntimeProgram?
 
     /// The stored JSON of a value of `old` (a type of the older program, with its named types as old shapes)
     /// as a value of `new`.
@@ -67,6 +71,9 @@ struct ValueUpgrader {
         if oldVersion < current.version {
             return try migrate(json, oldKey: oldKey, from: oldVersion, to: current, path: path)
         }
+        if oldVersion > current.version {
+            return try migrateBack(json, from: oldVersion, to: current, path: path)
+        }
         guard let before = program.types[oldKey], oldKey != newKey else { return json }
         switch (before.shape, current.shape, json) {
         case (.record(let oldFields), .record(let newFields), .object(let object)):
@@ -87,7 +94,8 @@ struct ValueUpgrader {
                        path: String) throws(MigrationFailure) -> [String: JSONValue] {
         var result: [String: JSONValue] = [:]
         for newField in newFields {
-            guard let oldField = oldFields.first(where: { $0.name == newField.name }) ?? oldFields.first(where: { $0.name == newField.alias }),
+            guard let oldField = oldFields.first(where: { $0.name == newField.name }) ?? oldFields.first(where: { $0.name == newField.alias })
+                    ?? oldFields.first(where: { $0.alias != nil && $0.alias == newField.name }),
                   let value = object[oldField.name] else { continue }
             result[newField.name] = try upgradeJSON(value, from: oldField.type, to: newField.type, path: "\(path).\(newField.name)")
         }
@@ -123,6 +131,41 @@ struct ValueUpgrader {
             return try JSONValue.parse(program.codec.encode(value, as: .named(current.key)))
         } catch {
             throw MigrationFailure(message: "migrate \(current.name) gave a value that does not encode: \(error)")
+        }
+    }
+
+    /// Runs the running program's `migrate T from v to v-1`, … down to the new program's version, in the
+    /// running program (the steps may use its helpers and types).
+    func migrateBack(_ json: JSONValue, from version: Int, to target: NamedType, path: String) throws(MigrationFailure) -> JSONValue {
+        guard let previous else {
+            throw MigrationFailure(message: "a value of \(target.name) is at version \(version), later than this program's \(target.version)")
+        }
+        var value: Value
+        if previous.types[target.name]?.version == version {
+            do {
+                value = try previous.codec.decode(json, as: .named(target.name), path: path)
+            } catch {
+                throw MigrationFailure(message: "the stored value does not read as \(target.name) version \(version): \(error)")
+            }
+        } else {
+            value = ValueCodec.dynamic(json)
+        }
+        for step in stride(from: version, to: target.version, by: -1) {
+            guard let migration = previous.reverseMigrations[target.name]?[step] else {
+                throw MigrationFailure(message: "no migration of \(target.name) from version \(step) back to \(step - 1)")
+            }
+            let evaluator = Evaluator(program: previous, turn: nil)
+            do {
+                let function = try evaluator.evaluate(migration.function)
+                value = try evaluator.apply(function, [value], span: migration.function.span)
+            } catch {
+                throw MigrationFailure(message: "migrate \(target.name) from \(step) to \(step - 1) failed: \(error)")
+            }
+        }
+        do {
+            return try JSONValue.parse(program.codec.encode(value, as: .named(target.key)))
+        } catch {
+            throw MigrationFailure(message: "migrate \(target.name) back gave a value that does not encode: \(error)")
         }
     }
 }

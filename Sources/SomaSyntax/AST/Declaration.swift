@@ -62,6 +62,9 @@ public struct MigrateDeclaration: Hashable, Sendable {
     public var to: Int
     public var function: Expression
     public var span: SourceSpan
+
+    /// `from 2 to 1`: a step back, which `soma rollback` uses.
+    public var isReverse: Bool { to < from }
 }
 
 /// `migrate state Cell.machine { old => new }`

@@ -1,0 +1,90 @@
+import ArgumentParser
+import Foundation
+import SomaControl
+import SomaLedger
+import SomaRuntime
+
+/// What `soma swap` and `soma rollback` share once the new code has checked: record it as a pending version
+/// (under the ledger's `mutate` lock, so two swaps never interleave), ask the supervisor for the plan with live
+/// data, print it, confirm on a terminal, apply. A version that was not applied is discarded.
+struct SwapSession {
+    var home: AppHome
+    var ledger: Ledger
+    var current: Int
+    var dryRun: Bool
+    var yes: Bool
+    var json: Bool
+
+    /// `restores`: for a rollback, the earlier version whose code this is.
+    func run(entry: String, files: [(path: String, content: [UInt8])], hash: String, restores: Int? = nil) async throws {
+        let verb = restores == nil ? "swap" : "rollback"
+        if let holder = try ledger.acquireLock("mutate", pid: getpid(), purpose: verb) {
+            throw CLIFailure("\(home.name) is busy: \(holder) holds its lock; nothing was changed", hint: "wait for it to finish, then try again")
+        }
+        defer { try? ledger.releaseLock("mutate", pid: getpid()) }
+        let number = try ledger.addPendingVersion(entry: entry, files: files, hash: hash, restores: restores)
+        var applied = false
+        defer { if !applied { try? ledger.discardPendingVersion(number) } }
+
+        let client = ControlClient(path: home.controlSocket)
+        let planned = try await ask(client, version: number, apply: false)
+        print(json ? planned.json : planned.plan.text)
+        if planned.plan.isRefused {
+            throw CLIFailure("the \(verb) to version \(number) is refused; nothing was changed")
+        }
+        if dryRun { return }
+        if !yes && isatty(STDIN_FILENO) != 0 {
+            FileHandle.standardOutput.write(Data("apply this plan to \(home.name)? [y/N] ".utf8))
+            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+                print("not applied; nothing was changed")
+                return
+            }
+        }
+        if !json { print(restores.map { "rolling \(home.name) back to the code of version \($0) as version \(number)…" } ?? "swapping \(home.name) to version \(number)…") }
+        let outcome = try await ask(client, version: number, apply: true)
+        guard !outcome.plan.isRefused else {
+            if json { print(outcome.json) } else {
+                for refusal in outcome.plan.refusals { print("  refused[\(refusal.code)]: \(refusal.message)") }
+            }
+            throw CLIFailure("the \(verb) to version \(number) did not happen; \(home.name) runs version \(current)")
+        }
+        applied = true
+        if json {
+            print(outcome.json)
+        } else {
+            let plan = outcome.plan
+            let what = restores.map { "rolled %@ back to the code of version \($0) as version %d" } ?? "swapped %@ to version %d"
+            print(String(format: what + " in %.1f ms (turns held %.1f ms, %d waited)", home.name, number,
+                         plan.totalMilliseconds ?? 0, plan.heldMilliseconds ?? 0, plan.heldTurns ?? 0))
+        }
+    }
+
+    /// A version's files, where the supervisor keeps them (code/vN) or, if it has not, written from the ledger
+    /// into a scratch folder: its entry file's path.
+    static func materialize(ledger: Ledger, version: VersionRecord, home: AppHome) throws -> String {
+        let folder = home.codeFolder(version: version.number)
+        let entry = (folder as NSString).appendingPathComponent(version.entry)
+        if FileManager.default.fileExists(atPath: entry) { return entry }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("soma-swap-\(getpid())-v\(version.number)").path
+        for file in try ledger.versionFiles(version.number) {
+            let path = (scratch as NSString).appendingPathComponent(file.path)
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(file.content).write(to: URL(fileURLWithPath: path))
+        }
+        return (scratch as NSString).appendingPathComponent(version.entry)
+    }
+
+    func ask(_ client: ControlClient, version: Int, apply: Bool) async throws -> (plan: SwapPlan, json: String) {
+        let reply: ControlReply
+        do {
+            reply = try await client.call(ControlRequest("swap", ["version": String(version), "apply": apply ? "true" : "false"]), timeout: .seconds(900))
+        } catch {
+            throw CLIFailure("the supervisor did not answer: \(error)", hint: "soma status and soma versions say which version runs")
+        }
+        if let diagnostics = reply.fields["diagnostics"] { print(diagnostics) }
+        guard let text = reply.fields["plan"], let plan = try? JSONDecoder().decode(SwapPlan.self, from: Data(text.utf8)) else {
+            throw CLIFailure(reply.message ?? "the supervisor answered without a plan")
+        }
+        return (plan, text)
+    }
+}
