@@ -129,4 +129,58 @@ import Testing
         #expect(listed.map { $0["number"] as? Int } == [1, 2, 3, 4])
         #expect(listed.last?["restores"] as? Int == 1)
     }
+
+    /// Each refusal of LANGUAGE.md §10 through `soma swap`, with its code: the app stays on version 1 and its
+    /// stored state is unchanged (the same dump of the state database before and after).
+    @Test func refusedSwapsNameTheirCodeAndChangeNothing() async throws {
+        let v1 = Self.example("app.cell")
+        let app = try LaunchedApp(v1, name: "shop")
+        defer { app.finish() }
+        func edited(_ replacements: [(String, String)]) -> String {
+            replacements.reduce(v1) { text, change in
+                precondition(text.contains(change.0), "app.cell has no '\(change.0)'")
+                return text.replacingOccurrences(of: change.0, with: change.1)
+            }
+        }
+        let candidates: [(file: String, source: String, expected: String)] = [
+            ("incompatible.cell", edited([("  buyer: String,", "  customer: String,")]), "error[incompatible-change]"),
+            ("face.cell", edited([("    signal stats() -> Int\n", ""), ("  on stats() { placed }\n", "")]), "error[face-break]"),
+            ("dropped.cell", edited([("    placed: Int [persistent] = 0\n", ""), ("    placed = placed + 1\n", ""),
+                                     ("  invariant placed_non_negative { placed >= 0 }\n", ""), ("on stats() { placed }", "on stats() { 0 }")]),
+             "refused[slot-dropped]"),
+            ("fails.cell", edited([("type Order = {", "type Order @version(2) = {"), ("  total: Float\n}", "  total: Float,\n  per_unit: Int\n}\n"
+                + "migrate Order from 1 to 2 = fn(old) -> Order {\n  id: old.id, buyer: old.buyer, items: old.items, total: old.total,\n"
+                + "  per_unit: 100 / old.items.map(fn(i) -> i.qty).sum()\n}")]),
+             "refused[migration-fails]"),
+        ]
+        for candidate in candidates {
+            try candidate.source.write(to: app.folder.appendingPathComponent(candidate.file), atomically: true, encoding: .utf8)
+        }
+        #expect(try await app.launch().status == 0)
+        #expect(try await app.post("/Shop/place_order", Self.order("o1")).status == 200)
+        let free = #"{"order": {"id": "o2", "buyer": "bo", "items": [{"sku": "gift", "qty": 0, "price": 0.0}], "total": 0.0}}"#
+        #expect(try await app.post("/Shop/place_order", free).status == 200)
+        let state = "\(app.appHome)/state/state.sqlite"
+        // Quiet first: both orders through the outbox into the table, no effect pending.
+        #expect(try await ResourcesEndToEndTests.waitFor(10) {
+            let rows = try await ResourcesEndToEndTests.sqlite3("\(app.appHome)/resources/shop/shop.sqlite", "SELECT COUNT(*) FROM orders")
+            let pending = try await ResourcesEndToEndTests.sqlite3(state, "SELECT COUNT(*) FROM pending_effects")
+            return rows == "2" && pending == "0"
+        })
+        let before = try await ResourcesEndToEndTests.sqlite3(state, ".dump")
+
+        for candidate in candidates {
+            let refused = try await app.soma("swap", candidate.file, "--yes")
+            #expect(refused.status == 1, "\(candidate.file)")
+            #expect(refused.output.contains(candidate.expected), "\(candidate.file): \(refused.output)")
+            #expect(try await app.status()["version"] == "1")
+        }
+        let failing = try await app.soma("swap", "fails.cell", "--dry-run")
+        #expect(failing.output.contains("migrating Shop.orders fails on key \"o2\""), "\(failing.output)")
+        let after = try await ResourcesEndToEndTests.sqlite3(state, ".dump")
+        #expect(after == before, "\(Set(after.split(separator: "\n")).symmetricDifference(before.split(separator: "\n")))")
+        #expect(try await app.post("/Shop/get_order", #"{"id": "o1"}"#).body.contains(#""buyer":"ann""#))
+        let versions = try await app.soma("versions", "--json")
+        #expect((try JSONSerialization.jsonObject(with: Data(versions.output.utf8)) as? [Any])?.count == 1)
+    }
 }
