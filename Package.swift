@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "SomaCLI",
             dependencies: [
-                "SomaChecker", "SomaWorker", "SomaSupervisor", "SomaControl", "SomaLedger", "SomaProviders", "SomaResources",
+                "SomaChecker", "SomaWorker", "SomaSupervisor", "SomaControl", "SomaLedger", "SomaProviders", "SomaResources", "SomaStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

@@ -3,6 +3,7 @@ import Foundation
 import SomaControl
 import SomaLedger
 import SomaRuntime
+import SomaStorage
 
 /// What `soma swap` and `soma rollback` share once the new code has checked: record it as a pending version
 /// (under the ledger's `mutate` lock, so two swaps never interleave), ask the supervisor for the plan with live
@@ -22,6 +23,12 @@ struct SwapSession {
             throw CLIFailure("\(home.name) is busy: \(holder) holds its lock; nothing was changed", hint: "wait for it to finish, then try again")
         }
         defer { try? ledger.releaseLock("mutate", pid: getpid()) }
+        if let stored = StateStore.recordedProgramVersion(at: home.statePath), stored != current {
+            // A swap reached its commit point and was not recorded yet (its supervisor or worker died): the
+            // supervisor adopts that version when it next starts the worker; a new pending version must not replace it.
+            throw CLIFailure("the stored state of \(home.name) is at version \(stored), the ledger says \(current); nothing was changed",
+                             hint: "wait until soma status shows version \(stored), then try again")
+        }
         let number = try ledger.addPendingVersion(entry: entry, files: files, hash: hash, restores: restores)
         var applied = false
         defer { if !applied { try? ledger.discardPendingVersion(number) } }
@@ -41,7 +48,16 @@ struct SwapSession {
             }
         }
         if !json { print(restores.map { "rolling \(home.name) back to the code of version \($0) as version \(number)…" } ?? "swapping \(home.name) to version \(number)…") }
-        let outcome = try await ask(client, version: number, apply: true)
+        let outcome: (plan: SwapPlan, json: String)
+        do {
+            outcome = try await ask(client, version: number, apply: true)
+        } catch let silent as SupervisorSilent {
+            // No plan back: the worker or the supervisor died mid-swap, and the stored state decides which version
+            // runs. The pending version stays in the ledger so that a supervisor finding the state at it adopts it.
+            applied = true
+            throw CLIFailure("the supervisor did not answer (\(silent.reason)); the \(verb) to version \(number) may or may not have happened",
+                             hint: "soma status says which version runs once the app is back: the stored state decides")
+        }
         guard !outcome.plan.isRefused else {
             if json { print(outcome.json) } else {
                 for refusal in outcome.plan.refusals { print("  refused[\(refusal.code)]: \(refusal.message)") }
@@ -79,12 +95,19 @@ struct SwapSession {
         do {
             reply = try await client.call(ControlRequest("swap", ["version": String(version), "apply": apply ? "true" : "false"]), timeout: .seconds(900))
         } catch {
-            throw CLIFailure("the supervisor did not answer: \(error)", hint: "soma status and soma versions say which version runs")
+            guard apply else { throw CLIFailure("the supervisor did not answer: \(error); nothing was changed") }
+            throw SupervisorSilent(reason: "\(error)")
         }
         if let diagnostics = reply.fields["diagnostics"] { print(diagnostics) }
+        if apply && reply.fields["code"] == "outcome-unknown" { throw SupervisorSilent(reason: reply.message ?? "the worker died") }
         guard let text = reply.fields["plan"], let plan = try? JSONDecoder().decode(SwapPlan.self, from: Data(text.utf8)) else {
             throw CLIFailure(reply.message ?? "the supervisor answered without a plan")
         }
         return (plan, text)
     }
+}
+
+/// The supervisor's answer to an applied swap never came (it or the worker died): the outcome is unknown here.
+struct SupervisorSilent: Error {
+    var reason: String
 }

@@ -36,6 +36,8 @@ public struct StateRewrite: Sendable {
     public var droppedSlots: [(cell: String, slot: String)] = []
     public var renames: [StateRename] = []
     public var programVersion: Int
+    /// Runs inside the transaction, after every change and before the commit (the crash tests stop there).
+    public var beforeCommit: (@Sendable () -> Void)?
 
     public init(programVersion: Int) {
         self.programVersion = programVersion
@@ -188,6 +190,7 @@ extension StateStore {
                                    arguments: [rename.to, rename.cell, rename.machine, rename.from])
                 }
                 try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('program_version', ?)", arguments: [String(rewrite.programVersion)])
+                rewrite.beforeCommit?()
                 return .commit
             }
         } catch let failure as RewriteFailure {

@@ -35,7 +35,7 @@ extension Supervisor {
         } catch {
             // The worker died or hung mid-swap: what runs next is decided by the stored state when it restarts.
             if apply { try? ledger.record("swap-failed", "version \(number): the worker did not answer: \(error)") }
-            return .failure("the worker did not answer the swap: \(error)")
+            return .failure("the worker did not answer the swap: \(error)", fields: ["code": "outcome-unknown"])
         }
         guard apply else { return reply }
         guard reply.ok else {

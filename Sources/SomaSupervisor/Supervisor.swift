@@ -175,7 +175,10 @@ public actor Supervisor {
     /// passed before the supervisor recorded it is finished here), else the ledger's current version.
     func selectVersion() throws {
         guard let app = try ledger.app(), var current = app.currentVersion else { throw LedgerError(code: "no-version", "the app has no version") }
-        if let stored = StateStore.recordedProgramVersion(at: home.statePath), stored != current, try ledger.version(stored) != nil {
+        if let stored = StateStore.recordedProgramVersion(at: home.statePath), stored != current {
+            guard try ledger.version(stored) != nil else {
+                throw LedgerError(code: "unknown-version", "the stored state is at version \(stored), which the ledger does not have; version \(current) cannot read it")
+            }
             logger.warning("the stored state is at version \(stored), the ledger said \(current): running \(stored)")
             try ledger.activateVersion(stored)
             try ledger.record("swap-recovered", "version \(current) → \(stored) (from the stored state)")
@@ -259,13 +262,29 @@ public actor Supervisor {
         workerPID = pid
         state = "running"
         try? ledger.record("adopted", "worker pid \(pid)")
+        var ticks = 0
         while kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) {
             try? await Task.sleep(for: .milliseconds(50))
+            ticks += 1
+            if ticks % 10 == 0 && !swapping { await reconcileServedVersion() }
         }
         workerPID = nil
         if !stopping {
             logger.warning("the adopted worker pid=\(pid) exited; starting a new one")
             restarts += 1
+        }
+    }
+
+    /// An adopted worker may have finished a swap its old supervisor did not live to record: when it serves
+    /// another version than ours, the stored state says which version is current (as at start).
+    func reconcileServedVersion() async {
+        guard let health = try? await ControlClient(path: home.workerSocket).call(ControlRequest("health"), timeout: .seconds(2)),
+              let served = health.fields["version"].flatMap(Int.init), served != version else { return }
+        do {
+            try selectVersion()
+            logger.info("the worker serves version \(served): version \(version) is current")
+        } catch {
+            logger.error("the worker serves version \(served), and the ledger cannot say so: \(error)")
         }
     }
 

@@ -10,6 +10,7 @@ extension TurnEngine {
     /// the held turns. Before the commit point a refusal changes nothing; a failed `on start` undoes the swap.
     public func applySwap(_ request: SwapRequest) async throws(SwapRefused) -> SwapPlan {
         let started = ContinuousClock.now
+        SwapCheckpoint.applying.reach()
         let work = swapWork(request)
         var plan = planSwap(request, work: work)
         if plan.isRefused { throw SwapRefused(plan: plan) }
@@ -65,7 +66,9 @@ extension TurnEngine {
 
         // The commit point: from here the app is on the new version, also after a crash.
         do {
-            try store.rewrite(stateRewrite(work, request))
+            var rewrite = stateRewrite(work, request)
+            rewrite.beforeCommit = { SwapCheckpoint.migrating.reach() }
+            try store.rewrite(rewrite)
         } catch let failure as RewriteFailure {
             throw abandon(DiagnosticCode.migrationFails.rawValue, "migrating \(failure.cell).\(failure.slot) fails on key \(failure.key): \(failure.reason)")
         } catch {
@@ -90,12 +93,14 @@ extension TurnEngine {
             undo(to: old, memories: oldMemories, version: request.fromVersion)
             throw abandon("migration-fails", "migrating the tables failed: \(error); the swap was undone")
         }
+        SwapCheckpoint.switched.reach()
         if let failure = await runStartHandlers(new) {
             restoreTables(tables)
             undo(to: old, memories: oldMemories, version: request.fromVersion)
             throw abandon("start-failed", "the new version's on start aborted: \(failure); the swap was undone",
                           hint: "fix 'on start' and swap again")
         }
+        SwapCheckpoint.started.reach()
         try? store.finishRewrite()
         dropTableArchives(tables)
         startBackground(new)
