@@ -85,8 +85,7 @@ extension TurnEngine {
             let newVersion = new.version(of: slot.newType)
             let path = "\(slot.cell).\(slot.slot)"
             rewrite.slots.append(.init(cell: slot.cell, slot: slot.slot) { json in
-                let value = try upgrader.upgrade(try JSONValue.parse(json), from: oldValue, to: newValue, path: path)
-                return (newVersion, new.codec.encode(value, as: newValue))
+                (newVersion, try upgrader.upgradeEncoded(json, from: oldValue, to: newValue, path: path))
             })
         }
         rewrite.droppedSlots = work.dropped
@@ -107,7 +106,7 @@ extension TurnEngine {
         planSwap(request, work: swapWork(request))
     }
 
-    func planSwap(_ request: SwapRequest, work: SwapWork) -> SwapPlan {
+    func planSwap(_ request: SwapRequest, work: SwapWork, dryRunState: Bool = true) -> SwapPlan {
         var plan = SwapPlan(fromVersion: request.fromVersion, toVersion: request.toVersion)
         plan.restores = request.restores
         let analysis = request.analysis
@@ -157,7 +156,7 @@ extension TurnEngine {
         }
         plan.refusals = refusals(analysis, census: census, queueStats: queueStats, program: request.program)
         plan.refusals += newerMessages(work, queueStats: queueStats)
-        if plan.refusals.isEmpty { dryRun(work, request, into: &plan) }
+        if plan.refusals.isEmpty { dryRun(work, request, into: &plan, state: dryRunState) }
         if plan.refusals.isEmpty { dryRunTables(tableMigrations(request.program, previous: program, affected: work.affected), scratch: request.scratchFolder, into: &plan) }
         return plan
     }
@@ -225,28 +224,13 @@ extension TurnEngine {
     }
 
     /// Every migration over a copy of the live state, the ephemeral values and the queued messages; the first
-    /// failure becomes a `migration-fails` refusal naming its key.
-    func dryRun(_ work: SwapWork, _ request: SwapRequest, into plan: inout SwapPlan) {
+    /// failure becomes a `migration-fails` refusal naming its key. `state: false` leaves out the stored state
+    /// (applying: its rewrite at the commit point is one transaction that changes nothing when a value fails).
+    func dryRun(_ work: SwapWork, _ request: SwapRequest, into plan: inout SwapPlan, state: Bool = true) {
         let started = ContinuousClock.now
         defer { plan.dryRunMilliseconds = Self.milliseconds(since: started) }
-        let rewrite = stateRewrite(work, request)
-        let copy = (request.scratchFolder as NSString).appendingPathComponent("swap-dry-run.db")
-        defer {
-            for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
-        }
-        do {
-            try store.backup(to: copy)
-            try StateStore.rewriteCopy(at: copy, rewrite)
-            plan.dryRunChecked += plan.migrations.reduce(0) { $0 + $1.values }
-        } catch let failure as RewriteFailure {
-            plan.refusals.append(.init(code: DiagnosticCode.migrationFails.rawValue,
-                                       message: "migrating \(failure.cell).\(failure.slot) fails on key \(failure.key): \(failure.reason)",
-                                       hint: "fix the migration (or the value) and swap again; nothing was changed"))
-            return
-        } catch {
-            plan.refusals.append(.init(code: "state-dry-run", message: "\(error)"))
-            return
-        }
+        if state { dryRunState(work, request, into: &plan) }
+        guard plan.refusals.isEmpty else { return }
         do {
             _ = try migrateEphemeral(work, request)
         } catch {
@@ -272,6 +256,26 @@ extension TurnEngine {
                     return
                 }
             }
+        }
+    }
+
+    /// The stored state's rewrite over an SQLite backup of it, by the same code as the commit point.
+    func dryRunState(_ work: SwapWork, _ request: SwapRequest, into plan: inout SwapPlan) {
+        let rewrite = stateRewrite(work, request)
+        let copy = (request.scratchFolder as NSString).appendingPathComponent("swap-dry-run.db")
+        defer {
+            for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
+        }
+        do {
+            try store.backup(to: copy)
+            try StateStore.rewriteCopy(at: copy, rewrite)
+            plan.dryRunChecked += plan.migrations.reduce(0) { $0 + $1.values }
+        } catch let failure as RewriteFailure {
+            plan.refusals.append(.init(code: DiagnosticCode.migrationFails.rawValue,
+                                       message: "migrating \(failure.cell).\(failure.slot) fails on key \(failure.key): \(failure.reason)",
+                                       hint: "fix the migration (or the value) and swap again; nothing was changed"))
+        } catch {
+            plan.refusals.append(.init(code: "state-dry-run", message: "\(error)"))
         }
     }
 

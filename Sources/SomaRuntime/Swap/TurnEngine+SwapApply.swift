@@ -12,7 +12,9 @@ extension TurnEngine {
         let started = ContinuousClock.now
         SwapCheckpoint.applying.reach()
         let work = swapWork(request)
-        var plan = planSwap(request, work: work)
+        // Planned again with the data as it is now. The stored state is not dry-run again: the plan the CLI
+        // printed did, and the commit point's rewrite is one transaction that a failing value leaves unchanged.
+        var plan = planSwap(request, work: work, dryRunState: false)
         if plan.isRefused { throw SwapRefused(plan: plan) }
         let old = program, new = request.program
         do {
