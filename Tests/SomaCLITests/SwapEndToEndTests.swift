@@ -183,4 +183,44 @@ import Testing
         let versions = try await app.soma("versions", "--json")
         #expect((try JSONSerialization.jsonObject(with: Data(versions.output.utf8)) as? [Any])?.count == 1)
     }
+
+    /// RUNTIME.md §6: requests that arrive during a swap are delayed, never refused. Four callers read an
+    /// order without pause while version 1 is swapped for version 2 (the signal is the same in both); every
+    /// call succeeds, and the answers switch from version 1's shape to version 2's.
+    @Test func aSwapUnderLoadFailsNoRequest() async throws {
+        let app = try LaunchedApp(Self.example("app.cell"), name: "shop")
+        defer { app.finish() }
+        try Self.example("v2.cell").write(to: app.folder.appendingPathComponent("v2.cell"), atomically: true, encoding: .utf8)
+        #expect(try await app.launch().status == 0)
+        #expect(try await app.post("/Shop/place_order", Self.order("o1")).status == 200)
+        let swapping = ManagedFlag()
+        swapping.set(true)
+        let callers = (0..<4).map { _ in
+            Task { () -> [(Int, String)] in
+                var answers: [(Int, String)] = []
+                while swapping.isSet && answers.count < 5_000 {
+                    let response = try? await app.post("/Shop/get_order", #"{"id": "o1"}"#)
+                    answers.append((response?.status ?? -1, response?.body ?? ""))
+                }
+                return answers
+            }
+        }
+        let swapped = try await app.soma("swap", "v2.cell", "--yes")
+        swapping.set(false)
+        #expect(swapped.status == 0, "\(swapped.output)\(swapped.error)")
+        var answers: [(Int, String)] = []
+        for caller in callers { answers += await caller.value }
+        #expect(answers.count > 20)
+        #expect(answers.allSatisfy { $0.0 == 200 }, "\(answers.filter { $0.0 != 200 }.prefix(5))")
+        #expect(answers.first?.1.contains(#""buyer":"ann""#) == true)
+        #expect(try await app.post("/Shop/get_order", #"{"id": "o1"}"#).body.contains(#""customer":"ann""#))
+    }
+}
+
+/// A flag shared between a test and the tasks it starts.
+final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set(_ new: Bool) { lock.withLock { value = new } }
 }
