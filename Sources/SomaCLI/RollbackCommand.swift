@@ -26,14 +26,7 @@ struct RollbackCommand: AsyncParsableCommand {
     @Option(help: "The version to return to (default: the one before the current).")
     var to: Int?
 
-    @Flag(help: "Print the plan and stop; nothing changes.")
-    var dryRun = false
-
-    @Flag(help: "Apply without asking, also on a terminal.")
-    var yes = false
-
-    @Flag(help: "Print the plan (and the outcome) as JSON.")
-    var json = false
+    @OptionGroup var options: SwapOptions
 
     func validate() throws {
         if let to, to < 1 { throw ValidationError("--to takes a version number (1 or more), not \(to)") }
@@ -75,7 +68,7 @@ struct RollbackCommand: AsyncParsableCommand {
             print(CheckReport(outcome).text())
             throw CLIFailure("\(home.name) cannot roll back from version \(current) to version \(target.number): \(outcome.errorCount) error\(outcome.errorCount == 1 ? "" : "s"); nothing was changed")
         }
-        let session = SwapSession(home: home, ledger: ledger, current: current, dryRun: dryRun, yes: yes, json: json)
+        let session = SwapSession(home: home, ledger: ledger, current: current, options: options)
         try await session.run(entry: target.entry, files: try ledger.versionFiles(target.number), hash: target.hash, restores: target.number)
     }
 }

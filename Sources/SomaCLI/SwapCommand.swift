@@ -22,14 +22,7 @@ struct SwapCommand: AsyncParsableCommand {
 
     @OptionGroup var selection: AppSelection
 
-    @Flag(help: "Print the plan and stop; nothing changes.")
-    var dryRun = false
-
-    @Flag(help: "Apply without asking, also on a terminal.")
-    var yes = false
-
-    @Flag(help: "Print the plan (and the outcome) as JSON.")
-    var json = false
+    @OptionGroup var options: SwapOptions
 
     func validate() throws {
         guard FileManager.default.isReadableFile(atPath: file) else {
@@ -57,7 +50,7 @@ struct SwapCommand: AsyncParsableCommand {
             print("\(home.name) already runs this code (version \(current)); nothing to swap")
             return
         }
-        let session = SwapSession(home: home, ledger: ledger, current: current, dryRun: dryRun, yes: yes, json: json)
+        let session = SwapSession(home: home, ledger: ledger, current: current, options: options)
         try await session.run(entry: bundle.entry, files: bundle.files, hash: bundle.hash)
     }
 }

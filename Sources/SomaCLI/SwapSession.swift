@@ -12,9 +12,10 @@ struct SwapSession {
     var home: AppHome
     var ledger: Ledger
     var current: Int
-    var dryRun: Bool
-    var yes: Bool
-    var json: Bool
+    var options: SwapOptions
+    var dryRun: Bool { options.dryRun }
+    var yes: Bool { options.yes }
+    var json: Bool { options.json }
 
     /// `restores`: for a rollback, the earlier version whose code this is.
     func run(entry: String, files: [(path: String, content: [UInt8])], hash: String, restores: Int? = nil) async throws {

@@ -145,15 +145,20 @@ struct ValueUpgrader {
             guard let migration = program.migrations[current.name]?[step] else {
                 throw MigrationFailure(message: "no migration of \(current.name) from version \(step) to \(step + 1)")
             }
-            let evaluator = Evaluator(program: program, turn: nil)
-            do {
-                let function = try evaluator.evaluate(migration.function)
-                value = try evaluator.apply(function, [value], span: migration.function.span)
-            } catch {
-                throw MigrationFailure(message: "migrate \(current.name) from \(step) to \(step + 1) failed: \(error)")
-            }
+            value = try Self.run(migration, on: value, in: program)
         }
         return value
+    }
+
+    /// One `migrate` step, evaluated in the program that declares it.
+    static func run(_ migration: MigrateDeclaration, on value: Value, in program: RuntimeProgram) throws(MigrationFailure) -> Value {
+        let evaluator = Evaluator(program: program, turn: nil)
+        do {
+            let function = try evaluator.evaluate(migration.function)
+            return try evaluator.apply(function, [value], span: migration.function.span)
+        } catch {
+            throw MigrationFailure(message: "migrate \(migration.typeName) from \(migration.from) to \(migration.to) failed: \(error)")
+        }
     }
 
     /// Runs the running program's `migrate T from v to v-1`, … down to the new program's version, in the
@@ -176,13 +181,7 @@ struct ValueUpgrader {
             guard let migration = previous.reverseMigrations[target.name]?[step] else {
                 throw MigrationFailure(message: "no migration of \(target.name) from version \(step) back to \(step - 1)")
             }
-            let evaluator = Evaluator(program: previous, turn: nil)
-            do {
-                let function = try evaluator.evaluate(migration.function)
-                value = try evaluator.apply(function, [value], span: migration.function.span)
-            } catch {
-                throw MigrationFailure(message: "migrate \(target.name) from \(step) to \(step - 1) failed: \(error)")
-            }
+            value = try Self.run(migration, on: value, in: previous)
         }
         do {
             return try JSONValue.parse(program.codec.encode(value, as: .named(target.key)))
