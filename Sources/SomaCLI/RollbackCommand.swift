@@ -3,6 +3,7 @@ import Foundation
 import SomaChecker
 import SomaControl
 import SomaLedger
+import SomaSupervisor
 
 /// `soma rollback [--to N]`: runs an earlier version's code again, as a new version (history only grows), when
 /// it can read everything the running version stored — or the running version declares the reverse
@@ -33,12 +34,8 @@ struct RollbackCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let home = try selection.resolve()
-        try home.requireRunning()
-        let ledger = try Ledger(path: home.ledgerPath)
-        guard let current = try ledger.app()?.currentVersion, let running = try ledger.version(current) else {
-            throw CLIFailure("\(home.name) has no version recorded", code: CLIExit.noApp)
-        }
+        let session = try SwapSession(selection, options: options)
+        let (home, ledger, current, running) = (session.home, session.ledger, session.current, session.running)
         let versions = try ledger.versions().filter { $0.state == "active" }
         let target: VersionRecord
         if let to {
@@ -59,16 +56,14 @@ struct RollbackCommand: AsyncParsableCommand {
             return
         }
 
-        let runningEntry = try SwapSession.materialize(ledger: ledger, version: running, home: home)
-        let targetEntry = try SwapSession.materialize(ledger: ledger, version: target, home: home)
-        guard let outcome = SomaCheck.check(path: targetEntry, against: runningEntry, direction: .rollback) else {
+        let targetEntry = try VersionFiles.materialize(ledger, home: home, version: target.number, entry: target.entry)
+        guard let outcome = SomaCheck.check(path: targetEntry, against: session.runningEntry, direction: .rollback) else {
             throw CLIFailure("cannot read version \(target.number)'s code at \(targetEntry)")
         }
         if outcome.hasErrors {
             print(CheckReport(outcome).text())
             throw CLIFailure("\(home.name) cannot roll back from version \(current) to version \(target.number): \(outcome.errorCount) error\(outcome.errorCount == 1 ? "" : "s"); nothing was changed")
         }
-        let session = SwapSession(home: home, ledger: ledger, current: current, options: options)
         try await session.run(entry: target.entry, files: try ledger.versionFiles(target.number), hash: target.hash, restores: target.number)
     }
 }

@@ -1,9 +1,6 @@
 import ArgumentParser
 import Foundation
 import SomaChecker
-import SomaControl
-import SomaLedger
-import SomaRuntime
 
 struct SwapCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,26 +28,19 @@ struct SwapCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let home = try selection.resolve()
-        try home.requireRunning()
-        let ledger = try Ledger(path: home.ledgerPath)
-        guard let current = try ledger.app()?.currentVersion, let running = try ledger.version(current) else {
-            throw CLIFailure("\(home.name) has no version recorded", code: CLIExit.noApp)
-        }
-        let runningEntry = try SwapSession.materialize(ledger: ledger, version: running, home: home)
-
+        let session = try SwapSession(selection, options: options)
+        let (home, current) = (session.home, session.current)
         // The new version checks on its own and against the running one before anything is recorded.
-        guard let outcome = SomaCheck.check(path: file, against: runningEntry) else { throw CLIFailure("cannot read '\(file)'") }
+        guard let outcome = SomaCheck.check(path: file, against: session.runningEntry) else { throw CLIFailure("cannot read '\(file)'") }
         if outcome.hasErrors {
             print(CheckReport(outcome).text())
             throw CLIFailure("\(file) cannot replace version \(current) of \(home.name): \(outcome.errorCount) error\(outcome.errorCount == 1 ? "" : "s"); nothing was changed")
         }
         let bundle = ProgramBundle(outcome: outcome, entryPath: file)
-        if bundle.hash == running.hash {
+        if bundle.hash == session.running.hash {
             print("\(home.name) already runs this code (version \(current)); nothing to swap")
             return
         }
-        let session = SwapSession(home: home, ledger: ledger, current: current, options: options)
         try await session.run(entry: bundle.entry, files: bundle.files, hash: bundle.hash)
     }
 }

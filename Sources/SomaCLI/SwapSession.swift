@@ -4,6 +4,7 @@ import SomaControl
 import SomaLedger
 import SomaRuntime
 import SomaStorage
+import SomaSupervisor
 
 /// What `soma swap` and `soma rollback` share once the new code has checked: record it as a pending version
 /// (under the ledger's `mutate` lock, so two swaps never interleave), ask the supervisor for the plan with live
@@ -12,10 +13,27 @@ struct SwapSession {
     var home: AppHome
     var ledger: Ledger
     var current: Int
+    /// The version running now, and its entry file (materialized, to check the new code against).
+    var running: VersionRecord
+    var runningEntry: String
     var options: SwapOptions
     var dryRun: Bool { options.dryRun }
     var yes: Bool { options.yes }
     var json: Bool { options.json }
+
+    /// The selected app, which must be running, with its current version.
+    init(_ selection: AppSelection, options: SwapOptions) throws {
+        home = try selection.resolve()
+        try home.requireRunning()
+        ledger = try Ledger(path: home.ledgerPath)
+        guard let current = try ledger.app()?.currentVersion, let running = try ledger.version(current) else {
+            throw CLIFailure("\(home.name) has no version recorded", code: CLIExit.noApp)
+        }
+        self.current = current
+        self.running = running
+        self.options = options
+        runningEntry = try VersionFiles.materialize(ledger, home: home, version: running.number, entry: running.entry)
+    }
 
     /// `restores`: for a rollback, the earlier version whose code this is.
     func run(entry: String, files: [(path: String, content: [UInt8])], hash: String, restores: Int? = nil) async throws {
@@ -74,21 +92,6 @@ struct SwapSession {
             print(String(format: what + " in %.1f ms (turns held %.1f ms, %d waited)", home.name, number,
                          plan.totalMilliseconds ?? 0, plan.heldMilliseconds ?? 0, plan.heldTurns ?? 0))
         }
-    }
-
-    /// A version's files, where the supervisor keeps them (code/vN) or, if it has not, written from the ledger
-    /// into a scratch folder: its entry file's path.
-    static func materialize(ledger: Ledger, version: VersionRecord, home: AppHome) throws -> String {
-        let folder = home.codeFolder(version: version.number)
-        let entry = (folder as NSString).appendingPathComponent(version.entry)
-        if FileManager.default.fileExists(atPath: entry) { return entry }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("soma-swap-\(getpid())-v\(version.number)").path
-        for file in try ledger.versionFiles(version.number) {
-            let path = (scratch as NSString).appendingPathComponent(file.path)
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try Data(file.content).write(to: URL(fileURLWithPath: path))
-        }
-        return (scratch as NSString).appendingPathComponent(version.entry)
     }
 
     func ask(_ client: ControlClient, version: Int, apply: Bool) async throws -> (plan: SwapPlan, json: String) {

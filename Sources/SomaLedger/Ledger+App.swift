@@ -106,17 +106,16 @@ extension Ledger {
                                   restores: Int? = nil) throws(LedgerError) -> Int {
         try write("recording a pending version") { db in
             try Self.deletePending(db)
-            let number = try Self.insertVersion(db, entry: entry, files: files, hash: hash, state: "pending")
-            if let restores { try db.execute(sql: "UPDATE versions SET restores = ? WHERE number = ?", arguments: [restores, number]) }
-            return number
+            return try Self.insertVersion(db, entry: entry, files: files, hash: hash, state: "pending", restores: restores)
         }
     }
 
     /// The next version number, with its files.
-    static func insertVersion(_ db: Database, entry: String, files: [(path: String, content: [UInt8])], hash: String, state: String) throws -> Int {
+    static func insertVersion(_ db: Database, entry: String, files: [(path: String, content: [UInt8])], hash: String, state: String,
+                              restores: Int? = nil) throws -> Int {
         let number = (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM versions") ?? 0) + 1
-        try db.execute(sql: "INSERT INTO versions (number, hash, entry, created_at, state) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [number, hash, entry, Self.now(), state])
+        try db.execute(sql: "INSERT INTO versions (number, hash, entry, created_at, state, restores) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [number, hash, entry, Self.now(), state, restores])
         for file in files {
             try db.execute(sql: "INSERT INTO version_files (version, path, content) VALUES (?, ?, ?)",
                            arguments: [number, file.path, Data(file.content)])

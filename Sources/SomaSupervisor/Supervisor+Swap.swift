@@ -48,7 +48,7 @@ extension Supervisor {
         } catch {
             logger.error("version \(number) runs, but the ledger did not record it: \(error); it is recovered from the state at the next start")
         }
-        againstEntry = entry
+        againstEntry = restores == nil ? entry : nil
         entry = newEntry
         version = number
         try? ledger.record("swapped", "version \(number)\(milliseconds.map { String(format: " in %.1f ms", $0) } ?? "")")

@@ -187,24 +187,17 @@ public actor Supervisor {
         guard let record = try ledger.version(current) else { throw LedgerError(code: "no-version", "version \(current) is not in the ledger") }
         version = current
         entry = try materialize(version: current, entry: record.entry)
-        againstEntry = try ledger.version(current - 1).map { try materialize(version: current - 1, entry: $0.entry) }
+        // The worker checks against the version before, to know the shapes older stored values have; not after a
+        // rollback, whose code is older than what ran before it (the data was brought back to its shapes).
+        againstEntry = nil
+        if record.restores == nil, let previous = try ledger.version(current - 1) {
+            againstEntry = try materialize(version: previous.number, entry: previous.entry)
+        }
     }
 
     /// Writes the version's files under code/vN (once) and gives the path of its entry file.
     func materialize(version: Int, entry: String) throws -> String {
-        let folder = home.codeFolder(version: version)
-        if !FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(entry)) {
-            let staging = folder + ".tmp"
-            try? FileManager.default.removeItem(atPath: staging)
-            for file in try ledger.versionFiles(version) {
-                let path = (staging as NSString).appendingPathComponent(file.path)
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                try Data(file.content).write(to: URL(fileURLWithPath: path))
-            }
-            try? FileManager.default.removeItem(atPath: folder)
-            try FileManager.default.moveItem(atPath: staging, toPath: folder)
-        }
-        return (folder as NSString).appendingPathComponent(entry)
+        try VersionFiles.materialize(ledger, home: home, version: version, entry: entry)
     }
 
     // MARK: - The worker

@@ -215,6 +215,26 @@ import Testing
         #expect(answers.first?.1.contains(#""buyer":"ann""#) == true)
         #expect(try await app.post("/Shop/get_order", #"{"id": "o1"}"#).body.contains(#""customer":"ann""#))
     }
+
+    /// Two swaps at once never interleave: while the first is held at the start of applying (the test seam
+    /// SOMA_TEST_SWAP_PAUSE), a second is refused saying who holds the app, and the first then completes.
+    @Test func aSecondSwapWhileOneRunsIsRefused() async throws {
+        let app = try LaunchedApp(Self.example("app.cell"), name: "shop")
+        defer { app.finish() }
+        let marker = app.folder.appendingPathComponent("paused").path
+        app.environment["SOMA_TEST_SWAP_PAUSE"] = "applying:\(marker)"
+        try Self.example("v2.cell").write(to: app.folder.appendingPathComponent("v2.cell"), atomically: true, encoding: .utf8)
+        #expect(try await app.launch().status == 0)
+        let first = Task { try await app.soma("swap", "v2.cell", "--yes") }
+        #expect(try await ResourcesEndToEndTests.waitFor(30) { FileManager.default.fileExists(atPath: marker) })
+        let second = try await app.soma("swap", "v2.cell", "--yes")
+        #expect(second.status == 1)
+        #expect(second.error.contains("is busy") && second.error.contains("holds its lock"), "\(second.output)\(second.error)")
+        try FileManager.default.removeItem(atPath: marker)
+        let finished = try await first.value
+        #expect(finished.status == 0, "\(finished.output)\(finished.error)")
+        #expect(try await app.status()["version"] == "2")
+    }
 }
 
 /// A flag shared between a test and the tasks it starts.
