@@ -5,12 +5,14 @@ requests (`POST /Store/put`, one persistent write per turn), in one run for two 
   migrating  store.cell -> migrating.cell, after filling VALUES stored records whose type gains a field
              (target with 10^6 values: the swap under 10 s)
 For each: failed requests (must be 0), the latency of requests before the swap and of those in flight while it
-ran (p50, p99, max) and what the swap added, the time turns were held and the whole swap's time.
+ran (p50, p99, max) and what the swap added, the time turns were held and the whole swap's time. Stored values of
+a migrated type are rewritten at their new version after the swap, while requests run (memory is migrated at
+once): the script also reports when that finished (read from the state database) and the latency meanwhile.
 
 Usage: Benchmarks/swap/run.py [SOMA] [VALUES]     (defaults: .build/release/soma, 1000000)
 RATE (requests/s, default 400) and CONNECTIONS (default 4) shape the load.
 """
-import http.client, json, os, shutil, statistics, subprocess, sys, tempfile, threading, time
+import http.client, json, os, shutil, sqlite3, statistics, subprocess, sys, tempfile, threading, time
 
 soma = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/release/soma")
 values = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
@@ -84,6 +86,20 @@ def post(port, path, body):
         raise RuntimeError(f"{path}: {response.status} {data[:200]}")
 
 
+def stale_values(home):
+    """Stored values still at version 1 of their type: what the worker has yet to rewrite after the swap."""
+    path = os.path.join(home, "apps", "store", "state", "state.sqlite")
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+    try:
+        return connection.execute("SELECT COUNT(*) FROM slot_values WHERE slot = 'entries' AND version < 2").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def stats(samples):
+    return f"p50 {statistics.median(samples):.2f} ms, p99 {percentile(samples, 0.99):.2f} ms, max {max(samples):.2f} ms"
+
+
 def scenario(name, new_version, stored):
     work = tempfile.mkdtemp(prefix="soma-swap-bench-")
     home = os.path.join(work, "home")
@@ -105,12 +121,18 @@ def scenario(name, new_version, stored):
         swap_started = time.monotonic()
         swapped = soma_cli(home, "swap", os.path.join(work, new_version), "--app", "store", "--yes", "--json")
         swap_ended = time.monotonic()
+        rewritten = swap_ended
+        while stored and stale_values(home) > 0 and time.monotonic() - swap_ended < 300:
+            time.sleep(0.05)
+        rewritten = time.monotonic()
         time.sleep(2)
         load.stop()
         if swapped.returncode != 0:
             raise RuntimeError(swapped.stdout + swapped.stderr)
         # --json prints the plan, then the applied plan with its timings: one line each.
-        plan = json.loads(swapped.stdout.strip().splitlines()[-1])
+        lines = swapped.stdout.strip().splitlines()
+        dry_run = json.loads(lines[0]).get("dryRunMilliseconds", 0)
+        plan = json.loads(lines[-1])
         records = load.records
         failed = sum(1 for _, _, ok in records if not ok)
         before = [s * 1000 for t, s, ok in records if swap_started - 3 <= t < swap_started]
@@ -120,8 +142,16 @@ def scenario(name, new_version, stored):
         print(f"  before the swap ({len(before)}): p50 {base50:.2f} ms, p99 {percentile(before, 0.99):.2f} ms, max {max(before):.2f} ms")
         print(f"  during the swap ({len(during)}): p50 {statistics.median(during):.2f} ms, p99 {percentile(during, 0.99):.2f} ms, "
               f"max {max(during):.2f} ms (added at p99: {percentile(during, 0.99) - percentile(before, 0.99):.2f} ms, at max: {max(during) - max(before):.2f} ms)")
+        slowest = max(((t, s) for t, s, ok in records if t < rewritten and t + s > swap_started), key=lambda r: r[1], default=None)
+        if slowest:
+            print(f"  slowest request from the swap on: {slowest[1] * 1000:.1f} ms, sent {slowest[0] - swap_started:.2f} s after soma swap started "
+                  f"(which returned after {swap_ended - swap_started:.2f} s)")
+        if stored:
+            meanwhile = [s * 1000 for t, s, ok in records if t < rewritten and t + s > swap_ended]
+            print(f"  stored values rewritten at version 2 {rewritten - swap_ended:.1f} s after soma swap returned; "
+                  f"requests meanwhile ({len(meanwhile)}): {stats(meanwhile) if meanwhile else '-'}")
         print(f"  swap: turns held {plan.get('heldMilliseconds', 0):.1f} ms ({plan.get('heldTurns', 0)} waited), applied in "
-              f"{plan.get('totalMilliseconds', 0):.1f} ms, dry run {plan.get('dryRunMilliseconds', 0):.1f} ms; "
+              f"{plan.get('totalMilliseconds', 0):.1f} ms, dry run (in the plan) {dry_run:.1f} ms; "
               f"soma swap end to end {1000 * (swap_ended - swap_started):.0f} ms")
     finally:
         soma_cli(home, "stop", "--app", "store")

@@ -53,7 +53,8 @@ struct SwapSession {
         defer { if !applied { try? ledger.discardPendingVersion(number) } }
 
         let client = ControlClient(path: home.controlSocket)
-        let planned = try await ask(client, version: number, apply: false)
+        // Unless it stops at the plan, the worker keeps its dry run's migrated memory for the swap that follows.
+        let planned = try await ask(client, version: number, apply: false, keep: !dryRun)
         print(json ? planned.json : planned.plan.text)
         if planned.plan.isRefused {
             throw CLIFailure("the \(verb) to version \(number) is refused; nothing was changed")
@@ -94,10 +95,11 @@ struct SwapSession {
         }
     }
 
-    func ask(_ client: ControlClient, version: Int, apply: Bool) async throws -> (plan: SwapPlan, json: String) {
+    func ask(_ client: ControlClient, version: Int, apply: Bool, keep: Bool = false) async throws -> (plan: SwapPlan, json: String) {
         let reply: ControlReply
         do {
-            reply = try await client.call(ControlRequest("swap", ["version": String(version), "apply": apply ? "true" : "false"]), timeout: .seconds(900))
+            let arguments = ["version": String(version), "apply": apply ? "true" : "false", "keep": keep ? "true" : "false"]
+            reply = try await client.call(ControlRequest("swap", arguments), timeout: .seconds(900))
         } catch {
             guard apply else { throw CLIFailure("the supervisor did not answer: \(error); nothing was changed") }
             throw SupervisorSilent(reason: "\(error)")

@@ -1,9 +1,11 @@
 import Foundation
 import GRDB
 
-/// How a swap changes the stored state, in one transaction: every value of the listed slots rewritten by
-/// `transform`, dropped slots emptied, renamed states moved, and the program version recorded. The same
-/// rewrite runs over a copy (the dry run) and over the live store (the commit point of the swap).
+/// How a swap changes the stored state, in one transaction: every value of the eagerly rewritten slots
+/// rewritten by `transform`, dropped slots emptied, renamed states moved, and the program version recorded.
+/// Lazily migrated slots keep their rows at the old version (the running worker rewrites them after the swap,
+/// and a worker that starts reads them through their migration); the transaction only records them so that
+/// an undo can find what turns wrote there since.
 public struct StateRewrite: Sendable {
     public struct SlotRewrite: Sendable {
         public var cell: String
@@ -32,7 +34,21 @@ public struct StateRewrite: Sendable {
         }
     }
 
+    /// A slot whose stored rows stay at their old version: `version` is the one the new program writes.
+    public struct LazySlot: Sendable {
+        public var cell: String
+        public var slot: String
+        public var version: Int
+
+        public init(cell: String, slot: String, version: Int) {
+            self.cell = cell
+            self.slot = slot
+            self.version = version
+        }
+    }
+
     public var slots: [SlotRewrite] = []
+    public var lazySlots: [LazySlot] = []
     public var droppedSlots: [(cell: String, slot: String)] = []
     public var renames: [StateRename] = []
     public var programVersion: Int
@@ -51,6 +67,13 @@ public struct RewriteFailure: Error, Sendable, CustomStringConvertible {
     public var key: String
     public var reason: String
     public var description: String { "\(cell).\(slot)\(key.isEmpty ? "" : " key \(key)"): \(reason)" }
+
+    public init(cell: String, slot: String, key: String, reason: String) {
+        self.cell = cell
+        self.slot = slot
+        self.key = key
+        self.reason = reason
+    }
 }
 
 /// Live data as a swap's plan counts it: values per slot and type version, keys per state.
@@ -61,6 +84,14 @@ public struct StateCensus: Sendable {
         public var version: Int
         public var count: Int
         public var exampleKey: String
+
+        public init(cell: String, slot: String, version: Int, count: Int, exampleKey: String) {
+            self.cell = cell
+            self.slot = slot
+            self.version = version
+            self.count = count
+            self.exampleKey = exampleKey
+        }
     }
     public struct Keys: Sendable {
         public var cell: String
@@ -68,9 +99,19 @@ public struct StateCensus: Sendable {
         public var state: String
         public var count: Int
         public var exampleKey: String
+
+        public init(cell: String, machine: String, state: String, count: Int, exampleKey: String) {
+            self.cell = cell
+            self.machine = machine
+            self.state = state
+            self.count = count
+            self.exampleKey = exampleKey
+        }
     }
     public var values: [Values] = []
     public var keys: [Keys] = []
+
+    public init() {}
 }
 
 extension StateStore {
@@ -104,52 +145,47 @@ extension StateStore {
         }
     }
 
-    /// Values per slot and version, keys per state, each with an example key.
-    public func census() throws -> StateCensus {
+    /// The census of only these slots and states: what a swap checks again while it holds turns.
+    public func census(slots: [(cell: String, slot: String)], states: [(cell: String, machine: String, state: String)]) throws -> StateCensus {
         try readStorage("counting the stored state") { db in
             var census = StateCensus()
-            for row in try Row.fetchAll(db, sql: "SELECT cell, slot, version, COUNT(*), MIN(key) FROM slot_values GROUP BY cell, slot, version") {
-                census.values.append(.init(cell: row[0], slot: row[1], version: row[2], count: row[3], exampleKey: row[4]))
+            for (cell, slot) in slots {
+                for row in try Row.fetchAll(db, sql: "SELECT version, COUNT(*), MIN(key) FROM slot_values WHERE cell = ? AND slot = ? GROUP BY version",
+                                            arguments: [cell, slot]) {
+                    census.values.append(.init(cell: cell, slot: slot, version: row[0], count: row[1], exampleKey: row[2]))
+                }
             }
-            for row in try Row.fetchAll(db, sql: "SELECT cell, machine, state, COUNT(*), MIN(key) FROM machine_states GROUP BY cell, machine, state") {
-                census.keys.append(.init(cell: row[0], machine: row[1], state: row[2], count: row[3], exampleKey: row[4]))
+            for (cell, machine, state) in states {
+                let row = try Row.fetchOne(db, sql: "SELECT COUNT(*), MIN(key) FROM machine_states WHERE cell = ? AND machine = ? AND state = ?",
+                                           arguments: [cell, machine, state])
+                if let row, let count = row[0] as Int?, count > 0 {
+                    census.keys.append(.init(cell: cell, machine: machine, state: state, count: count, exampleKey: row[1]))
+                }
             }
             return census
         }
     }
 
-    /// A consistent copy of the store at `path` (SQLite's online backup), for a dry run.
-    public func backup(to path: String) throws {
-        do {
-            try DurableDatabase.backup(database, to: path)
-        } catch {
-            throw StorageError(code: "state-backup", path: path, operation: "copying the state for a dry run", underlying: "\(error)")
-        }
-    }
-
-    /// Runs the rewrite over a copy made by `backup(to:)`.
-    public static func rewriteCopy(at path: String, _ rewrite: StateRewrite) throws {
-        let copy: DatabaseQueue
-        do {
-            copy = try DatabaseQueue(path: path)
-        } catch {
-            throw StorageError(code: "state-open", path: path, operation: "opening the dry run's copy", underlying: "\(error)")
-        }
-        defer { try? copy.close() }
-        try run(rewrite, on: copy, keepingUndo: false, path: path)
-    }
-
     /// The swap's commit point: the rewrite in one durable transaction, with what it replaced kept for `undoRewrite`.
     /// The caller holds every turn and has waited until everything enqueued is durable.
+    /// From then until `finishRewrite` or `undoRewrite`, what turns replace in the lazily migrated slots is kept too.
     public func rewrite(_ rewrite: StateRewrite) throws {
-        try Self.run(rewrite, on: database, keepingUndo: true, path: path)
+        try Self.run(rewrite, on: database, path: path)
+        capture(Set(rewrite.lazySlots.map { SlotID(cell: $0.cell, slot: $0.slot) }))
     }
 
     /// Puts back what the last rewrite replaced, and the version it replaced (a new version that failed to start).
     public func undoRewrite(programVersion: Int) throws {
+        capture([])
         try writeStorage("undoing a swap") { db in
-            for row in try Row.fetchAll(db, sql: "SELECT cell, slot FROM swap_undo_slots") {
-                try db.execute(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ?", arguments: [row[0] as String, row[1] as String])
+            for row in try Row.fetchAll(db, sql: "SELECT cell, slot, lazy_version FROM swap_undo_slots") {
+                if let lazyVersion = row[2] as Int? {
+                    // Rows at the new version were written by turns since; what they replaced is in the undo values.
+                    try db.execute(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ? AND version = ?",
+                                   arguments: [row[0] as String, row[1] as String, lazyVersion])
+                } else {
+                    try db.execute(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ?", arguments: [row[0] as String, row[1] as String])
+                }
             }
             try db.execute(sql: "INSERT OR REPLACE INTO slot_values SELECT cell, slot, key, version, value FROM swap_undo_values")
             try db.execute(sql: "INSERT OR REPLACE INTO machine_states SELECT cell, machine, key, state FROM swap_undo_states")
@@ -160,6 +196,7 @@ extension StateStore {
 
     /// Forgets what the last rewrite replaced: the new version is up.
     public func finishRewrite() throws {
+        capture([])
         try writeStorage("finishing a swap") { db in try Self.clearUndo(db) }
     }
 
@@ -167,25 +204,27 @@ extension StateStore {
         try db.execute(sql: "DELETE FROM swap_undo_values; DELETE FROM swap_undo_slots; DELETE FROM swap_undo_states")
     }
 
-    static func run(_ rewrite: StateRewrite, on database: DatabaseQueue, keepingUndo: Bool, path: String) throws {
+    static func run(_ rewrite: StateRewrite, on database: DatabaseQueue, path: String) throws {
         do {
             try database.inTransaction(.immediate) { db in
-                if keepingUndo { try clearUndo(db) }
+                try clearUndo(db)
                 for slot in rewrite.slots {
-                    if keepingUndo { try keepForUndo(db, cell: slot.cell, slot: slot.slot) }
+                    try keepForUndo(db, cell: slot.cell, slot: slot.slot)
                     try rewriteSlot(db, slot)
                 }
+                for lazy in rewrite.lazySlots {
+                    try db.execute(sql: "INSERT OR REPLACE INTO swap_undo_slots (cell, slot, lazy_version) VALUES (?, ?, ?)",
+                                   arguments: [lazy.cell, lazy.slot, lazy.version])
+                }
                 for dropped in rewrite.droppedSlots {
-                    if keepingUndo { try keepForUndo(db, cell: dropped.cell, slot: dropped.slot) }
+                    try keepForUndo(db, cell: dropped.cell, slot: dropped.slot)
                     try db.execute(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ?", arguments: [dropped.cell, dropped.slot])
                 }
                 for rename in rewrite.renames {
-                    if keepingUndo {
-                        try db.execute(sql: """
-                            INSERT OR REPLACE INTO swap_undo_states SELECT cell, machine, key, state FROM machine_states
-                            WHERE cell = ? AND machine = ? AND state = ?
-                            """, arguments: [rename.cell, rename.machine, rename.from])
-                    }
+                    try db.execute(sql: """
+                        INSERT OR REPLACE INTO swap_undo_states SELECT cell, machine, key, state FROM machine_states
+                        WHERE cell = ? AND machine = ? AND state = ?
+                        """, arguments: [rename.cell, rename.machine, rename.from])
                     try db.execute(sql: "UPDATE machine_states SET state = ? WHERE cell = ? AND machine = ? AND state = ?",
                                    arguments: [rename.to, rename.cell, rename.machine, rename.from])
                 }
@@ -228,6 +267,20 @@ extension StateStore {
                 try update.execute(arguments: [migrated.version, migrated.json, slot.cell, slot.slot, key])
             }
             after = last[0]
+        }
+    }
+
+    /// Up to `limit` keys of a slot, in order after `after`, whose rows are not at `version`: what is left of a
+    /// lazily migrated slot.
+    public func staleKeys(cell: String, slot: String, version: Int, after: String?, limit: Int) throws -> [String] {
+        try readStorage("finding values left at an older version") { db in
+            // Two statements: a condition on `after` being NULL would keep SQLite from seeking to it.
+            guard let after else {
+                return try String.fetchAll(db, sql: "SELECT key FROM slot_values WHERE cell = ? AND slot = ? AND version <> ? ORDER BY key LIMIT ?",
+                                           arguments: [cell, slot, version, limit])
+            }
+            return try String.fetchAll(db, sql: "SELECT key FROM slot_values WHERE cell = ? AND slot = ? AND key > ? AND version <> ? ORDER BY key LIMIT ?",
+                                       arguments: [cell, slot, after, version, limit])
         }
     }
 

@@ -15,6 +15,14 @@ public final class StateStore: @unchecked Sendable {
     private var failure: StorageError?
     private var stopping = false
     private var committer: Thread?
+    /// Lazily migrated slots whose rows a turn may overwrite before the swap that migrated them has finished:
+    /// what a turn replaces there is kept for `undoRewrite` (read by the committer, set under `condition`).
+    var capturing: Set<SlotID> = []
+
+    struct SlotID: Hashable {
+        var cell: String
+        var slot: String
+    }
 
     public init(path: String) throws {
         self.path = path
@@ -64,6 +72,11 @@ public final class StateStore: @unchecked Sendable {
                   cell TEXT NOT NULL, machine TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,
                   PRIMARY KEY (cell, machine, key)) WITHOUT ROWID;
                 """)
+        }
+        migrator.registerMigration("4-lazy-undo") { db in
+            // A slot a swap migrates lazily keeps its rows at the old version; undoing the swap removes the rows
+            // written at the new one (lazy_version) and puts back what turns replaced (swap_undo_values).
+            try db.execute(sql: "ALTER TABLE swap_undo_slots ADD COLUMN lazy_version INTEGER")
         }
         return migrator
     }
@@ -138,6 +151,13 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
+    /// Starts (or, with an empty set, stops) keeping what turns replace in these slots for `undoRewrite`.
+    func capture(_ slots: Set<SlotID>) {
+        condition.lock()
+        defer { condition.unlock() }
+        capturing = slots
+    }
+
     /// Commits what is queued and stops the committer thread.
     public func close() {
         condition.lock()
@@ -163,13 +183,14 @@ public final class StateStore: @unchecked Sendable {
             }
             let group = pending
             pending.removeAll(keepingCapacity: true)
+            let capturing = self.capturing
             condition.unlock()
 
             var storageFailure: StorageError?
             do {
                 try database.inTransaction { db in
                     for (_, batch) in group {
-                        try Self.apply(batch, to: db)
+                        try Self.apply(batch, to: db, capturing: capturing)
                     }
                     return .commit
                 }
@@ -199,14 +220,18 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    static func apply(_ batch: WriteBatch, to db: Database) throws {
+    static func apply(_ batch: WriteBatch, to db: Database, capturing: Set<SlotID> = []) throws {
         for change in batch.changes {
+            if !capturing.isEmpty { try captureForUndo(change, db, capturing) }
             switch change {
             case .putValue(let cell, let slot, let key, let version, let json):
                 try db.cachedStatement(sql: "INSERT OR REPLACE INTO slot_values (cell, slot, key, version, value) VALUES (?, ?, ?, ?, ?)")
                     .execute(arguments: [cell, slot, key, version, json])
             case .deleteValue(let cell, let slot, let key):
                 try db.cachedStatement(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ? AND key = ?").execute(arguments: [cell, slot, key])
+            case .restampValue(let cell, let slot, let key, let version, let json):
+                try db.cachedStatement(sql: "UPDATE slot_values SET version = ?, value = ? WHERE cell = ? AND slot = ? AND key = ? AND version <> ?")
+                    .execute(arguments: [version, json, cell, slot, key, version])
             case .clearSlot(let cell, let slot):
                 try db.execute(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ?", arguments: [cell, slot])
             case .putState(let cell, let machine, let key, let state):
@@ -223,6 +248,22 @@ public final class StateStore: @unchecked Sendable {
             case .removeEffect(let id):
                 try db.cachedStatement(sql: "DELETE FROM pending_effects WHERE id = ?").execute(arguments: [id])
             }
+        }
+    }
+
+    /// The row a change replaces in a slot being captured, kept once (the first is what the swap found).
+    static func captureForUndo(_ change: WriteBatch.Change, _ db: Database, _ capturing: Set<SlotID>) throws {
+        switch change {
+        case .putValue(let cell, let slot, let key, _, _), .deleteValue(let cell, let slot, let key):
+            guard capturing.contains(SlotID(cell: cell, slot: slot)) else { return }
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO swap_undo_values SELECT cell, slot, key, version, value FROM slot_values WHERE cell = ? AND slot = ? AND key = ?")
+                .execute(arguments: [cell, slot, key])
+        case .clearSlot(let cell, let slot):
+            guard capturing.contains(SlotID(cell: cell, slot: slot)) else { return }
+            try db.execute(sql: "INSERT OR IGNORE INTO swap_undo_values SELECT cell, slot, key, version, value FROM slot_values WHERE cell = ? AND slot = ?",
+                           arguments: [cell, slot])
+        default:
+            return
         }
     }
 }

@@ -4,6 +4,9 @@ public struct WriteBatch: Sendable {
         /// A memory slot's value (scalar slots use the empty key; map entries their encoded key).
         case putValue(cell: String, slot: String, key: String, version: Int, json: String)
         case deleteValue(cell: String, slot: String, key: String)
+        /// A value of a lazily migrated slot rewritten at the new version, unless a turn has written it since
+        /// (it is then at `version` already, or gone).
+        case restampValue(cell: String, slot: String, key: String, version: Int, json: String)
         /// Every key of a slot, for a slot replaced as a whole.
         case clearSlot(cell: String, slot: String)
         case putState(cell: String, machine: String, key: String, state: String)

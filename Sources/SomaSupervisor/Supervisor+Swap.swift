@@ -4,7 +4,7 @@ import SomaLedger
 
 extension Supervisor {
     /// `swap` from the CLI: `version` (a pending version the CLI recorded in the ledger), `apply` ("true" to
-    /// apply, else only the plan). The worker plans and applies; the supervisor materializes the code and, once
+    /// apply, else only the plan), `keep` (with a plan: the swap follows, so the worker keeps its dry run). The worker plans and applies; the supervisor materializes the code and, once
     /// the worker has switched, makes the version current in the ledger and runs it from then on.
     func swap(_ arguments: [String: String]) async -> ControlReply {
         guard let number = arguments["version"].flatMap(Int.init) else { return .failure("swap needs the version to swap to") }
@@ -27,7 +27,8 @@ extension Supervisor {
         }
         let apply = arguments["apply"] == "true"
         if apply { try? ledger.record("swap-started", "version \(version) → \(number)\(restores.map { " (the code of version \($0))" } ?? "")") }
-        var request = ["entry": newEntry, "against": entry, "version": String(number), "apply": apply ? "true" : "false"]
+        var request = ["entry": newEntry, "against": entry, "version": String(number), "apply": apply ? "true" : "false",
+                       "keep": arguments["keep"] == "true" ? "true" : "false"]
         if let restores { request["restores"] = String(restores) }
         let reply: ControlReply
         do {

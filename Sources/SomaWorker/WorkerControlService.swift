@@ -50,7 +50,8 @@ struct WorkerControlService: Service {
 
 extension WorkerControlService {
     /// `swap` from the supervisor: `entry` (the new version's entry file, materialized), `against` (the running
-    /// version's), `version` (the new number), `apply` ("true" to apply, else only the plan), and for a rollback
+    /// version's), `version` (the new number), `apply` ("true" to apply, else only the plan; with `keep` "true",
+    /// the dry run's migrated memory is kept for the swap that follows), and for a rollback
     /// `restores` (the earlier version whose code `entry` is). The reply carries the plan as JSON in `plan`, or
     /// the check's diagnostics in `diagnostics`.
     func swap(_ arguments: [String: String]) async -> ControlReply {
@@ -66,10 +67,13 @@ extension WorkerControlService {
             return .failure("the new version does not check against the running one", fields: ["diagnostics": text])
         }
         let engine = dispatcher.engine
+        // Values a swap left at their old version are rewritten first: a plan counts what is stored.
+        await engine.waitForRestamp()
         let request = SwapRequest(program: RuntimeProgram(outcome: outcome), analysis: analysis, fromVersion: serving.version,
                                   toVersion: version, scratchFolder: home.path, restores: restores)
         guard arguments["apply"] == "true" else {
-            let plan = await onThread { engine.planSwap(request) }
+            let keep = arguments["keep"] == "true"
+            let plan = await onThread { engine.planSwap(request, keepingDryRun: keep) }
             return ControlReply(ok: !plan.isRefused, message: plan.isRefused ? "refused" : nil, fields: ["plan": Self.encode(plan)])
         }
         do {

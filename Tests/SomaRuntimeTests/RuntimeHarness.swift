@@ -11,17 +11,22 @@ final class RuntimeHarness: Sendable {
     let dispatcher: FaceDispatcher
     let store: StateStore
 
-    init(_ source: String, folder existing: URL? = nil) async throws {
+    convenience init(_ source: String, folder existing: URL? = nil) async throws {
         let outcome = SomaCheck.check(source: source)
         let errors = outcome.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else {
             Issue.record("program does not check: \(errors.map(\.message))")
             throw HarnessError.doesNotCheck
         }
+        try await self.init(program: RuntimeProgram(outcome: outcome), folder: existing)
+    }
+
+    /// A program already checked (against an older version, say), on the state database in `folder` if given.
+    init(program: RuntimeProgram, folder existing: URL? = nil) async throws {
         folder = existing ?? FileManager.default.temporaryDirectory.appendingPathComponent("soma-runtime-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         store = try StateStore(path: folder.appendingPathComponent("state.sqlite").path)
-        engine = try TurnEngine(program: RuntimeProgram(outcome: outcome), store: store)
+        engine = try TurnEngine(program: program, store: store)
         dispatcher = FaceDispatcher(engine: engine)
         try await engine.start()
     }

@@ -96,6 +96,82 @@ import Testing
         #expect(plan.migrations.first?.values == 1)
         #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","share":4}"#)
         #expect(try harness.store.programVersion() == 2)
-        #expect(try harness.store.load().values.map(\.version) == [2])
+        // The stored value is rewritten at its new version once the held turns have been released.
+        await harness.engine.waitForRestamp()
+        #expect(try harness.store.load().values.map { "\($0.version) \($0.json)" } == [#"2 {"id":"a","share":4}"#])
+    }
+
+    @Test func keysWrittenAfterTheDryRunAreMigratedFromWhatTheyAreNow() async throws {
+        let harness = try await RuntimeHarness(Self.v1)
+        defer { harness.close() }
+        try harness.store.recordProgramVersionIfAbsent(1)
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "b", "qty": 4}}"#).status == 200)
+        let swap = try request(harness, Self.v2())
+        let planned = harness.engine.planSwap(swap, keepingDryRun: true)
+        #expect(planned.refusals.isEmpty && planned.dryRunChecked == 2, "\(planned.refusals)")
+
+        // After the dry run's snapshot: one key changes, one is added.
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 6}}"#).status == 200)
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "c", "qty": 2}}"#).status == 200)
+        _ = try await harness.engine.applySwap(swap)
+        #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","share":2}"#)
+        #expect(await harness.send("Stock.get", #"{"id": "b"}"#).body == #"{"id":"b","share":3}"#)
+        #expect(await harness.send("Stock.get", #"{"id": "c"}"#).body == #"{"id":"c","share":6}"#)
+        await harness.engine.waitForRestamp()
+        #expect(try harness.store.load().values.map { "\($0.version) \($0.json)" }
+                == [#"2 {"id":"a","share":2}"#, #"2 {"id":"b","share":3}"#, #"2 {"id":"c","share":6}"#])
+    }
+
+    @Test func aKeyThatCannotMigrateWrittenAfterTheDryRunRefusesTheSwap() async throws {
+        let harness = try await RuntimeHarness(Self.v1)
+        defer { harness.close() }
+        try harness.store.recordProgramVersionIfAbsent(1)
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
+        let swap = try request(harness, Self.v2())
+        #expect(harness.engine.planSwap(swap, keepingDryRun: true).refusals.isEmpty)
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 0}}"#).status == 200)
+
+        var refusal: SwapRefused?
+        do { _ = try await harness.engine.applySwap(swap) } catch { refusal = error }
+        let refused = try #require(refusal)
+        #expect(refused.plan.refusals.last?.code == "migration-fails")
+        #expect(refused.plan.refusals.last?.message.contains(#"key "a""#) == true, "\(refused.plan.refusals)")
+        #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","qty":0}"#)
+        #expect(try harness.store.programVersion() == 1)
+        #expect(try harness.store.load().values.map { "\($0.version) \($0.json)" } == [#"1 {"id":"a","qty":0}"#])
+    }
+
+    @Test func aWorkerStartingOnValuesLeftAtTheOldVersionMigratesAndRewritesThem() async throws {
+        let first = try await RuntimeHarness(Self.v1)
+        #expect(await first.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
+        let swap = try request(first, Self.v2())
+        first.close()
+
+        // As after a crash between the commit point and the rewrite: version 2's code, version 1's rows.
+        let harness = try await RuntimeHarness(program: swap.program, folder: first.folder)
+        defer { harness.close() }
+        #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","share":4}"#)
+        await harness.engine.waitForRestamp()
+        #expect(try harness.store.load().values.map { "\($0.version) \($0.json)" } == [#"2 {"id":"a","share":4}"#])
+    }
+
+    @Test func anUndoRemovesWhatAnEarlierOnStartWroteToALazilyMigratedSlot() async throws {
+        let harness = try await RuntimeHarness(Self.v1)
+        defer { harness.close() }
+        try harness.store.recordProgramVersionIfAbsent(1)
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
+        // Stock's on start commits (it rewrites a and adds z at version 2), then Later's aborts.
+        let v2 = Self.v2(start: #"on start { items.set("a", { id: "a", share: 9 }); items.set("z", { id: "z", share: 1 }) }"#)
+            + "\ncell Later {\n  on start { fail(\"not today\") }\n}\n"
+        let swap = try request(harness, v2)
+        var refusal: SwapRefused?
+        do { _ = try await harness.engine.applySwap(swap) } catch { refusal = error }
+        #expect(try #require(refusal).plan.refusals.last?.code == "start-failed")
+        #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","qty":3}"#)
+        #expect(await harness.send("Stock.get", #"{"id": "z"}"#).body == "null")
+        #expect(try harness.store.programVersion() == 1)
+        let stored = try harness.store.load().values.map { "\($0.version) \($0.key) \($0.json)" }
+        #expect(stored == [#"1 "a" {"id":"a","qty":3}"#], "\(stored)")
     }
 }

@@ -113,4 +113,17 @@ public final class RuntimeProgram: Sendable {
         default: return 1
         }
     }
+
+    /// `type` as it was stored at `version`: the named type whose version `version(of:)` reads, at its shape
+    /// of then (`Order@1`).
+    public func type(_ type: SomaType, atVersion version: Int) -> SomaType {
+        switch type {
+        case .named(let key): return .named("\(TypeKey.name(key))@\(version)")
+        case .list(let element): return .list(self.type(element, atVersion: version))
+        case .set(let element): return .set(self.type(element, atVersion: version))
+        case .option(let element): return .option(self.type(element, atVersion: version))
+        case .map(let key, let value): return .map(key, self.type(value, atVersion: version))
+        default: return type
+        }
+    }
 }

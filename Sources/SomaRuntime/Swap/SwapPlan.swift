@@ -88,7 +88,7 @@ extension SwapPlan {
             lines.append("  code only: no type, memory, state or resource changes")
         }
         if dryRunChecked > 0 || refusals.isEmpty {
-            lines.append("  dry run: \(Self.count(dryRunChecked, "value")) migrated on a copy in \(Int(dryRunMilliseconds.rounded())) ms")
+            lines.append("  dry run: \(Self.count(dryRunChecked, "value")) migrated in \(Int(dryRunMilliseconds.rounded())) ms (nothing changed)")
         }
         for refusal in refusals {
             lines.append("  refused[\(refusal.code)]: \(refusal.message)\(refusal.location.map { " (\($0))" } ?? "")")

@@ -1,13 +1,13 @@
 import SomaChecker
 
 /// A swap as the running program receives it: the new program (checked against the running one, so it knows
-/// the old shapes), what changes, and where the dry run may write its copy.
+/// the old shapes), what changes, and where the dry run may write its copies.
 public struct SwapRequest: Sendable {
     public var program: RuntimeProgram
     public var analysis: SwapAnalysis
     public var fromVersion: Int
     public var toVersion: Int
-    /// A folder for the dry run's copy of the state.
+    /// A folder for the dry run's copies of database resources.
     public var scratchFolder: String
     /// For a rollback: the earlier version whose code `program` is.
     public var restores: Int?

@@ -75,14 +75,20 @@ extension TurnEngine {
         return work
     }
 
-    /// The rewrite of the stored state, for the dry run and the commit point alike.
+    /// The rewrite of the stored state at the commit point. A slot whose type goes up a version keeps its rows
+    /// at the old version (lazily migrated: rewritten from memory once turns run again); any other changed slot
+    /// (a compatible change, a rollback's step back) is rewritten in the transaction.
     func stateRewrite(_ work: SwapWork, _ request: SwapRequest) -> StateRewrite {
-        let new = request.program
-        let upgrader = ValueUpgrader(program: new, previous: program)
+        let old = program, new = request.program
+        let upgrader = ValueUpgrader(program: new, previous: old)
         var rewrite = StateRewrite(programVersion: request.toVersion)
         for slot in work.slots where slot.durable {
-            let (oldValue, newValue) = Self.valueTypes(slot)
             let newVersion = new.version(of: slot.newType)
+            if let written = old.cells[slot.cell]?.model.slot(slot.slot)?.type, newVersion > old.version(of: written) {
+                rewrite.lazySlots.append(.init(cell: slot.cell, slot: slot.slot, version: newVersion))
+                continue
+            }
+            let (oldValue, newValue) = Self.valueTypes(slot)
             let path = "\(slot.cell).\(slot.slot)"
             rewrite.slots.append(.init(cell: slot.cell, slot: slot.slot) { json in
                 (newVersion, try upgrader.upgradeEncoded(json, from: oldValue, to: newValue, path: path))
@@ -102,21 +108,25 @@ extension TurnEngine {
     // MARK: - The plan
 
     /// The plan with live data, its refusals, and (when nothing refuses) the dry run. Changes nothing.
-    public func planSwap(_ request: SwapRequest) -> SwapPlan {
-        planSwap(request, work: swapWork(request))
+    /// `keepingDryRun`: the swap follows, and the dry run's migrated memory is kept for it.
+    public func planSwap(_ request: SwapRequest, keepingDryRun: Bool = false) -> SwapPlan {
+        let work = swapWork(request)
+        var plan = planSwap(request, work: work)
+        if plan.isRefused { return plan }
+        dryRun(work, request, into: &plan, keeping: keepingDryRun)
+        if plan.refusals.isEmpty {
+            dryRunTables(tableMigrations(request.program, previous: program, affected: work.affected), scratch: request.scratchFolder, into: &plan)
+        }
+        return plan
     }
 
-    func planSwap(_ request: SwapRequest, work: SwapWork, dryRunState: Bool = true) -> SwapPlan {
+    /// The plan with live counts and the refusals they cause, without a dry run.
+    func planSwap(_ request: SwapRequest, work: SwapWork) -> SwapPlan {
         var plan = SwapPlan(fromVersion: request.fromVersion, toVersion: request.toVersion)
         plan.restores = request.restores
         let analysis = request.analysis
-        let census: StateCensus
-        do {
-            census = try store.census()
-        } catch {
-            plan.refusals.append(.init(code: "state-read", message: "\(error)"))
-            return plan
-        }
+        let census = memoryCensus(slots: work.slots.map { ($0.cell, $0.slot) } + analysis.slots.map { ($0.cell, $0.slot) },
+                                  states: analysis.states.map { ($0.cell, $0.machine, $0.state) })
         let queueStats = queueCensus(work)
         plan.types = analysis.types.map {
             SwapPlan.TypeLine(name: $0.name, kind: $0.kind.rawValue, from: $0.oldVersion, to: $0.newVersion, details: $0.details)
@@ -154,11 +164,35 @@ extension TurnEngine {
         for change in analysis.face {
             plan.face.append(.init(subject: "\(change.cell).\(change.signal)", change: "\(change.kind.rawValue): \(change.detail)", count: nil))
         }
-        plan.refusals = refusals(analysis, census: census, queueStats: queueStats, program: request.program)
+        do {
+            plan.refusals = refusals(analysis, census: try conditionCensus(analysis), queueStats: queueStats, program: request.program)
+        } catch {
+            plan.refusals.append(.init(code: "state-read", message: "\(error)"))
+            return plan
+        }
         plan.refusals += newerMessages(work, queueStats: queueStats)
-        if plan.refusals.isEmpty { dryRun(work, request, into: &plan, state: dryRunState) }
-        if plan.refusals.isEmpty { dryRunTables(tableMigrations(request.program, previous: program, affected: work.affected), scratch: request.scratchFolder, into: &plan) }
         return plan
+    }
+
+    /// How many values these slots hold and how many keys are in these states, counted in memory (which holds
+    /// everything stored) rather than in the store, whose every read would hold up the commits of running turns.
+    func memoryCensus(slots: [(cell: String, slot: String)], states: [(cell: String, machine: String, state: String)]) -> StateCensus {
+        lock.withLock {
+            var census = StateCensus()
+            var seen: Set<SwapTracker.SlotID> = []
+            for (cell, slot) in slots where seen.insert(.init(cell: cell, slot: slot)).inserted {
+                guard let model = current.cells[cell]?.model.slot(slot), model.properties.isDurable, let memory = memories[cell] else { continue }
+                let count = memory.maps[slot]?.count ?? (memory.scalars[slot] == nil ? 0 : 1)
+                guard count > 0 else { continue }
+                census.values.append(.init(cell: cell, slot: slot, version: current.version(of: model.type), count: count, exampleKey: ""))
+            }
+            for (cell, machine, state) in states {
+                let count = memories[cell]?.machines[machine]?.values.reduce(0) { $0 + ($1 == state ? 1 : 0) } ?? 0
+                guard count > 0 else { continue }
+                census.keys.append(.init(cell: cell, machine: machine, state: state, count: count, exampleKey: ""))
+            }
+            return census
+        }
     }
 
     /// Messages per type version of each queue whose element the swap migrates.
@@ -223,19 +257,18 @@ extension TurnEngine {
         return "\(file.path):\(position.line):\(position.column)"
     }
 
-    /// Every migration over a copy of the live state, the ephemeral values and the queued messages; the first
-    /// failure becomes a `migration-fails` refusal naming its key. `state: false` leaves out the stored state
-    /// (applying: its rewrite at the commit point is one transaction that changes nothing when a value fails).
-    func dryRun(_ work: SwapWork, _ request: SwapRequest, into plan: inout SwapPlan, state: Bool = true) {
+    /// Every migration over a snapshot of memory (every stored and ephemeral value) and over the queued
+    /// messages; the first failure becomes a `migration-fails` refusal naming its key. `keeping`: the migrated
+    /// memory is kept for the swap that follows.
+    func dryRun(_ work: SwapWork, _ request: SwapRequest, into plan: inout SwapPlan, keeping: Bool) {
         let started = ContinuousClock.now
         defer { plan.dryRunMilliseconds = Self.milliseconds(since: started) }
-        if state { dryRunState(work, request, into: &plan) }
-        guard plan.refusals.isEmpty else { return }
         do {
-            _ = try migrateEphemeral(work, request)
+            let prepared = try prepareSwap(work, request)
+            plan.dryRunChecked += prepared.migrated
+            if keeping { keepPrepared(prepared) } else { dropPrepared(prepared) }
         } catch {
-            plan.refusals.append(.init(code: DiagnosticCode.migrationFails.rawValue, message: "\(error)",
-                                       hint: "fix the migration and swap again; nothing was changed"))
+            plan.refusals.append(Self.refusal(error))
             return
         }
         let upgrader = ValueUpgrader(program: request.program, previous: program)
@@ -259,64 +292,16 @@ extension TurnEngine {
         }
     }
 
-    /// The stored state's rewrite over an SQLite backup of it, by the same code as the commit point.
-    func dryRunState(_ work: SwapWork, _ request: SwapRequest, into plan: inout SwapPlan) {
-        let rewrite = stateRewrite(work, request)
-        let copy = (request.scratchFolder as NSString).appendingPathComponent("swap-dry-run.db")
-        defer {
-            for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: copy + suffix) }
-        }
-        do {
-            try store.backup(to: copy)
-            try StateStore.rewriteCopy(at: copy, rewrite)
-            plan.dryRunChecked += plan.migrations.reduce(0) { $0 + $1.values }
-        } catch let failure as RewriteFailure {
-            plan.refusals.append(.init(code: DiagnosticCode.migrationFails.rawValue,
-                                       message: "migrating \(failure.cell).\(failure.slot) fails on key \(failure.key): \(failure.reason)",
-                                       hint: "fix the migration (or the value) and swap again; nothing was changed"))
-        } catch {
-            plan.refusals.append(.init(code: "state-dry-run", message: "\(error)"))
-        }
+    static func refusal(_ failure: RewriteFailure) -> SwapPlan.Refusal {
+        .init(code: DiagnosticCode.migrationFails.rawValue,
+              message: "migrating \(failure.cell).\(failure.slot) fails\(failure.key.isEmpty ? "" : " on key \(failure.key)"): \(failure.reason)",
+              hint: "fix the migration (or the value) and swap again; nothing was changed")
     }
 
     /// The element type as a message of an older version was written: its own shape at that version.
     static func snapshot(_ element: SomaType, at version: Int) -> SomaType {
         guard case .named(let key) = element else { return element }
         return element.snapshotted(versions: [key: version])
-    }
-
-    /// The new program's ephemeral memory, from the running one's: values carried over, migrated where their type changed.
-    func migrateEphemeral(_ work: SwapWork, _ request: SwapRequest) throws -> [String: [String: (map: [Value: Value]?, scalar: Value?)]] {
-        let old = program, new = request.program
-        let upgrader = ValueUpgrader(program: new, previous: old)
-        let rewritten = Dictionary(work.slots.filter { !$0.durable }.map { ("\($0.cell).\($0.slot)", $0) }, uniquingKeysWith: { a, _ in a })
-        var result: [String: [String: (map: [Value: Value]?, scalar: Value?)]] = [:]
-        let snapshot = lock.withLock { memories }
-        for cellName in new.cellOrder {
-            guard let newCell = new.cells[cellName], let oldCell = old.cells[cellName], let memory = snapshot[cellName] else { continue }
-            for slot in newCell.model.slots where !slot.properties.isDurable {
-                guard let oldSlot = oldCell.model.slot(slot.name), !oldSlot.properties.isDurable else { continue }
-                let work = rewritten["\(cellName).\(slot.name)"]
-                /// Written with the running program's own type, read back as the old shape, brought to the new type.
-                func convert(_ value: Value, written: SomaType, from oldType: SomaType, to newType: SomaType) throws -> Value {
-                    guard work != nil else { return value }
-                    return try upgrader.upgrade(try JSONValue.parse(old.codec.encode(value, as: written)), from: oldType, to: newType,
-                                                path: "\(cellName).\(slot.name)")
-                }
-                if let entries = memory.maps[slot.name] {
-                    let (oldValue, newValue) = work.map { Self.valueTypes($0) } ?? (.json, .json)
-                    var written = SomaType.json
-                    if case .map(_, let value) = oldSlot.type { written = value }
-                    var converted: [Value: Value] = [:]
-                    for (key, value) in entries { converted[key] = try convert(value, written: written, from: oldValue, to: newValue) }
-                    result[cellName, default: [:]][slot.name] = (converted, nil)
-                } else if let value = memory.scalars[slot.name] {
-                    result[cellName, default: [:]][slot.name] = (nil, try convert(value, written: oldSlot.type, from: work?.oldType ?? .json,
-                                                                                    to: work?.newType ?? .json))
-                }
-            }
-        }
-        return result
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Double {

@@ -4,33 +4,55 @@ import SomaDiagnostics
 import SomaStorage
 
 extension TurnEngine {
-    /// Applies a swap: plans it again with the data as it is now, provisions the new version's resources, holds
-    /// new turns (they wait at the gate), lets running turns and pending effects finish, migrates the stored
-    /// state in one transaction (the commit point), switches program and memory, runs `on start`, and releases
-    /// the held turns. Before the commit point a refusal changes nothing; a failed `on start` undoes the swap.
+    /// Applies a swap: plans it again with the data as it is now, migrates memory (the plan's dry run when it
+    /// was kept for this swap, else now, while turns go on), provisions the new version's resources, holds new
+    /// turns (they wait at the gate), lets running turns and pending effects finish, migrates what turns wrote
+    /// since the dry run, records the new version in the stored state in one transaction (the commit point),
+    /// switches program and memory, runs `on start`, and releases the held turns; stored values of a type that
+    /// went up a version are rewritten after that. Before the commit point a refusal changes nothing; a failed
+    /// `on start` undoes the swap.
     public func applySwap(_ request: SwapRequest) async throws(SwapRefused) -> SwapPlan {
         let started = ContinuousClock.now
         SwapCheckpoint.applying.reach()
         let work = swapWork(request)
-        // Planned again with the data as it is now. The stored state is not dry-run again: the plan the CLI
-        // printed did, and the commit point's rewrite is one transaction that a failing value leaves unchanged.
-        var plan = planSwap(request, work: work, dryRunState: false)
-        if plan.isRefused { throw SwapRefused(plan: plan) }
+        var plan = planSwap(request, work: work)
+        if plan.isRefused {
+            dropPrepared()
+            throw SwapRefused(plan: plan)
+        }
+        let prepared: PreparedSwap
+        if let kept = takePrepared(for: request) {
+            prepared = kept
+        } else {
+            let dryRun = await onOwnThread { [self] () -> Result<PreparedSwap, RewriteFailure> in
+                do throws(RewriteFailure) { return .success(try prepareSwap(work, request)) } catch { return .failure(error) }
+            }
+            switch dryRun {
+            case .success(let fresh): prepared = fresh
+            case .failure(let failure):
+                dropPrepared()
+                plan.refusals.append(Self.refusal(failure))
+                throw SwapRefused(plan: plan)
+            }
+        }
         let old = program, new = request.program
         do {
             try openBindings(new)
         } catch {
+            dropPrepared()
             plan.refusals.append(.init(code: "resource-failed", message: "the new version's resources cannot be provisioned: \(error)"))
             throw SwapRefused(plan: plan)
         }
         stopBackground()
         let held = ContinuousClock.now
         guard await gate.close(waitingUpTo: 30) else {
+            dropPrepared()
             startBackground(old)
             plan.refusals.append(.init(code: "turns-running", message: "running turns did not finish within 30 s; nothing was changed"))
             throw SwapRefused(plan: plan)
         }
         func abandon(_ code: String, _ message: String, hint: String? = nil) -> SwapRefused {
+            dropPrepared()
             startBackground(old)
             gate.open()
             plan.refusals.append(.init(code: code, message: message, hint: hint))
@@ -48,7 +70,7 @@ extension TurnEngine {
         }
         let census: StateCensus
         do {
-            census = try store.census()
+            census = try conditionCensus(request.analysis)
         } catch {
             throw abandon("state-read", "\(error)")
         }
@@ -58,34 +80,29 @@ extension TurnEngine {
             plan.refusals.append(contentsOf: late.dropLast())
             throw abandon(late.last!.code, late.last!.message + " (data changed since the plan)", hint: late.last!.hint)
         }
-        let ephemeral: [String: [String: (map: [Value: Value]?, scalar: Value?)]]
+        let oldMemories: [String: CellMemory], fresh: [String: CellMemory]
         do {
-            ephemeral = try migrateEphemeral(work, request)
+            (oldMemories, fresh) = try switchMemory(prepared, work, request)
         } catch {
-            throw abandon(DiagnosticCode.migrationFails.rawValue, "\(error)")
+            let refusal = Self.refusal(error)
+            throw abandon(refusal.code, refusal.message, hint: refusal.hint)
         }
-        let oldMemories = lock.withLock { memories }
 
         // The commit point: from here the app is on the new version, also after a crash.
+        let rewrite: StateRewrite
         do {
-            var rewrite = stateRewrite(work, request)
-            rewrite.beforeCommit = { SwapCheckpoint.migrating.reach() }
-            try store.rewrite(rewrite)
+            var planned = stateRewrite(work, request)
+            planned.beforeCommit = { SwapCheckpoint.migrating.reach() }
+            try store.rewrite(planned)
+            rewrite = planned
         } catch let failure as RewriteFailure {
             throw abandon(DiagnosticCode.migrationFails.rawValue, "migrating \(failure.cell).\(failure.slot) fails on key \(failure.key): \(failure.reason)")
         } catch {
             throw abandon("state-swap", "\(error)")
         }
-        do {
-            let fresh = try Self.makeMemories(new, try store.load())
-            Self.restore(ephemeral, into: fresh)
-            lock.withLock {
-                memories = fresh
-                current = new
-            }
-        } catch {
-            undo(to: old, memories: oldMemories, version: request.fromVersion)
-            throw abandon("state-load", "the migrated state does not load: \(error); the swap was undone")
+        lock.withLock {
+            memories = fresh
+            current = new
         }
         let tables = tableMigrations(new, previous: old, affected: work.affected)
         do {
@@ -105,12 +122,36 @@ extension TurnEngine {
         SwapCheckpoint.started.reach()
         try? store.finishRewrite()
         dropTableArchives(tables)
+        startRestamp(rewrite.lazySlots)
         startBackground(new)
         plan.heldTurns = gate.heldCount
         gate.open()
         plan.heldMilliseconds = Self.milliseconds(since: held)
         plan.totalMilliseconds = Self.milliseconds(since: started)
+        plan.dryRunChecked = prepared.migrated
+        ParallelWork.release(consume oldMemories)
         return plan
+    }
+
+    /// Counts what the analysis's conditions are about (a dropped slot's values, a removed state's keys), and nothing else.
+    func conditionCensus(_ analysis: SwapAnalysis) throws -> StateCensus {
+        var slots: [(cell: String, slot: String)] = [], states: [(cell: String, machine: String, state: String)] = []
+        for condition in analysis.conditions {
+            switch condition.subject {
+            case .slotData(let cell, let slot): slots.append((cell, slot))
+            case .liveKeys(let cell, let machine, let state): states.append((cell, machine, state))
+            case .queueMessages: break
+            }
+        }
+        guard !slots.isEmpty || !states.isEmpty else { return StateCensus() }
+        return try store.census(slots: slots, states: states)
+    }
+
+    /// Long work (a dry run over memory) off the threads that serve turns.
+    func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: body()) }
+        }
     }
 
     func startBackground(_ program: RuntimeProgram) {
@@ -135,6 +176,8 @@ extension TurnEngine {
                 last = max(last, sequence)
                 sends.append(contentsOf: produced)
             case .failure(let error):
+                // What the earlier ones committed must be on disk before an undo puts back what they replaced.
+                try? await store.waitUntilDurable(last)
                 return error
             }
         }
@@ -147,35 +190,18 @@ extension TurnEngine {
         return nil
     }
 
-    /// Back to the running version after the commit point: the stored state as it was, the old program and memory.
+    /// Back to the running version after the commit point: the stored state as it was, the old program and the
+    /// memory it had (untouched since the gate closed: the new version's turns ran on the new memory).
     func undo(to old: RuntimeProgram, memories oldMemories: [String: CellMemory], version: Int) {
         do {
             try store.undoRewrite(programVersion: version)
-            let restored = try Self.makeMemories(old, try store.load())
-            for (cell, memory) in oldMemories {
-                guard let model = old.cells[cell]?.model, let target = restored[cell] else { continue }
-                for slot in model.slots where !slot.properties.isDurable {
-                    target.maps[slot.name] = memory.maps[slot.name]
-                    target.scalars[slot.name] = memory.scalars[slot.name]
-                }
-            }
             lock.withLock {
-                memories = restored
+                memories = oldMemories
                 current = old
             }
         } catch {
             // The store could not be put back: start over from what is durable, as after a crash.
             onStorageFailure("undoing a swap: \(error)")
-        }
-    }
-
-    static func restore(_ ephemeral: [String: [String: (map: [Value: Value]?, scalar: Value?)]], into memories: [String: CellMemory]) {
-        for (cell, slots) in ephemeral {
-            guard let memory = memories[cell] else { continue }
-            for (slot, value) in slots {
-                if let map = value.map { memory.maps[slot] = map }
-                if let scalar = value.scalar { memory.scalars[slot] = scalar }
-            }
         }
     }
 }

@@ -34,6 +34,15 @@ public final class TurnEngine: @unchecked Sendable {
     let log: @Sendable (String) -> Void
     /// Turns wait here while a swap holds them.
     let gate = TurnGate()
+    /// A swap's dry run, kept for the swap that follows it; its tracker notes the keys turns write meanwhile.
+    var prepared: PreparedSwap?
+    /// Installed by a swap's dry run, until the swap holds turns (or the dry run is dropped).
+    var swapTracker: SwapTracker?
+    /// The rewrite of lazily migrated values still stored at their old version; a swap waits for it.
+    var restamp: Task<Void, Never>?
+    var restampStopping = false
+    /// Slots found at an older version when the worker started (a swap's rewrite was cut short).
+    var staleAtStart: [StateRewrite.LazySlot] = []
 
     public init(program: RuntimeProgram, store: StateStore, broker: any ResourceBroker = NoResources(), observer: (any TurnObserver)? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in },
@@ -58,7 +67,7 @@ public final class TurnEngine: @unchecked Sendable {
 
     private func load(_ stored: StoredState) throws {
         let program = current
-        memories = try Self.makeMemories(program, stored)
+        (memories, staleAtStart) = try Self.makeMemories(program, stored)
         for send in stored.sends {
             sendIDs = max(sendIDs, send.id)
             guard let signal = program.cells[send.cell]?.model.signal(send.signal),
@@ -75,36 +84,41 @@ public final class TurnEngine: @unchecked Sendable {
         effectIDs = stored.effects.map(\.id).max() ?? 0
     }
 
-    /// Every cell's memory: slots at their initial values, then what the store holds.
-    static func makeMemories(_ program: RuntimeProgram, _ stored: StoredState) throws -> [String: CellMemory] {
+    /// Every cell's memory: slots at their initial values, then what the store holds. Values a swap left at an
+    /// older version (its rewrite after the switch was cut short) are read through their migration, and their
+    /// slots are returned to be rewritten.
+    static func makeMemories(_ program: RuntimeProgram, _ stored: StoredState) throws -> (memories: [String: CellMemory], stale: [StateRewrite.LazySlot]) {
         var memories: [String: CellMemory] = [:]
         for name in program.cellOrder {
             guard let cell = program.cells[name] else { continue }
-            let memory = CellMemory()
-            let evaluator = Evaluator(program: program, turn: nil)
-            for slot in cell.model.slots {
-                if slot.isMap {
-                    memory.maps[slot.name] = [:]
-                } else if let initial = cell.slotInitializers[slot.name] {
-                    memory.scalars[slot.name] = try evaluator.evaluate(initial)
-                } else if let zero = Self.zero(of: slot.type) {
-                    memory.scalars[slot.name] = zero
-                }
-            }
-            memories[name] = memory
+            memories[name] = try initialMemory(of: cell, in: program)
         }
+        var stale: [StateRewrite.LazySlot] = []
+        let upgrader = ValueUpgrader(program: program)
         for row in stored.values {
             guard let cell = program.cells[row.cell], let slot = cell.model.slot(row.slot), let memory = memories[row.cell] else { continue }
             let current = program.version(of: slot.type)
-            guard row.version == current else {
+            guard row.version <= current else {
                 throw TurnError(.storage, "\(row.cell).\(row.slot) holds values of version \(row.version); this program reads version \(current)")
             }
+            var keyType: SomaType?, valueType = slot.type
+            if case .map(let key, let value) = slot.type { (keyType, valueType) = (key, value) }
             do {
-                if case .map(let keyType, let valueType) = slot.type {
-                    let key = try program.codec.decode(try JSONValue.parse(row.key), as: keyType, path: "\(row.slot) key")
-                    memory.maps[row.slot, default: [:]][key] = try program.codec.decode(try JSONValue.parse(row.json), as: valueType, path: row.slot)
+                let json = try JSONValue.parse(row.json)
+                let value: Value
+                if row.version == current {
+                    value = try program.codec.decode(json, as: valueType, path: row.slot)
                 } else {
-                    memory.scalars[row.slot] = try program.codec.decode(try JSONValue.parse(row.json), as: slot.type, path: row.slot)
+                    if !stale.contains(where: { $0.cell == row.cell && $0.slot == row.slot }) {
+                        stale.append(.init(cell: row.cell, slot: row.slot, version: current))
+                    }
+                    value = try upgrader.upgrade(json, from: program.type(valueType, atVersion: row.version), to: valueType, path: row.slot)
+                }
+                if let keyType {
+                    let key = try program.codec.decode(try JSONValue.parse(row.key), as: keyType, path: "\(row.slot) key")
+                    memory.maps[row.slot, default: [:]][key] = value
+                } else {
+                    memory.scalars[row.slot] = value
                 }
             } catch {
                 throw TurnError(.storage, "stored value of \(row.cell).\(row.slot) does not read: \(error)")
@@ -113,7 +127,23 @@ public final class TurnEngine: @unchecked Sendable {
         for row in stored.states {
             memories[row.cell]?.machines[row.machine, default: [:]][row.key] = row.state
         }
-        return memories
+        return (memories, stale)
+    }
+
+    /// A cell's memory before anything is stored: maps empty, other slots at their initializer or zero.
+    static func initialMemory(of cell: RuntimeProgram.CellProgram, in program: RuntimeProgram) throws -> CellMemory {
+        let memory = CellMemory()
+        let evaluator = Evaluator(program: program, turn: nil)
+        for slot in cell.model.slots {
+            if slot.isMap {
+                memory.maps[slot.name] = [:]
+            } else if let initial = cell.slotInitializers[slot.name] {
+                memory.scalars[slot.name] = try evaluator.evaluate(initial)
+            } else if let zero = Self.zero(of: slot.type) {
+                memory.scalars[slot.name] = zero
+            }
+        }
+        return memory
     }
 
     static func zero(of type: SomaType) -> Value? {
@@ -176,6 +206,7 @@ public final class TurnEngine: @unchecked Sendable {
         for signal in leftover { deliver(signal) }
         startTimers(program)
         startConsumers(program)
+        startRestamp(staleAtStart)
     }
 
     /// One task per `every` handler, each running its turn on time.
@@ -209,6 +240,7 @@ public final class TurnEngine: @unchecked Sendable {
 
     public func stop() {
         stopBackground()
+        lock.withLock { restampStopping = true }
         pump.stop()
     }
 

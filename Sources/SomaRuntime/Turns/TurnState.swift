@@ -127,8 +127,10 @@ final class TurnState {
     func commit(sendIDs: inout Int64, effectIDs: inout Int64, messagePrefix: String) -> (batch: WriteBatch, sends: [PendingSignal], effects: [ResourceEffect]) {
         var batch = WriteBatch()
         let name = cellName
+        let tracker = engine.swapTracker
         for (slotName, value) in scalarWrites {
             memory.scalars[slotName] = value
+            tracker?.noteScalar(cell: name, slot: slotName)
             guard let slot = cell.model.slot(slotName), slot.properties.isDurable else { continue }
             batch.changes.append(.putValue(cell: name, slot: slotName, key: "", version: program.version(of: slot.type),
                                            json: program.codec.encode(value, as: slot.type)))
@@ -140,6 +142,7 @@ final class TurnState {
             for (key, value) in writes {
                 // In place: a copy of the slot's dictionary would make every turn cost the size of the map.
                 memory.maps[slotName, default: [:]][key] = value
+                tracker?.noteKey(cell: name, slot: slotName, key)
                 guard durable else { continue }
                 let storedKey = program.codec.encode(key, as: keyType)
                 if let value {

@@ -1,0 +1,33 @@
+import Foundation
+
+/// A swap's dry run over memory, kept for the swap itself: every value of the slots the swap changes, migrated
+/// from a snapshot of memory taken while turns went on. The tracker notes what turns write after the snapshot;
+/// with turns held, the swap migrates those keys again and takes the rest from here.
+final class PreparedSwap: @unchecked Sendable {
+    /// Which swap this is the dry run of: the same versions and the same source.
+    struct Identity: Equatable {
+        var fromVersion: Int
+        var toVersion: Int
+        var restores: Int?
+        var source: [[UInt8]]
+
+        init(_ request: SwapRequest) {
+            fromVersion = request.fromVersion
+            toVersion = request.toVersion
+            restores = request.restores
+            source = request.program.sources.files.map(\.bytes)
+        }
+    }
+
+    let identity: Identity
+    let tracker: SwapTracker
+    var maps: [SwapTracker.SlotID: [Value: Value]] = [:]
+    var scalars: [SwapTracker.SlotID: Value] = [:]
+    /// How many values the dry run migrated.
+    var migrated = 0
+
+    init(identity: Identity, tracker: SwapTracker) {
+        self.identity = identity
+        self.tracker = tracker
+    }
+}

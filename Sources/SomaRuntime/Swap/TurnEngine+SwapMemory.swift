@@ -1,0 +1,225 @@
+import Foundation
+import SomaChecker
+import SomaStorage
+
+/// A swap's migration of memory (RUNTIME.md §6). The dry run migrates a snapshot of memory while turns go on;
+/// with turns held, the swap migrates again only what turns wrote since the snapshot and builds the new
+/// program's memory from the rest, so the time turns wait does not grow with the data.
+extension TurnEngine {
+    /// The dry run over memory: every slot the swap changes, as it is now (taken under the lock, so one
+    /// consistent moment; copy-on-write, so no copy), migrated value by value on every core. From the snapshot
+    /// on, the tracker notes the keys turns write. Memory holds every stored value, decoded: this is the same
+    /// data an SQLite copy of the store would give, plus the ephemeral slots.
+    func prepareSwap(_ work: SwapWork, _ request: SwapRequest) throws(RewriteFailure) -> PreparedSwap {
+        let prepared = PreparedSwap(identity: .init(request),
+                                    tracker: SwapTracker(slots: Set(work.slots.map { SwapTracker.SlotID(cell: $0.cell, slot: $0.slot) })))
+        let (running, snapshot) = lock.withLock { () -> (RuntimeProgram, [SwapTracker.SlotID: (map: [Value: Value]?, scalar: Value?)]) in
+            self.prepared = nil
+            swapTracker = prepared.tracker
+            var snapshot: [SwapTracker.SlotID: (map: [Value: Value]?, scalar: Value?)] = [:]
+            for slot in work.slots {
+                let memory = memories[slot.cell]
+                snapshot[.init(cell: slot.cell, slot: slot.slot)] = (memory?.maps[slot.slot], memory?.scalars[slot.slot])
+            }
+            return (current, snapshot)
+        }
+        let upgrader = ValueUpgrader(program: request.program, previous: running)
+        for slot in work.slots {
+            let id = SwapTracker.SlotID(cell: slot.cell, slot: slot.slot)
+            guard let content = snapshot[id] else { continue }
+            let written = running.cells[slot.cell]?.model.slot(slot.slot)?.type ?? slot.oldType
+            if let map = content.map {
+                let (from, to) = Self.valueTypes(slot)
+                let (keyType, writtenValue) = Self.mapParts(written) ?? (.json, .json)
+                prepared.maps[id] = try Self.migrate(map, slot: slot, keyType: keyType, running: running) {
+                    ValueConverter(upgrader: upgrader, running: running, written: writtenValue, from: from, to: to,
+                                   affected: work.affected, path: "\(slot.cell).\(slot.slot)")
+                }
+                prepared.migrated += map.count
+            } else if let scalar = content.scalar {
+                let converter = ValueConverter(upgrader: upgrader, running: running, written: written, from: slot.oldType, to: slot.newType,
+                                               affected: work.affected, path: "\(slot.cell).\(slot.slot)")
+                do {
+                    prepared.scalars[id] = try converter.convert(scalar)
+                } catch {
+                    throw RewriteFailure(cell: slot.cell, slot: slot.slot, key: "", reason: "\(error)")
+                }
+                prepared.migrated += 1
+            }
+        }
+        return prepared
+    }
+
+    /// A map's values migrated in chunks on every core (below the priority of turns). On failure, the failing key that sorts first (as stored).
+    static func migrate(_ entries: [Value: Value], slot: SwapWork.Slot, keyType: SomaType, running: RuntimeProgram,
+                        converter makeConverter: @escaping @Sendable () -> ValueConverter) throws(RewriteFailure) -> [Value: Value] {
+        let keys = Array(entries.keys), values = Array(entries.values)
+        let chunkSize = max(1024, values.count / (ProcessInfo.processInfo.activeProcessorCount * 8) + 1)
+        let chunks = (values.count + chunkSize - 1) / chunkSize
+        let output = ChunkedOutput(count: values.count, chunks: chunks)
+        defer { output.deallocate() }
+        ParallelWork.run(chunks: chunks) { chunk in
+            let converter = makeConverter()
+            for index in chunk * chunkSize..<min(values.count, (chunk + 1) * chunkSize) {
+                do {
+                    output.results[index] = try converter.convert(values[index])
+                } catch {
+                    let key = running.codec.encode(keys[index], as: keyType)
+                    if output.failures[chunk].map({ key < $0.key }) ?? true { output.failures[chunk] = (key, "\(error)") }
+                }
+            }
+        }
+        if let first = output.failures.compactMap({ $0 }).min(by: { $0.key < $1.key }) {
+            throw RewriteFailure(cell: slot.cell, slot: slot.slot, key: first.key, reason: first.reason)
+        }
+        let results = Array(output.results)
+        return ParallelWork.lowPriority { Dictionary(uniqueKeysWithValues: zip(keys, results)) }
+    }
+
+    static func mapParts(_ type: SomaType) -> (key: SomaType, value: SomaType)? {
+        if case .map(let key, let value) = type { return (key, value) }
+        return nil
+    }
+
+    /// Keeps a plan's dry run for the swap that follows; dropped after ten minutes without one.
+    func keepPrepared(_ prepared: PreparedSwap) {
+        lock.withLock { self.prepared = prepared }
+        Task { [weak self] in
+            try? await Task.sleep(for: .seconds(600))
+            self?.dropPrepared(prepared)
+        }
+    }
+
+    /// The kept dry run when it is this request's; any other is dropped.
+    func takePrepared(for request: SwapRequest) -> PreparedSwap? {
+        let identity = PreparedSwap.Identity(request)
+        return lock.withLock {
+            defer { prepared = nil }
+            guard let prepared, prepared.identity == identity, swapTracker === prepared.tracker else {
+                swapTracker = nil
+                return nil
+            }
+            return prepared
+        }
+    }
+
+    /// Stops tracking for `prepared` (nil: for any), and forgets it.
+    func dropPrepared(_ which: PreparedSwap? = nil) {
+        lock.withLock {
+            if let which, prepared !== which && swapTracker !== which.tracker { return }
+            prepared = nil
+            swapTracker = nil
+        }
+    }
+
+    /// With turns held: the keys turns wrote since the snapshot migrated again from what they are now, and the
+    /// new program's memory — migrated slots from the dry run, the others as they are, new ones at their initial
+    /// values, renamed states moved. Returns the running memory too (an undo puts it back).
+    func switchMemory(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(RewriteFailure)
+        -> (old: [String: CellMemory], new: [String: CellMemory]) {
+        let outcome = lock.withLock { () -> Result<([String: CellMemory], [String: CellMemory]), RewriteFailure> in
+            swapTracker = nil
+            do throws(RewriteFailure) {
+                try migrateWrittenSince(prepared, work, request)
+                return .success((memories, try newMemories(prepared, work, request)))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// Called with the lock held.
+    private func migrateWrittenSince(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(RewriteFailure) {
+        let running = current
+        let upgrader = ValueUpgrader(program: request.program, previous: running)
+        let tracker = prepared.tracker
+        for slot in work.slots {
+            let id = SwapTracker.SlotID(cell: slot.cell, slot: slot.slot)
+            let keys = tracker.keys[id] ?? []
+            guard !keys.isEmpty || tracker.scalars.contains(id) else { continue }
+            let memory = memories[slot.cell]
+            let written = running.cells[slot.cell]?.model.slot(slot.slot)?.type ?? slot.oldType
+            let (keyType, writtenValue) = Self.mapParts(written) ?? (.json, written)
+            let (from, to) = keys.isEmpty ? (slot.oldType, slot.newType) : Self.valueTypes(slot)
+            let converter = ValueConverter(upgrader: upgrader, running: running, written: writtenValue, from: from, to: to,
+                                           affected: work.affected, path: "\(slot.cell).\(slot.slot)")
+            for key in keys {
+                guard let value = memory?.maps[slot.slot]?[key] else {
+                    prepared.maps[id]?[key] = nil
+                    continue
+                }
+                do {
+                    prepared.maps[id, default: [:]][key] = try converter.convert(value)
+                } catch {
+                    throw RewriteFailure(cell: slot.cell, slot: slot.slot, key: running.codec.encode(key, as: keyType), reason: "\(error)")
+                }
+            }
+            if tracker.scalars.contains(id) {
+                do {
+                    prepared.scalars[id] = try memory?.scalars[slot.slot].map { value throws(MigrationFailure) in try converter.convert(value) }
+                } catch {
+                    throw RewriteFailure(cell: slot.cell, slot: slot.slot, key: "", reason: "\(error)")
+                }
+            }
+        }
+    }
+
+    /// Called with the lock held.
+    private func newMemories(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(RewriteFailure) -> [String: CellMemory] {
+        let running = current, new = request.program
+        var result: [String: CellMemory] = [:]
+        for name in new.cellOrder {
+            guard let cell = new.cells[name] else { continue }
+            let memory: CellMemory
+            do {
+                memory = try Self.initialMemory(of: cell, in: new)
+            } catch {
+                throw RewriteFailure(cell: name, slot: "", key: "", reason: "the initial memory of the new version fails: \(error)")
+            }
+            let before = memories[name], oldCell = running.cells[name]
+            for slot in cell.model.slots {
+                let id = SwapTracker.SlotID(cell: name, slot: slot.name)
+                if let map = prepared.maps[id] {
+                    memory.maps[slot.name] = map
+                } else if let scalar = prepared.scalars[id] {
+                    memory.scalars[slot.name] = scalar
+                } else if let before, let oldSlot = oldCell?.model.slot(slot.name), !work.slots.contains(where: { $0.cell == name && $0.slot == slot.name }),
+                          oldSlot.properties.isDurable || !slot.properties.isDurable {
+                    // Unchanged: carried over as it is (an ephemeral slot made persistent starts afresh, as its store is empty).
+                    if let map = before.maps[slot.name] { memory.maps[slot.name] = map }
+                    if let scalar = before.scalars[slot.name] { memory.scalars[slot.name] = scalar }
+                }
+            }
+            var machines = before?.machines ?? [:]
+            for rename in work.renames where rename.cell == name {
+                guard var keys = machines[rename.machine] else { continue }
+                for (key, state) in keys where state == rename.from { keys[key] = rename.to }
+                machines[rename.machine] = keys
+            }
+            memory.machines = machines
+            result[name] = memory
+        }
+        return result
+    }
+}
+
+/// Where the threads of a parallel migration write: each index, and each chunk's failure, by one thread only.
+private final class ChunkedOutput: @unchecked Sendable {
+    let results: UnsafeMutableBufferPointer<Value>
+    let failures: UnsafeMutableBufferPointer<(key: String, reason: String)?>
+
+    init(count: Int, chunks: Int) {
+        results = .allocate(capacity: count)
+        results.initialize(repeating: .unit)
+        failures = .allocate(capacity: chunks)
+        failures.initialize(repeating: nil)
+    }
+
+    func deallocate() {
+        results.deinitialize()
+        results.deallocate()
+        failures.deinitialize()
+        failures.deallocate()
+    }
+}
