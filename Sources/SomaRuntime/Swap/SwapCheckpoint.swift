@@ -7,12 +7,14 @@ import Foundation
 public enum SwapCheckpoint: String, Sendable, CaseIterable {
     /// Applying has begun: nothing planned again, nothing dry-run, nothing changed.
     case applying
-    /// Inside the commit transaction: every value rewritten, the version recorded, not yet committed.
+    /// Inside the commit transaction: the version recorded, states renamed, not yet committed.
     case migrating
     /// Committed, memory and handlers switched, tables rebuilt; `on start` not yet run.
     case switched
     /// `on start` ran and committed; the swap is not finished (the undo tables are still there).
     case started
+    /// The swap has finished; the stored values of a type that went up a version are not rewritten yet.
+    case rewriting
 
     static let pause: (step: String, marker: String)? = {
         guard let value = ProcessInfo.processInfo.environment["SOMA_TEST_SWAP_PAUSE"], let colon = value.firstIndex(of: ":") else { return nil }

@@ -12,11 +12,12 @@ extension TurnEngine {
     static let restampDepth = 1
 
     /// On a thread of its own: its reads and chunks are blocking work that must not take a thread turns need.
-    func startRestamp(_ slots: [StateRewrite.LazySlot]) {
+    /// `afterSwap`: started by the swap that just finished (else by a worker that found rows left at start).
+    func startRestamp(_ slots: [StateRewrite.LazySlot], afterSwap: Bool = false) {
         guard !slots.isEmpty else { return }
         lock.withLock {
             restampStopping = false
-            restamp = Task { [self] in await onOwnThread { [self] in rewriteStale(slots) } }
+            restamp = Task { [self] in await onOwnThread { [self] in rewriteStale(slots, afterSwap: afterSwap) } }
         }
     }
 
@@ -25,8 +26,9 @@ extension TurnEngine {
         await lock.withLock { restamp }?.value
     }
 
-    private func rewriteStale(_ slots: [StateRewrite.LazySlot]) {
+    private func rewriteStale(_ slots: [StateRewrite.LazySlot], afterSwap: Bool) {
         ParallelWork.lowerPriority()
+        if afterSwap { SwapCheckpoint.rewriting.reach() }
         let started = ContinuousClock.now
         var rewritten = 0
         var inFlight: [UInt64] = []

@@ -122,7 +122,7 @@ extension TurnEngine {
         SwapCheckpoint.started.reach()
         try? store.finishRewrite()
         dropTableArchives(tables)
-        startRestamp(rewrite.lazySlots)
+        startRestamp(rewrite.lazySlots, afterSwap: true)
         startBackground(new)
         plan.heldTurns = gate.heldCount
         gate.open()
