@@ -122,6 +122,7 @@ extension TurnEngine {
         SwapCheckpoint.started.reach()
         try? store.finishRewrite()
         dropTableArchives(tables)
+        Self.letGoOfShared(prepared, oldMemories, work)
         startRestamp(rewrite.lazySlots, afterSwap: true)
         startBackground(new)
         plan.heldTurns = gate.heldCount
@@ -131,6 +132,21 @@ extension TurnEngine {
         plan.dryRunChecked = prepared.migrated
         ParallelWork.release(consume oldMemories)
         return plan
+    }
+
+    /// The new memory shares its dictionaries with the dry run's result and, for slots that did not change, with
+    /// the old memory: while they do, the first turn to write one would copy it whole. The old memory keeps
+    /// only what is its own (values of migrated and dropped slots), freed later off the turns' threads.
+    static func letGoOfShared(_ prepared: PreparedSwap, _ oldMemories: [String: CellMemory], _ work: SwapWork) {
+        prepared.maps.removeAll()
+        prepared.scalars.removeAll()
+        let own = Set(work.slots.map { SwapTracker.SlotID(cell: $0.cell, slot: $0.slot) }
+                      + work.dropped.map { SwapTracker.SlotID(cell: $0.cell, slot: $0.slot) })
+        for (cell, memory) in oldMemories {
+            for slot in Array(memory.maps.keys) where !own.contains(.init(cell: cell, slot: slot)) { memory.maps[slot] = nil }
+            for slot in Array(memory.scalars.keys) where !own.contains(.init(cell: cell, slot: slot)) { memory.scalars[slot] = nil }
+            memory.machines = [:]
+        }
     }
 
     /// Counts what the analysis's conditions are about (a dropped slot's values, a removed state's keys), and nothing else.
