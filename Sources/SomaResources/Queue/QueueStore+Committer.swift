@@ -75,7 +75,9 @@ extension QueueStore {
     }
 
     /// Leases that found nothing wait for a push until their deadline; the others are answered with nothing.
-    /// Parked leases look again every 20 ms: a visibility timeout may have passed.
+    /// A push, an ack or a nack runs the parked leases again with its group; otherwise they look again when
+    /// the first of them reaches its deadline or a leased message's visibility timeout passes, whichever is
+    /// first (an idle queue does not wake up in between).
     private func park(_ leases: [Pending], now: UInt64) {
         for lease in leases {
             if case .lease(_, let deadline) = lease.operation, deadline > now, !stopping {
@@ -84,12 +86,27 @@ extension QueueStore {
                 lease.reply(.success([]))
             }
         }
-        if !parked.isEmpty && recheck == nil {
-            recheck = eventLoop.scheduleTask(in: .milliseconds(20)) {
-                self.recheck = nil
-                if !self.groupScheduled { self.runGroup() }
-            }
+        guard !parked.isEmpty else { return }
+        var wake = parked.compactMap { pending -> UInt64? in
+            if case .lease(_, let deadline) = pending.operation { return deadline }
+            return nil
+        }.min() ?? now + 1000
+        if let visible = nextVisible(after: now) { wake = min(wake, visible) }
+        if recheck != nil && recheckAt <= wake { return }
+        recheck?.cancel()
+        recheckAt = wake
+        recheck = eventLoop.scheduleTask(in: .milliseconds(Int64(wake > now ? wake - now : 1))) {
+            self.recheck = nil
+            if !self.groupScheduled { self.runGroup() }
         }
+    }
+
+    /// When the first leased message becomes visible again, if one is leased.
+    private func nextVisible(after now: UInt64) -> UInt64? {
+        let found = try? database.inDatabase { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(visible_at) FROM messages WHERE visible_at > ?", arguments: [Int64(now)])
+        }
+        return found.flatMap { $0 }.map { UInt64($0) }
     }
 
     /// Runs what is queued, answers parked leases with nothing, and takes no more operations.

@@ -47,6 +47,8 @@ public final class QueueStore: @unchecked Sendable {
     var parked: [Pending] = []
     var groupScheduled = false
     var recheck: Scheduled<Void>?
+    /// When `recheck` runs, in the queue's clock (milliseconds).
+    var recheckAt: UInt64 = 0
     var stopping = false
 
     public init(path: String, options: Options) throws {
