@@ -60,6 +60,9 @@ import Testing
         #expect(await app.waitUntilServing(within: 20) != nil)
         #expect(try await Self.observe(app) == first)
         #expect(try await app.post("/Shop/pay", #"{"id": "o2"}"#).body == #""paid""#)
+        // No table archived by the swap (`orders@1`) is left behind, whichever version won.
+        #expect(try await ResourcesEndToEndTests.sqlite3("\(app.appHome)/resources/shop/shop.sqlite",
+                                                       "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE '%@%'") == "0")
         if first == 2 {
             // Orders left at version 1 by a rewrite cut short are rewritten by the worker that runs now.
             let state = "\(app.appHome)/state/state.sqlite"

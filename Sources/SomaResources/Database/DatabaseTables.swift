@@ -25,6 +25,8 @@ public protocol DatabaseTables: AnyObject, Sendable {
     func rebuild(to layout: DatabaseLayout, _ rebuilds: [TableRebuild]) throws
     func restoreArchives(to layout: DatabaseLayout, _ rebuilds: [TableRebuild]) throws
     func dropArchives(_ rebuilds: [TableRebuild]) throws
+    /// Drops every archived table (`name@version`) a swap left behind: after a worker starts, nothing puts them back.
+    func dropLeftoverArchives() throws
 }
 
 /// One table whose rows a swap rewrites: the old table, the new one, and how an old row becomes a new one.

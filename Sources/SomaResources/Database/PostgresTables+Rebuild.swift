@@ -13,6 +13,8 @@ extension PostgresTables {
 
     public func dropArchives(_ rebuilds: [TableRebuild]) throws {}
 
+    public func dropLeftoverArchives() throws {}
+
     static func unsupported(_ name: String) -> ResourceError {
         ResourceError(code: "unsupported", "database '\(name)' (postgres): a swap cannot change its tables yet")
     }

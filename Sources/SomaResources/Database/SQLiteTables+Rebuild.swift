@@ -76,6 +76,15 @@ extension SQLiteTables {
             for rebuild in rebuilds { try db.execute(sql: "DROP TABLE IF EXISTS \(DatabaseLayout.quoted(rebuild.archive))") }
         }
     }
+
+    public func dropLeftoverArchives() throws {
+        try write("dropping archived tables left by a swap") { db in
+            // A table's own name cannot hold '@' (names are identifiers): only archives do.
+            for archive in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%@%'") {
+                try db.execute(sql: "DROP TABLE IF EXISTS \(DatabaseLayout.quoted(archive))")
+            }
+        }
+    }
 }
 
 extension SQLiteTables {

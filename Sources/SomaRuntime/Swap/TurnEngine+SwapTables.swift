@@ -105,6 +105,21 @@ extension TurnEngine {
         }
     }
 
+    /// At start: archives a swap cut short by a crash left behind are of no use any more (only the swap's own
+    /// process puts them back).
+    func dropLeftoverArchives(_ program: RuntimeProgram) {
+        for cellName in program.cellOrder {
+            for model in program.cells[cellName]?.model.resources ?? [] where model.kind == .database {
+                guard let name = model.name, let handle = resources.database(name) else { continue }
+                do {
+                    try handle.tables.dropLeftoverArchives()
+                } catch {
+                    log("\(error)")
+                }
+            }
+        }
+    }
+
     func dropTableArchives(_ migrations: [TableMigration]) {
         for migration in migrations {
             try? resources.database(migration.name)?.tables.dropArchives(migration.rebuilds)

@@ -196,6 +196,7 @@ public final class TurnEngine: @unchecked Sendable {
                 throw TurnError(.resource, "the tables of this version cannot be brought up to date: \(error)")
             }
         }
+        dropLeftoverArchives(program)
         resumeEffects(program)
         pump.start()
         for name in program.cellOrder where program.cells[name]?.startHandler != nil {
