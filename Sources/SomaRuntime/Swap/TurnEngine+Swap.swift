@@ -268,6 +268,7 @@ extension TurnEngine {
             plan.dryRunChecked += prepared.migrated
             if keeping { keepPrepared(prepared) } else { dropPrepared(prepared) }
         } catch {
+            dropPrepared()
             plan.refusals.append(Self.refusal(error))
             return
         }
