@@ -8,8 +8,8 @@ struct SwapCommand: AsyncParsableCommand {
         abstract: "Replace a running program's code, migrating its data, without stopping it.",
         discussion: """
             Checks the new version against the running one and its live data (LANGUAGE.md §10), dry-runs every \
-            migration over a copy of the state, prints the plan, and applies it: new turns wait while the data is \
-            migrated and the handlers switched, then run on the new version. A refused swap changes nothing. \
+            migration over a snapshot of the live state, prints the plan, and applies it: new turns wait while \
+            memory and handlers switch, then run on the new version. A refused swap changes nothing. \
             Exit code 1 when the swap is refused or fails, 3 when the app is not running.
             """
     )

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 
-/// How a swap changes the stored state, in one transaction: every value of the eagerly rewritten slots
-/// rewritten by `transform`, dropped slots emptied, renamed states moved, and the program version recorded.
+/// How a swap changes the stored state, in one transaction: the values of the eagerly rewritten slots replaced
+/// by the new version's (already migrated in memory, only encoded here), dropped slots emptied, renamed states
+/// moved, and the program version recorded.
 /// Lazily migrated slots keep their rows at the old version (the running worker rewrites them after the swap,
 /// and a worker that starts reads them through their migration); the transaction only records them so that
 /// an undo can find what turns wrote there since.
@@ -10,14 +11,13 @@ public struct StateRewrite: Sendable {
     public struct SlotRewrite: Sendable {
         public var cell: String
         public var slot: String
-        /// A stored value's JSON → the new version and JSON; throws when the value cannot be migrated (the
-        /// failure names the key).
-        public var transform: @Sendable (_ json: String) throws -> (version: Int, json: String)
+        /// Every value of the slot as the new version stores it; each replaces the stored row of its key.
+        public var rows: [(key: String, version: Int, json: String)]
 
-        public init(cell: String, slot: String, transform: @escaping @Sendable (String) throws -> (version: Int, json: String)) {
+        public init(cell: String, slot: String, rows: [(key: String, version: Int, json: String)]) {
             self.cell = cell
             self.slot = slot
-            self.transform = transform
+            self.rows = rows
         }
     }
     public struct StateRename: Sendable {
@@ -60,22 +60,6 @@ public struct StateRewrite: Sendable {
     }
 }
 
-/// The first stored value a rewrite could not migrate.
-public struct RewriteFailure: Error, Sendable, CustomStringConvertible {
-    public var cell: String
-    public var slot: String
-    public var key: String
-    public var reason: String
-    public var description: String { "\(cell).\(slot)\(key.isEmpty ? "" : " key \(key)"): \(reason)" }
-
-    public init(cell: String, slot: String, key: String, reason: String) {
-        self.cell = cell
-        self.slot = slot
-        self.key = key
-        self.reason = reason
-    }
-}
-
 /// Live data as a swap's plan counts it: values per slot and type version, keys per state.
 public struct StateCensus: Sendable {
     public struct Values: Sendable {
@@ -115,8 +99,6 @@ public struct StateCensus: Sendable {
 }
 
 extension StateStore {
-    static let chunk = 5_000
-
     /// The program version the stored data is at; nil for a store no version has been recorded in yet.
     public func programVersion() throws -> Int? {
         try readStorage("reading the program version") { db in
@@ -232,8 +214,6 @@ extension StateStore {
                 rewrite.beforeCommit?()
                 return .commit
             }
-        } catch let failure as RewriteFailure {
-            throw failure
         } catch {
             throw StorageError(code: "state-swap", path: path, operation: "migrating the stored state", underlying: "\(error)")
         }
@@ -245,28 +225,11 @@ extension StateStore {
                        arguments: [cell, slot])
     }
 
-    /// In chunks by key, so a slot of millions of values is never all in memory.
+    /// Only rows that are there are replaced: memory and store hold the same keys of a persistent slot.
     static func rewriteSlot(_ db: Database, _ slot: StateRewrite.SlotRewrite) throws {
-        var after = ""
-        var first = true
-        while true {
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT key, value FROM slot_values WHERE cell = ? AND slot = ? AND (key > ? OR ?) ORDER BY key LIMIT ?
-                """, arguments: [slot.cell, slot.slot, after, first, chunk])
-            first = false
-            guard let last = rows.last else { return }
-            let update = try db.cachedStatement(sql: "UPDATE slot_values SET version = ?, value = ? WHERE cell = ? AND slot = ? AND key = ?")
-            for row in rows {
-                let key: String = row[0]
-                let migrated: (version: Int, json: String)
-                do {
-                    migrated = try slot.transform(row[1])
-                } catch {
-                    throw RewriteFailure(cell: slot.cell, slot: slot.slot, key: key, reason: "\(error)")
-                }
-                try update.execute(arguments: [migrated.version, migrated.json, slot.cell, slot.slot, key])
-            }
-            after = last[0]
+        let update = try db.cachedStatement(sql: "UPDATE slot_values SET version = ?, value = ? WHERE cell = ? AND slot = ? AND key = ?")
+        for row in slot.rows {
+            try update.execute(arguments: [row.version, row.json, slot.cell, slot.slot, row.key])
         }
     }
 

@@ -73,7 +73,8 @@ extension WorkerControlService {
                                   toVersion: version, scratchFolder: home.path, restores: restores)
         guard arguments["apply"] == "true" else {
             let keep = arguments["keep"] == "true"
-            let plan = await onThread { engine.planSwap(request, keepingDryRun: keep) }
+            // A dry run is long, blocking work: on a thread of its own, not one the face's tasks need.
+            let plan = await ParallelWork.onOwnThread { engine.planSwap(request, keepingDryRun: keep) }
             return ControlReply(ok: !plan.isRefused, message: plan.isRefused ? "refused" : nil, fields: ["plan": Self.encode(plan)])
         }
         do {
@@ -90,12 +91,5 @@ extension WorkerControlService {
 
     static func encode(_ plan: SwapPlan) -> String {
         (try? JSONEncoder().encode(plan)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-    }
-
-    /// Blocking work (a dry run reads and writes files) on its own thread, not on one the face's tasks need.
-    func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: body()) }
-        }
     }
 }

@@ -38,6 +38,11 @@ final class RuntimeHarness: Sendable {
         return (response.status, String(decoding: response.body, as: UTF8.self))
     }
 
+    /// Every stored value as "version json", in key order.
+    func storedValues() throws -> [String] {
+        try store.load().values.map { "\($0.version) \($0.json)" }
+    }
+
     func close() {
         engine.stop()
         store.close()

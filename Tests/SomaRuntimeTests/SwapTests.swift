@@ -38,6 +38,18 @@ import Testing
         """
     }
 
+    /// Version 1 running on a new store that records it, holding these items (id, quantity).
+    func stock(_ items: [(String, Int)]) async throws -> RuntimeHarness {
+        let harness = try await RuntimeHarness(Self.v1)
+        try harness.store.recordProgramVersionIfAbsent(1)
+        for (id, qty) in items { try await put(harness, id, qty) }
+        return harness
+    }
+
+    func put(_ harness: RuntimeHarness, _ id: String, _ qty: Int) async throws {
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "\#(id)", "qty": \#(qty)}}"#).status == 200)
+    }
+
     func request(_ harness: RuntimeHarness, _ new: String) throws -> SwapRequest {
         let old = harness.folder.appendingPathComponent("v1.cell"), next = harness.folder.appendingPathComponent("v2.cell")
         try Self.v1.write(to: old, atomically: true, encoding: .utf8)
@@ -49,11 +61,8 @@ import Testing
     }
 
     @Test func aMigrationThatFailsOnOneLiveValueRefusesTheSwapAndNamesTheKey() async throws {
-        let harness = try await RuntimeHarness(Self.v1)
+        let harness = try await stock([("a", 3), ("b", 0)])
         defer { harness.close() }
-        try harness.store.recordProgramVersionIfAbsent(1)
-        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
-        #expect(await harness.send("Stock.put", #"{"item": {"id": "b", "qty": 0}}"#).status == 200)
 
         let plan = harness.engine.planSwap(try request(harness, Self.v2()))
         #expect(plan.refusals.map(\.code) == ["migration-fails"])
@@ -64,10 +73,8 @@ import Testing
     }
 
     @Test func aNewVersionWhoseStartAbortsIsUndone() async throws {
-        let harness = try await RuntimeHarness(Self.v1)
+        let harness = try await stock([("a", 3)])
         defer { harness.close() }
-        try harness.store.recordProgramVersionIfAbsent(1)
-        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
 
         let swap = try request(harness, Self.v2(start: #"on start { fail("not today") }"#))
         var refusal: SwapRefused?
@@ -82,15 +89,13 @@ import Testing
         // Version 1 serves, with its value as it was, in memory and on disk.
         #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","qty":3}"#)
         #expect(try harness.store.programVersion() == 1)
-        let stored = try harness.store.load().values.map { "\($0.version) \($0.json)" }
+        let stored = try harness.storedValues()
         #expect(stored == [#"1 {"id":"a","qty":3}"#])
     }
 
     @Test func aSwapMigratesWhatIsStoredAndHeldTurnsRunOnTheNewVersion() async throws {
-        let harness = try await RuntimeHarness(Self.v1)
+        let harness = try await stock([("a", 3)])
         defer { harness.close() }
-        try harness.store.recordProgramVersionIfAbsent(1)
-        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
 
         let plan = try await harness.engine.applySwap(try request(harness, Self.v2()))
         #expect(plan.migrations.first?.values == 1)
@@ -98,39 +103,34 @@ import Testing
         #expect(try harness.store.programVersion() == 2)
         // The stored value is rewritten at its new version once the held turns have been released.
         await harness.engine.waitForRestamp()
-        #expect(try harness.store.load().values.map { "\($0.version) \($0.json)" } == [#"2 {"id":"a","share":4}"#])
+        #expect(try harness.storedValues() == [#"2 {"id":"a","share":4}"#])
     }
 
     @Test func keysWrittenAfterTheDryRunAreMigratedFromWhatTheyAreNow() async throws {
-        let harness = try await RuntimeHarness(Self.v1)
+        let harness = try await stock([("a", 3), ("b", 4)])
         defer { harness.close() }
-        try harness.store.recordProgramVersionIfAbsent(1)
-        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
-        #expect(await harness.send("Stock.put", #"{"item": {"id": "b", "qty": 4}}"#).status == 200)
         let swap = try request(harness, Self.v2())
         let planned = harness.engine.planSwap(swap, keepingDryRun: true)
         #expect(planned.refusals.isEmpty && planned.dryRunChecked == 2, "\(planned.refusals)")
 
         // After the dry run's snapshot: one key changes, one is added.
-        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 6}}"#).status == 200)
-        #expect(await harness.send("Stock.put", #"{"item": {"id": "c", "qty": 2}}"#).status == 200)
+        try await put(harness, "a", 6)
+        try await put(harness, "c", 2)
         _ = try await harness.engine.applySwap(swap)
         #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","share":2}"#)
         #expect(await harness.send("Stock.get", #"{"id": "b"}"#).body == #"{"id":"b","share":3}"#)
         #expect(await harness.send("Stock.get", #"{"id": "c"}"#).body == #"{"id":"c","share":6}"#)
         await harness.engine.waitForRestamp()
-        #expect(try harness.store.load().values.map { "\($0.version) \($0.json)" }
+        #expect(try harness.storedValues()
                 == [#"2 {"id":"a","share":2}"#, #"2 {"id":"b","share":3}"#, #"2 {"id":"c","share":6}"#])
     }
 
     @Test func aKeyThatCannotMigrateWrittenAfterTheDryRunRefusesTheSwap() async throws {
-        let harness = try await RuntimeHarness(Self.v1)
+        let harness = try await stock([("a", 3)])
         defer { harness.close() }
-        try harness.store.recordProgramVersionIfAbsent(1)
-        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
         let swap = try request(harness, Self.v2())
         #expect(harness.engine.planSwap(swap, keepingDryRun: true).refusals.isEmpty)
-        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 0}}"#).status == 200)
+        try await put(harness, "a", 0)
 
         var refusal: SwapRefused?
         do { _ = try await harness.engine.applySwap(swap) } catch { refusal = error }
@@ -139,12 +139,12 @@ import Testing
         #expect(refused.plan.refusals.last?.message.contains(#"key "a""#) == true, "\(refused.plan.refusals)")
         #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","qty":0}"#)
         #expect(try harness.store.programVersion() == 1)
-        #expect(try harness.store.load().values.map { "\($0.version) \($0.json)" } == [#"1 {"id":"a","qty":0}"#])
+        #expect(try harness.storedValues() == [#"1 {"id":"a","qty":0}"#])
     }
 
     @Test func aWorkerStartingOnValuesLeftAtTheOldVersionMigratesAndRewritesThem() async throws {
         let first = try await RuntimeHarness(Self.v1)
-        #expect(await first.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
+        try await put(first, "a", 3)
         let swap = try request(first, Self.v2())
         first.close()
 
@@ -153,14 +153,12 @@ import Testing
         defer { harness.close() }
         #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","share":4}"#)
         await harness.engine.waitForRestamp()
-        #expect(try harness.store.load().values.map { "\($0.version) \($0.json)" } == [#"2 {"id":"a","share":4}"#])
+        #expect(try harness.storedValues() == [#"2 {"id":"a","share":4}"#])
     }
 
     @Test func anUndoRemovesWhatAnEarlierOnStartWroteToALazilyMigratedSlot() async throws {
-        let harness = try await RuntimeHarness(Self.v1)
+        let harness = try await stock([("a", 3)])
         defer { harness.close() }
-        try harness.store.recordProgramVersionIfAbsent(1)
-        #expect(await harness.send("Stock.put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
         // Stock's on start commits (it rewrites a and adds z at version 2), then Later's aborts.
         let v2 = Self.v2(start: #"on start { items.set("a", { id: "a", share: 9 }); items.set("z", { id: "z", share: 1 }) }"#)
             + "\ncell Later {\n  on start { fail(\"not today\") }\n}\n"
@@ -173,5 +171,18 @@ import Testing
         #expect(try harness.store.programVersion() == 1)
         let stored = try harness.store.load().values.map { "\($0.version) \($0.key) \($0.json)" }
         #expect(stored == [#"1 "a" {"id":"a","qty":3}"#], "\(stored)")
+    }
+
+    @Test func aCompatibleChangeRewritesTheStoredValuesAtTheCommitPoint() async throws {
+        let harness = try await stock([("a", 3), ("b", 4)])
+        defer { harness.close() }
+        // No version bump: the field is renamed with @alias and one is added with a default.
+        let compatible = Self.v1.replacingOccurrences(of: "type Item = { id: String, qty: Int }",
+                                                      with: #"type Item = { id: String, count: Int @alias("qty"), note: String = "-" }"#)
+        let plan = try await harness.engine.applySwap(try request(harness, compatible))
+        #expect(plan.refusals.isEmpty, "\(plan.refusals)")
+        #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","count":3,"note":"-"}"#)
+        // Written in the commit transaction: nothing is left for after the swap.
+        #expect(try harness.storedValues() == [#"1 {"id":"a","count":3,"note":"-"}"#, #"1 {"id":"b","count":4,"note":"-"}"#])
     }
 }

@@ -17,7 +17,7 @@ extension TurnEngine {
         guard !slots.isEmpty else { return }
         lock.withLock {
             restampStopping = false
-            restamp = Task { [self] in await onOwnThread { [self] in rewriteStale(slots, afterSwap: afterSwap) } }
+            restamp = Task { [self] in await ParallelWork.onOwnThread { [self] in rewriteStale(slots, afterSwap: afterSwap) } }
         }
     }
 

@@ -4,15 +4,19 @@ import SomaDiagnostics
 import SomaResources
 import SomaStorage
 
-/// Hot swap (RUNTIME.md §6): the plan with live data, the dry run over a copy, and the swap itself — hold new
-/// turns, let running ones finish, migrate the stored state in one transaction (the commit point), switch the
-/// program, run `on start`, release the held turns. A failed `on start` undoes the swap.
+/// Hot swap (RUNTIME.md §6): the plan with live data, the dry run over a snapshot of memory, and the swap
+/// itself — hold new turns, let running ones finish, switch memory, record the new version in the stored state
+/// in one transaction (the commit point), switch the program, run `on start`, release the held turns. A failed
+/// `on start` undoes the swap.
 extension TurnEngine {
     /// The stored data a swap rewrites.
     struct SwapWork {
         struct Slot {
             var cell: String
             var slot: String
+            /// The slot's type in the running program, as that program writes it.
+            var written: SomaType
+            /// The same type with its named types at their running versions (`Order@1`), as the new program knows them.
             var oldType: SomaType
             var newType: SomaType
             var durable: Bool
@@ -58,7 +62,8 @@ extension TurnEngine {
                 }
                 let oldType = oldSlot.type.snapshotted(versions: versions)
                 guard oldType.mentions(anyOf: work.affected) || retyped.contains("\(cellName).\(oldSlot.name)") else { continue }
-                work.slots.append(.init(cell: cellName, slot: oldSlot.name, oldType: oldType, newType: newSlot.type, durable: oldSlot.properties.isDurable))
+                work.slots.append(.init(cell: cellName, slot: oldSlot.name, written: oldSlot.type, oldType: oldType, newType: newSlot.type,
+                                        durable: oldSlot.properties.isDurable))
             }
         }
         for change in request.analysis.states where change.kind == .renamed {
@@ -75,28 +80,35 @@ extension TurnEngine {
         return work
     }
 
-    /// The rewrite of the stored state at the commit point. A slot whose type goes up a version keeps its rows
-    /// at the old version (lazily migrated: rewritten from memory once turns run again); any other changed slot
-    /// (a compatible change, a rollback's step back) is rewritten in the transaction.
-    func stateRewrite(_ work: SwapWork, _ request: SwapRequest) -> StateRewrite {
+    /// The rewrite of the stored state at the commit point, given the new version's memory (migrated already).
+    /// A slot whose type goes up a version keeps its rows at the old version (lazily migrated: rewritten from
+    /// memory once turns run again); any other changed slot (a compatible change, a rollback's step back) is
+    /// written from memory in the transaction.
+    func stateRewrite(_ work: SwapWork, _ request: SwapRequest, memories: [String: CellMemory]) -> StateRewrite {
         let old = program, new = request.program
-        let upgrader = ValueUpgrader(program: new, previous: old)
         var rewrite = StateRewrite(programVersion: request.toVersion)
         for slot in work.slots where slot.durable {
             let newVersion = new.version(of: slot.newType)
-            if let written = old.cells[slot.cell]?.model.slot(slot.slot)?.type, newVersion > old.version(of: written) {
+            if newVersion > old.version(of: slot.written) {
                 rewrite.lazySlots.append(.init(cell: slot.cell, slot: slot.slot, version: newVersion))
-                continue
+            } else if let memory = memories[slot.cell] {
+                rewrite.slots.append(.init(cell: slot.cell, slot: slot.slot, rows: Self.storedRows(of: slot.slot, type: slot.newType, in: memory, program: new)))
             }
-            let (oldValue, newValue) = Self.valueTypes(slot)
-            let path = "\(slot.cell).\(slot.slot)"
-            rewrite.slots.append(.init(cell: slot.cell, slot: slot.slot) { json in
-                (newVersion, try upgrader.upgradeEncoded(json, from: oldValue, to: newValue, path: path))
-            })
         }
         rewrite.droppedSlots = work.dropped
         rewrite.renames = work.renames
         return rewrite
+    }
+
+    /// A slot's values as the store keeps them: a map's entries by encoded key, any other slot's value under "".
+    static func storedRows(of slot: String, type: SomaType, in memory: CellMemory, program: RuntimeProgram) -> [(key: String, version: Int, json: String)] {
+        let version = program.version(of: type)
+        guard case .map(let keyType, let valueType) = type else {
+            return memory.scalars[slot].map { [("", version, program.codec.encode($0, as: type))] } ?? []
+        }
+        return (memory.maps[slot] ?? [:]).map { key, value in
+            (program.codec.encode(key, as: keyType), version, program.codec.encode(value, as: valueType))
+        }
     }
 
     /// A map slot's stored values are its values; any other slot's, the whole value.
@@ -293,7 +305,7 @@ extension TurnEngine {
         }
     }
 
-    static func refusal(_ failure: RewriteFailure) -> SwapPlan.Refusal {
+    static func refusal(_ failure: SlotMigrationFailure) -> SwapPlan.Refusal {
         .init(code: DiagnosticCode.migrationFails.rawValue,
               message: "migrating \(failure.cell).\(failure.slot) fails\(failure.key.isEmpty ? "" : " on key \(failure.key)"): \(failure.reason)",
               hint: "fix the migration (or the value) and swap again; nothing was changed")

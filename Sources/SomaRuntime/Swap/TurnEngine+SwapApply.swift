@@ -24,8 +24,8 @@ extension TurnEngine {
         if let kept = takePrepared(for: request) {
             prepared = kept
         } else {
-            let dryRun = await onOwnThread { [self] () -> Result<PreparedSwap, RewriteFailure> in
-                do throws(RewriteFailure) { return .success(try prepareSwap(work, request)) } catch { return .failure(error) }
+            let dryRun = await ParallelWork.onOwnThread { [self] () -> Result<PreparedSwap, SlotMigrationFailure> in
+                do throws(SlotMigrationFailure) { return .success(try prepareSwap(work, request)) } catch { return .failure(error) }
             }
             switch dryRun {
             case .success(let fresh): prepared = fresh
@@ -91,12 +91,10 @@ extension TurnEngine {
         // The commit point: from here the app is on the new version, also after a crash.
         let rewrite: StateRewrite
         do {
-            var planned = stateRewrite(work, request)
+            var planned = stateRewrite(work, request, memories: fresh)
             planned.beforeCommit = { SwapCheckpoint.migrating.reach() }
             try store.rewrite(planned)
             rewrite = planned
-        } catch let failure as RewriteFailure {
-            throw abandon(DiagnosticCode.migrationFails.rawValue, "migrating \(failure.cell).\(failure.slot) fails on key \(failure.key): \(failure.reason)")
         } catch {
             throw abandon("state-swap", "\(error)")
         }
@@ -163,12 +161,6 @@ extension TurnEngine {
         return try store.census(slots: slots, states: states)
     }
 
-    /// Long work (a dry run over memory) off the threads that serve turns.
-    func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: body()) }
-        }
-    }
 
     func startBackground(_ program: RuntimeProgram) {
         startTimers(program)

@@ -10,7 +10,7 @@ extension TurnEngine {
     /// consistent moment; copy-on-write, so no copy), migrated value by value on every core. From the snapshot
     /// on, the tracker notes the keys turns write. Memory holds every stored value, decoded: this is the same
     /// data an SQLite copy of the store would give, plus the ephemeral slots.
-    func prepareSwap(_ work: SwapWork, _ request: SwapRequest) throws(RewriteFailure) -> PreparedSwap {
+    func prepareSwap(_ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) -> PreparedSwap {
         let prepared = PreparedSwap(identity: .init(request),
                                     tracker: SwapTracker(slots: Set(work.slots.map { SwapTracker.SlotID(cell: $0.cell, slot: $0.slot) })))
         let (running, snapshot) = lock.withLock { () -> (RuntimeProgram, [SwapTracker.SlotID: (map: [Value: Value]?, scalar: Value?)]) in
@@ -27,22 +27,21 @@ extension TurnEngine {
         for slot in work.slots {
             let id = SwapTracker.SlotID(cell: slot.cell, slot: slot.slot)
             guard let content = snapshot[id] else { continue }
-            let written = running.cells[slot.cell]?.model.slot(slot.slot)?.type ?? slot.oldType
             if let map = content.map {
                 let (from, to) = Self.valueTypes(slot)
-                let (keyType, writtenValue) = Self.mapParts(written) ?? (.json, .json)
+                let (keyType, writtenValue) = Self.mapParts(slot.written) ?? (.json, .json)
                 prepared.maps[id] = try Self.migrate(map, slot: slot, keyType: keyType, running: running) {
                     ValueConverter(upgrader: upgrader, running: running, written: writtenValue, from: from, to: to,
                                    affected: work.affected, path: "\(slot.cell).\(slot.slot)")
                 }
                 prepared.migrated += map.count
             } else if let scalar = content.scalar {
-                let converter = ValueConverter(upgrader: upgrader, running: running, written: written, from: slot.oldType, to: slot.newType,
+                let converter = ValueConverter(upgrader: upgrader, running: running, written: slot.written, from: slot.oldType, to: slot.newType,
                                                affected: work.affected, path: "\(slot.cell).\(slot.slot)")
                 do {
                     prepared.scalars[id] = try converter.convert(scalar)
                 } catch {
-                    throw RewriteFailure(cell: slot.cell, slot: slot.slot, key: "", reason: "\(error)")
+                    throw SlotMigrationFailure(cell: slot.cell, slot: slot.slot, key: "", reason: "\(error)")
                 }
                 prepared.migrated += 1
             }
@@ -52,7 +51,7 @@ extension TurnEngine {
 
     /// A map's values migrated in chunks on every core (below the priority of turns). On failure, the failing key that sorts first (as stored).
     static func migrate(_ entries: [Value: Value], slot: SwapWork.Slot, keyType: SomaType, running: RuntimeProgram,
-                        converter makeConverter: @escaping @Sendable () -> ValueConverter) throws(RewriteFailure) -> [Value: Value] {
+                        converter makeConverter: @escaping @Sendable () -> ValueConverter) throws(SlotMigrationFailure) -> [Value: Value] {
         let keys = Array(entries.keys), values = Array(entries.values)
         let chunkSize = max(1024, values.count / (ProcessInfo.processInfo.activeProcessorCount * 8) + 1)
         let chunks = (values.count + chunkSize - 1) / chunkSize
@@ -70,7 +69,7 @@ extension TurnEngine {
             }
         }
         if let first = output.failures.compactMap({ $0 }).min(by: { $0.key < $1.key }) {
-            throw RewriteFailure(cell: slot.cell, slot: slot.slot, key: first.key, reason: first.reason)
+            throw SlotMigrationFailure(cell: slot.cell, slot: slot.slot, key: first.key, reason: first.reason)
         }
         let results = Array(output.results)
         return ParallelWork.lowPriority { Dictionary(uniqueKeysWithValues: zip(keys, results)) }
@@ -115,11 +114,11 @@ extension TurnEngine {
     /// With turns held: the keys turns wrote since the snapshot migrated again from what they are now, and the
     /// new program's memory — migrated slots from the dry run, the others as they are, new ones at their initial
     /// values, renamed states moved. Returns the running memory too (an undo puts it back).
-    func switchMemory(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(RewriteFailure)
+    func switchMemory(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure)
         -> (old: [String: CellMemory], new: [String: CellMemory]) {
-        let outcome = lock.withLock { () -> Result<([String: CellMemory], [String: CellMemory]), RewriteFailure> in
+        let outcome = lock.withLock { () -> Result<([String: CellMemory], [String: CellMemory]), SlotMigrationFailure> in
             swapTracker = nil
-            do throws(RewriteFailure) {
+            do throws(SlotMigrationFailure) {
                 try migrateWrittenSince(prepared, work, request)
                 return .success((memories, try newMemories(prepared, work, request)))
             } catch {
@@ -130,7 +129,7 @@ extension TurnEngine {
     }
 
     /// Called with the lock held.
-    private func migrateWrittenSince(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(RewriteFailure) {
+    private func migrateWrittenSince(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) {
         let running = current
         let upgrader = ValueUpgrader(program: request.program, previous: running)
         let tracker = prepared.tracker
@@ -139,8 +138,7 @@ extension TurnEngine {
             let keys = tracker.keys[id] ?? []
             guard !keys.isEmpty || tracker.scalars.contains(id) else { continue }
             let memory = memories[slot.cell]
-            let written = running.cells[slot.cell]?.model.slot(slot.slot)?.type ?? slot.oldType
-            let (keyType, writtenValue) = Self.mapParts(written) ?? (.json, written)
+            let (keyType, writtenValue) = Self.mapParts(slot.written) ?? (.json, slot.written)
             let (from, to) = keys.isEmpty ? (slot.oldType, slot.newType) : Self.valueTypes(slot)
             let converter = ValueConverter(upgrader: upgrader, running: running, written: writtenValue, from: from, to: to,
                                            affected: work.affected, path: "\(slot.cell).\(slot.slot)")
@@ -152,21 +150,21 @@ extension TurnEngine {
                 do {
                     prepared.maps[id, default: [:]][key] = try converter.convert(value)
                 } catch {
-                    throw RewriteFailure(cell: slot.cell, slot: slot.slot, key: running.codec.encode(key, as: keyType), reason: "\(error)")
+                    throw SlotMigrationFailure(cell: slot.cell, slot: slot.slot, key: running.codec.encode(key, as: keyType), reason: "\(error)")
                 }
             }
             if tracker.scalars.contains(id) {
                 do {
                     prepared.scalars[id] = try memory?.scalars[slot.slot].map { value throws(MigrationFailure) in try converter.convert(value) }
                 } catch {
-                    throw RewriteFailure(cell: slot.cell, slot: slot.slot, key: "", reason: "\(error)")
+                    throw SlotMigrationFailure(cell: slot.cell, slot: slot.slot, key: "", reason: "\(error)")
                 }
             }
         }
     }
 
     /// Called with the lock held.
-    private func newMemories(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(RewriteFailure) -> [String: CellMemory] {
+    private func newMemories(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) -> [String: CellMemory] {
         let running = current, new = request.program
         var result: [String: CellMemory] = [:]
         for name in new.cellOrder {
@@ -175,7 +173,7 @@ extension TurnEngine {
             do {
                 memory = try Self.initialMemory(of: cell, in: new)
             } catch {
-                throw RewriteFailure(cell: name, slot: "", key: "", reason: "the initial memory of the new version fails: \(error)")
+                throw SlotMigrationFailure(cell: name, slot: "", key: "", reason: "the initial memory of the new version fails: \(error)")
             }
             let before = memories[name], oldCell = running.cells[name]
             for slot in cell.model.slots {

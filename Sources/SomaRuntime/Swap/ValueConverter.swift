@@ -70,7 +70,7 @@ final class ValueConverter {
             do {
                 result = try chain.evaluator.apply(function, [result], span: migration.function.span)
             } catch {
-                throw MigrationFailure(message: "migrate \(migration.typeName) from \(migration.from) to \(migration.to) failed: \(error)")
+                throw MigrationFailure(migration, failed: error)
             }
         }
         return result

@@ -5,6 +5,15 @@ import SomaSyntax
 public struct MigrationFailure: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+
+    init(message: String) {
+        self.message = message
+    }
+
+    /// A `migrate` step that aborted.
+    init(_ migration: MigrateDeclaration, failed error: any Error) {
+        message = "migrate \(migration.typeName) from \(migration.from) to \(migration.to) failed: \(error)"
+    }
 }
 
 /// Brings a value stored under an older version of the program to the current one: a type whose version went
@@ -28,19 +37,6 @@ struct ValueUpgrader {
         } catch {
             throw MigrationFailure(message: "the migrated value does not read as \(new.plainDescription): \(error)")
         }
-    }
-
-    /// The stored JSON of a value of `old` as the stored JSON of a value of `new`. A value whose own type runs
-    /// its `migrate` chain is encoded straight from what the chain gives (no second parse and decode: the
-    /// worker decodes it when it loads the state, and a value that does not read then undoes the swap).
-    func upgradeEncoded(_ json: String, from old: SomaType, to new: SomaType, path: String) throws(MigrationFailure) -> String {
-        let parsed: JSONValue
-        do { parsed = try JSONValue.parse(json) } catch { throw MigrationFailure(message: "the stored value is not JSON: \(error)") }
-        if case .named(let oldKey) = old, case .named(let newKey) = new, let current = program.types[newKey],
-           let oldVersion = TypeKey.version(oldKey), oldVersion < current.version {
-            return try encode(try migratedValue(parsed, oldKey: oldKey, from: oldVersion, to: current, path: path), as: current)
-        }
-        return program.codec.encode(try upgrade(parsed, from: old, to: new, path: path), as: new)
     }
 
     func upgradeJSON(_ json: JSONValue, from old: SomaType, to new: SomaType, path: String) throws(MigrationFailure) -> JSONValue {
@@ -118,16 +114,13 @@ struct ValueUpgrader {
     /// Runs `migrate T from v to v+1`, … up to the current version. The first step gets the old shape when the
     /// program knows it (else Json); the steps between get what the one before gave.
     func migrate(_ json: JSONValue, oldKey: String, from version: Int, to current: NamedType, path: String) throws(MigrationFailure) -> JSONValue {
-        let encoded = try encode(try migratedValue(json, oldKey: oldKey, from: version, to: current, path: path), as: current)
+        let value = try migratedValue(json, oldKey: oldKey, from: version, to: current, path: path)
+        let encoded = program.codec.encode(value, as: .named(current.key))
         do {
             return try JSONValue.parse(encoded)
         } catch {
             throw MigrationFailure(message: "migrate \(current.name) gave a value that does not encode: \(error)")
         }
-    }
-
-    func encode(_ value: Value, as current: NamedType) throws(MigrationFailure) -> String {
-        program.codec.encode(value, as: .named(current.key))
     }
 
     func migratedValue(_ json: JSONValue, oldKey: String, from version: Int, to current: NamedType, path: String) throws(MigrationFailure) -> Value {
@@ -157,7 +150,7 @@ struct ValueUpgrader {
             let function = try evaluator.evaluate(migration.function)
             return try evaluator.apply(function, [value], span: migration.function.span)
         } catch {
-            throw MigrationFailure(message: "migrate \(migration.typeName) from \(migration.from) to \(migration.to) failed: \(error)")
+            throw MigrationFailure(migration, failed: error)
         }
     }
 
