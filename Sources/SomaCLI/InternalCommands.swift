@@ -97,6 +97,10 @@ struct QueueServeCommand: AsyncParsableCommand {
             logger.error("\(error)")
             throw ExitCode(1)
         }
+        store.onFatalError = { [name] error in
+            Logger(label: "queue").critical("queue '\(name)' stops: \(error)")
+            Foundation.exit(1)
+        }
         let server = QueueServer(store: store, socketPath: ResourcePaths.queueSocket(in: data))
         let serving = Task { try await server.run() }
         let (stop, continuation) = AsyncStream<Void>.makeStream()

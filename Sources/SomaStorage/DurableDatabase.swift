@@ -7,13 +7,16 @@ import GRDB
 public enum DurableDatabase {
     /// `exclusive` keeps the file locked for this connection's life: no other process can open it meanwhile,
     /// and no transaction pays for taking and dropping file locks or for the shared-memory WAL index.
-    public static func open(path: String, label: String, busyTimeout: Double? = nil, exclusive: Bool = false) throws -> DatabaseQueue {
+    public static func open(path: String, label: String, busyTimeout: Double? = nil, exclusive: Bool = false,
+                            pageSize: Int? = nil) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.label = label
         if let busyTimeout { configuration.busyMode = .timeout(busyTimeout) }
         configuration.prepareDatabase { db in
             // Before the first WAL access, so SQLite keeps the WAL index in memory instead of a -shm file.
             if exclusive { try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE") }
+            // Only a new file takes it: an existing one keeps the page size it was made with.
+            if let pageSize { try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         let database = try DatabaseQueue(path: path, configuration: configuration)

@@ -2,14 +2,21 @@ import Foundation
 import GRDB
 import NIOCore
 
-/// The group commit, on the queue's loop. Operations submitted during one turn of the loop are taken together
-/// at its end. Leases go first, in a transaction that does not wait for the disk, and are answered at once: a
-/// lease is not acknowledged data (the next durable commit carries it, a crash before forgets it and the
-/// message is delivered again), and a consumer is not held by the group's pushes and acks reaching the disk.
-/// Pushes, acks and nacks follow in one durable transaction, and leases that found nothing look again inside
-/// it, so they see what was just pushed; they are answered after it. While the disk works, the loop waits, and
-/// what arrives meanwhile forms the next group.
+/// The group commit, on the queue's loop. Operations submitted during one turn of the loop are applied
+/// together at its end, in one transaction that does not wait for the disk: leases first, then pushes, acks
+/// and nacks, then leases that found nothing look again, so they see what was just pushed. A push, an ack or
+/// a nack is answered once the log holding it is on disk: the syncer works on that while the loop goes on
+/// with the next groups, and one sync covers every group committed before it started. A lease is answered at
+/// once (it is not acknowledged data: the next sync carries it, a crash before forgets it and the message is
+/// delivered again) unless it hands out a message whose push is not on disk yet; that one waits for the sync
+/// that makes the push durable, so nothing is delivered that a crash could take back.
 extension QueueStore {
+    /// What waits for one sync of the log: the answers, and the messages pushed since the sync before.
+    struct SyncBatch {
+        var answers: [(Pending, [QueueMessage])] = []
+        var pushed: Set<Int64> = []
+    }
+
     func enqueue(_ item: Pending) {
         eventLoop.preconditionInEventLoop()
         guard !stopping else {
@@ -31,47 +38,107 @@ extension QueueStore {
         pending.removeAll(keepingCapacity: true)
         guard !group.isEmpty else { return }
         let now = Self.nowMilliseconds()
-        let leases = group.indices.filter { group[$0].isLease }
+        let leaseRequests = group.indices.filter { group[$0].isLease }
         let writes = group.indices.filter { !group[$0].isLease }
-        var unserved: [Int] = []
+        var pushed: [Int64] = []
+        var leased: [Int: [Leased]] = [:]
+        let leasesBefore = leases
 
-        if !leases.isEmpty {
-            switch commit(durable: false, { db in try leases.map { try lease(max: group[$0].leaseMax, now: now, db: db) } }) {
-            case .success(let batches):
-                for (index, messages) in zip(leases, batches) {
-                    if messages.isEmpty { unserved.append(index) } else { group[index].reply(.success(messages)) }
-                }
-            case .failure(let error):
-                for index in leases { group[index].reply(.failure(error)) }
-            }
-        }
-
-        var stillEmpty = unserved
-        if !writes.isEmpty {
-            let written = commit(durable: true) { db in
+        // A group of leases alone writes nothing (unless memory holds many leases: then they go to the file,
+        // where the search for visible messages skips them), so it needs no transaction.
+        let writesLeases = !writes.isEmpty || leases.count >= Self.leasesKeptInMemory
+        let committed = commit(transaction: writesLeases) { db in
+            if writesLeases {
+                var acked: Set<String> = []
                 for index in writes {
-                    switch group[index].operation {
-                    case .push(let messages): try Self.insert(messages, now: now, db: db)
-                    case .ack(let ids): try Self.delete(ids, db: db)
-                    case .nack(let ids): try Self.release(ids, db: db)
-                    case .lease: break
-                    }
+                    if case .ack(let ids) = group[index].operation { acked.formUnion(ids) }
                 }
-                return try unserved.map { try lease(max: group[$0].leaseMax, now: now, db: db) }
+                try writeLeases(except: acked, db: db)
             }
-            switch written {
-            case .success(let batches):
-                for index in writes { group[index].reply(.success([])) }
-                stillEmpty = []
-                for (index, messages) in zip(unserved, batches) {
-                    if messages.isEmpty { stillEmpty.append(index) } else { group[index].reply(.success(messages)) }
+            for index in leaseRequests {
+                leased[index] = try lease(max: group[index].leaseMax, now: now, db: db)
+            }
+            guard !writes.isEmpty else { return }
+            for index in writes {
+                switch group[index].operation {
+                case .push(let messages): pushed += try Self.insert(messages, now: now, db: db)
+                case .ack(let ids): try Self.delete(ids, db: db)
+                case .nack(let ids): try Self.release(ids, db: db)
+                case .lease: break
                 }
-            case .failure(let error):
-                for index in writes + unserved { group[index].reply(.failure(error)) }
-                stillEmpty = []
+            }
+            for index in leaseRequests where leased[index]?.isEmpty != false {
+                leased[index] = try lease(max: group[index].leaseMax, now: now, db: db)
             }
         }
-        park(stillEmpty.map { group[$0] }, now: now)
+        if case .failure(let error) = committed {
+            leases = leasesBefore
+            for item in group { item.reply(.failure(error)) }
+            return
+        }
+        unsynced.pushed.formUnion(pushed)
+        for index in writes { unsynced.answers.append((group[index], [])) }
+        var empty: [Pending] = []
+        for index in leaseRequests {
+            let messages = leased[index] ?? []
+            if messages.isEmpty { empty.append(group[index]) } else { answer(group[index], messages) }
+        }
+        park(empty, now: now)
+        startSync()
+    }
+
+    /// Answers a lease now, or with the sync that makes the newest push it hands out durable.
+    private func answer(_ lease: Pending, _ messages: [Leased]) {
+        let delivered = messages.map(\.message)
+        if messages.contains(where: { unsynced.pushed.contains($0.seq) }) {
+            unsynced.answers.append((lease, delivered))
+        } else if syncing != nil, messages.contains(where: { syncing!.pushed.contains($0.seq) }) {
+            syncing!.answers.append((lease, delivered))
+        } else {
+            lease.reply(.success(delivered))
+        }
+    }
+
+    /// Starts a sync of the log for what was committed since the last one began, unless one is running:
+    /// when it ends, the next starts with everything committed meanwhile.
+    private func startSync() {
+        guard syncing == nil, !unsynced.answers.isEmpty || !unsynced.pushed.isEmpty else { return }
+        syncing = unsynced
+        unsynced = SyncBatch()
+        syncer.sync(on: eventLoop).whenComplete { result in
+            guard let batch = self.syncing else { return }  // `stop` answered it
+            self.syncing = nil
+            Self.answer(batch, result)
+            if case .failure(let error) = result {
+                self.fail(error)
+            } else {
+                self.startSync()
+            }
+        }
+    }
+
+    /// The log could not be made durable: what waits for it is answered with the error, and nothing more is
+    /// taken.
+    private func fail(_ error: any Error) {
+        stopping = true
+        recheck?.cancel()
+        recheck = nil
+        Self.answer(unsynced, .failure(error))
+        unsynced = SyncBatch()
+        let waiting = parked + pending
+        parked = []
+        pending = []
+        for item in waiting { item.reply(.failure(error)) }
+        onFatalError?(error)
+    }
+
+    private static func answer(_ batch: SyncBatch, _ result: Result<Void, any Error>) {
+        for (item, messages) in batch.answers {
+            switch result {
+            case .success: item.reply(.success(messages))
+            case .failure(let error): item.reply(.failure(error))
+            }
+        }
     }
 
     /// Leases that found nothing wait for a push until their deadline; the others are answered with nothing.
@@ -106,44 +173,56 @@ extension QueueStore {
         let found = try? database.inDatabase { db in
             try Int64.fetchOne(db, sql: "SELECT MIN(visible_at) FROM messages WHERE visible_at > ?", arguments: [Int64(now)])
         }
-        return found.flatMap { $0 }.map { UInt64($0) }
+        let stored = found.flatMap { $0 }.map { UInt64($0) }
+        let remembered = leases.nextVisible(after: now)
+        return [stored, remembered].compactMap { $0 }.min()
     }
 
-    /// Runs what is queued, answers parked leases with nothing, and takes no more operations.
+    /// Runs what is queued, makes it durable and answers it, answers parked leases with nothing, and takes
+    /// no more operations.
     func stop() {
         stopping = true
         recheck?.cancel()
         recheck = nil
         runGroup()
+        if !leases.isEmpty {
+            _ = commit { db in try writeLeases(except: [], db: db) }
+        }
+        let waiting = [syncing, unsynced].compactMap { $0 }
+        syncing = nil
+        unsynced = SyncBatch()
+        let synced = Result { try syncer.syncNow() }
+        for batch in waiting { Self.answer(batch, synced) }
         let left = parked
         parked = []
         for lease in left { lease.reply(.success([])) }
     }
 
-    /// One transaction; `durable: false` commits without waiting for the disk (the WAL is written in order, so
-    /// the next durable commit makes it durable too).
-    private func commit<T>(durable: Bool, _ body: (Database) throws -> T) -> Result<T, any Error> {
+    /// One transaction, committed without waiting for the disk (`synchronous = NORMAL`: the syncer does).
+    func commit(transaction: Bool = true, _ body: (Database) throws -> Void) -> Result<Void, any Error> {
         do {
-            return .success(try database.inDatabase { db in
-                if !durable { try db.cachedStatement(sql: "PRAGMA synchronous = NORMAL").execute() }
-                defer { if !durable { try? db.cachedStatement(sql: "PRAGMA synchronous = FULL").execute() } }
-                var result: T?
+            try database.inDatabase { db in
+                guard transaction else { return try body(db) }
                 try db.inTransaction {
-                    result = try body(db)
+                    try body(db)
                     return .commit
                 }
-                return result!
-            })
+            }
+            return .success(())
         } catch {
             return .failure(ResourceError(code: "queue-commit", "committing to the queue \(path): \(error)"))
         }
     }
 
-    static func insert(_ messages: [QueueMessage], now: UInt64, db: Database) throws {
+    /// The sequence numbers of the messages stored (not those whose id was already queued).
+    static func insert(_ messages: [QueueMessage], now: UInt64, db: Database) throws -> [Int64] {
         let statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO messages (id, version, body, pushed_at) VALUES (?, ?, ?, ?)")
+        var stored: [Int64] = []
         for message in messages {
             try statement.execute(arguments: [message.id, message.version, message.body, Int64(now)])
+            if db.changesCount > 0 { stored.append(db.lastInsertedRowID) }
         }
+        return stored
     }
 
     static func delete(_ ids: [String], db: Database) throws {
@@ -154,30 +233,5 @@ extension QueueStore {
     static func release(_ ids: [String], db: Database) throws {
         let statement = try db.cachedStatement(sql: "UPDATE messages SET visible_at = 0 WHERE id = ?")
         for id in ids { try statement.execute(arguments: [id]) }
-    }
-
-    func lease(max: Int, now: UInt64, db: Database) throws -> [QueueMessage] {
-        var leased: [QueueMessage] = []
-        let select = try db.cachedStatement(sql: "SELECT seq, id, version, body, attempts FROM messages WHERE visible_at <= ? ORDER BY seq LIMIT ?")
-        let hide = try db.cachedStatement(sql: "UPDATE messages SET attempts = attempts + 1, visible_at = ? WHERE seq = ?")
-        while leased.count < max {
-            let rows = try Row.fetchAll(select, arguments: [Int64(now), max - leased.count])
-            if rows.isEmpty { break }
-            for row in rows {
-                let seq: Int64 = row[0]
-                let attempts: Int = row[4]
-                if attempts >= options.maxAttempts {
-                    try db.execute(sql: """
-                        INSERT INTO dead_letters (id, version, body, attempts, died_at)
-                        SELECT id, version, body, attempts, ? FROM messages WHERE seq = ?
-                        """, arguments: [Date().formatted(Date.ISO8601FormatStyle()), seq])
-                    try db.execute(sql: "DELETE FROM messages WHERE seq = ?", arguments: [seq])
-                    continue
-                }
-                try hide.execute(arguments: [Int64(now) + Int64(options.visibilityMilliseconds), seq])
-                leased.append(QueueMessage(id: row[1], version: row[2], body: row[3], attempt: attempts + 1))
-            }
-        }
-        return leased
     }
 }

@@ -50,11 +50,30 @@ public final class QueueStore: @unchecked Sendable {
     /// When `recheck` runs, in the queue's clock (milliseconds).
     var recheckAt: UInt64 = 0
     var stopping = false
+    let syncer: WALSyncer
+    /// Committed groups whose answers wait for the next sync of the log.
+    var unsynced = SyncBatch()
+    /// The groups the sync in progress covers, if one is.
+    var syncing: SyncBatch?
+    /// Leases not in the file yet: the next group that writes carries them (QueueStore+Leases).
+    var leases = LeaseMemory()
+    /// Called once if the log cannot be made durable: the queue answers nothing more, and its process should
+    /// exit so that a new one recovers the file (after a failed sync, a later one may succeed without having
+    /// written what the failed one lost).
+    public var onFatalError: (@Sendable (any Error) -> Void)?
 
     public init(path: String, options: Options) throws {
         self.path = path
         self.options = options
         database = try Self.openFile(at: path)
+        do {
+            // Commits do not wait for the disk; the syncer makes them durable before they are answered.
+            try database.inDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            syncer = try WALSyncer(walPath: path + "-wal")
+        } catch {
+            try? database.close()
+            throw ResourceError(code: "queue-open", "cannot open the queue database \(path): \(error)")
+        }
         loopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         eventLoop = loopGroup.next()
     }
@@ -152,6 +171,7 @@ public final class QueueStore: @unchecked Sendable {
     public func stats() throws -> QueueStats {
         let now = Int64(Self.nowMilliseconds())
         do {
+            try writeLeasesNow()
             return try database.read { db in
                 let size = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages") ?? 0
                 let inFlight = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE visible_at > ?", arguments: [now]) ?? 0
@@ -201,6 +221,7 @@ public final class QueueStore: @unchecked Sendable {
             self.stop()
             try? self.database.close()
         }.wait()
+        syncer.close()
         // Not waited for: the loop has nothing left to do, and a blocking shutdown would need a dispatch thread
         // to report back, which a busy cooperative pool may not have.
         loopGroup.shutdownGracefully { _ in }
@@ -214,7 +235,9 @@ public final class QueueStore: @unchecked Sendable {
     /// The queue's file, opened for this process alone, its schema brought up to date.
     static func openFile(at path: String) throws -> DatabaseQueue {
         do {
-            let database = try DurableDatabase.open(path: path, label: "soma.queue", exclusive: true)
+            // 8 KiB pages: a page holds more messages, so fewer pages are allocated, freed and written per
+            // message (docs/performance.md).
+            let database = try DurableDatabase.open(path: path, label: "soma.queue", exclusive: true, pageSize: 8192)
             try migrator.migrate(database)
             return database
         } catch {

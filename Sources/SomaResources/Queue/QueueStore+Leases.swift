@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+
+/// Leasing, on the queue's loop. A lease hides a message for the visibility timeout and counts an attempt;
+/// it is kept in memory and written to the file by the next group that writes anyway (a push, an ack or a
+/// nack), so a lease costs no write of its own, and a message acked before that group is never written as
+/// leased at all. A crash of the queue process forgets the leases not written yet: those messages are
+/// delivered again (at least once), with the attempts the file counted.
+extension QueueStore {
+    /// More leases than this in memory are written by the next group even if it has nothing else to write.
+    static let leasesKeptInMemory = 64
+
+    struct Leased {
+        var seq: Int64
+        var message: QueueMessage
+    }
+
+    /// The leases the file does not know yet, by message.
+    struct LeaseMemory {
+        struct Lease {
+            var id: String
+            var attempts: Int
+            var visibleAt: Int64
+        }
+
+        private(set) var bySeq: [Int64: Lease] = [:]
+        private var seqByID: [String: Int64] = [:]
+
+        var isEmpty: Bool { bySeq.isEmpty }
+        var count: Int { bySeq.count }
+
+        subscript(seq: Int64) -> Lease? { bySeq[seq] }
+
+        mutating func remember(_ seq: Int64, _ lease: Lease) {
+            bySeq[seq] = lease
+            seqByID[lease.id] = seq
+        }
+
+        mutating func forget(seq: Int64) {
+            if let lease = bySeq.removeValue(forKey: seq) { seqByID[lease.id] = nil }
+        }
+
+        func inFlight(at now: Int64) -> Int { bySeq.values.count { $0.visibleAt > now } }
+
+        func nextVisible(after now: UInt64) -> UInt64? {
+            bySeq.values.map(\.visibleAt).filter { $0 > Int64(now) }.min().map { UInt64($0) }
+        }
+    }
+
+    /// Up to `max` visible messages in order, each hidden for the visibility timeout and counted as an attempt;
+    /// a message that used up its attempts goes to the dead letters instead.
+    func lease(max: Int, now: UInt64, db: Database) throws -> [Leased] {
+        var leased: [Leased] = []
+        let select = try db.cachedStatement(sql: """
+            SELECT seq, id, version, body, attempts FROM messages WHERE visible_at <= ? AND seq > ? ORDER BY seq LIMIT ?
+            """)
+        let inFlight = leases.inFlight(at: Int64(now))
+        var after: Int64 = 0
+        while leased.count < max {
+            // Messages leased in memory look visible in the file: asking for that many more skips them in one go.
+            let rows = try Row.fetchAll(select, arguments: [Int64(now), after, max - leased.count + inFlight])
+            if rows.isEmpty { break }
+            for row in rows where leased.count < max {
+                let seq: Int64 = row[0]
+                after = seq
+                var attempts: Int = row[4]
+                if let remembered = leases[seq] {
+                    if remembered.visibleAt > Int64(now) { continue }
+                    attempts = remembered.attempts
+                }
+                if attempts >= options.maxAttempts {
+                    try db.inSavepoint {
+                        try db.execute(sql: """
+                            INSERT INTO dead_letters (id, version, body, attempts, died_at)
+                            SELECT id, version, body, ?, ? FROM messages WHERE seq = ?
+                            """, arguments: [attempts, Date().formatted(Date.ISO8601FormatStyle()), seq])
+                        try db.execute(sql: "DELETE FROM messages WHERE seq = ?", arguments: [seq])
+                        return .commit
+                    }
+                    leases.forget(seq: seq)
+                    continue
+                }
+                let message = QueueMessage(id: row[1], version: row[2], body: row[3], attempt: attempts + 1)
+                leases.remember(seq, .init(id: message.id, attempts: attempts + 1, visibleAt: Int64(now) + Int64(options.visibilityMilliseconds)))
+                leased.append(Leased(seq: seq, message: message))
+            }
+        }
+        return leased
+    }
+
+    /// Writes the leases kept in memory, but those of messages this group acks (they are deleted), and forgets
+    /// them: the file has them now.
+    func writeLeases(except acked: Set<String>, db: Database) throws {
+        guard !leases.isEmpty else { return }
+        let update = try db.cachedStatement(sql: "UPDATE messages SET attempts = ?, visible_at = ? WHERE seq = ?")
+        for (seq, lease) in leases.bySeq where !acked.contains(lease.id) {
+            try update.execute(arguments: [lease.attempts, lease.visibleAt, seq])
+        }
+        leases = LeaseMemory()
+    }
+
+    /// Writes the leases kept in memory (on the loop), so the file's counts are the queue's.
+    func writeLeasesNow() throws {
+        let write: @Sendable () throws -> Void = {
+            if case .failure(let error) = self.commit({ db in try self.writeLeases(except: [], db: db) }) { throw error }
+        }
+        if eventLoop.inEventLoop { try write() } else { try eventLoop.submit(write).wait() }
+    }
+}
