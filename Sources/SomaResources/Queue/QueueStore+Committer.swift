@@ -198,7 +198,8 @@ extension QueueStore {
         for lease in left { lease.reply(.success([])) }
     }
 
-    /// One transaction, committed without waiting for the disk (`synchronous = NORMAL`: the syncer does).
+    /// The statements of a group, in one transaction unless `transaction` is false (a group that only reads);
+    /// committed without waiting for the disk (`synchronous = NORMAL`: the syncer does that).
     func commit(transaction: Bool = true, _ body: (Database) throws -> Void) -> Result<Void, any Error> {
         do {
             try database.inDatabase { db in
