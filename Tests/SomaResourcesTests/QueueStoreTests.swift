@@ -54,6 +54,22 @@ import Testing
         #expect(try queue.deadLetters(limit: 5).map(\.id) == ["x"])
     }
 
+    @Test func aLeaseFindsWhatComesBackBehindTheMessagesInFlight() async throws {
+        let (queue, _) = try store()
+        defer { queue.close() }
+        try await queue.push([message("a"), message("b"), message("c")])
+        #expect(try await queue.lease(max: 3, waitMilliseconds: 0).map(\.id) == ["a", "b", "c"])
+        // A nack makes a message the lease walked past visible again.
+        try await queue.nack(["b"])
+        #expect(try await queue.lease(max: 3, waitMilliseconds: 0).map(\.id) == ["b"])
+        // With every message gone, a push may take a number below those leased before: it is found.
+        try await queue.ack(["a", "b", "c"])
+        try await queue.push([message("d")])
+        #expect(try await queue.lease(max: 3, waitMilliseconds: 0).map(\.id) == ["d"])
+        try await queue.push([message("e")])
+        #expect(try await queue.lease(max: 3, waitMilliseconds: 0).map(\.id) == ["e"])
+    }
+
     @Test func whatWasAcknowledgedSurvivesReopening() async throws {
         let (queue, path) = try store()
         try await queue.push([message("kept")])

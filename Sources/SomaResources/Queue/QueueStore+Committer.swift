@@ -42,7 +42,7 @@ extension QueueStore {
         let writes = group.indices.filter { !group[$0].isLease }
         var pushed: [Int64] = []
         var leased: [Int: [Leased]] = [:]
-        let leasesBefore = leases
+        let (leasesBefore, prefixBefore) = (leases, inFlightPrefix)
 
         // A group of leases alone writes nothing (unless memory holds many leases: then they go to the file,
         // where the search for visible messages skips them), so it needs no transaction.
@@ -61,9 +61,14 @@ extension QueueStore {
             guard !writes.isEmpty else { return }
             for index in writes {
                 switch group[index].operation {
-                case .push(let messages): pushed += try Self.insert(messages, now: now, db: db)
+                case .push(let messages):
+                    let stored = try Self.insert(messages, now: now, db: db)
+                    if stored.contains(where: { $0 < inFlightPrefix.seq }) { forgetInFlightPrefix() }
+                    pushed += stored
                 case .ack(let ids): try Self.delete(ids, db: db)
-                case .nack(let ids): try Self.release(ids, db: db)
+                case .nack(let ids):
+                    try Self.release(ids, db: db)
+                    forgetInFlightPrefix()
                 case .lease: break
                 }
             }
@@ -72,7 +77,7 @@ extension QueueStore {
             }
         }
         if case .failure(let error) = committed {
-            leases = leasesBefore
+            (leases, inFlightPrefix) = (leasesBefore, prefixBefore)
             for item in group { item.reply(.failure(error)) }
             return
         }

@@ -40,33 +40,50 @@ extension QueueStore {
             if let lease = bySeq.removeValue(forKey: seq) { seqByID[lease.id] = nil }
         }
 
-        func inFlight(at now: Int64) -> Int { bySeq.values.count { $0.visibleAt > now } }
-
         func nextVisible(after now: UInt64) -> UInt64? {
             bySeq.values.map(\.visibleAt).filter { $0 > Int64(now) }.min().map { UInt64($0) }
         }
     }
 
+    /// Where leasing starts looking: every message with a lower seq is in flight until at least `until`, as the
+    /// last lease found walking past them. Without it every lease would walk again past all the messages in
+    /// flight (there is no index on visibility: it would cost every push and ack a page).
+    struct InFlightPrefix {
+        var seq: Int64 = 0
+        var until: Int64 = 0
+    }
+
     /// Up to `max` visible messages in order, each hidden for the visibility timeout and counted as an attempt;
     /// a message that used up its attempts goes to the dead letters instead.
     func lease(max: Int, now: UInt64, db: Database) throws -> [Leased] {
-        var leased: [Leased] = []
+        let now = Int64(now)
+        let hiddenUntil = now + Int64(options.visibilityMilliseconds)
         let select = try db.cachedStatement(sql: """
-            SELECT seq, id, version, body, attempts FROM messages WHERE visible_at <= ? AND seq > ? ORDER BY seq LIMIT ?
+            SELECT seq, id, version, body, attempts, visible_at FROM messages WHERE seq >= ? ORDER BY seq LIMIT ?
             """)
-        let inFlight = leases.inFlight(at: Int64(now))
-        var after: Int64 = 0
-        while leased.count < max {
-            // Messages leased in memory look visible in the file: asking for that many more skips them in one go.
-            let rows = try Row.fetchAll(select, arguments: [Int64(now), after, max - leased.count + inFlight])
-            if rows.isEmpty { break }
-            for row in rows where leased.count < max {
+        var prefix = inFlightPrefix.until > now ? inFlightPrefix : InFlightPrefix(seq: 0, until: .max)
+        var from = prefix.seq
+        var walkingPrefix = true  // every message walked past so far is in flight
+        var leased: [Leased] = []
+        walk: while leased.count < max {
+            let wanted = max - leased.count + 8
+            let rows = try Row.fetchAll(select, arguments: [from, wanted])
+            for row in rows {
                 let seq: Int64 = row[0]
-                after = seq
+                from = seq + 1
                 var attempts: Int = row[4]
+                var visibleAt: Int64 = row[5]
                 if let remembered = leases[seq] {
-                    if remembered.visibleAt > Int64(now) { continue }
                     attempts = remembered.attempts
+                    visibleAt = remembered.visibleAt
+                }
+                if visibleAt > now {
+                    if walkingPrefix { prefix = InFlightPrefix(seq: seq + 1, until: Swift.min(prefix.until, visibleAt)) }
+                    continue
+                }
+                if leased.count == max {
+                    walkingPrefix = false
+                    break walk
                 }
                 if attempts >= options.maxAttempts {
                     try db.inSavepoint {
@@ -78,14 +95,23 @@ extension QueueStore {
                         return .commit
                     }
                     leases.forget(seq: seq)
+                    if walkingPrefix { prefix.seq = seq + 1 }
                     continue
                 }
                 let message = QueueMessage(id: row[1], version: row[2], body: row[3], attempt: attempts + 1)
-                leases.remember(seq, .init(id: message.id, attempts: attempts + 1, visibleAt: Int64(now) + Int64(options.visibilityMilliseconds)))
+                leases.remember(seq, .init(id: message.id, attempts: attempts + 1, visibleAt: hiddenUntil))
                 leased.append(Leased(seq: seq, message: message))
+                if walkingPrefix { prefix = InFlightPrefix(seq: seq + 1, until: Swift.min(prefix.until, hiddenUntil)) }
             }
+            if rows.count < wanted { break }
         }
+        inFlightPrefix = prefix
         return leased
+    }
+
+    /// A message in the prefix may be visible again (a nack), or a push reused a seq below it: look from the start.
+    func forgetInFlightPrefix() {
+        inFlightPrefix = InFlightPrefix()
     }
 
     /// Writes the leases kept in memory, but those of messages this group acks (they are deleted), and forgets

@@ -57,6 +57,7 @@ public final class QueueStore: @unchecked Sendable {
     var syncing: SyncBatch?
     /// Leases not in the file yet: the next group that writes carries them (QueueStore+Leases).
     var leases = LeaseMemory()
+    var inFlightPrefix = InFlightPrefix()
     /// Called once if the log cannot be made durable: the queue answers nothing more, and its process should
     /// exit so that a new one recovers the file (after a failed sync, a later one may succeed without having
     /// written what the failed one lost).
