@@ -3,7 +3,8 @@ import GRDB
 
 /// How every SQLite file soma writes is opened: WAL, and `synchronous = FULL` so a committed transaction
 /// survives a crash of the process or the machine. The state store, the ledger, queues and sqlite databases
-/// all open theirs here.
+/// all open theirs here (a queue then commits with `synchronous = NORMAL` and syncs its log itself before it
+/// answers).
 public enum DurableDatabase {
     /// `exclusive` keeps the file locked for this connection's life: no other process can open it meanwhile,
     /// and no transaction pays for taking and dropping file locks or for the shared-memory WAL index.

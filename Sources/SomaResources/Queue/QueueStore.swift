@@ -4,12 +4,14 @@ import NIOCore
 import NIOPosix
 import SomaStorage
 
-/// A durable queue in one SQLite database (WAL, `synchronous = FULL`), run by one event loop thread, as redis
-/// runs: the operations that arrive during one turn of the loop are applied together at its end (group
-/// commit, QueueStore+Committer), and each is answered once its commit is on disk: a push is acknowledged once
-/// it is durable, so is an ack. `QueueServer` serves connections on this same loop, so a request is read,
-/// committed and answered without passing to another thread. Leases are written too, so a message's attempts
-/// survive a crash and a message that keeps failing reaches the dead letters after `maxAttempts` deliveries.
+/// A durable queue in one SQLite database (WAL), run by one event loop thread, as redis runs: the operations
+/// that arrive during one turn of the loop are applied together at its end (group commit,
+/// QueueStore+Committer), and a push, an ack or a nack is answered once a sync of the log that began after its
+/// commit has ended (`WALSyncer`, on its own thread, while the loop goes on). `QueueServer` serves connections
+/// on this same loop, so a request is read, committed and answered without passing to another thread. Leases
+/// are kept in memory until the next group that writes (QueueStore+Leases), so a message's attempts survive
+/// anything but a crash of this process, and a message that keeps failing reaches the dead letters after
+/// `maxAttempts` deliveries.
 public final class QueueStore: @unchecked Sendable {
     public struct Options: Sendable, Equatable {
         public var maxAttempts: Int
