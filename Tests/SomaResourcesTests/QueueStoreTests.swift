@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
-import SomaResources
+@testable import SomaResources
+import Synchronization
 import Testing
 
 @Suite struct QueueStoreTests {
@@ -68,6 +69,24 @@ import Testing
         #expect(try await queue.lease(max: 3, waitMilliseconds: 0).map(\.id) == ["d"])
         try await queue.push([message("e")])
         #expect(try await queue.lease(max: 3, waitMilliseconds: 0).map(\.id) == ["e"])
+    }
+
+    @Test func aSyncThatFailsIsAnsweredWithItsErrorAndStopsTheQueue() async throws {
+        let (queue, _) = try store()
+        defer { queue.close() }
+        let fatal = Mutex<String?>(nil)
+        queue.onFatalError = { error in fatal.withLock { $0 = "\(error)" } }
+        try await queue.push([message("kept")])
+        queue.syncer.breakForTesting()
+        do {
+            try await queue.push([message("not-durable")])
+            Issue.record("a push was acknowledged without a sync")
+        } catch let error as ResourceError {
+            #expect(error.code == "queue-sync", "\(error)")
+        }
+        #expect(fatal.withLock { $0 }?.contains("cannot make the queue's log") == true)
+        // Nothing more is taken: the process is to exit and a new one to recover the file.
+        await #expect(throws: ResourceError.self) { try await queue.lease(max: 1, waitMilliseconds: 0) }
     }
 
     @Test func whatWasAcknowledgedSurvivesReopening() async throws {

@@ -34,6 +34,16 @@ final class WALSyncer: Sendable {
         try Self.sync(descriptor, path: path)
     }
 
+    /// For tests: every later sync fails, as on a disk that broke (the log's descriptor becomes a pipe's, which
+    /// `fdatasync` refuses).
+    func breakForTesting() {
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else { return }
+        dup2(pipeEnds[0], descriptor)
+        Foundation.close(pipeEnds[0])
+        Foundation.close(pipeEnds[1])
+    }
+
     private static func sync(_ descriptor: Int32, path: String) throws {
         while fdatasync(descriptor) != 0 {
             if errno == EINTR { continue }
