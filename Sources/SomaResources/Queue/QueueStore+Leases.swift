@@ -24,7 +24,6 @@ extension QueueStore {
         }
 
         private(set) var bySeq: [Int64: Lease] = [:]
-        private var seqByID: [String: Int64] = [:]
 
         var isEmpty: Bool { bySeq.isEmpty }
         var count: Int { bySeq.count }
@@ -33,11 +32,10 @@ extension QueueStore {
 
         mutating func remember(_ seq: Int64, _ lease: Lease) {
             bySeq[seq] = lease
-            seqByID[lease.id] = seq
         }
 
         mutating func forget(seq: Int64) {
-            if let lease = bySeq.removeValue(forKey: seq) { seqByID[lease.id] = nil }
+            bySeq[seq] = nil
         }
 
         func nextVisible(after now: UInt64) -> UInt64? {
