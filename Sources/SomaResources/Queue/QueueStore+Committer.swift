@@ -7,9 +7,9 @@ import NIOCore
 /// and nacks, then leases that found nothing look again, so they see what was just pushed. A push, an ack or
 /// a nack is answered once the log holding it is on disk: the syncer works on that while the loop goes on
 /// with the next groups, and one sync covers every group committed before it started. A lease is answered at
-/// once (it is not acknowledged data: the next sync carries it, a crash before forgets it and the message is
-/// delivered again) unless it hands out a message whose push is not on disk yet; that one waits for the sync
-/// that makes the push durable, so nothing is delivered that a crash could take back.
+/// once (it is not acknowledged data: a crash may forget it, and the message is delivered again;
+/// QueueStore+Leases) unless it hands out a message whose push is not on disk yet; that one waits for the
+/// sync that makes the push durable, so nothing is delivered that a crash could take back.
 extension QueueStore {
     /// What waits for one sync of the log: the answers, and the messages pushed since the sync before.
     struct SyncBatch {
