@@ -46,7 +46,7 @@ extension QueueStore {
 
         // A group of leases alone writes nothing (unless memory holds many leases: then they go to the file,
         // where the search for visible messages skips them), so it needs no transaction.
-        let writesLeases = !writes.isEmpty || leases.count >= Self.leasesKeptInMemory
+        let writesLeases = !writes.isEmpty || leases.count > Self.leasesKeptInMemory
         let committed = commit(transaction: writesLeases) { db in
             if writesLeases {
                 var acked: Set<String> = []
