@@ -84,6 +84,8 @@ import Testing
         } catch let error as ResourceError {
             #expect(error.code == "queue-sync", "\(error)")
         }
+        // The waiting clients are answered first, then the process is told to go.
+        for _ in 0..<200 where fatal.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(10)) }
         #expect(fatal.withLock { $0 }?.contains("cannot make the queue's log") == true)
         // Nothing more is taken: the process is to exit and a new one to recover the file.
         await #expect(throws: ResourceError.self) { try await queue.lease(max: 1, waitMilliseconds: 0) }
