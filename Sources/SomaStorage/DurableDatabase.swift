@@ -3,13 +3,14 @@ import GRDB
 
 /// How every SQLite file soma writes is opened: WAL, and `synchronous = FULL` so a committed transaction
 /// survives a crash of the process or the machine. The state store, the ledger, queues and sqlite databases
-/// all open theirs here (a queue then commits with `synchronous = NORMAL` and syncs its log itself before it
-/// answers).
+/// all open theirs here.
 public enum DurableDatabase {
     /// `exclusive` keeps the file locked for this connection's life: no other process can open it meanwhile,
     /// and no transaction pays for taking and dropping file locks or for the shared-memory WAL index.
+    /// `syncsOnCommit: false` is for an owner that syncs the WAL itself before it tells anyone a commit is done
+    /// (a queue): SQLite then commits with `synchronous = NORMAL`, which still syncs at checkpoints.
     public static func open(path: String, label: String, busyTimeout: Double? = nil, exclusive: Bool = false,
-                            pageSize: Int? = nil) throws -> DatabaseQueue {
+                            pageSize: Int? = nil, syncsOnCommit: Bool = true) throws -> DatabaseQueue {
         var configuration = Configuration()
         configuration.label = label
         if let busyTimeout { configuration.busyMode = .timeout(busyTimeout) }
@@ -18,7 +19,7 @@ public enum DurableDatabase {
             if exclusive { try db.execute(sql: "PRAGMA locking_mode = EXCLUSIVE") }
             // Only a new file takes it: an existing one keeps the page size it was made with.
             if let pageSize { try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: syncsOnCommit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         }
         let database = try DatabaseQueue(path: path, configuration: configuration)
         try database.writeWithoutTransaction { db in

@@ -97,8 +97,8 @@ extension QueueStore {
         let delivered = messages.map(\.message)
         if messages.contains(where: { unsynced.pushed.contains($0.seq) }) {
             unsynced.answers.append((lease, delivered))
-        } else if syncing != nil, messages.contains(where: { syncing!.pushed.contains($0.seq) }) {
-            syncing!.answers.append((lease, delivered))
+        } else if let inSync = syncing?.pushed, messages.contains(where: { inSync.contains($0.seq) }) {
+            syncing?.answers.append((lease, delivered))
         } else {
             lease.reply(.success(delivered))
         }

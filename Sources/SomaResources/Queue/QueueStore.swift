@@ -70,12 +70,10 @@ public final class QueueStore: @unchecked Sendable {
         self.options = options
         database = try Self.openFile(at: path)
         do {
-            // Commits do not wait for the disk; the syncer makes them durable before they are answered.
-            try database.inDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             syncer = try WALSyncer(walPath: path + "-wal")
         } catch {
             try? database.close()
-            throw ResourceError(code: "queue-open", "cannot open the queue database \(path): \(error)")
+            throw error
         }
         loopGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         eventLoop = loopGroup.next()
@@ -240,7 +238,9 @@ public final class QueueStore: @unchecked Sendable {
         do {
             // 8 KiB pages: a page holds more messages, so fewer pages are allocated, freed and written per
             // message (docs/performance.md).
-            let database = try DurableDatabase.open(path: path, label: "soma.queue", exclusive: true, pageSize: 8192)
+            // Commits do not wait for the disk: the syncer makes them durable before they are answered.
+            let database = try DurableDatabase.open(path: path, label: "soma.queue", exclusive: true, pageSize: 8192,
+                                                    syncsOnCommit: false)
             try migrator.migrate(database)
             return database
         } catch {
