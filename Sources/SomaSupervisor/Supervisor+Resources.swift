@@ -180,11 +180,14 @@ extension Supervisor {
         if let socket = spec.readySocket {
             let seconds = spec.readySeconds ?? 10
             let deadline = Date().addingTimeInterval(seconds)
+            // A PostgreSQL server logs every session it turns away while it starts: asked less and less often.
+            var pause = 5.0
             while !(await Self.isReady(spec, socket: socket)) {
                 if Date() > deadline {
                     throw ResourceError(code: "process-not-ready", "its process did not answer on \(socket) within \(Int(seconds)) s (see soma logs)")
                 }
-                try await Task.sleep(for: .milliseconds(5))
+                try await Task.sleep(for: .milliseconds(Int(pause)))
+                if spec.healthProtocol == .postgres { pause = min(pause * 1.5, 200) }
             }
         }
     }
@@ -241,8 +244,14 @@ extension Supervisor {
                 return "not started: there is no account '\(account)' to run it as"
             }
             let command = spec.command
+            // Cancelling this task (stop, release) asks the process to stop the way its spec says, then kills
+            // it if it has not exited in time: a PostgreSQL server killed at every stop would recover at
+            // every start.
+            var options = PlatformOptions()
+            options.teardownSequence = [.send(signal: Self.stopSignal(spec), allowedDurationToNextStep: .seconds(Self.stopSeconds))]
             let result = try await Subprocess.run(
                 .path(FilePath(command.executable)), arguments: Arguments(command.arguments),
+                platformOptions: options,
                 input: .none,
                 output: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false),
                 error: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false)
@@ -275,7 +284,7 @@ extension Supervisor {
             while kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) && !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(50))
             }
-            await self.adoptedResourceExited(name)
+            if !Task.isCancelled { await self.adoptedResourceExited(name) }
         }
     }
 
@@ -289,19 +298,27 @@ extension Supervisor {
         try? ledger.resourceProcess(name, pid: resourcePIDs[name], countRestart: true)
     }
 
+    /// Asks the process to stop cleanly and waits for it to exit (killed after `stopSeconds`).
     func stopResourceProcess(_ name: String) async {
-        resourceTasks.removeValue(forKey: name)?.cancel()
         healthTasks.removeValue(forKey: name)?.cancel()
         let spec = resourceSpecs.removeValue(forKey: name)
-        guard let pid = resourcePIDs.removeValue(forKey: name) else { return }
-        kill(pid, spec?.stopSignal == "INT" ? SIGINT : SIGTERM)
-        let deadline = Date().addingTimeInterval(5)
-        while kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) {
-            if Date() > deadline {
-                kill(pid, SIGKILL)
-                break
+        if let task = resourceTasks.removeValue(forKey: name) {
+            // A process this supervisor started goes through its teardown when its task is cancelled, and
+            // its pid is forgotten once it is reaped.
+            task.cancel()
+            await task.value
+        }
+        // An adopted process (started by an earlier supervisor) is no child of this one: signalled by hand.
+        if let pid = resourcePIDs.removeValue(forKey: name) {
+            kill(pid, spec.map(Self.stopSignal)?.rawValue ?? SIGTERM)
+            let deadline = Date().addingTimeInterval(Double(Self.stopSeconds))
+            while kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) {
+                if Date() > deadline {
+                    kill(pid, SIGKILL)
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(10))
             }
-            try? await Task.sleep(for: .milliseconds(10))
         }
         try? ledger.resourceProcess(name, pid: nil)
     }
@@ -329,6 +346,13 @@ extension Supervisor {
         } catch {
             return .failure("\(error)", fields: ["code": "release-failed"])
         }
+    }
+
+    /// How long a resource's process has to stop after its stop signal before it is killed.
+    static let stopSeconds = 10
+
+    static func stopSignal(_ spec: ProcessSpec) -> Subprocess.Signal {
+        spec.stopSignal == "INT" ? .interrupt : .terminate
     }
 
     static func accepts(_ socket: String) -> Bool {

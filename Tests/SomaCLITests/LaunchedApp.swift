@@ -51,6 +51,13 @@ final class LaunchedApp: @unchecked Sendable {
 
     /// Kills every soma process of this app (whatever state a failed test left it in) and removes its files.
     /// With SOMA_TEST_KEEP_LOGS=FOLDER, the app's log is copied there first (to read after a failed run).
+    /// The end of the app's log, for a failed expectation to show what the supervisor and its processes said.
+    var logTail: String {
+        let log = (try? String(contentsOfFile: "\(appHome)/logs/app.log", encoding: .utf8)) ?? "(no log)"
+        let lines = log.split(separator: "\n").filter { !$0.hasSuffix("the database system is starting up") }
+        return "app.log, last lines:\n" + lines.suffix(60).joined(separator: "\n")
+    }
+
     func finish() {
         let home = appHome
         let clusters = postgresClusters

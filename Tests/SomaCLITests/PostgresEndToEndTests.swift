@@ -45,7 +45,7 @@ import SystemPackage
         for index in 1...10 {
             #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o\(index)")).status == 200)
         }
-        #expect(try await ResourcesEndToEndTests.waitFor(15) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "10" })
+        #expect(try await ResourcesEndToEndTests.waitFor(15) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "10" }, "\(app.logTail)")
         #expect(try await Self.psql(connection, "SELECT id, buyer, items::text, total FROM orders WHERE id = 'o7'")
                 == #"o7|ada|[{"qty": 2, "sku": "tea", "price": 3.5}]|7"#)
         // Over TCP, with the password from the password file the connection string names.
@@ -59,16 +59,18 @@ import SystemPackage
         for index in 11...15 {
             #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o\(index)")).status == 200)
         }
-        #expect(try await ResourcesEndToEndTests.waitFor(30) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "15" })
+        #expect(try await ResourcesEndToEndTests.waitFor(30) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "15" }, "\(app.logTail)")
         let resources = try await ResourcesEndToEndTests.resources(app)
         #expect(resources["shop"]?["restarts"] == "1" && resources["shop"]?["state"] == "ready")
 
         // It outlives `soma stop` and serves again after the relaunch, on the same port.
         #expect(try await app.soma("stop").status == 0)
         #expect(try await ResourcesEndToEndTests.resources(app)["shop"]?["pid"] == nil)
+        // Stopped cleanly (a fast shutdown), so the next start has nothing to recover.
+        #expect(app.logTail.contains("database system is shut down"), "\(app.logTail)")
         #expect(try await app.launch().status == 0)
         #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o16")).status == 200)
-        #expect(try await ResourcesEndToEndTests.waitFor(15) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "16" })
+        #expect(try await ResourcesEndToEndTests.waitFor(15) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "16" }, "\(app.logTail)")
 
         // Released with --purge, nothing of it is left.
         #expect(try await app.soma("stop").status == 0)
@@ -127,12 +129,31 @@ import SystemPackage
         })
     }
 
+    /// The server process that serves the worker's session stops (SIGSTOP) with the server still up: the
+    /// write waiting on it fails after `statementSeconds`, and the pump carries it on a new session.
+    @Test func aSessionThatStopsAnsweringIsReplaced() async throws {
+        let app = try LaunchedApp(Self.shop, name: "shop")
+        defer { app.finish() }
+        #expect(try await app.launch().status == 0)
+        let connection = try await Self.connection(app, "shop")
+        #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o1")).status == 200)
+        #expect(try await ResourcesEndToEndTests.waitFor(15) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "1" }, "\(app.logTail)")
+        let sessions = try await Self.psql(connection, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")
+        let worker = try #require(pid_t(sessions), "sessions: \(sessions)")
+        kill(worker, SIGSTOP)
+
+        #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o2")).status == 200)
+        #expect(try await ResourcesEndToEndTests.waitFor(50) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "2" }, "\(app.logTail)")
+        #expect(app.logTail.contains("the server did not answer within 30 s"), "\(app.logTail)")
+        kill(worker, SIGKILL)
+    }
+
     @Test func killingTheSupervisorWhileItProvisionsLeavesExactlyOneReadyDatabase() async throws {
         let app = try LaunchedApp(Self.shop, name: "shop")
         defer { app.finish() }
         let launching = Task { try await app.launch() }
         // soma's notes are written just before initdb runs: the supervisor dies in the middle of making the cluster.
-        #expect(try await ResourcesEndToEndTests.waitFor(30) { FileManager.default.fileExists(atPath: "\(app.appHome)/resources/shop/server.json") })
+        #expect(try await ResourcesEndToEndTests.waitFor(30) { FileManager.default.fileExists(atPath: "\(app.appHome)/resources/shop/server.json") }, "\(app.logTail)")
         let supervisors = LaunchedApp.processes(under: app.appHome).filter {
             ((try? String(contentsOfFile: "/proc/\($0)/cmdline", encoding: .utf8)) ?? "").contains("supervise")
         }
@@ -154,7 +175,7 @@ import SystemPackage
         }
         #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o1")).status == 200)
         let connection = try await Self.connection(app, "shop")
-        #expect(try await ResourcesEndToEndTests.waitFor(15) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "1" })
+        #expect(try await ResourcesEndToEndTests.waitFor(15) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "1" }, "\(app.logTail)")
     }
 
     @Test func noPostgresInstalledFailsClearlyAndARetrySucceeds() async throws {

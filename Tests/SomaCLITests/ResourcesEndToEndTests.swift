@@ -47,7 +47,7 @@ import SystemPackage
         for index in 1...20 {
             #expect(try await app.post("/Shop/place_order", Self.order("o\(index)")).status == 200)
         }
-        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT COUNT(*) FROM orders") == "20" })
+        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT COUNT(*) FROM orders") == "20" }, "\(app.logTail)")
         #expect(try await Self.sqlite3(database, "SELECT id, buyer, items, total FROM orders WHERE id = 'o7'")
                 == #"o7|ada|[{"price":3.5,"qty":2,"sku":"tea"}]|7.0"#)
 
@@ -58,7 +58,7 @@ import SystemPackage
         for index in 21...30 {
             #expect(try await app.post("/Shop/place_order", Self.order("o\(index)")).status == 200)
         }
-        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT COUNT(*) FROM orders") == "30" })
+        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT COUNT(*) FROM orders") == "30" }, "\(app.logTail)")
         resources = try await Self.resources(app)
         #expect(resources["outbox"]?["restarts"] == "1" && resources["outbox"]?["state"] == "ready")
         #expect(resources["outbox"]?["pid"] != String(queuePID))
@@ -74,7 +74,7 @@ import SystemPackage
         #expect(resources["outbox"]?["state"] == "ready" && resources["shop"]?["state"] == "ready" && resources["outbox"]?["pid"] == nil)
         #expect(try await app.launch().status == 0)
         #expect(try await app.post("/Shop/place_order", Self.order("o31")).status == 200)
-        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT COUNT(*) FROM orders") == "31" })
+        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT COUNT(*) FROM orders") == "31" }, "\(app.logTail)")
         #expect(try await Self.resources(app).count == 2)
 
         // Only release ends them: the data is archived.
@@ -136,7 +136,7 @@ import SystemPackage
         let hung = try #require(try await Self.resources(app)["work"]?["pid"].flatMap { pid_t($0) })
         kill(hung, SIGSTOP)  // alive, accepting connections, answering nothing
         #expect(try await app.soma("send", "Jobs.submit", #"{"id": "a", "text": "x"}"#).status == 0)
-        #expect(try await Self.waitFor(20) { try await app.soma("send", "Jobs.done").output == "1\n" })
+        #expect(try await Self.waitFor(20) { try await app.soma("send", "Jobs.done").output == "1\n" }, "\(app.logTail)")
         let work = try await Self.resources(app)["work"]
         #expect(work?["restarts"] == "1" && work?["pid"] != String(hung) && work?["state"] == "ready")
         #expect(try await app.soma("logs").output.contains("has not answered 3 health checks"))
@@ -163,7 +163,7 @@ import SystemPackage
         let resources = try await Self.resources(app)
         #expect(resources.count == 1 && resources["work"]?["state"] == "ready")
         #expect(try await app.soma("send", "Jobs.submit", #"{"id": "a", "text": "x"}"#).status == 0)
-        #expect(try await Self.waitFor(10) { try await app.soma("send", "Jobs.done").output == "1\n" })
+        #expect(try await Self.waitFor(10) { try await app.soma("send", "Jobs.done").output == "1\n" }, "\(app.logTail)")
     }
 
     @Test func aRowLeftProvisioningByACrashIsReconciledIntoOneResource() async throws {
@@ -239,7 +239,7 @@ import SystemPackage
                                    #"INSERT INTO pending_effects (id, resource, operation, payload) VALUES (99, 'tenant-acme', 'put', 'notes\#u{0A}{"id":"2","text":"after the crash"}')"#)
         #expect(try await app.launch().status == 0)
         let database = "\(app.appHome)/resources/tenant-acme/tenant-acme.sqlite"
-        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT text FROM notes WHERE id = '2'") == "after the crash" })
-        #expect(try await Self.waitFor(10) { try await Self.sqlite3("\(app.appHome)/state/state.sqlite", "SELECT COUNT(*) FROM pending_effects") == "0" })
+        #expect(try await Self.waitFor(10) { try await Self.sqlite3(database, "SELECT text FROM notes WHERE id = '2'") == "after the crash" }, "\(app.logTail)")
+        #expect(try await Self.waitFor(10) { try await Self.sqlite3("\(app.appHome)/state/state.sqlite", "SELECT COUNT(*) FROM pending_effects") == "0" }, "\(app.logTail)")
     }
 }

@@ -195,24 +195,41 @@ public final class PostgresTables: DatabaseTables, @unchecked Sendable {
             case .blob(let data): binds.append(ByteBuffer(bytes: data))
             }
         }
-        return try Self.blocking(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: Self.quiet)).rows
+        do {
+            return try Self.blocking(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: Self.quiet)).rows
+        } catch let error as NoAnswer {
+            // The session is in an unknown state: the next call starts a new one.
+            _ = connection.close() as EventLoopFuture<Void>
+            self.connection = nil
+            throw error
+        }
+    }
+
+    /// How long a statement may go unanswered: past it the session is dropped and the call fails, so a
+    /// server that stops answering holds up neither a turn nor the effect pump for good (the pump retries on
+    /// a new session). Letting a session in has PostgresNIO's own `connectTimeout`.
+    static let statementSeconds = 30.0
+
+    struct NoAnswer: Error {
+        let seconds: Double
     }
 
     /// Waits for a future from a thread that is not an event loop (turns and the pump run on their own).
-    static func blocking<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+    static func blocking<T: Sendable>(_ future: EventLoopFuture<T>, within seconds: Double = statementSeconds) throws -> T {
         let done = DispatchSemaphore(value: 0)
         let outcome = NIOLockedValueBox<Result<T, any Error>?>(nil)
         future.whenComplete { result in
             outcome.withLockedValue { $0 = result }
             done.signal()
         }
-        done.wait()
+        if done.wait(timeout: .now() + seconds) == .timedOut { throw NoAnswer(seconds: seconds) }
         return try outcome.withLockedValue { $0! }.get()
     }
 
     /// PostgresNIO keeps server messages out of its errors' descriptions (they may hold data); soma's own
     /// errors name the SQLSTATE and the message, which is what a user needs to fix a query.
     static func describe(_ error: any Error) -> String {
+        if let error = error as? NoAnswer { return "the server did not answer within \(Int(error.seconds)) s" }
         guard let error = error as? PSQLError else { return "\(error)" }
         if let info = error.serverInfo {
             let state = info[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
