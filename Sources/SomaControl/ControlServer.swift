@@ -14,9 +14,9 @@ public struct ControlServer: Sendable {
         self.path = path
     }
 
-    /// Binds the socket and serves until the task is cancelled.
-    public func run(handler: @escaping Handler) async throws {
-        try await Self.serveLines(at: path) { connection in
+    /// Binds the socket, calls `ready` once it accepts connections, and serves until the task is cancelled.
+    public func run(ready: @Sendable () -> Void = {}, handler: @escaping Handler) async throws {
+        try await Self.serveLines(at: path, ready: ready) { connection in
             try await Self.serve(connection, handler: handler)
         }
     }

@@ -187,7 +187,7 @@ extension Supervisor {
                     throw ResourceError(code: "process-not-ready", "its process did not answer on \(socket) within \(Int(seconds)) s (see soma logs)")
                 }
                 try await Task.sleep(for: .milliseconds(Int(pause)))
-                if spec.healthProtocol == .postgres { pause = min(pause * 1.5, 200) }
+                if spec.healthProtocol == .postgres { pause = min(pause * 1.5, 50) }
             }
         }
     }

@@ -103,10 +103,27 @@ public actor Supervisor {
         }
         logger.info("supervising \(home.name) version \(version) pid=\(getpid())")
 
-        let control = Task { [home] in
-            try? await ControlServer(path: home.controlSocket).run { request, replies in
-                await self.handle(request, replies)
+        // The worker asks this socket for its resources as it starts: it is bound before anything is started.
+        let (bound, boundSignal) = AsyncStream<Void>.makeStream()
+        let control = Task { [home, logger] in
+            do {
+                try await ControlServer(path: home.controlSocket).run(ready: { boundSignal.yield() }) { request, replies in
+                    await self.handle(request, replies)
+                }
+            } catch {
+                logger.error("cannot serve the control socket \(home.controlSocket): \(error)")
             }
+            boundSignal.finish()
+        }
+        var isBound = false
+        for await _ in bound {
+            isBound = true
+            break
+        }
+        guard isBound else {
+            try? ledger.processStopped("supervisor")
+            try? ledger.setState("failed", failure: "the supervisor could not serve its control socket (see soma logs)")
+            return 1
         }
         let signals = installSignalHandlers()
         await reconcileResources()

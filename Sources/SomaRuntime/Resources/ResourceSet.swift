@@ -117,10 +117,17 @@ final class ResourceSet: @unchecked Sendable {
     }
 
     /// Reopens a resource provisioned before (by a handler, in an earlier life of the worker) from what the
-    /// broker recorded. False when there is none, or this program has no type of that name.
-    func reopen(_ name: String, types: TypeTable) -> Bool {
-        if queue(name) != nil || database(name) != nil { return true }
-        guard let (request, _) = try? broker.find(name), types[request.element] != nil else { return false }
+    /// broker recorded. Says why not when it cannot: there is none, or this program has no type of that name.
+    func reopen(_ name: String, types: TypeTable) -> String? {
+        if queue(name) != nil || database(name) != nil { return nil }
+        let found: (ResourceRequest, ProvisionedResource)?
+        do {
+            found = try broker.find(name)
+        } catch {
+            return "\(error)"
+        }
+        guard let (request, _) = found else { return "the supervisor has no ready resource of that name" }
+        guard types[request.element] != nil else { return "this program has no type \(request.element)" }
         let element = SomaType.named(request.element)
         do {
             if request.kind == "queue" {
@@ -131,9 +138,9 @@ final class ResourceSet: @unchecked Sendable {
                 _ = try openDatabase(name: name, schema: element, version: request.elementVersion, layout: options.layout,
                                      engine: request.engine, host: request.host)
             }
-            return true
+            return nil
         } catch {
-            return false
+            return "\(error)"
         }
     }
 

@@ -32,8 +32,10 @@ extension TurnEngine {
     func resumeEffects(_ program: RuntimeProgram) {
         let stored = takeEffectsAtStart()
         var effects: [ResourceEffect] = []
-        for name in Set(stored.map(\.resource)) where !resources.reopen(name, types: program.types) {
-            log("stored effects name resource '\(name)', which cannot be reopened; they stay stored")
+        for name in Set(stored.map(\.resource)) {
+            if let reason = resources.reopen(name, types: program.types) {
+                log("stored effects name resource '\(name)', which cannot be reopened (\(reason)); they stay stored")
+            }
         }
         for row in stored {
             if let effect = decodeEffect(row, program: program) {
