@@ -243,6 +243,7 @@ extension Supervisor {
             if let account = spec.runAs, geteuid() == 0, getpwnam(account) == nil {
                 return "not started: there is no account '\(account)' to run it as"
             }
+            await endLeftovers(of: name, spec)
             let command = spec.command
             // Cancelling this task (stop, release) asks the process to stop the way its spec says, then kills
             // it if it has not exited in time: a PostgreSQL server killed at every stop would recover at
@@ -345,6 +346,26 @@ extension Supervisor {
             return ControlReply(message: "released \(name)")
         } catch {
             return .failure("\(error)", fields: ["code": "release-failed"])
+        }
+    }
+
+    /// Waits until the processes an earlier run started and that outlived it have ended, killing them after
+    /// `stopSeconds`: PostgreSQL's backends outlive a server that was killed, holding its shared memory, and a
+    /// new server started meanwhile refuses to start (which would spend the restart intensity in a second).
+    func endLeftovers(of name: String, _ spec: ProcessSpec) async {
+        guard let marker = spec.descendantsMarker, !marker.isEmpty else { return }
+        let leftovers = { ProcessTable.processes { words in words.joined(separator: " ").contains(marker) } }
+        var deadline = Date().addingTimeInterval(Double(Self.stopSeconds))
+        var killed = false
+        while case let pids = leftovers(), !pids.isEmpty {
+            if Date() > deadline {
+                if killed { return }
+                logger.warning("processes an earlier server of '\(name)' started are still running (pid \(pids.map(String.init).joined(separator: ", "))); killing them")
+                for pid in pids { kill(pid, SIGKILL) }
+                killed = true
+                deadline = Date().addingTimeInterval(2)
+            }
+            try? await Task.sleep(for: .milliseconds(10))
         }
     }
 

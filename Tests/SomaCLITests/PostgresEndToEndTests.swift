@@ -131,7 +131,7 @@ import SystemPackage
 
     /// The server process that serves the worker's session stops (SIGSTOP) with the server still up: the
     /// write waiting on it fails after `statementSeconds`, and the pump carries it on a new session.
-    @Test func aSessionThatStopsAnsweringIsReplaced() async throws {
+    @Test func aSessionThatStopsAnsweringIsReplacedAndOutlivesNoServer() async throws {
         let app = try LaunchedApp(Self.shop, name: "shop")
         defer { app.finish() }
         #expect(try await app.launch().status == 0)
@@ -145,7 +145,16 @@ import SystemPackage
         #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o2")).status == 200)
         #expect(try await ResourcesEndToEndTests.waitFor(50) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "2" }, "\(app.logTail)")
         #expect(app.logTail.contains("the server did not answer within 30 s"), "\(app.logTail)")
-        kill(worker, SIGKILL)
+
+        // The server dies while that process is still stopped: it would hold the server's shared memory for good,
+        // and no new server could start. The supervisor ends what the server started, then starts a new one.
+        let server = try #require(try await ResourcesEndToEndTests.resources(app)["shop"]?["pid"].flatMap { pid_t($0) })
+        kill(server, SIGKILL)
+        #expect(try await app.post("/Shop/place_order", ResourcesEndToEndTests.order("o3")).status == 200)
+        #expect(try await ResourcesEndToEndTests.waitFor(40) { try await Self.psql(connection, "SELECT COUNT(*) FROM orders") == "3" }, "\(app.logTail)")
+        #expect(LaunchedApp.hasExited(worker))
+        let resources = try await ResourcesEndToEndTests.resources(app)
+        #expect(resources["shop"]?["restarts"] == "1" && resources["shop"]?["state"] == "ready", "\(resources)")
     }
 
     @Test func killingTheSupervisorWhileItProvisionsLeavesExactlyOneReadyDatabase() async throws {

@@ -57,9 +57,10 @@ struct PostgresCluster {
             let process = ProcessSpec(
                 executable: binaries.postgres,
                 arguments: ["-D", Self.dataDirectory(notes.root), "-p", String(notes.port), "-k", Self.socketDirectory(notes.root),
-                            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_permissions=0700"],
+                            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_permissions=0700",
+                            "-c", "cluster_name=\(Self.clusterName(notes.root))"],
                 readySocket: endpoint.socketPath, healthCheck: Self.role, healthProtocol: .postgres, runAs: account?.name,
-                stopSignal: "INT", readySeconds: 60)
+                stopSignal: "INT", readySeconds: 60, descendantsMarker: "postgres: \(Self.clusterName(notes.root)):")
             return ProvisionResult(endpoint: endpoint.uri, dataPath: request.dataPath, process: process)
         } catch {
             // A first attempt that failed leaves nothing: the folder outside the resource's goes here, the
@@ -126,6 +127,14 @@ struct PostgresCluster {
     func readNotes() -> Notes? {
         guard let data = FileManager.default.contents(atPath: notesFile) else { return nil }
         return try? JSONDecoder().decode(Notes.self, from: data)
+    }
+
+    /// The name the server's processes carry in their titles (`postgres: NAME: checkpointer`), unique to the
+    /// cluster's folder: how the ones that outlive a killed server are told from any other server's.
+    static func clusterName(_ root: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in root.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        return "soma-" + String(hash, radix: 16)
     }
 
     func chooseRoot(account: Account?) -> String {

@@ -54,9 +54,13 @@ public struct ProcessSpec: Codable, Sendable, Equatable {
     public var stopSignal: String?
     /// How long the process may take to become ready; 10 s when not said.
     public var readySeconds: Double?
+    /// Text in the command lines of the processes it starts (PostgreSQL's backends carry their cluster's
+    /// name). Those that outlive it are waited for, then killed, before it is started again.
+    public var descendantsMarker: String?
 
     public init(executable: String, arguments: [String], readySocket: String?, healthCheck: String? = nil,
-                healthProtocol: HealthProtocol? = nil, runAs: String? = nil, stopSignal: String? = nil, readySeconds: Double? = nil) {
+                healthProtocol: HealthProtocol? = nil, runAs: String? = nil, stopSignal: String? = nil, readySeconds: Double? = nil,
+                descendantsMarker: String? = nil) {
         self.executable = executable
         self.arguments = arguments
         self.readySocket = readySocket
@@ -65,6 +69,7 @@ public struct ProcessSpec: Codable, Sendable, Equatable {
         self.runAs = runAs
         self.stopSignal = stopSignal
         self.readySeconds = readySeconds
+        self.descendantsMarker = descendantsMarker
     }
 }
 
