@@ -40,13 +40,16 @@ import Testing
     }
 
     @Test func redeliversAfterTheVisibilityTimeoutThenDeadLetters() async throws {
-        // Long enough that the second lease comes before the message is visible again on a loaded machine.
         let (queue, _) = try store(maxAttempts: 2, visibility: 1_000)
         defer { queue.close() }
         try await queue.push([message("x")])
+        let firstLeased = ContinuousClock.now
         #expect(try await queue.lease(max: 1, waitMilliseconds: 0).first?.attempt == 1)
-        #expect(try await queue.lease(max: 1, waitMilliseconds: 0).isEmpty)  // hidden while being consumed
-        let again = try await queue.lease(max: 1, waitMilliseconds: 10_000)
+        let meanwhile = try await queue.lease(max: 1, waitMilliseconds: 0)
+        // Hidden while being consumed. A loaded machine can leave this task unscheduled past the visibility
+        // timeout (it once took over a second here): then the message is rightly visible again.
+        if ContinuousClock.now - firstLeased < .milliseconds(1_000) { #expect(meanwhile.isEmpty) }
+        let again = meanwhile.isEmpty ? try await queue.lease(max: 1, waitMilliseconds: 10_000) : meanwhile
         #expect(again.first?.id == "x" && again.first?.attempt == 2)
         try await queue.nack(["x"])
         #expect(try await queue.lease(max: 1, waitMilliseconds: 100).isEmpty)  // two attempts used: dead
