@@ -185,6 +185,9 @@ public final class PostgresTables: DatabaseTables, @unchecked Sendable {
     }
 
     private func run(_ connection: PostgresConnection, _ sql: String, _ arguments: [DatabaseValue] = []) throws -> [PostgresRow] {
+        // A session dropped for not answering takes no more statements: a ROLLBACK after it would queue behind
+        // the statement that hangs and wait out a second deadline.
+        guard connection === self.connection else { throw ResourceError(code: "database-session-dropped", "the session was dropped") }
         var binds = PostgresBindings(capacity: arguments.count)
         for argument in arguments {
             switch argument.storage {
@@ -198,8 +201,9 @@ public final class PostgresTables: DatabaseTables, @unchecked Sendable {
         do {
             return try Self.blocking(connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: Self.quiet)).rows
         } catch let error as NoAnswer {
-            // The session is in an unknown state: the next call starts a new one.
-            _ = connection.close() as EventLoopFuture<Void>
+            // The session is in an unknown state: the next call starts a new one. It closes on its loop, and
+            // is kept until then (PostgresNIO requires a connection to be closed before it goes).
+            (connection.close() as EventLoopFuture<Void>).whenComplete { _ in withExtendedLifetime(connection) {} }
             self.connection = nil
             throw error
         }
