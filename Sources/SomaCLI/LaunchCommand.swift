@@ -96,8 +96,10 @@ struct LaunchCommand: AsyncParsableCommand {
             try await runForeground(home, version: version)
             return
         }
+        // What is ready before the supervisor starts was provisioned by an earlier launch; the rest is reported.
+        let progress = ProvisioningProgress(home: home)
         _ = try DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", home.path], logPath: home.logPath)
-        try await waitUntilServing(home, version: version)
+        try await waitUntilServing(home, version: version, progress: progress)
     }
 
     /// The requested port if free; else the last launch's; else a free one chosen by the kernel.
@@ -113,10 +115,10 @@ struct LaunchCommand: AsyncParsableCommand {
         return free
     }
 
-    func waitUntilServing(_ home: AppHome, version: Int) async throws {
+    func waitUntilServing(_ home: AppHome, version: Int, progress: ProvisioningProgress) async throws {
         let deadline = Date().addingTimeInterval(120)
         let client = ControlClient(path: home.controlSocket)
-        var progress = ProvisioningProgress(home: home)
+        var progress = progress
         while Date() < deadline {
             progress.report()
             if let reply = try? await client.call(ControlRequest("status")) {

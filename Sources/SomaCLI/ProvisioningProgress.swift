@@ -11,16 +11,17 @@ struct ProvisioningProgress {
     var started: [String: Date] = [:]
     var openLine = false
 
+    /// Takes note of what is ready already (before the supervisor starts): that was provisioned by an earlier
+    /// launch. A resource provisioned between two looks is still reported, without its time.
     init(home: AppHome) {
         self.home = home
+        for record in (try? Ledger(path: home.ledgerPath).resources()) ?? [] { seen[record.name] = record.state }
     }
 
     mutating func report() {
         guard let records = try? Ledger(path: home.ledgerPath).resources() else { return }
         for record in records where seen[record.name] != record.state {
-            let previous = seen[record.name]
             seen[record.name] = record.state
-            if previous == nil && record.state == "ready" { continue }  // provisioned before this launch
             let type = record.intent.typeDescription
             switch record.state {
             case "provisioning":
