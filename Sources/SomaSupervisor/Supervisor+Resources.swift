@@ -354,7 +354,13 @@ extension Supervisor {
     /// new server started meanwhile refuses to start (which would spend the restart intensity in a second).
     func endLeftovers(of name: String, _ spec: ProcessSpec) async {
         guard let marker = spec.descendantsMarker, !marker.isEmpty else { return }
-        let leftovers = { ProcessTable.processes { words in words.joined(separator: " ").contains(marker) } }
+        // Only the account's own processes: a provider's marker never reaches anyone else's.
+        let owner = spec.runAs.flatMap { geteuid() == 0 ? getpwnam($0)?.pointee.pw_uid : nil } ?? geteuid()
+        let leftovers = {
+            ProcessTable.processes { words in words.joined(separator: " ").contains(marker) }.filter { pid in
+                ((try? FileManager.default.attributesOfItem(atPath: "/proc/\(pid)"))?[.ownerAccountID] as? NSNumber)?.uint32Value == owner
+            }
+        }
         var deadline = Date().addingTimeInterval(Double(Self.stopSeconds))
         var killed = false
         while case let pids = leftovers(), !pids.isEmpty {
