@@ -89,14 +89,17 @@ import Testing
             while threads.contains(where: { !$0.isFinished }) { try await Task.sleep(for: .milliseconds(10)) }
         }
 
+        // A queue process opens (and so recovers) the file once more and stops; what it kept is read from the
+        // file itself, all of it (a loaded machine once let the load run for seconds and store over 80,000
+        // messages, more than the queue's `peek` answers with).
         let server = try Self.serve(data)
-        defer { server.terminate(); server.waitUntilExit() }
         try await Self.waitForSocket(socketPath)
-        let client = QueueClient(name: "crash", socketPath: socketPath)
-        defer { client.close() }
+        server.terminate()
+        server.waitUntilExit()
         let (pushed, ackSent, acked) = record.all
-        // All of them may be stored: a loaded machine once let the load run for seconds before a kill.
-        let stored = Set(try client.peek(belowVersion: 2, limit: pushed.count + 1).map(\.id))
+        let store = try QueueStore(path: ResourcePaths.queueDatabase(in: data), options: .init())
+        defer { store.close() }
+        let stored = Set(try store.peek(belowVersion: 2, limit: pushed.count + 1).map(\.id))
         #expect(pushed.count > 100 && acked.count > 20, "the load kept going: \(pushed.count) pushed, \(acked.count) acked")
         let lost = pushed.subtracting(stored).subtracting(ackSent)
         #expect(lost.isEmpty, "acknowledged pushes lost: \(lost.sorted().prefix(10))")
