@@ -130,6 +130,6 @@ let package = Package(
             dependencies: ["SomaLedger", "SomaLedgerMigrations", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "SomaCLITests",
-            dependencies: ["SomaCLI", "SomaResources", .product(name: "Subprocess", package: "swift-subprocess")], exclude: ["Golden"]),
+            dependencies: ["SomaCLI", "SomaResources", "SomaProviders", .product(name: "Subprocess", package: "swift-subprocess")], exclude: ["Golden"]),
     ]
 )

@@ -249,7 +249,7 @@ extension Supervisor {
             // it if it has not exited in time: a PostgreSQL server killed at every stop would recover at
             // every start.
             var options = PlatformOptions()
-            options.teardownSequence = [.send(signal: Self.stopSignal(spec), allowedDurationToNextStep: .seconds(Self.stopSeconds))]
+            options.teardownSequence = [.send(signal: Self.stopSignal(spec), allowedDurationToNextStep: .seconds(Int(Self.stopSeconds)))]
             let result = try await Subprocess.run(
                 .path(FilePath(command.executable)), arguments: Arguments(command.arguments),
                 platformOptions: options,
@@ -312,14 +312,7 @@ extension Supervisor {
         // An adopted process (started by an earlier supervisor) is no child of this one: signalled by hand.
         if let pid = resourcePIDs.removeValue(forKey: name) {
             kill(pid, spec.map(Self.stopSignal)?.rawValue ?? SIGTERM)
-            let deadline = Date().addingTimeInterval(Double(Self.stopSeconds))
-            while kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) {
-                if Date() > deadline {
-                    kill(pid, SIGKILL)
-                    break
-                }
-                try? await Task.sleep(for: .milliseconds(10))
-            }
+            await ProcessTable.kill(await ProcessTable.waitForExit([pid], seconds: Self.stopSeconds))
         }
         try? ledger.resourceProcess(name, pid: nil)
     }
@@ -356,27 +349,17 @@ extension Supervisor {
         guard let marker = spec.descendantsMarker, !marker.isEmpty else { return }
         // Only the account's own processes: a provider's marker never reaches anyone else's.
         let owner = spec.runAs.flatMap { geteuid() == 0 ? getpwnam($0)?.pointee.pw_uid : nil } ?? geteuid()
-        let leftovers = {
-            ProcessTable.processes { words in words.joined(separator: " ").contains(marker) }.filter { pid in
-                ((try? FileManager.default.attributesOfItem(atPath: "/proc/\(pid)"))?[.ownerAccountID] as? NSNumber)?.uint32Value == owner
-            }
+        let leftovers = ProcessTable.processes { words in words.joined(separator: " ").contains(marker) }.filter { pid in
+            ((try? FileManager.default.attributesOfItem(atPath: "/proc/\(pid)"))?[.ownerAccountID] as? NSNumber)?.uint32Value == owner
         }
-        var deadline = Date().addingTimeInterval(Double(Self.stopSeconds))
-        var killed = false
-        while case let pids = leftovers(), !pids.isEmpty {
-            if Date() > deadline {
-                if killed { return }
-                logger.warning("processes an earlier server of '\(name)' started are still running (pid \(pids.map(String.init).joined(separator: ", "))); killing them")
-                for pid in pids { kill(pid, SIGKILL) }
-                killed = true
-                deadline = Date().addingTimeInterval(2)
-            }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        let running = await ProcessTable.waitForExit(leftovers, seconds: Self.stopSeconds)
+        guard !running.isEmpty else { return }
+        logger.warning("processes an earlier server of '\(name)' started are still running (pid \(running.map(String.init).joined(separator: ", "))); killing them")
+        await ProcessTable.kill(running)
     }
 
     /// How long a resource's process has to stop after its stop signal before it is killed.
-    static let stopSeconds = 10
+    static let stopSeconds = 10.0
 
     static func stopSignal(_ spec: ProcessSpec) -> Subprocess.Signal {
         spec.stopSignal == "INT" ? .interrupt : .terminate

@@ -115,12 +115,8 @@ public actor Supervisor {
             }
             boundSignal.finish()
         }
-        var isBound = false
-        for await _ in bound {
-            isBound = true
-            break
-        }
-        guard isBound else {
+        var binding = bound.makeAsyncIterator()
+        guard await binding.next() != nil else {
             try? ledger.processStopped("supervisor")
             try? ledger.setState("failed", failure: "the supervisor could not serve its control socket (see soma logs)")
             return 1

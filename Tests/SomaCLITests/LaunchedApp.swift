@@ -93,12 +93,6 @@ final class LaunchedApp: @unchecked Sendable {
         }
     }
 
-    /// Exited (a zombie nobody has reaped yet counts as exited).
-    static func hasExited(_ pid: pid_t) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
-        return stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
-    }
-
     // MARK: - HTTP
 
     struct HTTPResult {

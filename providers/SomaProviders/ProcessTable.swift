@@ -28,9 +28,18 @@ public enum ProcessTable {
     /// Kills the processes and waits (5 s at most) until they are gone.
     public static func kill(_ pids: [pid_t]) async {
         for pid in pids { _ = Foundation.kill(pid, SIGKILL) }
-        let deadline = Date().addingTimeInterval(5)
-        while pids.contains(where: { Foundation.kill($0, 0) == 0 && !isZombie($0) }) && Date() < deadline {
+        _ = await waitForExit(pids, seconds: 5)
+    }
+
+    /// Waits up to `seconds` for the processes to exit; answers those still running then.
+    public static func waitForExit(_ pids: [pid_t], seconds: Double) async -> [pid_t] {
+        let deadline = Date().addingTimeInterval(seconds)
+        var running = pids
+        while case let alive = running.filter({ Foundation.kill($0, 0) == 0 && !isZombie($0) }), !alive.isEmpty {
+            running = alive
+            if Date() >= deadline { return alive }
             try? await Task.sleep(for: .milliseconds(10))
         }
+        return []
     }
 }
