@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .target(name: "SomaDiagnostics", swiftSettings: strict),
@@ -122,7 +123,9 @@ let package = Package(
         .testTarget(name: "SomaSyntaxTests", dependencies: ["SomaSyntax"]),
         .testTarget(name: "SomaModelCheckTests", dependencies: ["SomaModelCheck"]),
         .testTarget(name: "SomaCheckerTests", dependencies: ["SomaChecker"]),
-        .testTarget(name: "SomaRuntimeTests", dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage"]),
+        .testTarget(
+            name: "SomaRuntimeTests",
+            dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "SomaSupervisorTests", dependencies: ["SomaSupervisor"]),
         .testTarget(name: "SomaResourcesTests", dependencies: ["SomaResources", "SomaProviders", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(

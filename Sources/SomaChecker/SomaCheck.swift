@@ -12,6 +12,9 @@ public struct CheckOutcome: Sendable {
     public var types: TypeTable
     /// The type of every checked expression, by expression id (used by the interpreter).
     public var expressionTypes: [Int: SomaType]
+    /// Where a dynamically typed value (Json, or a collection of it) meets a static type: the expression's id and
+    /// the type its value must have, which the interpreter checks when the expression runs.
+    public var coercions: [Int: SomaType] = [:]
     /// With `--against`: what a swap from the older version to this one changes.
     public var swap: SwapAnalysis?
     /// With `--against`: the older version, checked on its own.
@@ -55,6 +58,7 @@ public enum SomaCheck {
         var verifications: [MachineVerification] = []
         var types = TypeTable()
         var expressionTypes: [Int: SomaType] = [:]
+        var coercions: [Int: SomaType] = [:]
         if let old, old.diagnostics.hasErrors {
             diagnostics.append(contentsOf: old.diagnostics)
         }
@@ -68,10 +72,12 @@ public enum SomaCheck {
             cells = checker.cellOrder.compactMap { checker.cells[$0] }
             types = checker.table
             expressionTypes = checker.expressionTypes
+            coercions = checker.coercions
             verifications = Verifier(settings: program.config.verify).verify(cells.flatMap(\.machines), diagnostics: &diagnostics)
         }
         var outcome = CheckOutcome(sources: sources, program: program, diagnostics: diagnostics.sorted(), suppressed: diagnostics.suppressed,
                                    cells: cells, verifications: verifications, types: types, expressionTypes: expressionTypes)
+        outcome.coercions = coercions
         if let old, !old.diagnostics.hasErrors, !outcome.hasErrors {
             let previous = check(old, against: nil, sources: sources)
             if !previous.hasErrors {

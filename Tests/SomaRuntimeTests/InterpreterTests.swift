@@ -93,7 +93,7 @@ import Testing
         ("Calc.loop", #"{"n": 10000000}"#, 500, "step-budget"),
         // Bad input: 400 naming the field, 404 for what does not exist.
         ("Calc.add", #"{"a": 2}"#, 400, #""field":"b""#),
-        ("Calc.add", #"{"a": "2", "b": 1}"#, 400, "expected an integer, got a string"),
+        ("Calc.add", #"{"a": "2", "b": 1}"#, 400, "a: expected Int, got String"),
         ("Calc.add", #"{"a": 1, "b": 2, "c": 3}"#, 400, #""field":"c""#),
         ("Calc.add", #"{"a": 1,"#, 400, "malformed-json"),
         ("Calc.add", #"[1, 2]"#, 400, "must be a JSON object"),

@@ -21,6 +21,7 @@ extension Checker {
                 return expected
             }
             if actual == .never { return .never }
+            if table.needsRunTimeCheck(actual, toFit: expected) { coercions[expression.id] = expected }
             return expected.containsUnknown ? actual : expected
         }
     }
@@ -61,7 +62,7 @@ extension Checker {
         case .record(let typeName, let fields):
             return recordLiteral(typeName: typeName, fields: fields, span: expression.span, expected: expected)
         case .update(let base, let fields):
-            return recordUpdate(base, fields, span: expression.span, expected: expected)
+            return recordUpdate(base, fields, span: expression.span, expected: expected, id: expression.id)
         case .block(let block):
             return inferBlock(block, expected: expected, discard: discard)
         case .ifElse(let condition, let then, let elseBranch):
@@ -312,7 +313,7 @@ extension Checker {
 
     /// `{ base | f = v }`: base's fields with the listed ones replaced or added. Where the expected record is
     /// known, fields it lacks are dropped and fields it needs but the result lacks are missing.
-    mutating func recordUpdate(_ base: Expression, _ fields: [FieldInit], span: SourceSpan, expected: SomaType?) -> SomaType {
+    mutating func recordUpdate(_ base: Expression, _ fields: [FieldInit], span: SourceSpan, expected: SomaType?, id: Int) -> SomaType {
         let baseType = check(base, expected: nil)
         var available: [String: SomaType] = [:]
         var baseIsKnown = false
@@ -332,6 +333,8 @@ extension Checker {
             available[field.name] = check(field.value, expected: declared)
         }
         guard let target else { return baseIsKnown || baseType == .unknown ? baseType : .json }
+        // Fields taken from a Json base are checked when the update runs.
+        if baseType == .json { coercions[id] = .named(target.key) }
         if baseIsKnown {
             let missing = target.fields.filter { !$0.isOptional && available[$0.name] == nil && ($0.alias.map { available[$0] == nil } ?? true) }
             if !missing.isEmpty {

@@ -53,6 +53,8 @@ struct Checker {
 
     // Results
     var expressionTypes: [Int: SomaType] = [:]
+    /// Expressions whose dynamic value must be checked against a static type when it runs (see CheckOutcome).
+    var coercions: [Int: SomaType] = [:]
 
     // While checking a body
     var scopes: [[String: Local]] = []

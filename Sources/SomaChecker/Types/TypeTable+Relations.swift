@@ -7,6 +7,26 @@ extension TypeTable {
         return assignable(actual, expected, &assumed)
     }
 
+    /// Whether a value of type `actual`, assignable to `expected`, may still not fit it when the program runs:
+    /// Json (or a collection holding Json) standing where a static type is required. The interpreter checks
+    /// such a value where it meets the type (RUNTIME.md §2, `json-shape`).
+    public func needsRunTimeCheck(_ actual: SomaType, toFit expected: SomaType) -> Bool {
+        switch (actual, expected) {
+        case (_, .json), (_, .unknown), (.unknown, _), (.never, _):
+            return false
+        case (.json, _):
+            return true
+        case (.option(let a), .option(let b)), (.list(let a), .list(let b)), (.set(let a), .set(let b)):
+            return needsRunTimeCheck(a, toFit: b)
+        case (_, .option(let b)):
+            return needsRunTimeCheck(actual, toFit: b)
+        case (.map(let k1, let v1), .map(let k2, let v2)):
+            return needsRunTimeCheck(k1, toFit: k2) || needsRunTimeCheck(v1, toFit: v2)
+        default:
+            return false
+        }
+    }
+
     struct Pair: Hashable {
         var actual: String
         var expected: String

@@ -9,6 +9,7 @@ final class Evaluator {
     let codec: ValueCodec
     let types: TypeTable
     let expressionTypes: [Int: SomaType]
+    let coercions: [Int: SomaType]
     let functions: [String: FunctionDeclaration]
     let sources: SourceMap
     /// The turn's memory; nil for pure code (field defaults, functions evaluated at load).
@@ -20,11 +21,12 @@ final class Evaluator {
     let budget: Int
 
     init(program: RuntimeProgram?, codec: ValueCodec, types: TypeTable, expressionTypes: [Int: SomaType],
-         functions: [String: FunctionDeclaration], sources: SourceMap, budget: Int) {
+         coercions: [Int: SomaType], functions: [String: FunctionDeclaration], sources: SourceMap, budget: Int) {
         self.program = program
         self.codec = codec
         self.types = types
         self.expressionTypes = expressionTypes
+        self.coercions = coercions
         self.functions = functions
         self.sources = sources
         self.budget = budget
@@ -32,7 +34,7 @@ final class Evaluator {
 
     convenience init(program: RuntimeProgram, turn: TurnState?) {
         self.init(program: program, codec: program.codec, types: program.types, expressionTypes: program.expressionTypes,
-                  functions: program.functions, sources: program.sources, budget: program.stepBudget)
+                  coercions: program.coercions, functions: program.functions, sources: program.sources, budget: program.stepBudget)
         self.turn = turn
         self.resources = turn?.engine.resources
     }
@@ -150,6 +152,12 @@ final class Evaluator {
     // MARK: - Expressions
 
     func evaluate(_ expression: SomaSyntax.Expression) throws -> Value {
+        let value = try evaluateUnchecked(expression)
+        guard !coercions.isEmpty, let type = coercions[expression.id] else { return value }
+        return try conform(value, to: type, from: expression)
+    }
+
+    private func evaluateUnchecked(_ expression: SomaSyntax.Expression) throws -> Value {
         try step(expression.span)
         switch expression.kind {
         case .int(let int): return .int(int)
@@ -276,9 +284,9 @@ final class Evaluator {
         case .resource(let kind, let database) where kind == "Database":
             return .table(database: database, table: name)
         case .null:
-            throw runtimeError("'\(name)' of null", at: nameSpan)
+            throw shapeError(of: base, "'\(name)' of null", at: nameSpan)
         default:
-            throw runtimeError("\(value.typeName) has no field '\(name)'", at: nameSpan)
+            throw shapeError(of: base, "\(value.typeName) has no field '\(name)'", at: nameSpan)
         }
     }
 
@@ -335,7 +343,11 @@ final class Evaluator {
             values[field.name] = try evaluate(field.value)
         }
         if let named = recordType(of: expression, named: nil) {
-            return .record(type: named.key, fields: try complete(values, for: named, span: expression.span))
+            do {
+                return .record(type: named.key, fields: try complete(values, for: named, span: expression.span))
+            } catch let error as TurnError where expressionTypes[base.id]?.isDynamic ?? false {
+                throw shapeError(of: base, error.message, at: expression.span)
+            }
         }
         if case .record(let typeKey, _) = original { return .record(type: typeKey, fields: values) }
         var entries: [Value: Value] = [:]

@@ -27,6 +27,8 @@ public final class RuntimeProgram: Sendable {
     public let types: TypeTable
     public let codec: ValueCodec
     public let expressionTypes: [Int: SomaType]
+    /// Expressions whose Json value is checked against a static type when they run (the checker's coercions).
+    public let coercions: [Int: SomaType]
     public let sources: SourceMap
     /// Evaluation steps one turn may take before it aborts: no turn runs forever.
     public let stepBudget: Int
@@ -80,6 +82,7 @@ public final class RuntimeProgram: Sendable {
         self.stateRenames = stateRenames
         self.types = outcome.types
         self.expressionTypes = outcome.expressionTypes
+        self.coercions = outcome.coercions
         self.sources = outcome.sources
         self.stepBudget = stepBudget
 
@@ -87,7 +90,7 @@ public final class RuntimeProgram: Sendable {
         var defaults: [String: [String: Value]] = [:]
         let bare = ValueCodec(types: outcome.types)
         let evaluator = Evaluator(program: nil, codec: bare, types: outcome.types, expressionTypes: outcome.expressionTypes,
-                                  functions: functions, sources: outcome.sources, budget: stepBudget)
+                                  coercions: outcome.coercions, functions: functions, sources: outcome.sources, budget: stepBudget)
         for (name, declaration) in typeDeclarations {
             var fields: [FieldDeclaration] = []
             switch declaration.body {

@@ -5,6 +5,8 @@ public struct TurnError: Error, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case fail, assert, invariant, illegalMove = "illegal-move"
         case runtime, stepBudget = "step-budget", callCycle = "call-cycle", storage
+        /// A dynamically typed value (Json) did not fit the static type it met.
+        case jsonShape = "json-shape"
         /// A resource the turn needed could not be provisioned or reached.
         case resource
     }

@@ -132,7 +132,11 @@ struct ValueUpgrader {
                 throw MigrationFailure(message: "the stored value does not read as \(current.name) version \(version): \(error)")
             }
         } else {
-            value = ValueCodec.dynamic(json)
+            do {
+                value = try ValueCodec.dynamic(json, path: path)
+            } catch {
+                throw MigrationFailure(message: "the stored value does not read as Json: \(error)")
+            }
         }
         for step in version..<current.version {
             guard let migration = program.migrations[current.name]?[step] else {
@@ -168,7 +172,11 @@ struct ValueUpgrader {
                 throw MigrationFailure(message: "the stored value does not read as \(target.name) version \(version): \(error)")
             }
         } else {
-            value = ValueCodec.dynamic(json)
+            do {
+                value = try ValueCodec.dynamic(json, path: path)
+            } catch {
+                throw MigrationFailure(message: "the stored value does not read as Json: \(error)")
+            }
         }
         for step in stride(from: version, to: target.version, by: -1) {
             guard let migration = previous.reverseMigrations[target.name]?[step] else {

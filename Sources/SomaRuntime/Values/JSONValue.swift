@@ -4,6 +4,9 @@ public enum JSONValue: Hashable, Sendable {
     case bool(Bool)
     case int(Int)
     case double(Double)
+    /// An integer literal outside Int's 64-bit range, as written: refused where an Int or a Json is expected,
+    /// read as a Float only where a Float is.
+    case largeInteger(String)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -22,9 +25,22 @@ public enum JSONValue: Hashable, Sendable {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
-        case .int, .double: return "a number"
+        case .int, .double, .largeInteger: return "a number"
         case .string: return "a string"
         case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+
+    /// What the value is in the language's terms, for `expected Int, got String`.
+    var typeName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "Bool"
+        case .int, .largeInteger: return "Int"
+        case .double: return "Float"
+        case .string: return "String"
+        case .array: return "a List"
         case .object: return "an object"
         }
     }
@@ -160,7 +176,7 @@ struct JSONParser {
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = String(decoding: bytes[start..<index], as: UTF8.self)
+                let text = try validated(bytes[start..<index], from: start)
                 index += 1
                 return text
             }
@@ -174,7 +190,7 @@ struct JSONParser {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(decoding: scalars, as: UTF8.self)
+                return try validated(scalars[...], from: start)
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { break }
                 let escape = bytes[index]
@@ -210,6 +226,15 @@ struct JSONParser {
             }
         }
         throw error("a string is not closed")
+    }
+
+    /// A string's bytes as text. Bytes that are not UTF-8 are refused, never replaced: two distinct ids would
+    /// otherwise become one.
+    func validated(_ utf8: ArraySlice<UInt8>, from start: Int) throws(JSONSyntaxError) -> String {
+        guard let text = String(validating: utf8, as: UTF8.self) else {
+            throw JSONSyntaxError(offset: start, message: "the string starting here holds bytes that are not UTF-8")
+        }
+        return text
     }
 
     mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
@@ -257,7 +282,7 @@ struct JSONParser {
             guard digits(&self) > 0 else { throw error("a number needs digits in its exponent") }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let int = Int(text) { return .int(int) }
+        if isInteger { return Int(text).map(JSONValue.int) ?? .largeInteger(text) }
         guard let double = Double(text), double.isFinite else { throw error("the number \(text) is out of range") }
         return .double(double)
     }
@@ -315,6 +340,7 @@ extension JSONWriter {
         case .bool(let flag): raw(flag ? "true" : "false")
         case .int(let int): raw(String(int))
         case .double(let double): number(double)
+        case .largeInteger(let text): raw(text)
         case .string(let text): string(text)
         case .array(let items):
             raw("[")

@@ -157,44 +157,61 @@ public struct ValueCodec: Sendable {
 
     // MARK: - Decoding
 
+    /// A value held as `actual` (Json, or a collection of it) read as `type`: written out as JSON and read back
+    /// the way a request body is, so the one mapping decides what fits. `path` names the value in errors.
+    public func conform(_ value: Value, from actual: SomaType, to type: SomaType, path: String) throws(ValueDecodingError) -> Value {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(encodeBytes(value, as: actual))
+        } catch {
+            throw ValueDecodingError(path: path, reason: "has no JSON form (\(error))")
+        }
+        return try decode(json, as: type, path: path)
+    }
+
     public func decode(_ json: JSONValue, as type: SomaType, path: String = "") throws(ValueDecodingError) -> Value {
-        func mismatch(_ expected: String) -> ValueDecodingError {
-            ValueDecodingError(path: path, reason: "expected \(expected), got \(json.kindName)")
+        func mismatch(_ form: String? = nil) -> ValueDecodingError {
+            let expected = form.map { "\(type.plainDescription) (\($0))" } ?? type.plainDescription
+            return ValueDecodingError(path: path, reason: "expected \(expected), got \(json.typeName)")
         }
         switch type {
         case .int:
+            // An Int is exact or refused: `1.0`, `1e2` and integers past 64 bits are not Ints.
             if case .int(let int) = json { return .int(int) }
-            if case .double(let double) = json, double == double.rounded(), abs(double) < 9.2e18 { return .int(Int(double)) }
-            throw mismatch("an integer")
+            if case .largeInteger(let text) = json {
+                throw ValueDecodingError(path: path, reason: "expected Int, got \(text), outside Int's 64-bit range")
+            }
+            throw mismatch()
         case .float:
             if case .int(let int) = json { return .float(Double(int)) }
             if case .double(let double) = json { return .float(double) }
-            throw mismatch("a number")
+            if case .largeInteger(let text) = json, let double = Double(text), double.isFinite { return .float(double) }
+            throw mismatch()
         case .bool:
             if case .bool(let bool) = json { return .bool(bool) }
-            throw mismatch("true or false")
+            throw mismatch()
         case .string:
             if case .string(let string) = json { return .string(string) }
-            throw mismatch("a string")
+            throw mismatch()
         case .bytes:
             guard case .string(let string) = json else { throw mismatch("base64 text") }
             guard let data = Data(base64Encoded: string) else {
-                throw ValueDecodingError(path: path, reason: "expected base64 text, got a string that is not base64")
+                throw ValueDecodingError(path: path, reason: "expected Bytes (base64 text), got a String that is not base64")
             }
             return .bytes(Array(data))
         case .unit:
             return .unit
         case .time:
-            guard case .string(let string) = json else { throw mismatch("an RFC 3339 time") }
+            guard case .string(let string) = json else { throw mismatch("RFC 3339 text") }
             guard let milliseconds = Self.parseTime(string) else {
-                throw ValueDecodingError(path: path, reason: "expected an RFC 3339 time such as \"2026-01-31T12:00:00Z\", got \"\(string)\"")
+                throw ValueDecodingError(path: path, reason: "expected Time (RFC 3339 text such as \"2026-01-31T12:00:00Z\"), got \"\(string)\"")
             }
             return .time(milliseconds)
         case .duration:
             if case .int(let int) = json { return .duration(int) }
-            throw mismatch("milliseconds as an integer")
+            throw mismatch("milliseconds, an integer")
         case .json, .unknown, .never:
-            return Self.dynamic(json)
+            return try Self.dynamic(json, path: path)
         case .option(let wrapped):
             if case .null = json { return .none }
             return .some(try decode(json, as: wrapped, path: path))
@@ -231,9 +248,9 @@ public struct ValueCodec: Sendable {
             }
             return .map(entries)
         case .named(let key):
-            guard let named = types[key] else { return Self.dynamic(json) }
+            guard let named = types[key] else { return try Self.dynamic(json, path: path) }
             if named.isRecord {
-                guard case .object(let object) = json else { throw mismatch("an object (\(named.name))") }
+                guard case .object(let object) = json else { throw mismatch("an object") }
                 return .record(type: key, fields: try decodeFields(named.fields, from: object, typeKey: key, path: path))
             }
             return try decodeVariant(json, named: named, path: path)
@@ -283,12 +300,12 @@ public struct ValueCodec: Sendable {
                 throw ValueDecodingError(path: path, reason: "unknown case \"\(name)\" of \(named.name); expected one of \(names)")
             }
             guard case .object(let fields) = payload else {
-                throw ValueDecodingError(path: Self.join(path, name), reason: "expected an object of the case's fields, got \(payload.kindName)")
+                throw ValueDecodingError(path: Self.join(path, name), reason: "expected an object of the case's fields, got \(payload.typeName)")
             }
             return .variant(type: named.key, name: name,
                             fields: try decodeFields(variantCase.fields, from: fields, typeKey: named.key, path: Self.join(path, name)))
         default:
-            throw ValueDecodingError(path: path, reason: "expected a case of \(named.name) (\(names)) as \"Case\" or {\"Case\": {...}}, got \(json.kindName)")
+            throw ValueDecodingError(path: path, reason: "expected a case of \(named.name) (\(names)) as \"Case\" or {\"Case\": {...}}, got \(json.typeName)")
         }
     }
 
@@ -296,18 +313,25 @@ public struct ValueCodec: Sendable {
         path.isEmpty ? name : "\(path).\(name)"
     }
 
-    /// A `Json` value: objects become String-keyed maps, arrays lists, numbers Int or Float.
-    static func dynamic(_ json: JSONValue) -> Value {
+    /// A `Json` value: objects become String-keyed maps, arrays lists, numbers Int or Float. An integer past
+    /// 64 bits is refused rather than rounded into a Float.
+    static func dynamic(_ json: JSONValue, path: String) throws(ValueDecodingError) -> Value {
         switch json {
         case .null: return .null
         case .bool(let bool): return .bool(bool)
         case .int(let int): return .int(int)
         case .double(let double): return .float(double)
+        case .largeInteger(let text):
+            throw ValueDecodingError(path: path, reason: "the integer \(text) is outside Int's 64-bit range; send it as a String, or as a Float with a fraction")
         case .string(let string): return .string(string)
-        case .array(let items): return .list(items.map(dynamic))
+        case .array(let items):
+            var values: [Value] = []
+            values.reserveCapacity(items.count)
+            for (index, item) in items.enumerated() { values.append(try dynamic(item, path: "\(path)[\(index)]")) }
+            return .list(values)
         case .object(let fields):
             var entries: [Value: Value] = [:]
-            for (name, item) in fields { entries[.string(name)] = dynamic(item) }
+            for (name, item) in fields { entries[.string(name)] = try dynamic(item, path: join(path, name)) }
             return .map(entries)
         }
     }
