@@ -89,8 +89,9 @@ public final class StateStore: @unchecked Sendable {
                 for row in try Row.fetchAll(db, sql: "SELECT cell, slot, key, version, value FROM slot_values") {
                     state.values.append(.init(cell: row[0], slot: row[1], key: row[2], version: row[3], json: row[4]))
                 }
-                for row in try Row.fetchAll(db, sql: "SELECT cell, machine, key, state FROM machine_states") {
-                    state.states.append(.init(cell: row[0], machine: row[1], key: row[2], state: row[3]))
+                let states = try Row.fetchCursor(db, sql: "SELECT cell, machine, key, state FROM machine_states")
+                while let row = try states.next() {
+                    state.states.append(.init(cell: row[0], machine: row[1], key: try row.exactText(atIndex: 2), state: row[3]))
                 }
                 for row in try Row.fetchAll(db, sql: "SELECT id, cell, signal, arguments FROM pending_sends ORDER BY id") {
                     state.sends.append(.init(id: row[0], cell: row[1], signal: row[2], arguments: row[3]))
@@ -235,8 +236,9 @@ public final class StateStore: @unchecked Sendable {
             case .clearSlot(let cell, let slot):
                 try db.execute(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ?", arguments: [cell, slot])
             case .putState(let cell, let machine, let key, let state):
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO machine_states (cell, machine, key, state) VALUES (?, ?, ?, ?)")
-                    .execute(arguments: [cell, machine, key, state])
+                // Keys come from callers and may hold any character: stored byte for byte.
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO machine_states (cell, machine, key, state) VALUES (?, ?, \(ExactText.placeholder), ?)")
+                    .execute(arguments: [cell, machine, ExactText.bindable(key), state])
             case .addSend(let id, let cell, let signal, let arguments):
                 try db.cachedStatement(sql: "INSERT INTO pending_sends (id, cell, signal, arguments) VALUES (?, ?, ?, ?)")
                     .execute(arguments: [id, cell, signal, arguments])

@@ -276,3 +276,37 @@ extension JSONValue {
         }
     }
 }
+
+/// Strings are stored byte for byte: ids that differ after a NUL stay two ids after a restart.
+@Suite struct ExactStringTests {
+    static let program = """
+    cell Shop {
+      face {
+        signal place(id: String) -> String
+        signal pay(id: String) -> String
+        signal status(id: String) -> Option<String>
+      }
+      memory { notes: Map<String, String> [persistent] }
+      state lifecycle { pending -> paid }
+      on place(id: String) { lifecycle.start(id)
+        notes.set(id, id)
+        id }
+      on pay(id: String) { lifecycle.to(id, paid)
+        "paid" }
+      on status(id: String) { lifecycle.of(id) }
+    }
+    """
+
+    @Test func idsThatDifferAfterANulStayDistinctAcrossARestart() async throws {
+        let first = try await RuntimeHarness(Self.program)
+        #expect(await first.send("Shop.place", #"{"id": "a\u0000b"}"#).status == 200)
+        #expect(await first.send("Shop.pay", #"{"id": "a\u0000b"}"#).status == 200)
+        first.close()
+        let second = try await RuntimeHarness(Self.program, folder: first.folder)
+        defer { second.close() }
+        #expect(await second.send("Shop.status", #"{"id": "a\u0000b"}"#).body == #""paid""#)
+        #expect(await second.send("Shop.status", #"{"id": "a"}"#).body == "null")
+        let short = await second.send("Shop.place", #"{"id": "a"}"#)
+        #expect(short.status == 200, "a later order with the short id is refused: \(short.body)")
+    }
+}

@@ -36,12 +36,12 @@ extension SQLiteTables {
                 for statement in layout.createStatements(columnType: \.sqliteType) { try db.execute(sql: statement) }
                 for rebuild in rebuilds {
                     let columns = rebuild.new.columns.map { DatabaseLayout.quoted($0.name) }.joined(separator: ", ")
-                    let placeholders = Array(repeating: "?", count: rebuild.new.columns.count).joined(separator: ", ")
+                    let placeholders = rebuild.new.columns.map(placeholder).joined(separator: ", ")
                     let insert = try db.makeStatement(sql: "INSERT INTO \(DatabaseLayout.quoted(rebuild.new.name)) (\(columns)) VALUES (\(placeholders))")
                     let oldColumns = rebuild.old.columns.map { DatabaseLayout.quoted($0.name) }.joined(separator: ", ")
                     let rows = try Row.fetchCursor(db, sql: "SELECT \(oldColumns) FROM \(DatabaseLayout.quoted(rebuild.archive))")
                     while let row = try rows.next() {
-                        let values = Array(row.databaseValues)
+                        let values = try row.exactValues()
                         let migrated: [DatabaseValue]
                         do {
                             migrated = try rebuild.transform(values)
@@ -49,7 +49,7 @@ extension SQLiteTables {
                             let key = values[rebuild.old.keyIndex]
                             throw ResourceError(code: "migration-fails", "table '\(rebuild.old.name)' row \(key): \(error)")
                         }
-                        try insert.execute(arguments: StatementArguments(migrated))
+                        try insert.execute(arguments: StatementArguments(zip(migrated, rebuild.new.columns).map(bindable)))
                     }
                 }
                 try Self.recordLayout(layout, in: db, replacing: true)

@@ -34,15 +34,17 @@ public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
 
     public func get(_ table: DatabaseLayout.Table, key: DatabaseValue) throws -> [DatabaseValue]? {
         try read("reading \(table.name)") { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columnList(table)) FROM \(DatabaseLayout.quoted(table.name)) WHERE \(DatabaseLayout.quoted(table.key)) = ?"),
-                             arguments: [key]).map { Array($0.databaseValues) }
+            let statement = try db.cachedStatement(sql: "SELECT \(columnList(table)) FROM \(DatabaseLayout.quoted(table.name)) WHERE \(DatabaseLayout.quoted(table.key)) = \(keyPlaceholder(table))")
+            // The cursor must outlive the row: its statement holds the row's bytes.
+            let rows = try Row.fetchCursor(statement, arguments: [bindable(key, table.columns[table.keyIndex])])
+            return try rows.next()?.exactValues()
         }
     }
 
     public func all(_ table: DatabaseLayout.Table) throws -> [[DatabaseValue]] {
         try read("reading \(table.name)") { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(columnList(table)) FROM \(DatabaseLayout.quoted(table.name)) ORDER BY \(DatabaseLayout.quoted(table.key))"))
-                .map { Array($0.databaseValues) }
+            try Array(Row.fetchCursor(db.cachedStatement(sql: "SELECT \(columnList(table)) FROM \(DatabaseLayout.quoted(table.name)) ORDER BY \(DatabaseLayout.quoted(table.key))"))
+                .map { try $0.exactValues() })
         }
     }
 
@@ -60,9 +62,9 @@ public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
                     throw ResourceError(code: "sql-write", "db.sql runs queries only; write rows with db.TABLE.put and delete")
                 }
                 try statement.setArguments(StatementArguments(arguments))
-                return try Row.fetchAll(statement).map { row in
-                    zip(row.columnNames, row.databaseValues).map { ($0, $1) }
-                }
+                return try Array(Row.fetchCursor(statement).map { row in
+                    Array(zip(row.columnNames, try row.exactValues()))
+                })
             }
         } catch let error as ResourceError {
             throw error
@@ -79,13 +81,13 @@ public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
                 switch change {
                 case .put(let tableName, let values):
                     guard let table = layout.table(tableName) else { continue }
-                    let placeholders = Array(repeating: "?", count: table.columns.count).joined(separator: ", ")
+                    let placeholders = table.columns.map(placeholder).joined(separator: ", ")
                     try db.cachedStatement(sql: "INSERT OR REPLACE INTO \(DatabaseLayout.quoted(table.name)) (\(columnList(table))) VALUES (\(placeholders))")
-                        .execute(arguments: StatementArguments(values))
+                        .execute(arguments: StatementArguments(zip(values, table.columns).map(bindable)))
                 case .delete(let tableName, let key):
                     guard let table = layout.table(tableName) else { continue }
-                    try db.cachedStatement(sql: "DELETE FROM \(DatabaseLayout.quoted(table.name)) WHERE \(DatabaseLayout.quoted(table.key)) = ?")
-                        .execute(arguments: [key])
+                    try db.cachedStatement(sql: "DELETE FROM \(DatabaseLayout.quoted(table.name)) WHERE \(DatabaseLayout.quoted(table.key)) = \(keyPlaceholder(table))")
+                        .execute(arguments: [bindable(key, table.columns[table.keyIndex])])
                 }
             }
         }
@@ -93,6 +95,17 @@ public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
 
     public func close() {
         try? database.close()
+    }
+
+    /// Text columns are written byte for byte (ExactText): a String with a NUL keeps what follows it.
+    func placeholder(_ column: DatabaseLayout.Column) -> String {
+        column.storage == .text || column.storage == .json ? ExactText.placeholder : "?"
+    }
+
+    func keyPlaceholder(_ table: DatabaseLayout.Table) -> String { placeholder(table.columns[table.keyIndex]) }
+
+    func bindable(_ value: DatabaseValue, _ column: DatabaseLayout.Column) -> DatabaseValue {
+        column.storage == .text || column.storage == .json ? ExactText.bindable(value) : value
     }
 
     func columnList(_ table: DatabaseLayout.Table) -> String {
