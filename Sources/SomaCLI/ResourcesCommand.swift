@@ -4,6 +4,7 @@ import SomaControl
 import SomaLedger
 import SomaProviders
 import SomaResources
+import SomaStorage
 import SomaSupervisor
 
 struct ResourcesCommand: AsyncParsableCommand {
@@ -99,14 +100,14 @@ struct ResourcesList: ParsableCommand {
     }
 }
 
-struct ResourcesShow: ParsableCommand {
+struct ResourcesShow: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "One resource in full, with its connection string or dead letters.")
 
     @OptionGroup var selection: AppSelection
     @Argument(help: "The resource's name.") var name: String
     @Flag(help: "Print the resource as a JSON object.") var json = false
 
-    func run() throws {
+    func run() async throws {
         let home = try selection.resolve()
         guard let record = try Ledger(path: home.ledgerPath).resource(name) else {
             throw CLIFailure("\(home.name) has no resource named '\(name)'", hint: "soma resources list shows them")
@@ -123,15 +124,20 @@ struct ResourcesShow: ParsableCommand {
             fields["connection"] = "psql \(Self.shellQuoted(endpoint.uri))"
             fields["tcp"] = endpoint.tcpURI
         }
+        let setAside = await Self.setAside(home, name)
+        fields["set_aside"] = setAside.map { String($0.count) }
         if json {
             var object: [String: Any] = fields
             object["dead"] = view.dead.map { ["id": $0.id, "version": $0.version, "body": $0.body, "attempts": $0.attempts, "died_at": $0.diedAt] }
+            object["set_aside_effects"] = (setAside ?? []).map {
+                ["id": $0.id, "operation": $0.operation, "payload": $0.payload, "error": $0.error, "failed_at": $0.failedAt] as [String: Any]
+            }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
         }
         let order = ["name", "type", "engine", "provider", "host", "state", "failure", "endpoint", "connection", "tcp", "data_path", "pid", "restarts",
-                     "size", "in_flight", "dead_letters", "max_attempts", "visibility_ms", "size_bytes", "element_version",
+                     "size", "in_flight", "dead_letters", "set_aside", "max_attempts", "visibility_ms", "size_bytes", "element_version",
                      "requested_by_version", "created"]
         for key in order {
             guard let value = fields[key] else { continue }
@@ -143,6 +149,21 @@ struct ResourcesShow: ParsableCommand {
                 print("  \(letter.id)  attempts \(letter.attempts)  \(letter.diedAt)  \(letter.body.prefix(120))")
             }
         }
+        if let setAside, !setAside.isEmpty {
+            print("\nset aside (refused for good by the resource, never retried):")
+            for effect in setAside {
+                print("  #\(effect.id)  \(effect.operation)  \(effect.error)")
+                print("    \(effect.payload.prefix(160))")
+            }
+        }
+    }
+
+    /// What the running worker set aside for this resource; nil when the app is not running.
+    static func setAside(_ home: AppHome, _ name: String) async -> [SetAsideEffect]? {
+        guard home.isRunning,
+              let reply = try? await ControlClient(path: home.controlSocket).call(ControlRequest("set-aside", ["resource": name])),
+              let text = reply.fields["effects"] else { return nil }
+        return try? JSONDecoder().decode([SetAsideEffect].self, from: Data(text.utf8))
     }
 }
 

@@ -32,7 +32,9 @@ struct StatusCommand: AsyncParsableCommand {
             ("uptime", fields["uptime"].map { Self.duration(Int($0) ?? 0) }),
             ("supervisor", fields["supervisor_pid"].map { "pid \($0)" }), ("worker", fields["worker_pid"].map { "pid \($0)" }),
             ("restarts", fields["restarts"]), ("turns", fields["turns"].map { "\($0) served, \(fields["failed"] ?? "0") failed" }),
-            ("failure", fields["failure"]), ("nodes", "1 (local)"),
+            ("failure", fields["failure"]),
+            ("set aside", fields["set_aside"].flatMap { $0 == "0" ? nil : "\($0) effect(s) a resource refused for good (soma resources show NAME)" }),
+            ("nodes", "1 (local)"),
         ]
         for (label, value) in rows {
             guard let value else { continue }

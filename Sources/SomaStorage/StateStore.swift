@@ -78,7 +78,27 @@ public final class StateStore: @unchecked Sendable {
             // written at the new one (lazy_version) and puts back what turns replaced (swap_undo_values).
             try db.execute(sql: "ALTER TABLE swap_undo_slots ADD COLUMN lazy_version INTEGER")
         }
+        migrator.registerMigration("5-set-aside-effects") { db in
+            try db.execute(sql: """
+                CREATE TABLE set_aside_effects (
+                  id INTEGER PRIMARY KEY, resource TEXT NOT NULL, operation TEXT NOT NULL, payload TEXT NOT NULL,
+                  error TEXT NOT NULL, failed_at INTEGER NOT NULL);
+                """)
+        }
         return migrator
+    }
+
+    /// The effects set aside because their resource refused them for good, oldest first.
+    public func setAsideEffects() throws -> [SetAsideEffect] {
+        do {
+            return try database.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, resource, operation, payload, error, failed_at FROM set_aside_effects ORDER BY id").map {
+                    SetAsideEffect(id: $0[0], resource: $0[1], operation: $0[2], payload: $0[3], error: $0[4], failedAt: $0[5])
+                }
+            }
+        } catch {
+            throw StorageError(code: "state-read", path: path, operation: "reading the set-aside effects", underlying: "\(error)")
+        }
     }
 
     /// Everything stored, for a worker that is starting.
@@ -248,6 +268,12 @@ public final class StateStore: @unchecked Sendable {
                 try db.cachedStatement(sql: "INSERT INTO pending_effects (id, resource, operation, payload) VALUES (?, ?, ?, ?)")
                     .execute(arguments: [id, resource, operation, payload])
             case .removeEffect(let id):
+                try db.cachedStatement(sql: "DELETE FROM pending_effects WHERE id = ?").execute(arguments: [id])
+            case .setAsideEffect(let id, let error, let failedAt):
+                try db.cachedStatement(sql: """
+                    INSERT OR REPLACE INTO set_aside_effects (id, resource, operation, payload, error, failed_at)
+                      SELECT id, resource, operation, payload, ?, ? FROM pending_effects WHERE id = ?
+                    """).execute(arguments: [error, failedAt, id])
                 try db.cachedStatement(sql: "DELETE FROM pending_effects WHERE id = ?").execute(arguments: [id])
             }
         }

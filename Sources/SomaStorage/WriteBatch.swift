@@ -17,6 +17,8 @@ public struct WriteBatch: Sendable {
         /// carried out once that turn is durable, removed once the resource has it.
         case addEffect(id: Int64, resource: String, operation: String, payload: String)
         case removeEffect(id: Int64)
+        /// The effect's resource refused it for good: it moves to the set-aside effects with the error.
+        case setAsideEffect(id: Int64, error: String, failedAt: Int64)
     }
 
     public var changes: [Change]

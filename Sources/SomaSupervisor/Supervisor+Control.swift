@@ -7,9 +7,9 @@ extension Supervisor {
         switch request.command {
         case "status":
             await replies.send(ControlReply(fields: await statusFields()))
-        case "send":
+        case "send", "set-aside":
             do {
-                let reply = try await ControlClient(path: home.workerSocket).call(ControlRequest("send", request.arguments))
+                let reply = try await ControlClient(path: home.workerSocket).call(ControlRequest(request.command, request.arguments))
                 await replies.send(reply)
             } catch {
                 await replies.send(.failure("the worker is not reachable (\(state)): \(error)"))
@@ -49,6 +49,7 @@ extension Supervisor {
         if let health {
             fields["turns"] = health.fields["turns"]
             fields["failed"] = health.fields["failed"]
+            fields["set_aside"] = health.fields["set_aside"]
         }
         return fields
     }

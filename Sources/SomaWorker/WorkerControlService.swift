@@ -31,6 +31,7 @@ struct WorkerControlService: Service {
             let counts = metrics.counts
             var fields = ["pid": String(getpid()), "turns": String(counts.served), "failed": String(counts.failed), "version": String(serving.version)]
             if let port = serving.servingPort { fields["port"] = String(port) }
+            fields["set_aside"] = String(dispatcher.engine.setAsideCounts.values.reduce(0, +))
             await replies.send(ControlReply(ok: serving.servingPort != nil, message: serving.servingPort == nil ? "starting" : nil, fields: fields))
         case "send":
             guard let cell = request.arguments["cell"], let signal = request.arguments["signal"] else {
@@ -42,6 +43,15 @@ struct WorkerControlService: Service {
                                             fields: ["status": String(response.status), "body": String(decoding: response.body, as: UTF8.self)]))
         case "swap":
             await replies.send(await swap(request.arguments))
+        case "set-aside":
+            // The effects a resource refused for good, as a JSON array of SetAsideEffect.
+            do {
+                let effects = try dispatcher.engine.setAsideEffects(resource: request.arguments["resource"])
+                let data = try JSONEncoder().encode(effects)
+                await replies.send(ControlReply(fields: ["effects": String(decoding: data, as: UTF8.self)]))
+            } catch {
+                await replies.send(.failure("\(error)"))
+            }
         default:
             await replies.send(.failure("unknown command '\(request.command)'"))
         }

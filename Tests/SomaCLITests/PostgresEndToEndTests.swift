@@ -124,10 +124,27 @@ import SystemPackage
         let write = try await app.soma("send", "Ledger.write")
         #expect(write.status != 0 && write.error.contains("db.sql runs queries only"), "\(write.output) \(write.error)")
         #expect(try await app.soma("send", "Ledger.remove", #"{"id": "a"}"#).output == "1\n")
+        // PostgreSQL text cannot hold U+0000: the turn that would write one is refused, naming the field, and
+        // leaves nothing behind that fails for ever; the writes after it flow.
+        let nul = try await app.soma("send", "Ledger.add", #"{"id": "c\u0000d", "amount": 1}"#)
+        #expect(nul.status != 0 && nul.error.contains("unstorable-value") && nul.error.contains("entries.id"), "\(nul.output) \(nul.error)")
+        let tag = try await app.soma("send", "Ledger.amount", #"{"id": "c\u0000d"}"#)
+        #expect(tag.output == "-1\n", "\(tag.output) \(tag.error)")
         let connection = try await Self.connection(app, "books")
         #expect(try await ResourcesEndToEndTests.waitFor(10) {
             try await Self.psql(connection, "SELECT id, amount, tags::text FROM entries") == #"b|9|["a", "b"]"#
         })
+        // A row the server refuses for good (a user's CHECK constraint, SQLSTATE 23514) is set aside; the
+        // writes behind it are carried out.
+        #expect(try await Self.psql(connection, "ALTER TABLE entries ADD CONSTRAINT small CHECK (amount < 100)") == "ALTER TABLE")
+        #expect(try await app.soma("send", "Ledger.add", #"{"id": "big", "amount": 500}"#).status == 0)
+        #expect(try await app.soma("send", "Ledger.add", #"{"id": "d", "amount": 4}"#).status == 0)
+        #expect(try await ResourcesEndToEndTests.waitFor(15) {
+            try await Self.psql(connection, "SELECT string_agg(id, ',' ORDER BY id) FROM entries") == "b,d"
+        }, "\(app.logTail)")
+        let shown = try await Self.show(app, "books")
+        #expect(shown["set_aside"] as? String == "1", "\(shown)")
+        #expect(((shown["set_aside_effects"] as? [[String: Any]])?.first?["error"] as? String)?.contains("23514") == true, "\(shown)")
     }
 
     /// The server process that serves the worker's session stops (SIGSTOP) with the server still up: the

@@ -87,6 +87,36 @@ import SystemPackage
         #expect(try await Self.sqlite3("\(app.appHome)/archive/\(archived[0])/shop.sqlite", "SELECT COUNT(*) FROM orders") == "31")
     }
 
+    /// A row the database itself refuses (here a user's trigger) fails for good: it is set aside with its error,
+    /// shown by `status` and `resources show`, and the rows behind it still arrive, then and after a restart.
+    @Test func aRowTheDatabaseRefusesIsSetAsideAndTheRowsBehindItFlow() async throws {
+        let app = try LaunchedApp(LaunchEndToEndTests.shop, name: "shop")
+        defer { app.finish() }
+        let launched = try await app.launch()
+        #expect(launched.status == 0, "\(launched.error)")
+        let database = "\(app.appHome)/resources/shop/shop.sqlite"
+        _ = try await Self.sqlite3(database, "CREATE TRIGGER no_bad BEFORE INSERT ON orders WHEN NEW.id = 'bad' BEGIN SELECT RAISE(ABORT, 'no bad orders'); END;")
+        for id in ["o1", "bad", "o2"] {
+            #expect(try await app.post("/Shop/place_order", Self.order(id)).status == 200)
+        }
+        #expect(try await Self.waitFor(15) { try await Self.sqlite3(database, "SELECT group_concat(id) FROM orders") == "o1,o2" }, "\(app.logTail)")
+        let shown = try await PostgresEndToEndTests.show(app, "shop")
+        #expect(shown["set_aside"] as? String == "1", "\(shown)")
+        let effects = shown["set_aside_effects"] as? [[String: Any]] ?? []
+        #expect((effects.first?["error"] as? String)?.contains("no bad orders") == true, "\(effects)")
+        #expect((effects.first?["payload"] as? String)?.contains("bad") == true)
+        let status = try await app.soma("status", "--json")
+        #expect(status.output.contains(#""set_aside":"1""#), "\(status.output)")
+        #expect(try await app.soma("status").output.contains("set aside"))
+
+        // Set aside for good: a restart does not try it again, and what comes after it still flows.
+        #expect(try await app.soma("stop").status == 0)
+        #expect(try await app.launch().status == 0)
+        #expect(try await app.post("/Shop/place_order", Self.order("o3")).status == 200)
+        #expect(try await Self.waitFor(15) { try await Self.sqlite3(database, "SELECT COUNT(*) FROM orders") == "3" }, "\(app.logTail)")
+        #expect(try await PostgresEndToEndTests.show(app, "shop")["set_aside"] as? String == "1")
+    }
+
     static let jobs = """
         type Job = { id: String, text: String }
         cell Jobs {

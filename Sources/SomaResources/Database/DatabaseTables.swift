@@ -6,6 +6,11 @@ import GRDB
 public protocol DatabaseTables: AnyObject, Sendable {
     var name: String { get }
     var layout: DatabaseLayout { get }
+    /// Whether text and JSON columns hold U+0000. PostgreSQL's text and jsonb refuse it, so a turn that would
+    /// write one is refused before it commits rather than leaving a write that fails for ever.
+    var holdsNUL: Bool { get }
+    /// `sqlite` or `postgres`, for messages.
+    var engine: String { get }
     /// Creates every table of the layout that does not exist yet (idempotent).
     func createTables() throws
     func get(_ table: DatabaseLayout.Table, key: DatabaseValue) throws -> [DatabaseValue]?

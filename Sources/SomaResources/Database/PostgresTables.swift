@@ -12,6 +12,8 @@ import PostgresNIO
 /// restart) is replaced on the next call, and until then calls fail, which the effect pump retries.
 public final class PostgresTables: DatabaseTables, @unchecked Sendable {
     public let name: String
+    public var engine: String { "postgres" }
+    public var holdsNUL: Bool { false }
     public let layout: DatabaseLayout
     public let endpoint: PostgresEndpoint
     private let lock = NSLock()
@@ -179,7 +181,7 @@ public final class PostgresTables: DatabaseTables, @unchecked Sendable {
                 _ = try run(connection, "COMMIT")
             } catch {
                 _ = try? run(connection, "ROLLBACK")
-                throw ResourceError(code: "database-write", "database '\(name)': \(what): \(Self.describe(error))")
+                throw ResourceError(code: "database-write", "database '\(name)': \(what): \(Self.describe(error))", isPermanent: Self.refusesTheData(error))
             }
         }
     }
@@ -228,6 +230,13 @@ public final class PostgresTables: DatabaseTables, @unchecked Sendable {
         }
         if done.wait(timeout: .now() + seconds) == .timedOut { throw NoAnswer(seconds: seconds) }
         return try outcome.withLockedValue { $0! }.get()
+    }
+
+    /// The server refused the data itself: a data exception (22, such as text holding U+0000), an integrity
+    /// constraint (23), or a statement it cannot run (42) or hold (54). Retrying gives the same answer.
+    static func refusesTheData(_ error: any Error) -> Bool {
+        guard let error = error as? PSQLError, let state = error.serverInfo?[.sqlState] else { return false }
+        return ["22", "23", "42", "54"].contains(String(state.prefix(2)))
     }
 
     /// PostgresNIO keeps server messages out of its errors' descriptions (they may hold data); soma's own

@@ -10,6 +10,8 @@ public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
     public let path: String
     public let layout: DatabaseLayout
     let database: DatabaseQueue
+    public var engine: String { "sqlite" }
+    public var holdsNUL: Bool { true }
 
     public init(name: String, path: String, layout: DatabaseLayout) throws {
         self.name = name
@@ -124,7 +126,13 @@ public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
         do {
             try database.write(body)
         } catch {
-            throw ResourceError(code: "database-write", "database '\(name)': \(what): \(error)")
+            throw ResourceError(code: "database-write", "database '\(name)': \(what): \(error)", isPermanent: Self.refusesTheData(error))
         }
+    }
+
+    /// SQLite refused the row itself, so the same write fails whenever it is tried.
+    static func refusesTheData(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return [.SQLITE_CONSTRAINT, .SQLITE_MISMATCH, .SQLITE_TOOBIG, .SQLITE_RANGE].contains(error.resultCode.primaryResultCode)
     }
 }

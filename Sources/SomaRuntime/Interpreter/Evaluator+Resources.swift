@@ -128,6 +128,7 @@ extension Evaluator {
             return values[index]
         }
         func read(_ key: DatabaseValue) throws -> Value? {
+            if !database.tables.holdsNUL, Self.holdsNUL(key) { return nil } // such a row cannot exist there
             if let written = turn.tableWrite(database: databaseName, table: tableName, key: key) { return written }
             if let pending = pump.pendingRow(databaseName, tableName, key) { return pending }
             do {
@@ -165,6 +166,10 @@ extension Evaluator {
                 throw runtimeError("a row of '\(tableName)' needs its key field '\(table.key)'", at: span)
             }
             let key = try rows.key(keyValue)
+            if !database.tables.holdsNUL, let path = Self.pathHoldingNUL(row, at: tableName) {
+                throw TurnError(.unstorable, "\(path): the \(database.tables.engine) engine of database '\(databaseName)' cannot store the character U+0000 (NUL) in text; remove it, or keep such data as Bytes",
+                                at: location(span))
+            }
             turn.tablePut(database: databaseName, table: tableName, key: key, row: row, json: codec.encode(row, as: rowType))
             return .unit
         case "get":
@@ -202,5 +207,34 @@ extension Evaluator {
         default:
             throw unknown()
         }
+    }
+
+    /// The first place inside a value that holds U+0000, as `orders.items[0].sku`; nil when there is none.
+    static func pathHoldingNUL(_ value: Value, at path: String) -> String? {
+        switch value {
+        case .string(let text): return text.utf8.contains(0) ? path : nil
+        case .some(let wrapped): return pathHoldingNUL(wrapped, at: path)
+        case .list(let items):
+            for (index, item) in items.enumerated() { if let found = pathHoldingNUL(item, at: "\(path)[\(index)]") { return found } }
+            return nil
+        case .set(let items):
+            return items.lazy.compactMap { pathHoldingNUL($0, at: "\(path)[]") }.first
+        case .map(let entries):
+            for (key, item) in entries {
+                if let found = pathHoldingNUL(key, at: "\(path) key") { return found }
+                if let found = pathHoldingNUL(item, at: "\(path)[\(key)]") { return found }
+            }
+            return nil
+        case .record(_, let fields), .variant(_, _, let fields):
+            for name in fields.keys.sorted() { if let found = pathHoldingNUL(fields[name]!, at: "\(path).\(name)") { return found } }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    static func holdsNUL(_ key: DatabaseValue) -> Bool {
+        if case .string(let text) = key.storage { return text.utf8.contains(0) }
+        return false
     }
 }

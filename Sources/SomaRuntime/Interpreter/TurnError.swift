@@ -7,6 +7,8 @@ public struct TurnError: Error, Sendable, CustomStringConvertible {
         case runtime, stepBudget = "step-budget", callCycle = "call-cycle", storage
         /// A dynamically typed value (Json) did not fit the static type it met.
         case jsonShape = "json-shape"
+        /// A value the resource's engine cannot hold (U+0000 in PostgreSQL text).
+        case unstorable = "unstorable-value"
         /// A resource the turn needed could not be provisioned or reached.
         case resource
     }

@@ -6,11 +6,24 @@ import SomaStorage
 /// Carries committed turns' effects to their resources, on its own thread: for each resource, in the order
 /// the turns committed, only once the turn is durable (a push is delivered if and only if its turn commits).
 /// A resource that does not answer (a queue process being restarted) is retried with backoff without holding
-/// up the others. Until a table write is applied, turns read it from here.
+/// up the others. An effect its resource refuses for good is set aside with its error, so it never blocks the
+/// effects behind it. Until a table write is applied, turns read it from here.
 final class EffectPump: @unchecked Sendable {
     struct Item {
         var sequence: UInt64
         var effect: ResourceEffect
+    }
+
+    /// Why a resource did not take effects: `isPermanent` when it refused the data itself (ResourceError).
+    struct Failure {
+        var message: String
+        var isPermanent: Bool
+    }
+
+    enum Outcome {
+        case delivered
+        case waits(String)
+        case setAside(String)
     }
 
     struct Lane {
@@ -30,11 +43,19 @@ final class EffectPump: @unchecked Sendable {
     private var stopping = false
     private var thread: Thread?
     private var pushClients: [String: QueueClient] = [:]
+    /// Effects set aside so far (those of earlier runs included), by resource.
+    private var setAsideCounts: [String: Int] = [:]
 
     init(store: StateStore, resources: ResourceSet, log: @escaping @Sendable (String) -> Void) {
         self.store = store
         self.resources = resources
         self.log = log
+        for effect in (try? store.setAsideEffects()) ?? [] { setAsideCounts[effect.resource, default: 0] += 1 }
+    }
+
+    /// How many effects on each resource were set aside because it refused them.
+    var setAside: [String: Int] {
+        condition.withLock { setAsideCounts }
     }
 
     func start() {
@@ -167,10 +188,7 @@ final class EffectPump: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            for (resource, items) in ready {
-                let failure = apply(resource, items)
-                finish(resource, items, failure: failure)
-            }
+            for (resource, items) in ready { deliver(resource, items) }
             if stopping {
                 condition.lock()
                 let anyReady = lanes.values.contains { !$0.items.isEmpty && $0.retryAt <= Date() }
@@ -186,8 +204,22 @@ final class EffectPump: @unchecked Sendable {
         }
     }
 
+    /// Delivers a resource's effects in order. When the resource refuses one of them for good, they are tried one
+    /// at a time: those before and after it still go, and it alone is set aside.
+    private func deliver(_ resource: String, _ items: [Item]) {
+        guard let failure = apply(resource, items) else { return finish(resource, items, .delivered) }
+        guard failure.isPermanent else { return finish(resource, items, .waits(failure.message)) }
+        for item in items {
+            switch apply(resource, [item]) {
+            case nil: finish(resource, [item], .delivered)
+            case let failure? where failure.isPermanent: finish(resource, [item], .setAside(failure.message))
+            case let failure?: return finish(resource, [item], .waits(failure.message))
+            }
+        }
+    }
+
     /// Applies one resource's effects in order; returns why it could not.
-    private func apply(_ resource: String, _ items: [Item]) -> String? {
+    private func apply(_ resource: String, _ items: [Item]) -> Failure? {
         do {
             if let database = resources.database(resource) {
                 var writes: [TableWrite] = []
@@ -221,28 +253,36 @@ final class EffectPump: @unchecked Sendable {
                 if !acks.isEmpty { try client.ack(acks) }
                 return nil
             }
-            return "resource '\(resource)' is not open in this worker"
+            return Failure(message: "resource '\(resource)' is not open in this worker", isPermanent: false)
         } catch {
-            return "\(error)"
+            return Failure(message: "\(error)", isPermanent: (error as? ResourceError)?.isPermanent ?? false)
         }
     }
 
-    private func finish(_ resource: String, _ items: [Item], failure: String?) {
+    private func finish(_ resource: String, _ items: [Item], _ outcome: Outcome) {
         condition.lock()
         defer {
             condition.broadcast()
             condition.unlock()
         }
         guard var lane = lanes[resource] else { return }
-        if let failure {
+        switch outcome {
+        case .waits(let failure):
+            // It may pass on a retry (a server restarting): back off, up to a second, with the rest behind it.
             if lane.lastFailure != failure { log("effects on '\(resource)' wait: \(failure)") }
             lane.lastFailure = failure
-            lane.retryAt = Date().addingTimeInterval(lane.backoff)
+            lane.retryAt = Date().addingTimeInterval(lane.backoff * Double.random(in: 0.75...1.25))
             lane.backoff = min(lane.backoff * 2, 1)
             lanes[resource] = lane
             return
+        case .setAside(let failure):
+            log("an effect on '\(resource)' is refused for good and set aside (soma resources show \(resource)): \(failure)")
+            setAsideCounts[resource, default: 0] += 1
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            _ = store.enqueue(WriteBatch(changes: items.map { .setAsideEffect(id: $0.effect.id, error: failure, failedAt: now) }))
+        case .delivered:
+            if lane.lastFailure != nil { log("effects on '\(resource)' delivered again") }
         }
-        if lane.lastFailure != nil { log("effects on '\(resource)' delivered again") }
         lane.items.removeFirst(items.count)
         lane.lastFailure = nil
         lane.backoff = 0.05
@@ -260,6 +300,6 @@ final class EffectPump: @unchecked Sendable {
             default: break
             }
         }
-        _ = store.enqueue(WriteBatch(changes: items.map { .removeEffect(id: $0.effect.id) }))
+        if case .delivered = outcome { _ = store.enqueue(WriteBatch(changes: items.map { .removeEffect(id: $0.effect.id) })) }
     }
 }

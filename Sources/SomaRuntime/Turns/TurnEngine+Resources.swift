@@ -136,3 +136,14 @@ extension TurnEngine {
         return failure
     }
 }
+
+extension TurnEngine {
+    /// How many effects each resource refused for good (set aside, never retried).
+    public var setAsideCounts: [String: Int] { pump.setAside }
+
+    /// The effects set aside because their resource refused them, with the error each got.
+    public func setAsideEffects(resource: String? = nil) throws -> [SetAsideEffect] {
+        let all = try store.setAsideEffects()
+        return resource.map { name in all.filter { $0.resource == name } } ?? all
+    }
+}
