@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SomaChecker
 import SomaControl
+import SomaDiagnostics
 import SomaLedger
 import SomaSupervisor
 
@@ -51,6 +52,7 @@ struct LaunchCommand: AsyncParsableCommand {
         if !SafeName.isValid(appName) {
             throw CLIFailure("app name '\(appName)' is not allowed: \(SafeName.rule)", code: CLIExit.usage, hint: "choose one with --name")
         }
+        try Self.refuseWhatRunsElsewhere(outcome)
         let home = AppHome(somaHome: AppHome.somaHome, name: appName)
         let bundle = ProgramBundle(outcome: outcome, entryPath: file)
 
@@ -91,6 +93,7 @@ struct LaunchCommand: AsyncParsableCommand {
         try ledger.setRestartIntensity(maxRestarts: outcome.program.config.maxRestarts, window: outcome.program.config.restartWindow)
         try ledger.setState("starting")
         try ledger.releaseLock("mutate", pid: getpid())
+        for line in Self.scaleLines(outcome.cells) { ProvisioningProgress.write("scale: \(line)\n") }
 
         if foreground {
             try await runForeground(home, version: version)
@@ -100,6 +103,29 @@ struct LaunchCommand: AsyncParsableCommand {
         let progress = ProvisioningProgress(home: home)
         _ = try DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", home.path], logPath: home.logPath)
         try await waitUntilServing(home, version: version, progress: progress)
+    }
+
+    /// Until the ssh provider exists, a resource or a worker placed on another host cannot run: refused before
+    /// anything starts, naming it and where it is declared, instead of failing half-launched.
+    static func refuseWhatRunsElsewhere(_ outcome: CheckOutcome) throws {
+        func place(_ span: SourceSpan) -> String {
+            guard let file = outcome.sources.file(span.file) else { return "" }
+            let position = file.position(of: span.start)
+            return " (\(file.path):\(position.line):\(position.column))"
+        }
+        if let remote = outcome.resources.first(where: { ($0.host ?? "local") != "local" }), let host = remote.host {
+            throw CLIFailure("\(remote.typeDescription) '\(remote.name ?? remote.binding)' is placed on host '\(host)'\(place(remote.span)); resources on other hosts need the ssh provider, which this soma does not have yet; nothing was started",
+                             hint: "remove `on: \"\(host)\"` (or write `on: \"local\"`) to run it on this machine")
+        }
+        if let cell = outcome.cells.first(where: { !$0.scale.hosts.isEmpty }) {
+            throw CLIFailure("cell \(cell.name) is placed on hosts \(cell.scale.hosts.joined(separator: ", "))\(place(cell.span)); running on other hosts needs the ssh provider, which this soma does not have yet; nothing was started",
+                             hint: "remove `hosts:` from its scale section to run it on this machine")
+        }
+    }
+
+    /// What a program declares in `scale` and what this soma runs of it: one node, on this machine.
+    static func scaleLines(_ cells: [CellModel]) -> [String] {
+        cells.filter { $0.scale.replicas > 1 }.map { "\($0.name): replicas: \($0.scale.replicas) declared, running 1 node on this machine" }
     }
 
     /// The requested port if free; else the last launch's; else a free one chosen by the kernel.
@@ -146,7 +172,7 @@ struct LaunchCommand: AsyncParsableCommand {
             \(Self.resourceLines(home))
 
             """
-        FileHandle.standardOutput.write(Data(text.utf8))
+        Terminal.out(text)
     }
 
     static func resourceLines(_ home: AppHome) -> String {

@@ -41,7 +41,7 @@ struct LogsCommand: AsyncParsableCommand {
             }
             pending.append(chunk)
             if let newline = pending.lastIndex(of: 0x0A) {
-                FileHandle.standardOutput.write(pending[pending.startIndex...newline])
+                Terminal.out(pending[pending.startIndex...newline])
                 pending.removeSubrange(pending.startIndex...newline)
             }
         }

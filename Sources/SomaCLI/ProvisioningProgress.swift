@@ -38,6 +38,9 @@ struct ProvisioningProgress {
         }
     }
 
+    /// A line of its own, between the resources' lines.
+    static func write(_ line: String) { Terminal.out(line) }
+
     private mutating func write(_ line: String, replace: Bool, keepOpen: Bool) {
         var text = ""
         if terminal && replace && openLine { text += "\r\u{1B}[K" } else if openLine { text += "\n" }
@@ -48,6 +51,6 @@ struct ProvisioningProgress {
             text += "\n"
             openLine = false
         }
-        FileHandle.standardOutput.write(Data(text.utf8))
+        Terminal.out(text)
     }
 }

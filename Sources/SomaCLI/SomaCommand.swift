@@ -20,6 +20,7 @@ public struct SomaCommand: AsyncParsableCommand {
 
     /// Runs the command line with the exit codes of CLI.md: usage errors exit 2, not ArgumentParser's 64.
     public static func run(arguments: [String]? = nil) async -> Int32 {
+        Terminal.ignoreBrokenPipes()
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -29,7 +30,7 @@ public struct SomaCommand: AsyncParsableCommand {
             }
             return 0
         } catch let failure as CLIFailure {
-            FileHandle.standardError.write(Data((failure.description + "\n").utf8))
+            Terminal.err(failure.description + "\n")
             return failure.code
         } catch {
             let code = exitCode(for: error)
@@ -38,7 +39,7 @@ public struct SomaCommand: AsyncParsableCommand {
                 if !message.isEmpty { print(message) }
                 return 0
             }
-            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            if !message.isEmpty { Terminal.err(message + "\n") }
             if code == .validationFailure { return CLIExit.usage }
             return code.rawValue
         }

@@ -34,12 +34,17 @@ struct StatusCommand: AsyncParsableCommand {
             ("restarts", fields["restarts"]), ("turns", fields["turns"].map { "\($0) served, \(fields["failed"] ?? "0") failed" }),
             ("failure", fields["failure"]),
             ("set aside", fields["set_aside"].flatMap { $0 == "0" ? nil : "\($0) effect(s) a resource refused for good (soma resources show NAME)" }),
-            ("nodes", "1 (local)"),
+            ("nodes", Self.nodes(declared: fields["replicas_declared"].flatMap { Int($0) } ?? 1)),
         ]
         for (label, value) in rows {
             guard let value else { continue }
             print("  \(label.padding(toLength: 12, withPad: " ", startingAt: 0))\(value)")
         }
+    }
+
+    /// One node runs, on this machine, whatever `scale` declares: said plainly until the cluster exists.
+    static func nodes(declared: Int) -> String {
+        declared > 1 ? "1 running (local); replicas: \(declared) declared" : "1 (local)"
     }
 
     static func duration(_ seconds: Int) -> String {
@@ -79,7 +84,7 @@ struct SendCommand: AsyncParsableCommand {
         if status == "200" {
             print(reply.fields["body"] ?? "")
         } else {
-            FileHandle.standardError.write(Data("HTTP \(status) \(reply.fields["body"] ?? "")\n".utf8))
+            Terminal.err("HTTP \(status) \(reply.fields["body"] ?? "")\n")
             throw ExitCode(CLIExit.failed)
         }
     }

@@ -61,7 +61,7 @@ struct SwapSession {
         }
         if dryRun { return }
         if !yes && isatty(STDIN_FILENO) != 0 {
-            FileHandle.standardOutput.write(Data("apply this plan to \(home.name)? [y/N] ".utf8))
+            Terminal.out("apply this plan to \(home.name)? [y/N] ")
             guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
                 print("not applied; nothing was changed")
                 return

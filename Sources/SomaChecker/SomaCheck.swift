@@ -15,6 +15,8 @@ public struct CheckOutcome: Sendable {
     /// Where a dynamically typed value (Json, or a collection of it) meets a static type: the expression's id and
     /// the type its value must have, which the interpreter checks when the expression runs.
     public var coercions: [Int: SomaType] = [:]
+    /// Every resource constructor of the program: cell bindings and constructors called in handlers.
+    public var resources: [ResourceModel] = []
     /// With `--against`: what a swap from the older version to this one changes.
     public var swap: SwapAnalysis?
     /// With `--against`: the older version, checked on its own.
@@ -59,6 +61,7 @@ public enum SomaCheck {
         var types = TypeTable()
         var expressionTypes: [Int: SomaType] = [:]
         var coercions: [Int: SomaType] = [:]
+        var resources: [ResourceModel] = []
         if let old, old.diagnostics.hasErrors {
             diagnostics.append(contentsOf: old.diagnostics)
         }
@@ -73,11 +76,13 @@ public enum SomaCheck {
             types = checker.table
             expressionTypes = checker.expressionTypes
             coercions = checker.coercions
+            resources = checker.constructedResources
             verifications = Verifier(settings: program.config.verify).verify(cells.flatMap(\.machines), diagnostics: &diagnostics)
         }
         var outcome = CheckOutcome(sources: sources, program: program, diagnostics: diagnostics.sorted(), suppressed: diagnostics.suppressed,
                                    cells: cells, verifications: verifications, types: types, expressionTypes: expressionTypes)
         outcome.coercions = coercions
+        outcome.resources = resources
         if let old, !old.diagnostics.hasErrors, !outcome.hasErrors {
             let previous = check(old, against: nil, sources: sources)
             if !previous.hasErrors {

@@ -50,6 +50,8 @@ extension Supervisor {
             fields["turns"] = health.fields["turns"]
             fields["failed"] = health.fields["failed"]
             fields["set_aside"] = health.fields["set_aside"]
+            fields["replicas_declared"] = health.fields["replicas_declared"]
+            fields["nodes_running"] = "1"
         }
         return fields
     }

@@ -32,6 +32,7 @@ struct WorkerControlService: Service {
             var fields = ["pid": String(getpid()), "turns": String(counts.served), "failed": String(counts.failed), "version": String(serving.version)]
             if let port = serving.servingPort { fields["port"] = String(port) }
             fields["set_aside"] = String(dispatcher.engine.setAsideCounts.values.reduce(0, +))
+            fields["replicas_declared"] = String(dispatcher.engine.program.cells.values.map(\.model.scale.replicas).max() ?? 1)
             await replies.send(ControlReply(ok: serving.servingPort != nil, message: serving.servingPort == nil ? "starting" : nil, fields: fields))
         case "send":
             guard let cell = request.arguments["cell"], let signal = request.arguments["signal"] else {

@@ -130,6 +130,56 @@ import SystemPackage
         #expect(try await app.soma("apps").output.contains("failed"))
     }
 
+    /// Until the cluster exists, what `scale` declares and what runs are both said; a resource on another
+    /// host is refused before anything starts.
+    @Test func whatCannotRunYetIsSaidPlainly() async throws {
+        let scaled = try LaunchedApp("""
+        cell Pricing {
+          face { signal quote() -> Int }
+          scale { replicas: 50 }
+          on quote() { 1 }
+        }
+        """, name: "pricing")
+        defer { scaled.finish() }
+        let launched = try await scaled.launch()
+        #expect(launched.status == 0, "\(launched.error)")
+        #expect(launched.output.contains("Pricing: replicas: 50 declared, running 1 node on this machine"), "\(launched.output)")
+        #expect(try await scaled.soma("status").output.contains("1 running (local); replicas: 50 declared"))
+        #expect(try await scaled.status()["replicas_declared"] == "50")
+
+        let remote = try LaunchedApp("""
+        type Job = { id: String }
+        cell Jobs {
+          face { signal ok() -> Bool }
+          let work = QueueService<Job>("work", on: "worker2")
+          on work(job: Job) { }
+          on ok() { true }
+        }
+        """, name: "jobs", config: "[hosts.worker2]\naddress = \"ssh://soma@10.0.0.2\"\n")
+        defer { remote.finish() }
+        let refused = try await remote.launch()
+        #expect(refused.status == 1)
+        #expect(refused.error.contains("QueueService<Job> 'work' is placed on host 'worker2' (jobs.cell:4:"), "\(refused.error)")
+        #expect(refused.error.contains("nothing was started"))
+        #expect(!FileManager.default.fileExists(atPath: remote.appHome), "a refused launch creates no app home")
+    }
+
+    @Test func aClosedStandardOutputIsNotACrash() async throws {
+        let app = try LaunchedApp(Self.shop, name: "shop")
+        defer { app.finish() }
+        // `soma launch app.cell | head -c 1`: the reader goes away while launch still prints.
+        var descriptors: [Int32] = [0, 0]
+        #expect(pipe(&descriptors) == 0)
+        close(descriptors[0])
+        let path = try #require(SomaBinary.path)
+        let result = try await Subprocess.run(
+            .path(FilePath(path)), arguments: ["launch", "shop.cell"], environment: .inherit.updating(["SOMA_HOME": app.somaHome]),
+            workingDirectory: FilePath(app.folder.path),
+            output: .fileDescriptor(FileDescriptor(rawValue: descriptors[1]), closeAfterSpawningProcess: true), error: .string(limit: 1 << 16))
+        #expect(result.terminationStatus == .exited(0), "\(result.terminationStatus): \(result.standardError ?? "")")
+        #expect(try await app.status()["state"] == "serving")
+    }
+
     @Test func aPortInUseIsRefusedWithTheReason() async throws {
         let first = try LaunchedApp(Self.shop, name: "shop")
         defer { first.finish() }

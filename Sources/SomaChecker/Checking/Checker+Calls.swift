@@ -254,6 +254,7 @@ extension Checker {
                 resourceNames[name] = resource
             }
         }
+        constructedResources.append(resource)
         return resource
     }
 

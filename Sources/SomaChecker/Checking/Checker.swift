@@ -50,6 +50,8 @@ struct Checker {
     var cellDeclarations: [String: CellDeclaration] = [:]
     /// Resource names across the app: the same name must always mean the same resource.
     var resourceNames: [String: ResourceModel] = [:]
+    /// Every resource constructor in the program (bindings and calls in handlers), in the order checked.
+    var constructedResources: [ResourceModel] = []
 
     // Results
     var expressionTypes: [Int: SomaType] = [:]
