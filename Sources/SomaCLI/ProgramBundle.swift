@@ -30,6 +30,7 @@ struct ProgramBundle {
                 hash = hash &* 0x0000_0100_0000_01b3
             }
         }
-        self.hash = String(hash, radix: 16)
+        let digits = String(hash, radix: 16)
+        self.hash = String(repeating: "0", count: 16 - digits.count) + digits
     }
 }

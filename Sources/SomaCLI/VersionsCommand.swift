@@ -30,14 +30,24 @@ struct VersionsCommand: AsyncParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print("VERSION  ENTRY            HASH              SINCE                          SWAP")
+        var rows: [[String]] = [["", "VERSION", "ENTRY", "HASH", "SINCE", "SWAP"]]
         for version in versions {
-            let marker = version.number == current ? "*" : " "
             var swap = version.swapMilliseconds.map { String(format: "%.1f ms", $0) } ?? (version.number == versions.first?.number ? "launch" : "-")
             if let restores = version.restores { swap += " (rollback to the code of \(restores))" }
-            print("\(marker)\(String(version.number).padding(toLength: 8, withPad: " ", startingAt: 0)) "
-                  + "\(version.entry.padding(toLength: 16, withPad: " ", startingAt: 0)) \(version.hash.padding(toLength: 17, withPad: " ", startingAt: 0)) "
-                  + "\((version.activatedAt ?? version.createdAt).padding(toLength: 30, withPad: " ", startingAt: 0)) \(swap)")
+            rows.append([version.number == current ? "*" : " ", String(version.number), version.entry, version.hash,
+                         version.activatedAt ?? version.createdAt, swap])
         }
+        print(Self.aligned(rows))
+    }
+
+    /// Columns padded to their widest cell; the marker column is one character and sits against the number.
+    static func aligned(_ rows: [[String]]) -> String {
+        let widths = (0..<(rows.first?.count ?? 0)).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                if index == row.count - 1 { return cell }
+                return cell.padding(toLength: widths[index] + (index == 0 ? 0 : 2), withPad: " ", startingAt: 0)
+            }.joined()
+        }.joined(separator: "\n")
     }
 }

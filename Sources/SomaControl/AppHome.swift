@@ -15,10 +15,16 @@ public struct AppHome: Sendable {
         self.name = (path as NSString).lastPathComponent
     }
 
-    /// `SOMA_HOME`, else `~/.soma`.
+    /// `SOMA_HOME`, else `~/.soma` where `~` is `$HOME`, as a user expects of a command-line tool (the account's
+    /// home in the password database only when HOME is not set).
     public static var somaHome: String {
-        if let home = ProcessInfo.processInfo.environment["SOMA_HOME"], !home.isEmpty { return home }
-        return (NSHomeDirectory() as NSString).appendingPathComponent(".soma")
+        somaHome(environment: ProcessInfo.processInfo.environment)
+    }
+
+    public static func somaHome(environment: [String: String]) -> String {
+        if let home = environment["SOMA_HOME"], !home.isEmpty { return home }
+        let user = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
+        return (user as NSString).appendingPathComponent(".soma")
     }
 
     func file(_ relative: String) -> String { (path as NSString).appendingPathComponent(relative) }

@@ -74,6 +74,15 @@ public struct FaceServer: Sendable {
             let response = await server.dispatcher.call(cell: cell, signal: signal, body: Array(body.readableBytesView))
             return Self.json(response.status, response.body)
         }
+        // A signal is called with POST only; any other method gets 405 with a JSON body, not a bare 404.
+        for method in [HTTPRequest.Method.get, .put, .delete, .patch] {
+            router.on("/:cell/:signal", method: method) { request, _ -> Response in
+                var response = Self.json(405, FaceResponse.error(405, code: "method-not-allowed",
+                                                                 message: "a signal is called with POST, not \(request.method)").body)
+                response.headers[.allow] = "POST"
+                return response
+            }
+        }
         return router
     }
 

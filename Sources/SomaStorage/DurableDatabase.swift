@@ -21,6 +21,7 @@ public enum DurableDatabase {
             if let pageSize { try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
             try db.execute(sql: syncsOnCommit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         }
+        privatize(path)
         let database = try DatabaseQueue(path: path, configuration: configuration)
         try database.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
@@ -32,8 +33,19 @@ public enum DurableDatabase {
     /// where a swap's dry run works.
     public static func backup(_ database: DatabaseQueue, to path: String) throws {
         for suffix in ["", "-wal", "-shm", "-journal"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        privatize(path)
         let copy = try DatabaseQueue(path: path)
         try database.backup(to: copy)
         try copy.close()
+    }
+
+    /// The file readable by its owner only (0600), made so before SQLite first opens it: SQLite gives the WAL
+    /// and shared-memory files the main file's permissions. A file an older soma made 0644 is narrowed too.
+    static func privatize(_ path: String) {
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            chmod(path + suffix, 0o600)
+        }
     }
 }

@@ -23,6 +23,15 @@ struct CommandLineTests {
         #expect(version.output.hasPrefix("0."))
     }
 
+    /// SOMA_HOME's default is `$HOME/.soma`, whatever the password database says the account's home is.
+    @Test func somaHomeFollowsHOME() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("soma-home-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try SomaBinary.run(["apps"], in: folder, environment: ["HOME": folder.path, "SOMA_HOME": ""])
+        #expect(result.output.contains("no apps under \(folder.path)/.soma"), "\(result.output)")
+    }
+
     @Test func jsonDiagnosticsCarryEveryField() throws {
         let result = try SomaBinary.run(["check", "--json", "type_errors.cell"], in: golden)
         #expect(result.status == 1)

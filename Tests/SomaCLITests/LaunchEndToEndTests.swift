@@ -44,6 +44,8 @@ import SystemPackage
 
         // Health, metrics, OpenAPI.
         #expect(try await app.get("/healthz").body.contains(#""status":"serving""#))
+        let wrongMethod = try await app.get("/Shop/place_order")
+        #expect(wrongMethod.status == 405 && wrongMethod.body.contains(#""code":"method-not-allowed""#), "\(wrongMethod)")
         let metrics = try await app.get("/metrics").body
         #expect(metrics.contains(#"soma_turns_total{cell="Shop",signal="place_order"}"#))
         #expect(metrics.contains("soma_turn_duration_seconds_bucket"))

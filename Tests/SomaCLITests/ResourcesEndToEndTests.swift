@@ -107,6 +107,15 @@ import SystemPackage
         #expect((effects.first?["payload"] as? String)?.contains("bad") == true)
         let status = try await app.soma("status", "--json")
         #expect(status.output.contains(#""set_aside":"1""#), "\(status.output)")
+
+        // Every SQLite file of the app, and its WAL, is its owner's alone.
+        let files = (FileManager.default.enumerator(atPath: app.appHome)?.allObjects as? [String] ?? [])
+            .filter { $0.hasSuffix(".sqlite") || $0.hasSuffix(".sqlite-wal") }
+        #expect(files.contains("ledger.sqlite") && files.contains("state/state.sqlite") && files.contains { $0.contains("outbox") }, "\(files)")
+        for file in files {
+            let mode = (try FileManager.default.attributesOfItem(atPath: "\(app.appHome)/\(file)")[.posixPermissions] as? Int) ?? 0
+            #expect(mode == 0o600, "\(file) is \(String(mode, radix: 8))")
+        }
         #expect(try await app.soma("status").output.contains("set aside"))
 
         // Set aside for good: a restart does not try it again, and what comes after it still flows.

@@ -6,5 +6,5 @@ public struct LedgerMigration: Sendable {
 }
 
 public enum LedgerMigrations {
-    public static let all: [LedgerMigration] = [.initial, .processes, .resources, .providerPaths, .versionStates, .versionRestores]
+    public static let all: [LedgerMigration] = [.initial, .processes, .resources, .providerPaths, .versionStates, .versionRestores, .hashWidth]
 }
