@@ -34,7 +34,7 @@ import Testing
         #expect(try tables!.get(orders, key: "a".databaseValue)?[3] == 2.databaseValue)
         #expect(try tables!.all(orders).map { $0[0] } == ["a".databaseValue, "a\u{0}b".databaseValue])
         let queried = try tables!.query("SELECT id, note FROM orders WHERE qty = ?", arguments: [1.databaseValue])
-        #expect(queried.first?.map(\.1) == ["a\u{0}b".databaseValue, "x\u{0}y".databaseValue])
+        #expect(queried.first?.map(\.1) == [.value("a\u{0}b".databaseValue), .value("x\u{0}y".databaseValue)])
 
         // On disk it is TEXT, as the sqlite3 shell expects, with every byte.
         let raw = try DatabaseQueue(path: path)

@@ -18,7 +18,7 @@ public protocol DatabaseTables: AnyObject, Sendable {
     func count(_ table: DatabaseLayout.Table) throws -> Int
     /// `db.sql(...)`: a query, never a write (writes go through tables, inside turns). Each row is its columns
     /// by name.
-    func query(_ sql: String, arguments: [DatabaseValue]) throws -> [[(String, DatabaseValue)]]
+    func query(_ sql: String, arguments: [DatabaseValue]) throws -> [[(String, QueryCell)]]
     /// Applies writes in order, in one transaction. Idempotent: applying the same writes again gives the same
     /// rows, which is what lets the effect pump retry after a crash.
     func apply(_ writes: [TableWrite]) throws

@@ -63,7 +63,7 @@ public final class PostgresTables: DatabaseTables, @unchecked Sendable {
 
     /// Runs the query in a read-only transaction and has PostgreSQL turn its rows into JSON, which maps every
     /// column type (numeric, timestamps, arrays, JSONB) to the cells the sqlite engine gives.
-    public func query(_ sql: String, arguments: [DatabaseValue]) throws -> [[(String, DatabaseValue)]] {
+    public func query(_ sql: String, arguments: [DatabaseValue]) throws -> [[(String, QueryCell)]] {
         var statement = sql.trimmingCharacters(in: .whitespacesAndNewlines)
         while statement.hasSuffix(";") { statement = String(statement.dropLast()).trimmingCharacters(in: .whitespacesAndNewlines) }
         let firstWord = statement.prefix { $0.isLetter }.lowercased()
@@ -83,7 +83,7 @@ public final class PostgresTables: DatabaseTables, @unchecked Sendable {
         guard case .array(let rows) = try? JSONDecoder().decode(SQLJSON.self, from: Data(text.utf8)) else { return [] }
         return rows.map { row in
             guard case .object(let fields) = row else { return [] }
-            return fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value.databaseValue) }
+            return fields.sorted { $0.key < $1.key }.map { ($0.key, $0.value.queryCell) }
         }
     }
 
@@ -266,6 +266,14 @@ enum SQLJSON: Decodable {
         else if let text = try? container.decode(String.self) { self = .string(text) }
         else if let array = try? container.decode([SQLJSON].self) { self = .array(array) }
         else { self = .object(try container.decode([String: SQLJSON].self)) }
+    }
+
+    /// A `db.sql` cell: json and jsonb values (and booleans) stay JSON, the rest are SQL scalars.
+    var queryCell: QueryCell {
+        switch self {
+        case .bool, .array, .object: return .json(text)
+        default: return .value(databaseValue)
+        }
     }
 
     /// Scalars as cells; arrays and objects as their JSON text, as JSON columns read from SQLite.

@@ -56,7 +56,7 @@ public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
         }
     }
 
-    public func query(_ sql: String, arguments: [DatabaseValue]) throws -> [[(String, DatabaseValue)]] {
+    public func query(_ sql: String, arguments: [DatabaseValue]) throws -> [[(String, QueryCell)]] {
         do {
             return try database.read { db in
                 let statement = try db.makeStatement(sql: sql)
@@ -65,7 +65,7 @@ public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
                 }
                 try statement.setArguments(StatementArguments(arguments))
                 return try Array(Row.fetchCursor(statement).map { row in
-                    Array(zip(row.columnNames, try row.exactValues()))
+                    Array(zip(row.columnNames, try row.exactValues().map(QueryCell.value)))
                 })
             }
         } catch let error as ResourceError {

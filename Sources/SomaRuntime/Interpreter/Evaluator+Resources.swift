@@ -96,6 +96,9 @@ extension Evaluator {
             let rows = try database.tables.query(sql, arguments: parameters)
             steps += rows.count
             return .list(rows.map(TableRows.queryRow))
+        } catch let error as ResourceError {
+            // The program's query is at fault (a write, bad SQL): a run-time error with the engine's code.
+            throw TurnError(.runtime, error.message, at: location(span), code: error.code)
         } catch {
             throw TurnError(.runtime, "\(error)", at: location(span))
         }

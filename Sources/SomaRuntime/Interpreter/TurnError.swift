@@ -17,10 +17,14 @@ public struct TurnError: Error, Sendable, CustomStringConvertible {
     /// `file:line:col` of the expression that aborted, when known.
     public var location: String?
 
-    public init(_ kind: Kind, _ message: String, at location: String? = nil) {
+    /// A more precise stable code than the kind's (`sql-write` for a run-time error of db.sql).
+    public var specificCode: String?
+
+    public init(_ kind: Kind, _ message: String, at location: String? = nil, code: String? = nil) {
         self.kind = kind
         self.message = message
         self.location = location
+        self.specificCode = code
     }
 
     /// Aborted by the program itself, as opposed to a run-time error.
@@ -31,7 +35,7 @@ public struct TurnError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var code: String { kind.rawValue }
+    public var code: String { specificCode ?? kind.rawValue }
 
     public var description: String {
         location.map { "\(code) at \($0): \(message)" } ?? "\(code): \(message)"

@@ -72,9 +72,17 @@ struct TableRows {
     }
 
     /// A row of `db.sql(...)` as a Json object.
-    static func queryRow(_ columns: [(String, DatabaseValue)]) -> Value {
+    static func queryRow(_ columns: [(String, QueryCell)]) -> Value {
         var object: [Value: Value] = [:]
-        for (name, stored) in columns {
+        for (name, cell) in columns {
+            let stored: DatabaseValue
+            switch cell {
+            case .value(let scalar):
+                stored = scalar
+            case .json(let text):
+                object[.string(name)] = (try? JSONValue.parse(text)).flatMap { try? ValueCodec.dynamic($0, path: name) } ?? .string(text)
+                continue
+            }
             let value: Value
             switch stored.storage {
             case .null: value = .null
