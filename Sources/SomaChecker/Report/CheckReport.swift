@@ -20,7 +20,7 @@ public struct CheckReport: Sendable {
             if !semanticErrors {
                 lines.append("Cell '\(cell.name)':")
                 lines += cellLines(cell).map { "  ✓ \($0)" }
-                lines.append("State machine '\(cell.name)/scale':")
+                lines.append("Scale of '\(cell.name)':")
                 lines += scaleLines(cell).map { "  ✓ \($0)" }
             }
             for verification in outcome.verifications where verification.machine.cell == cell.name {
