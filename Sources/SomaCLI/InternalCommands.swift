@@ -81,7 +81,7 @@ struct QueueServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("visibility-ms")) var visibilityMilliseconds: Int = 30_000
 
     func run() async throws {
-        LineLogHandler.bootstrap(source: "queue \(name)")
+        LineLogHandler.bootstrap(source: "queue:\(name)")
         let logger = Logger(label: "queue")
         // One server per queue: a second one would answer on the same socket with the same file.
         guard let lock = FileLock(path: (data as NSString).appendingPathComponent("queue.lock")) else {

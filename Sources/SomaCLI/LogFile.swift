@@ -12,17 +12,4 @@ struct LogFile {
     func lastLines(_ count: Int) -> [String] {
         Array(lines().suffix(count))
     }
-
-    /// Lines at or after `since` (lines without a time stay with the line before them).
-    static func filter(_ lines: [String], since: Date?) -> [String] {
-        guard let since else { return lines }
-        var keep = false
-        return lines.filter { line in
-            if let space = line.firstIndex(of: " "),
-               let time = try? Date(String(line[..<space]), strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) {
-                keep = time >= since
-            }
-            return keep
-        }
-    }
 }

@@ -126,6 +126,11 @@ import SystemPackage
         let write = try await app.soma("send", "Ledger.write")
         #expect(write.status != 0 && write.error.contains("db.sql runs queries only") && write.error.contains(#""code":"sql-write""#),
                 "\(write.output) \(write.error)")
+        // The server's own lines are framed like every other source's.
+        let serverLog = try await app.soma("logs", "--source", "postgres", "-n", "3", "--json")
+        let events = serverLog.output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(!events.isEmpty && events.allSatisfy { $0["source"] as? String == "postgres:books" && ($0["time"] as? String)?.hasSuffix("Z") == true },
+                "\(serverLog.output)")
         // A jsonb column comes back as Json, not as its text.
         let tags = try await app.soma("send", "Ledger.tags")
         #expect(tags.output.contains(#""tags":["a","b"]"#), "\(tags.output) \(tags.error)")

@@ -58,7 +58,9 @@ struct PostgresCluster {
                 executable: binaries.postgres,
                 arguments: ["-D", Self.dataDirectory(notes.root), "-p", String(notes.port), "-k", Self.socketDirectory(notes.root),
                             "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_permissions=0700",
-                            "-c", "cluster_name=\(Self.clusterName(notes.root))"],
+                            "-c", "cluster_name=\(Self.clusterName(notes.root))",
+                            // Framed like soma's own lines when `soma logs` reads them (LogLine): time, pid, source.
+                            "-c", "log_timezone=UTC", "-c", "log_line_prefix=%m [%p] postgres:\(request.name) "],
                 readySocket: endpoint.socketPath, healthCheck: Self.role, healthProtocol: .postgres, runAs: account?.name,
                 stopSignal: "INT", readySeconds: 60, descendantsMarker: "postgres: \(Self.clusterName(notes.root)):")
             return ProvisionResult(endpoint: endpoint.uri, dataPath: request.dataPath, process: process)
