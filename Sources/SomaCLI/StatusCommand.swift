@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SomaControl
+import SomaLedger
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,6 +14,15 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let home = try selection.resolve()
+        if json && !home.isRunning, home.exists, let app = try? Ledger(path: home.ledgerPath).app() {
+            // Scripts read the state of a stopped or failed app too; the exit code still says it is not running.
+            var fields: [String: Any] = ["app": app.name, "state": app.state, "port": app.port as Any? ?? NSNull()]
+            fields["version"] = app.currentVersion.map { $0 as Any } ?? NSNull()
+            fields["failure"] = app.failure.map { $0 as Any } ?? NSNull()
+            let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            throw ExitCode(CLIExit.noApp)
+        }
         try home.requireRunning()
         let reply: ControlReply
         do {

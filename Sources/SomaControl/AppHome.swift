@@ -32,6 +32,9 @@ public struct AppHome: Sendable {
     public var ledgerPath: String { file("ledger.sqlite") }
     public var statePath: String { file("state/state.sqlite") }
     public var logPath: String { file("logs/app.log") }
+    /// Written by a worker that cannot run (its `on start` aborted, its program does not load): the cause, for
+    /// the supervisor to name when it gives up.
+    public var workerFailurePath: String { file("state/worker-failure") }
     public var controlSocket: String { file("control.sock") }
     public var workerSocket: String { file("worker.sock") }
     /// Held (flock) by the live supervisor: its absence tells the worker the supervisor is gone.

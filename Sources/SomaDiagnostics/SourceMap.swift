@@ -14,4 +14,11 @@ public struct SourceMap: Sendable {
     public func file(_ id: Int) -> SourceFile? {
         id >= 0 && id < files.count ? files[id] : nil
     }
+
+    /// The same files, with the same ids, under other paths (as a user should see them).
+    public func relabeled(_ path: (String) -> String) -> SourceMap {
+        var map = SourceMap()
+        for file in files { map.add(path: path(file.path), bytes: file.bytes) }
+        return map
+    }
 }

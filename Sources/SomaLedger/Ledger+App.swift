@@ -190,6 +190,13 @@ extension Ledger {
         }
     }
 
+    /// A new launch counts its restarts from zero; a supervisor adopting a running worker keeps the count.
+    public func resetProcessRestarts(_ role: String) throws(LedgerError) {
+        try write("recording the \(role) process") { db in
+            try db.execute(sql: "UPDATE processes SET restarts = 0 WHERE role = ?", arguments: [role])
+        }
+    }
+
     public func processStopped(_ role: String) throws(LedgerError) {
         try write("recording the \(role) process") { db in
             try db.execute(sql: "UPDATE processes SET pid = NULL WHERE role = ?", arguments: [role])

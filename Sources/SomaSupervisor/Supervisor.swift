@@ -126,7 +126,16 @@ public actor Supervisor {
 
         if let adopted = adoptableWorker() {
             logger.info("adopting the running worker pid=\(adopted)")
+            // The counters are the app's, not this supervisor's: they carry on from the ledger.
+            if let record = try? ledger.processes().first(where: { $0.role == "worker" }) {
+                restarts = record.restarts
+                if let started = record.startedAt.flatMap({ try? Date($0, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }) {
+                    workerStartedAt = started
+                }
+            }
             await watchAdopted(adopted)
+        } else {
+            try? ledger.resetProcessRestarts("worker")
         }
         while !stopping {
             let started = Date()
@@ -153,6 +162,7 @@ public actor Supervisor {
                 break
             }
             let uptime = Date().timeIntervalSince(started)
+            let cause = Self.takeWorkerFailure(home)
             switch policy.processDied(at: Date().timeIntervalSince1970, uptime: uptime) {
             case .restart(let delay):
                 restarts += 1
@@ -162,7 +172,7 @@ public actor Supervisor {
                 if delay > 0 { try? await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
             case .giveUp(let reason):
                 state = "failed"
-                failure = "the worker keeps exiting (\(status)): \(reason)"
+                failure = cause.map { "the worker keeps exiting: \($0) (\(status); \(reason))" } ?? "the worker keeps exiting (\(status)): \(reason)"
                 logger.error("giving up: \(failure!)")
                 try? ledger.record("failed", failure!)
                 stopping = true
@@ -321,5 +331,13 @@ public actor Supervisor {
             }
             try? await Task.sleep(for: .milliseconds(20))
         }
+    }
+
+    /// Why the worker that just exited could not run, as it wrote it (WorkerFailure); read once.
+    static func takeWorkerFailure(_ home: AppHome) -> String? {
+        defer { unlink(home.workerFailurePath) }
+        guard let data = FileManager.default.contents(atPath: home.workerFailurePath) else { return nil }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
     }
 }

@@ -39,7 +39,10 @@ public enum Worker {
             return 1
         }
         defer { withExtendedLifetime(lock) {} }
-        guard let (program, config) = load(configuration, logger: logger) else { return 1 }
+        guard let (program, config) = load(configuration, logger: logger) else {
+            noteFailure("the program does not load (see soma logs)", home: configuration.home)
+            return 1
+        }
         let store: StateStore
         let engine: TurnEngine
         do {
@@ -62,6 +65,7 @@ public enum Worker {
             return WorkerExit.resourcesUnavailable
         } catch {
             logger.error("the program cannot start: \(error)")
+            noteFailure("\(error)", home: configuration.home)
             return 1
         }
         let code = await serve(program, engine: engine, configuration: configuration, logger: logger)
@@ -76,7 +80,7 @@ public enum Worker {
     /// The program, with its soma.toml (which says each resource's provider and port).
     static func load(_ configuration: Configuration, logger: Logger) -> (RuntimeProgram, ProjectConfig)? {
         if let against = configuration.against, let outcome = SomaCheck.check(path: configuration.entry, against: against), !outcome.hasErrors {
-            return (RuntimeProgram(outcome: outcome), outcome.program.config)
+            return (RuntimeProgram(outcome: userFacing(outcome, entry: configuration.entry)), outcome.program.config)
         }
         guard let outcome = SomaCheck.check(path: configuration.entry) else {
             logger.error("cannot read the program at \(configuration.entry)")
@@ -87,7 +91,21 @@ public enum Worker {
             for line in text.split(separator: "\n") { logger.error("\(line)") }
             return nil
         }
-        return (RuntimeProgram(outcome: outcome), outcome.program.config)
+        return (RuntimeProgram(outcome: userFacing(outcome, entry: configuration.entry)), outcome.program.config)
+    }
+
+    /// The worker runs a copy of the program kept with its version; errors name the files as the user knows
+    /// them, relative to the folder of the entry file (`app.cell:12:5`), not the copy's path.
+    static func userFacing(_ outcome: CheckOutcome, entry: String) -> CheckOutcome {
+        let folder = (entry as NSString).deletingLastPathComponent + "/"
+        var relabeled = outcome
+        relabeled.sources = outcome.sources.relabeled { $0.hasPrefix(folder) ? String($0.dropFirst(folder.count)) : $0 }
+        return relabeled
+    }
+
+    /// Why this worker cannot run, for the supervisor to name when it stops restarting it.
+    static func noteFailure(_ cause: String, home: AppHome) {
+        FileManager.default.createFile(atPath: home.workerFailurePath, contents: Data(cause.utf8), attributes: [.posixPermissions: 0o600])
     }
 
     /// Serves the face and the control socket until a graceful shutdown; 0 then, 1 when the face failed.

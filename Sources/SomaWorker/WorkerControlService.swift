@@ -80,7 +80,7 @@ extension WorkerControlService {
         let engine = dispatcher.engine
         // Values a swap left at their old version are rewritten first: a plan counts what is stored.
         await engine.waitForRestamp()
-        let request = SwapRequest(program: RuntimeProgram(outcome: outcome), analysis: analysis, fromVersion: serving.version,
+        let request = SwapRequest(program: RuntimeProgram(outcome: Worker.userFacing(outcome, entry: entry)), analysis: analysis, fromVersion: serving.version,
                                   toVersion: version, scratchFolder: home.path, restores: restores)
         guard arguments["apply"] == "true" else {
             let keep = arguments["keep"] == "true"

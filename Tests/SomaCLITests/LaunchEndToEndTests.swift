@@ -46,6 +46,11 @@ import SystemPackage
         #expect(try await app.get("/healthz").body.contains(#""status":"serving""#))
         let wrongMethod = try await app.get("/Shop/place_order")
         #expect(wrongMethod.status == 405 && wrongMethod.body.contains(#""code":"method-not-allowed""#), "\(wrongMethod)")
+        let noItems = try await app.post("/Shop/place_order", #"{"order": {"id": "e1", "buyer": "ada", "items": [], "total": 0.0}}"#)
+        #expect(noItems.status == 409)
+        // A refused turn is in the log with its signal, code and place, as the user's file names it.
+        #expect(try await app.soma("logs", "--grep", "answered 409").output.contains("Shop.place_order answered 409 assert at shop.cell:41:"),
+                "\(app.logTail)")
         let metrics = try await app.get("/metrics").body
         #expect(metrics.contains(#"soma_turns_total{cell="Shop",signal="place_order"}"#))
         #expect(metrics.contains("soma_turn_duration_seconds_bucket"))
@@ -85,7 +90,13 @@ import SystemPackage
         let app = try LaunchedApp(Self.shop, name: "shop")
         defer { app.finish() }
         #expect(try await app.launch().status == 0)
+        // One restart of the worker first: the count and the uptime are the app's, not the supervisor's.
+        kill(try #require(Int32(try await app.status()["worker_pid"] ?? "")), SIGKILL)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(await app.waitUntilServing(within: 5) != nil)
+        try await Task.sleep(for: .milliseconds(1100))
         let before = try await app.status()
+        #expect(before["restarts"] == "1")
         let supervisor = try #require(Int32(before["supervisor_pid"] ?? ""))
         kill(supervisor, SIGKILL)
         #expect(try await app.post("/Shop/stats", "{}").status == 200, "the worker keeps serving")
@@ -98,6 +109,8 @@ import SystemPackage
         }
         #expect(after["supervisor_pid"] != before["supervisor_pid"], "a new supervisor took over")
         #expect(after["worker_pid"] == before["worker_pid"], "and adopted the running worker")
+        #expect(after["restarts"] == "1", "the restart count survives the supervisor: \(after)")
+        #expect((Int(after["uptime"] ?? "") ?? 0) >= 1, "the worker's uptime is not reset by the adoption: \(after)")
         // The adopted worker is still supervised: killing it brings a new one.
         kill(try #require(Int32(after["worker_pid"] ?? "")), SIGKILL)
         try await Task.sleep(for: .milliseconds(100))
@@ -127,8 +140,12 @@ import SystemPackage
         #expect(result.status == 1)
         #expect(result.error.contains("picky did not start") && result.error.contains("the worker keeps exiting"), "\(result.error)")
         #expect(result.error.contains("the start aborts"), "the log's tail names the cause")
+        // The failure itself says why, and where in the user's file (not the copy kept with the version).
+        #expect(result.error.contains("did not start: the worker keeps exiting: fail at picky.cell:3:"), "\(result.error)")
         let status = try await app.soma("status")
         #expect(status.status == 3 && status.error.contains("picky failed: the worker keeps exiting"))
+        let json = try await app.soma("status", "--json")
+        #expect(json.status == 3 && json.output.contains(#""state":"failed""#) && json.output.contains("the start aborts"), "\(json.output)")
         #expect(try await app.soma("apps").output.contains("failed"))
     }
 
@@ -178,7 +195,7 @@ import SystemPackage
             .path(FilePath(path)), arguments: ["launch", "shop.cell"], environment: .inherit.updating(["SOMA_HOME": app.somaHome]),
             workingDirectory: FilePath(app.folder.path),
             output: .fileDescriptor(FileDescriptor(rawValue: descriptors[1]), closeAfterSpawningProcess: true), error: .string(limit: 1 << 16))
-        #expect(result.terminationStatus == .exited(0), "\(result.terminationStatus): \(result.standardError ?? "")")
+        #expect(result.terminationStatus == .exited(0), "\(result.terminationStatus): \(result.standardError)")
         #expect(try await app.status()["state"] == "serving")
     }
 

@@ -31,7 +31,10 @@ public struct FaceDispatcher: Sendable {
             let result = try await engine.invoke(cell: cell, signal: signal, arguments: arguments)
             return FaceResponse(status: 200, body: program.codec.encodeBytes(result, as: model.result))
         } catch {
-            return Self.response(for: error)
+            let response = Self.response(for: error)
+            // A failed call is the program's or the caller's business, but someone reading the log must see it.
+            engine.log("\(cell).\(signal) answered \(response.status) \(error.code)\(error.location.map { " at \($0)" } ?? ""): \(error.message)")
+            return response
         }
     }
 
