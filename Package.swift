@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "SomaRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
@@ -127,6 +128,7 @@ let package = Package(
             name: "SomaRuntimeTests",
             dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "SomaSupervisorTests", dependencies: ["SomaSupervisor"]),
+        .testTarget(name: "SomaFaceTests", dependencies: ["SomaFace", "SomaChecker"]),
         .testTarget(name: "SomaResourcesTests", dependencies: ["SomaResources", "SomaProviders", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "SomaLedgerTests",

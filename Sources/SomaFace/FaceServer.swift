@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import SomaChecker
 import SomaRuntime
 import Synchronization
 
@@ -21,15 +22,36 @@ public struct FaceServer: Sendable {
     public let draining: Draining
     public let maximumBodySize: Int
     public let appName: String
+    public let settings: FaceSettings
+    public let guardian: FaceGuard
 
     public init(dispatcher: FaceDispatcher, metrics: FaceMetrics, openAPI: OpenAPIDocument, draining: Draining, appName: String,
-                maximumBodySize: Int = 1 << 20) {
+                settings: FaceSettings = FaceSettings(), token: String? = nil, maximumBodySize: Int = 1 << 20) {
         self.dispatcher = dispatcher
         self.metrics = metrics
         self.openAPI = openAPI
         self.draining = draining
         self.appName = appName
+        self.settings = settings
+        self.guardian = FaceGuard(settings: settings, token: token)
         self.maximumBodySize = maximumBodySize
+    }
+
+    /// Every request passes the guard first: Host, Origin and, but for /healthz, the bearer token.
+    struct GuardMiddleware: RouterMiddleware {
+        typealias Context = BasicRequestContext
+        let guardian: FaceGuard
+
+        func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+            let host = request.head.authority
+            if let refusal = guardian.refusal(host: host, origin: request.headers[.origin], authorization: request.headers[.authorization],
+                                              needsToken: request.uri.path != "/healthz") {
+                var response = FaceServer.json(refusal.status, refusal.body)
+                if refusal.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
+                return response
+            }
+            return try await next(request, context)
+        }
     }
 
     static func json(_ status: Int, _ body: [UInt8]) -> Response {
@@ -40,6 +62,7 @@ public struct FaceServer: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router()
         let server = self
+        router.add(middleware: GuardMiddleware(guardian: guardian))
         router.get("/healthz") { _, _ -> Response in
             let counts = server.metrics.counts
             var body = JSONWriter()
@@ -90,9 +113,13 @@ public struct FaceServer: Sendable {
     public func application(host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void)
         -> some ApplicationProtocol
     {
-        Application(
+        let headerTimeout = TimeAmount.milliseconds(Int64(settings.headerTimeout * 1000))
+        return Application(
             router: router(),
-            configuration: .init(address: .hostname(host, port: port), serverName: "soma"),
+            server: .http1(configuration: .init(additionalChannelHandlers: [FirstRequestDeadline(deadline: headerTimeout)],
+                                                idleTimeout: .milliseconds(Int64(settings.idleTimeout * 1000)))),
+            configuration: .init(address: .hostname(host, port: port), serverName: "soma",
+                                 availableConnectionsDelegate: .maximum(settings.maxConnections, logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)
     }

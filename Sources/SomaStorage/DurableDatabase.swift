@@ -42,8 +42,12 @@ public enum DurableDatabase {
     /// The file readable by its owner only (0600), made so before SQLite first opens it: SQLite gives the WAL
     /// and shared-memory files the main file's permissions. A file an older soma made 0644 is narrowed too.
     static func privatize(_ path: String) {
-        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
-        if descriptor >= 0 { Glibc.close(descriptor) }
+        // Only a file that does not exist yet is opened here: closing a descriptor of a file drops every POSIX
+        // lock this process holds on it, SQLite's locks of another connection to it among them.
+        if !FileManager.default.fileExists(atPath: path) {
+            let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if descriptor >= 0 { Glibc.close(descriptor) }
+        }
         for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
             chmod(path + suffix, 0o600)
         }

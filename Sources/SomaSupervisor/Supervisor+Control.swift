@@ -50,6 +50,10 @@ extension Supervisor {
             fields["turns"] = health.fields["turns"]
             fields["failed"] = health.fields["failed"]
             fields["set_aside"] = health.fields["set_aside"]
+            // Bound to every address, the face is reached through loopback from here.
+            if let host = health.fields["host"], host != "0.0.0.0", host != "::" {
+                fields["url"] = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            }
             fields["replicas_declared"] = health.fields["replicas_declared"]
             fields["nodes_running"] = "1"
         }

@@ -68,7 +68,18 @@ public enum Worker {
             noteFailure("\(error)", home: configuration.home)
             return 1
         }
-        let code = await serve(program, engine: engine, configuration: configuration, logger: logger)
+        var token: String?
+        if let path = config.face.tokenFile {
+            guard let data = FileManager.default.contents(atPath: path),
+                  let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+                logger.error("the face's token file \(path) cannot be read, or is empty")
+                noteFailure("the face's token file \(path) cannot be read, or is empty", home: configuration.home)
+                engine.stop()
+                return 1
+            }
+            token = text
+        }
+        let code = await serve(program, engine: engine, configuration: configuration, settings: config.face, token: token, logger: logger)
         engine.stop()
         engine.closeResources()
         store.close()
@@ -109,7 +120,8 @@ public enum Worker {
     }
 
     /// Serves the face and the control socket until a graceful shutdown; 0 then, 1 when the face failed.
-    static func serve(_ program: RuntimeProgram, engine: TurnEngine, configuration: Configuration, logger: Logger) async -> Int32 {
+    static func serve(_ program: RuntimeProgram, engine: TurnEngine, configuration: Configuration, settings: FaceSettings, token: String?,
+                      logger: Logger) async -> Int32 {
         let openAPI: [UInt8]
         do {
             openAPI = try FaceOpenAPI.document(for: program, app: configuration.home.name, version: String(configuration.version))
@@ -121,15 +133,16 @@ public enum Worker {
         let dispatcher = FaceDispatcher(engine: engine)
         let document = OpenAPIDocument(openAPI)
         let face = FaceServer(dispatcher: dispatcher, metrics: FaceMetrics.shared, openAPI: document, draining: draining,
-                              appName: configuration.home.name)
+                              appName: configuration.home.name, settings: settings, token: token)
         let serving = ServingFlag(version: configuration.version)
-        let host = configuration.host, version = configuration.version
+        // soma.toml [face] host, loopback by default; the supervisor's --host is the default of old homes.
+        let host = settings.host, version = configuration.version
         let application = face.application(host: host, port: configuration.port, logger: logger) { port in
             serving.set(port: port)
             logger.info("serving on http://\(host):\(port) version=\(version)")
         }
         let control = WorkerControlService(home: configuration.home, dispatcher: dispatcher, metrics: FaceMetrics.shared,
-                                           serving: serving, openAPI: document)
+                                           serving: serving, openAPI: document, host: host)
         let drain = DrainService(draining: draining, engine: engine, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: drain), .init(service: application), .init(service: control)],

@@ -14,6 +14,8 @@ struct WorkerControlService: Service {
     let metrics: FaceMetrics
     let serving: ServingFlag
     let openAPI: OpenAPIDocument
+    /// The address the face is bound to (soma.toml [face] host).
+    var host = "127.0.0.1"
 
     func run() async throws {
         let server = ControlServer(path: home.workerSocket)
@@ -31,6 +33,7 @@ struct WorkerControlService: Service {
             let counts = metrics.counts
             var fields = ["pid": String(getpid()), "turns": String(counts.served), "failed": String(counts.failed), "version": String(serving.version)]
             if let port = serving.servingPort { fields["port"] = String(port) }
+            fields["host"] = host
             fields["set_aside"] = String(dispatcher.engine.setAsideCounts.values.reduce(0, +))
             fields["replicas_declared"] = String(dispatcher.engine.program.cells.values.map(\.model.scale.replicas).max() ?? 1)
             await replies.send(ControlReply(ok: serving.servingPort != nil, message: serving.servingPort == nil ? "starting" : nil, fields: fields))

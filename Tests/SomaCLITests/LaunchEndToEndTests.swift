@@ -199,6 +199,51 @@ import SystemPackage
         #expect(try await app.status()["state"] == "serving")
     }
 
+    /// The face on a shared machine: a foreign Host (DNS rebinding), a page's Origin and a call without the
+    /// token are refused; half-sent requests are closed; connections beyond the limit wait.
+    @Test func theFaceServesOnlyWhomItShould() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("soma-token-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tokenFile = folder.appendingPathComponent("token").path
+        try "s3cret\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let app = try LaunchedApp(Self.shop, name: "shop", config: """
+            [face]
+            allowed_origins = ["https://shop.example.com"]
+            token_file = "\(tokenFile)"
+            header_timeout = 1
+            idle_timeout = 2
+            max_connections = 2
+            """)
+        defer { app.finish() }
+        let launched = try await app.launch()
+        #expect(launched.status == 0, "\(launched.error)")
+        let port = app.port
+        func call(host: String = "127.0.0.1:\(port)", _ headers: String = "") -> Int? {
+            RawHTTP.status(port: port, "POST /Shop/stats HTTP/1.1\r\nHost: \(host)\r\nContent-Length: 2\r\nConnection: close\r\n\(headers)\r\n{}")
+        }
+        let bearer = "Authorization: Bearer s3cret\r\n"
+        #expect(call(bearer) == 200)
+        #expect(call() == 401, "no token")
+        #expect(call("Authorization: Bearer wrong\r\n") == 401)
+        #expect(call(host: "evil.example.net:\(port)", bearer) == 421, "DNS rebinding")
+        #expect(call(bearer + "Origin: http://attacker.example\r\n") == 403)
+        #expect(call(bearer + "Origin: https://shop.example.com\r\n") == 200)
+        #expect(RawHTTP.status(port: port, "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n") == 200, "health needs no token")
+        #expect(try await app.soma("send", "Shop.stats").status == 0, "soma send needs no token: the control socket checks the user")
+        #expect(!app.logTail.contains("s3cret"), "the token is never logged")
+
+        // Two connections that never finish their head fill the limit, and are closed after header_timeout;
+        // only then is a third one served.
+        let slow = [RawHTTP(port: port), RawHTTP(port: port)].compactMap { $0 }
+        for client in slow { client.send("POST /Shop/stats HTTP/1.1\r\nHo") }
+        try await Task.sleep(for: .milliseconds(100))
+        let started = Date()
+        #expect(call(bearer) == 200)
+        #expect(Date().timeIntervalSince(started) > 0.5, "the third connection waited for a free place")
+        for client in slow { #expect(client.readToEnd(within: 3).closed, "a half-sent request is closed") }
+    }
+
     @Test func aPortInUseIsRefusedWithTheReason() async throws {
         let first = try LaunchedApp(Self.shop, name: "shop")
         defer { first.finish() }

@@ -59,9 +59,12 @@ import Testing
         let queue = QueueClient(name: "outbox", socketPath: "\(app.appHome)/resources/outbox/queue.sock")
         try queue.push([QueueMessage(id: "from-v1", version: 1, body: #"{"id":"o50","buyer":"zed","items":[],"total":1.0}"#)])
         queue.close()
-        #expect(try await ResourcesEndToEndTests.waitFor(10) {
+        let migrated = try await ResourcesEndToEndTests.waitFor(10) {
             try await ResourcesEndToEndTests.sqlite3(database, "SELECT customer, status FROM orders WHERE id = 'o50'") == #"zed|"Open""#
-        })
+        }
+        let outbox = try await app.soma("resources", "show", "outbox").output
+        let rows = try await ResourcesEndToEndTests.sqlite3(database, "SELECT * FROM orders")
+        #expect(migrated, "\(outbox) \(rows) \(app.logTail)")
 
         // The worker killed: back on version 2, with its data.
         let worker = try #require(Int32(try await app.status()["worker_pid"] ?? ""))

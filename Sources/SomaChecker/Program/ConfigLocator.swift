@@ -52,6 +52,12 @@ struct ConfigLocator {
         return lineSpan(keyIndex + 1)
     }
 
+    /// A top-level name: its table header (`[face]`, or the first `[face.x]`), else its `key = …` line.
+    func topLevelSpan(_ key: String) -> SourceSpan {
+        if let index = lines.firstIndex(where: { $0.table == key || $0.table.hasPrefix(key + ".") }) { return lineSpan(index + 1) }
+        return span(table: "", key: key)
+    }
+
     func lineSpan(_ line: Int) -> SourceSpan {
         let start = file.offset(ofLine: line)
         return SourceSpan(file: file.id, start: start, end: start + file.lineText(line).utf8.count)

@@ -36,6 +36,8 @@ public struct ProjectConfig: Sendable {
     public var resourceProviders: [String: String] = [:]
     /// `[resources.NAME] port = 5433`: the port of a server resource (a postgres database), when not a free one.
     public var resourcePorts: [String: Int] = [:]
+    /// `[face]`: bind address, allowed hosts and origins, bearer token, timeouts, connection limit.
+    public var face = FaceSettings()
 
     public init() {}
 
@@ -55,9 +57,20 @@ public struct ProjectConfig: Sendable {
             return config
         }
         var locator = ConfigLocator(file: file)
+        let sections = ["app", "supervisor", "hosts", "verify", "providers", "resources", "face"]
+        for key in table.keys where !sections.contains(key) {
+            diagnostics.error(.config, "unknown section or setting '\(key)' in soma.toml", at: locator.topLevelSpan(key),
+                              hint: Checker.suggestion(for: key, among: sections).map { "did you mean [\($0)]?" } ?? "soma.toml takes [\(sections.joined(separator: "], ["))]")
+        }
         if let app = table["app"]?.table {
             config.appName = app["name"]?.string
             config.port = app["port"]?.int
+            for key in app.keys where !["name", "port"].contains(key) {
+                diagnostics.error(.config, "unknown setting '\(key)' in [app]", at: locator.span(table: "app", key: key), hint: "[app] takes name and port")
+            }
+        }
+        if let face = table["face"]?.table {
+            config.face = parseFace(face, locator: &locator, diagnostics: &diagnostics)
         }
         if let supervisor = table["supervisor"]?.table {
             for key in supervisor.keys {
@@ -79,6 +92,17 @@ public struct ProjectConfig: Sendable {
         }
         if let hosts = table["hosts"]?.table {
             config.hosts = Set(hosts.keys)
+            for name in hosts.keys {
+                guard let entry = hosts[name]?.table else {
+                    diagnostics.error(.config, "hosts.\(name) must be a table, as in [hosts.\(name)] address = \"ssh://user@host\"",
+                                      at: locator.topLevelSpan("hosts"))
+                    continue
+                }
+                for key in entry.keys where !["address", "key", "root"].contains(key) {
+                    diagnostics.error(.config, "unknown setting '\(key)' in [hosts.\(name)]", at: locator.span(table: "hosts.\(name)", key: key),
+                                      hint: "[hosts.NAME] takes address (ssh://user@host[:port]), key (a private key file) and root (a folder there)")
+                }
+            }
         }
         if let verify = table["verify"]?.table {
             config.verify = parseVerify(verify, locator: &locator, diagnostics: &diagnostics)
