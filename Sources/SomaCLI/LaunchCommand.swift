@@ -68,11 +68,28 @@ struct LaunchCommand: AsyncParsableCommand {
 
         let existing = try ledger.app()
         let currentVersion = try existing?.currentVersion.flatMap { try ledger.version($0) }
-        if let currentVersion {
-            guard currentVersion.hash == bundle.hash else {
+        if let currentVersion, currentVersion.hash != bundle.hash {
+            let storedFiles = try ledger.versionFiles(currentVersion.number)
+            let sameCode = ProgramBundle.codeHash(storedFiles) == bundle.codeHash && storedFiles.first?.path == bundle.files.first?.path
+                && currentVersion.entry == bundle.entry
+            if sameCode && !home.isRunning {
+                // Only soma.toml changed: its settings apply at this launch; the code and its version stay.
+                try ledger.replaceSettings(ofVersion: currentVersion.number, path: ProgramBundle.settingsFile, content: bundle.settings, hash: bundle.hash)
+                try? FileManager.default.removeItem(atPath: home.codeFolder(version: currentVersion.number))
+                try ledger.record("settings", "soma.toml of version \(currentVersion.number) replaced at launch")
+                Terminal.out("settings: soma.toml changed; it applies from this launch (version \(currentVersion.number), same code)\n")
+            } else if sameCode {
+                throw CLIFailure("\(appName) is running version \(currentVersion.number) with another soma.toml",
+                                 hint: "settings apply at a launch: `soma stop --app \(appName)`, then launch again")
+            } else if home.isRunning {
                 throw CLIFailure("\(appName) exists and runs other code (version \(currentVersion.number), \(currentVersion.entry)); launching this file would replace it",
-                                 hint: "to run both, give this one another name with --name; `soma swap` will replace code in place")
+                                 hint: "`soma swap \(file)` replaces the running code in place; --name runs this one beside it")
+            } else {
+                throw CLIFailure("\(appName) is stopped at version \(currentVersion.number) (\(currentVersion.entry)), and this file holds other code",
+                                 hint: "launch the stored code again (`soma launch` with its files), then `soma swap \(file)`; or run this one beside it with --name")
             }
+        }
+        if let currentVersion {
             if home.isRunning {
                 print("\(appName) is already running (version \(currentVersion.number))")
                 try await printStatusLine(home)

@@ -23,14 +23,29 @@ struct ProgramBundle {
             files.append((relative, file.bytes))
         }
         self.files = files.sorted { $0.0 < $1.0 }
+        self.hash = Self.hash(self.files)
+    }
+
+    /// FNV-1a over every file's path and content, as 16 hex digits.
+    static func hash(_ files: [(path: String, content: [UInt8])]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for (path, content) in self.files {
+        for (path, content) in files {
             for byte in Array(path.utf8) + [0] + content + [0] {
                 hash ^= UInt64(byte)
                 hash = hash &* 0x0000_0100_0000_01b3
             }
         }
         let digits = String(hash, radix: 16)
-        self.hash = String(repeating: "0", count: 16 - digits.count) + digits
+        return String(repeating: "0", count: 16 - digits.count) + digits
     }
+
+    static let settingsFile = "soma.toml"
+
+    /// The hash of the code alone: two bundles with the same code hash differ at most in their soma.toml.
+    static func codeHash(_ files: [(path: String, content: [UInt8])]) -> String {
+        hash(files.filter { ($0.path as NSString).lastPathComponent != settingsFile })
+    }
+
+    var codeHash: String { Self.codeHash(files) }
+    var settings: [UInt8]? { files.first { $0.path == Self.settingsFile }?.content }
 }

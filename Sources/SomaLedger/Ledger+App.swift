@@ -100,6 +100,18 @@ extension Ledger {
         }
     }
 
+    /// A version's soma.toml edited while the app was stopped: its settings (port, restart intensity, face)
+    /// apply at the next launch without a new version, since no code changed.
+    public func replaceSettings(ofVersion number: Int, path: String, content: [UInt8]?, hash: String) throws(LedgerError) {
+        try write("recording the version's settings") { db in
+            try db.execute(sql: "DELETE FROM version_files WHERE version = ? AND path = ?", arguments: [number, path])
+            if let content {
+                try db.execute(sql: "INSERT INTO version_files (version, path, content) VALUES (?, ?, ?)", arguments: [number, path, Data(content)])
+            }
+            try db.execute(sql: "UPDATE versions SET hash = ? WHERE number = ?", arguments: [hash, number])
+        }
+    }
+
     /// Records a version a swap is about to plan: not current until `activateVersion`. Pending versions left
     /// by a swap that never finished are forgotten first, so numbers stay contiguous.
     public func addPendingVersion(entry: String, files: [(path: String, content: [UInt8])], hash: String,

@@ -244,6 +244,29 @@ import SystemPackage
         for client in slow { #expect(client.readToEnd(within: 3).closed, "a half-sent request is closed") }
     }
 
+    /// Launch, stop, edit soma.toml, launch again: the settings apply and the code's version stays. Edited code
+    /// under a stopped app's name is refused with what to do, and changes nothing.
+    @Test func anEditedSomaTomlAppliesAtTheNextLaunch() async throws {
+        let app = try LaunchedApp(Self.shop, name: "shop", config: "[face]\nallowed_origins = [\"https://a.example\"]\n")
+        defer { app.finish() }
+        #expect(try await app.launch().status == 0)
+        let origin = "POST /Shop/stats HTTP/1.1\r\nHost: localhost\r\nOrigin: https://b.example\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+        #expect(RawHTTP.status(port: app.port, origin) == 403)
+        #expect(try await app.soma("stop").status == 0)
+        try "[face]\nallowed_origins = [\"https://b.example\"]\n".write(to: app.folder.appendingPathComponent("soma.toml"), atomically: true, encoding: .utf8)
+        let relaunched = try await app.launch()
+        #expect(relaunched.status == 0, "\(relaunched.error)")
+        #expect(relaunched.output.contains("settings: soma.toml changed"), "\(relaunched.output)")
+        #expect(RawHTTP.status(port: app.port, origin) == 200, "the new setting applies")
+        #expect(try await app.soma("versions").output.split(separator: "\n").count == 2, "still one version")
+
+        #expect(try await app.soma("stop").status == 0)
+        try (Self.shop + "\n// edited\n").write(to: app.folder.appendingPathComponent("shop.cell"), atomically: true, encoding: .utf8)
+        let edited = try await app.launch()
+        #expect(edited.status == 1 && edited.error.contains("is stopped at version 1") && edited.error.contains("soma swap"), "\(edited.error)")
+        #expect(try await app.soma("versions").output.split(separator: "\n").count == 2)
+    }
+
     @Test func aPortInUseIsRefusedWithTheReason() async throws {
         let first = try LaunchedApp(Self.shop, name: "shop")
         defer { first.finish() }
