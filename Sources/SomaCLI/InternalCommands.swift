@@ -79,6 +79,8 @@ struct QueueServeCommand: AsyncParsableCommand {
     @Option var name: String
     @Option(name: .customLong("max-attempts")) var maxAttempts: Int = 5
     @Option(name: .customLong("visibility-ms")) var visibilityMilliseconds: Int = 30_000
+    @Option(name: .customLong("retry-base-ms")) var retryBaseMilliseconds: Int = QueueOptions.defaultRetryBase
+    @Option(name: .customLong("retry-cap-ms")) var retryCapMilliseconds: Int = QueueOptions.defaultRetryCap
 
     func run() async throws {
         LineLogHandler.bootstrap(source: "queue:\(name)")
@@ -92,7 +94,8 @@ struct QueueServeCommand: AsyncParsableCommand {
         let store: QueueStore
         do {
             store = try QueueStore(path: ResourcePaths.queueDatabase(in: data),
-                                   options: .init(maxAttempts: maxAttempts, visibilityMilliseconds: visibilityMilliseconds))
+                                   options: .init(maxAttempts: maxAttempts, visibilityMilliseconds: visibilityMilliseconds,
+                                                 retryBaseMilliseconds: retryBaseMilliseconds, retryCapMilliseconds: retryCapMilliseconds))
         } catch {
             logger.error("\(error)")
             throw ExitCode(1)

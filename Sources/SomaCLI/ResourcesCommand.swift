@@ -10,8 +10,8 @@ import SomaSupervisor
 struct ResourcesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resources",
-        abstract: "The resources the program provisioned: list, show, release.",
-        subcommands: [ResourcesList.self, ResourcesShow.self, ResourcesRelease.self])
+        abstract: "The resources the program provisioned: list, show, release, dead-letters, replay.",
+        subcommands: [ResourcesList.self, ResourcesShow.self, ResourcesRelease.self, ResourcesDeadLetters.self, ResourcesReplay.self])
 }
 
 /// One resource as `list` and `show` print it: the ledger row, with live figures from the resource itself.
@@ -37,7 +37,7 @@ struct ResourceView {
     var typeDescription: String { record.intent.typeDescription }
 
     var size: String {
-        if let stats { return "\(stats.size) msg" }
+        if let stats { return stats.dead > 0 ? "\(stats.size) msg, \(stats.dead) dead" : "\(stats.size) msg" }
         if let fileSize { return ByteCountFormatter.string(fromByteCount: Int64(fileSize), countStyle: .file) }
         return "-"
     }
@@ -128,7 +128,10 @@ struct ResourcesShow: AsyncParsableCommand {
         fields["set_aside"] = setAside.map { String($0.count) }
         if json {
             var object: [String: Any] = fields
-            object["dead"] = view.dead.map { ["id": $0.id, "version": $0.version, "body": $0.body, "attempts": $0.attempts, "died_at": $0.diedAt] }
+            object["dead"] = view.dead.map {
+                ["id": $0.id, "version": $0.version, "body": $0.body, "attempts": $0.attempts, "died_at": $0.diedAt,
+                 "last_error": $0.lastError.map { $0 as Any } ?? NSNull()] as [String: Any]
+            }
             object["set_aside_effects"] = (setAside ?? []).map {
                 ["id": $0.id, "operation": $0.operation, "payload": $0.payload, "error": $0.error, "failed_at": $0.failedAt] as [String: Any]
             }
@@ -146,7 +149,8 @@ struct ResourcesShow: AsyncParsableCommand {
         if !view.dead.isEmpty {
             print("\ndead letters (newest first):")
             for letter in view.dead {
-                print("  \(letter.id)  attempts \(letter.attempts)  \(letter.diedAt)  \(letter.body.prefix(120))")
+                print("  \(letter.id)  attempts \(letter.attempts)  \(letter.diedAt)  \(letter.lastError ?? "")")
+                print("    \(letter.body.prefix(120))")
             }
         }
         if let setAside, !setAside.isEmpty {

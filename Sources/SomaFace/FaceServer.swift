@@ -74,8 +74,15 @@ public struct FaceServer: Sendable {
             return Self.json(server.draining.isDraining ? 503 : 200, body.output)
         }
         router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: server.metrics.prometheusText())))
+            var text = server.metrics.prometheusText()
+            let dead = server.dispatcher.engine.deadLetterCounts()
+            if !dead.isEmpty {
+                text += Array("# HELP soma_queue_dead_letters Messages that used up their attempts, by queue.\n# TYPE soma_queue_dead_letters gauge\n".utf8)
+                for (queue, count) in dead.sorted(by: { $0.key < $1.key }) {
+                    text += Array("soma_queue_dead_letters{queue=\"\(queue)\"} \(count)\n".utf8)
+                }
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
         router.get("/openapi.json") { _, _ -> Response in
             Self.json(200, server.openAPI.bytes)

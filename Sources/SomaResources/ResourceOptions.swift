@@ -4,10 +4,27 @@ import Foundation
 public struct QueueOptions: Codable, Sendable, Equatable {
     public var maxAttempts: Int
     public var visibilityMilliseconds: Int
+    /// `retry_base` and `retry_cap`: a failed attempt waits base · 2^(attempt-1), at most cap, half of it random.
+    public var retryBaseMilliseconds: Int
+    public var retryCapMilliseconds: Int
 
-    public init(maxAttempts: Int = 5, visibilityMilliseconds: Int = 30_000) {
+    public static let defaultRetryBase = 1_000, defaultRetryCap = 300_000
+
+    public init(maxAttempts: Int = 5, visibilityMilliseconds: Int = 30_000, retryBaseMilliseconds: Int = QueueOptions.defaultRetryBase,
+                retryCapMilliseconds: Int = QueueOptions.defaultRetryCap) {
         self.maxAttempts = maxAttempts
         self.visibilityMilliseconds = visibilityMilliseconds
+        self.retryBaseMilliseconds = retryBaseMilliseconds
+        self.retryCapMilliseconds = retryCapMilliseconds
+    }
+
+    /// Ledger rows written before retries backed off have no retry settings: they take the defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        maxAttempts = try container.decode(Int.self, forKey: .maxAttempts)
+        visibilityMilliseconds = try container.decode(Int.self, forKey: .visibilityMilliseconds)
+        retryBaseMilliseconds = try container.decodeIfPresent(Int.self, forKey: .retryBaseMilliseconds) ?? Self.defaultRetryBase
+        retryCapMilliseconds = try container.decodeIfPresent(Int.self, forKey: .retryCapMilliseconds) ?? Self.defaultRetryCap
     }
 }
 

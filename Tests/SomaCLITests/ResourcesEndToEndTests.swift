@@ -135,7 +135,7 @@ import SystemPackage
             signal waiting() -> Int
           }
           memory { finished: Map<String, String> [persistent] }
-          let work = QueueService<Job>("work", max_attempts: 2, visibility: 200ms)
+          let work = QueueService<Job>("work", max_attempts: 2, visibility: 200ms, retry_base: 100ms, retry_cap: 1s)
           on submit(id: String, text: String) {
             work.push(Job { id: id, text: text })
             if text == "abort" { fail("aborted after the push") }
@@ -166,6 +166,21 @@ import SystemPackage
         let shown = try await app.soma("resources", "show", "work")
         #expect(shown.output.contains("dead letters (newest first):") && shown.output.contains(#""text":"poison""#))
         #expect(shown.output.contains("attempts 2"))
+
+        // Each attempt's error is kept: the dead letter says why it died, and /metrics and the list count it.
+        let letters = try await app.soma("resources", "dead-letters", "work", "--json")
+        let parsed = (try? JSONSerialization.jsonObject(with: Data(letters.output.utf8)) as? [[String: Any]]) ?? []
+        #expect(parsed.first?["id"] != nil && (parsed.first?["last_error"] as? String)?.contains("cannot do p") == true, "\(letters.output)")
+        #expect(try await app.get("/metrics").body.contains(#"soma_queue_dead_letters{queue="work"} 1"#))
+        #expect(try await app.soma("resources", "list").output.contains("0 msg, 1 dead"))
+
+        // Replayed, it is consumed again; still poison, it dies again with its attempts counted anew.
+        #expect(try await app.soma("resources", "replay", "work").status == 2, "--id or --all is needed")
+        let replayed = try await app.soma("resources", "replay", "work", "--all")
+        #expect(replayed.status == 0 && replayed.output.contains("replayed 1 message"), "\(replayed.output) \(replayed.error)")
+        #expect(try await app.soma("resources", "replay", "work", "--id", "nope").status == 1)
+        #expect(try await Self.waitFor(10) { try await Self.resources(app)["work"]?["dead_letters"] == "1" })
+        #expect(app.logTail.contains("attempt 2"), "consumed twice more after the replay")
     }
 
     @Test func aQueueProcessThatStopsAnsweringIsKilledAndReplaced() async throws {

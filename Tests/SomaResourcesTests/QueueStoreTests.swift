@@ -58,6 +58,39 @@ import Testing
         #expect(try queue.deadLetters(limit: 5).map(\.id) == ["x"])
     }
 
+    /// A failed attempt waits out a backoff that doubles (base 200 ms, half of it random), keeps its error, and
+    /// the dead letter carries the last one; replay sends dead letters back with their attempts counted anew.
+    @Test func failedAttemptsBackOffKeepTheirErrorAndCanBeReplayed() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("soma-queue-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let queue = try QueueStore(path: ResourcePaths.queueDatabase(in: folder),
+                                   options: .init(maxAttempts: 3, visibilityMilliseconds: 30_000, retryBaseMilliseconds: 200, retryCapMilliseconds: 300))
+        defer { queue.close() }
+        try await queue.push([message("x"), message("y")])
+        #expect(try await queue.lease(max: 1, waitMilliseconds: 0).map(\.id) == ["x"])
+        var failed = ContinuousClock.now
+        try await queue.nack([(id: "x", error: "json-shape: data.n: expected Int, got String")])
+        // Not at once: y comes first, and x only after its backoff (100 to 200 ms).
+        #expect(try await queue.lease(max: 2, waitMilliseconds: 0).map(\.id) == ["y"])
+        let second = try await queue.lease(max: 1, waitMilliseconds: 2_000)
+        #expect(second.first?.id == "x" && second.first?.attempt == 2)
+        #expect(ContinuousClock.now - failed >= .milliseconds(95), "the retry waited")
+        failed = ContinuousClock.now
+        try await queue.nack([(id: "x", error: "second failure")])
+        let third = try await queue.lease(max: 1, waitMilliseconds: 2_000)
+        #expect(third.first?.attempt == 3 && ContinuousClock.now - failed >= .milliseconds(145), "capped at 300: 150 to 300 ms")
+        try await queue.nack([(id: "x", error: "third failure")])
+        #expect(try await queue.lease(max: 1, waitMilliseconds: 1_000).isEmpty)  // three attempts used: dead
+        let dead = try queue.deadLetters(limit: 5)
+        #expect(dead.map(\.id) == ["x"] && dead.first?.lastError == "third failure" && dead.first?.attempts == 3)
+
+        #expect(try await queue.replay(["nope"]).isEmpty)
+        #expect(try await queue.replay(nil).map(\.id) == ["x"])
+        #expect(try queue.stats().dead == 0)
+        let back = try await queue.lease(max: 2, waitMilliseconds: 0)
+        #expect(back.map(\.id) == ["x"] && back.first?.attempt == 1, "replayed with its attempts counted anew")
+    }
+
     @Test func aLeaseFindsWhatComesBackBehindTheMessagesInFlight() async throws {
         let (queue, _) = try store()
         defer { queue.close() }

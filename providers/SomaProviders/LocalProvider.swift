@@ -58,10 +58,13 @@ public struct LocalProvider: ResourceProvider {
     }
 
     func queueProcess(_ request: ProvisionRequest, options: QueueOptions) -> ProcessSpec {
-        ProcessSpec(executable: executable,
-                    arguments: ["queue-serve", "--data", request.dataPath, "--name", request.name,
-                                "--max-attempts", String(options.maxAttempts),
-                                "--visibility-ms", String(options.visibilityMilliseconds)],
+        var arguments = ["queue-serve", "--data", request.dataPath, "--name", request.name,
+                         "--max-attempts", String(options.maxAttempts), "--visibility-ms", String(options.visibilityMilliseconds)]
+        // Only when not the defaults: a queue process started by an earlier soma is adopted when its arguments match.
+        if options.retryBaseMilliseconds != QueueOptions.defaultRetryBase { arguments += ["--retry-base-ms", String(options.retryBaseMilliseconds)] }
+        if options.retryCapMilliseconds != QueueOptions.defaultRetryCap { arguments += ["--retry-cap-ms", String(options.retryCapMilliseconds)] }
+        return ProcessSpec(executable: executable,
+                    arguments: arguments,
                     readySocket: ResourcePaths.queueSocket(in: request.dataPath), healthCheck: #"{"op":"stats"}"#)
     }
 

@@ -201,7 +201,7 @@ extension Checker {
         }
         var resource = ResourceModel(binding: "", kind: kind, element: element, name: nil, engine: kind == .database ? "sqlite" : nil, host: nil, span: span)
         let options: [String: SomaType] = kind == .queue
-            ? ["on": .string, "max_attempts": .int, "visibility": .duration]
+            ? ["on": .string, "max_attempts": .int, "visibility": .duration, "retry_base": .duration, "retry_cap": .duration]
             : ["on": .string, "engine": .string]
         var named = false
         for (index, argument) in arguments.enumerated() {

@@ -28,6 +28,18 @@ public final class QueueClient: @unchecked Sendable {
         _ = try call(QueueRequest(op: .nack, ids: ids))
     }
 
+    /// Attempts that failed, with why: kept with each message and shown with its dead letter.
+    public func nack(_ failures: [(id: String, error: String)]) throws {
+        var request = QueueRequest(op: .nack, ids: failures.map(\.id))
+        request.errors = failures.map(\.error)
+        _ = try call(request)
+    }
+
+    /// Sends dead letters back to be consumed again: these ids, or all when nil. Gives those sent back.
+    public func replay(_ ids: [String]?) throws -> [QueueMessage] {
+        try call(QueueRequest(op: .replay, ids: ids)).messages ?? []
+    }
+
     public func stats() throws -> QueueStats {
         guard let stats = try call(QueueRequest(op: .stats)).stats else {
             throw ResourceError(code: "queue-reply", "queue '\(name)' answered stats without them")

@@ -21,6 +21,8 @@ public struct DeadLetter: Codable, Sendable, Equatable {
     public var body: String
     public var attempts: Int
     public var diedAt: String
+    /// Why its last attempt failed (nil for letters that died before errors were kept).
+    public var lastError: String?
 }
 
 public struct QueueStats: Codable, Sendable, Equatable {
@@ -38,12 +40,16 @@ public struct QueueStats: Codable, Sendable, Equatable {
 public struct QueueRequest: Codable, Sendable {
     public enum Operation: String, Codable, Sendable {
         case push, lease, ack, nack, stats, dead
+        /// Dead letters back into the queue: `ids`, or all of them when `ids` is nil.
+        case replay
         /// Messages of a type version below `version`, oldest first, without leasing them (a swap's dry run).
         case peek
     }
     public var op: Operation
     public var messages: [QueueMessage]?
     public var ids: [String]?
+    /// For `nack`: why each attempt failed, in the order of `ids`.
+    public var errors: [String]?
     /// For `lease`: at most this many messages; wait up to `waitMilliseconds` for one to arrive.
     public var max: Int?
     public var waitMilliseconds: Int?

@@ -99,7 +99,10 @@ extension QueueStore {
         case .ack:
             submit(.ack(request.ids ?? [])) { answered($0, messages: false) }
         case .nack:
-            submit(.nack(request.ids ?? [])) { answered($0, messages: false) }
+            let ids = request.ids ?? [], errors = request.errors ?? []
+            submit(.nack(ids.enumerated().map { ($1, $0 < errors.count ? errors[$0] : "") })) { answered($0, messages: false) }
+        case .replay:
+            submit(.replay(request.ids)) { answered($0, messages: true) }
         case .stats:
             do { reply(QueueReply(stats: try stats())) } catch { reply(QueueReply(ok: false, error: "\(error)")) }
         case .dead:

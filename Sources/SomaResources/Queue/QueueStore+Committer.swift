@@ -42,6 +42,7 @@ extension QueueStore {
         let writes = group.indices.filter { !group[$0].isLease }
         var pushed: [Int64] = []
         var leased: [Int: [Leased]] = [:]
+        var replayed: [Int: [QueueMessage]] = [:]
         let (leasesBefore, prefixBefore) = (leases, inFlightPrefix)
 
         // A group of leases alone writes nothing (unless memory holds many leases: then they go to the file,
@@ -66,8 +67,11 @@ extension QueueStore {
                     if stored.contains(where: { $0 < inFlightPrefix.seq }) { forgetInFlightPrefix() }
                     pushed += stored
                 case .ack(let ids): try Self.delete(ids, db: db)
-                case .nack(let ids):
-                    try Self.release(ids, db: db)
+                case .nack(let failures):
+                    try release(failures, now: now, db: db)
+                    forgetInFlightPrefix()
+                case .replay(let ids):
+                    replayed[index] = try Self.replay(ids, now: now, db: db)
                     forgetInFlightPrefix()
                 case .lease: break
                 }
@@ -82,7 +86,7 @@ extension QueueStore {
             return
         }
         unsynced.pushed.formUnion(pushed)
-        for index in writes { unsynced.answers.append((group[index], [])) }
+        for index in writes { unsynced.answers.append((group[index], replayed[index] ?? [])) }
         var empty: [Pending] = []
         for index in leaseRequests {
             let messages = leased[index] ?? []
@@ -236,8 +240,40 @@ extension QueueStore {
         for id in ids { try statement.execute(arguments: [id]) }
     }
 
-    static func release(_ ids: [String], db: Database) throws {
-        let statement = try db.cachedStatement(sql: "UPDATE messages SET visible_at = 0 WHERE id = ?")
-        for id in ids { try statement.execute(arguments: [id]) }
+    /// A failed attempt: the message is visible again after its backoff, base · 2^(attempts-1) up to the cap,
+    /// half of it random so that messages failing together do not come back together; the error is kept.
+    /// A message handed back without an error (its consumer stopping) was not tried: visible at once.
+    func release(_ failures: [(id: String, error: String)], now: UInt64, db: Database) throws {
+        let failed = try db.cachedStatement(sql: """
+            UPDATE messages SET last_error = ?,
+              visible_at = ? + (min(?, ? * (1 << min(max(attempts - 1, 0), 30))) * (1000 + abs(random() % 1000))) / 2000
+            WHERE id = ?
+            """)
+        let untried = try db.cachedStatement(sql: "UPDATE messages SET visible_at = 0 WHERE id = ?")
+        for (id, error) in failures {
+            if error.isEmpty {
+                try untried.execute(arguments: [id])
+            } else {
+                try failed.execute(arguments: [error, Int64(now), options.retryCapMilliseconds, options.retryBaseMilliseconds, id])
+            }
+        }
+    }
+
+    /// Dead letters back at the end of the queue with their attempts counted anew; an id still queued is not
+    /// queued twice.
+    static func replay(_ ids: [String]?, now: UInt64, db: Database) throws -> [QueueMessage] {
+        let chosen = ids == nil ? "" : "WHERE id IN (\(Array(repeating: "?", count: ids!.count).joined(separator: ",")))"
+        let arguments = StatementArguments(ids ?? [])
+        let letters = try Row.fetchAll(db, sql: "SELECT seq, id, version, body FROM dead_letters \(chosen) ORDER BY seq", arguments: arguments)
+        var replayed: [QueueMessage] = []
+        for letter in letters {
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO messages (seq, visible_at, attempts, id, version, pushed_at, body)
+                  VALUES ((SELECT coalesce(max(seq), 0) + 1 FROM messages), 0, 0, ?, ?, ?, ?)
+                """, arguments: [letter[1], letter[2], Int64(now), letter[3]])
+            try db.execute(sql: "DELETE FROM dead_letters WHERE seq = ?", arguments: [letter[0]])
+            replayed.append(QueueMessage(id: letter[1], version: letter[2], body: letter[3]))
+        }
+        return replayed
     }
 }

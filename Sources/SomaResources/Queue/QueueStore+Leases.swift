@@ -86,8 +86,8 @@ extension QueueStore {
                 if attempts >= options.maxAttempts {
                     try db.inSavepoint {
                         try db.execute(sql: """
-                            INSERT INTO dead_letters (id, version, body, attempts, died_at)
-                            SELECT id, version, body, ?, ? FROM messages WHERE seq = ?
+                            INSERT INTO dead_letters (id, version, body, attempts, died_at, last_error)
+                            SELECT id, version, body, ?, ?, last_error FROM messages WHERE seq = ?
                             """, arguments: [attempts, Date().formatted(Date.ISO8601FormatStyle()), seq])
                         try db.execute(sql: "DELETE FROM messages WHERE seq = ?", arguments: [seq])
                         return .commit

@@ -16,10 +16,16 @@ public final class QueueStore: @unchecked Sendable {
     public struct Options: Sendable, Equatable {
         public var maxAttempts: Int
         public var visibilityMilliseconds: Int
+        /// A failed attempt is retried after base · 2^(attempt-1), at most cap, with jitter (half of it random).
+        public var retryBaseMilliseconds: Int
+        public var retryCapMilliseconds: Int
 
-        public init(maxAttempts: Int = 5, visibilityMilliseconds: Int = 30_000) {
+        public init(maxAttempts: Int = 5, visibilityMilliseconds: Int = 30_000, retryBaseMilliseconds: Int = 1_000,
+                    retryCapMilliseconds: Int = 300_000) {
             self.maxAttempts = maxAttempts
             self.visibilityMilliseconds = visibilityMilliseconds
+            self.retryBaseMilliseconds = retryBaseMilliseconds
+            self.retryCapMilliseconds = retryCapMilliseconds
         }
     }
 
@@ -27,7 +33,10 @@ public final class QueueStore: @unchecked Sendable {
         case push([QueueMessage])
         case lease(max: Int, deadline: UInt64)
         case ack([String])
-        case nack([String])
+        /// Attempts that failed, each with why: visible again after the retry backoff.
+        case nack([(id: String, error: String)])
+        /// Dead letters sent back to be consumed again (all of them when nil), their attempts counted anew.
+        case replay([String]?)
     }
 
     struct Pending {
@@ -121,6 +130,13 @@ public final class QueueStore: @unchecked Sendable {
                 ALTER TABLE messages_v2 RENAME TO messages;
                 """)
         }
+        migrator.registerMigration("3-errors") { db in
+            // Why the last attempt failed, kept with the message and with its dead letter.
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN last_error TEXT;
+                ALTER TABLE dead_letters ADD COLUMN last_error TEXT;
+                """)
+        }
         return migrator
     }
 
@@ -149,8 +165,17 @@ public final class QueueStore: @unchecked Sendable {
     }
 
     /// The consumer's turn aborted: the messages are visible again at once (their attempt stays counted).
-    public func nack(_ ids: [String]) async throws {
-        _ = try await submit(.nack(ids))
+    public func nack(_ ids: [String], error: String = "") async throws {
+        _ = try await submit(.nack(ids.map { ($0, error) }))
+    }
+
+    public func nack(_ failures: [(id: String, error: String)]) async throws {
+        _ = try await submit(.nack(failures))
+    }
+
+    /// Sends dead letters back (all when `ids` is nil); gives the ones sent back.
+    public func replay(_ ids: [String]?) async throws -> [QueueMessage] {
+        try await submit(.replay(ids))
     }
 
     func submit(_ operation: Operation) async throws -> [QueueMessage] {
@@ -206,9 +231,9 @@ public final class QueueStore: @unchecked Sendable {
     public func deadLetters(limit: Int) throws -> [DeadLetter] {
         do {
             return try database.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, version, body, attempts, died_at FROM dead_letters ORDER BY seq DESC LIMIT ?",
+                try Row.fetchAll(db, sql: "SELECT id, version, body, attempts, died_at, last_error FROM dead_letters ORDER BY seq DESC LIMIT ?",
                                  arguments: [limit]).map {
-                    DeadLetter(id: $0[0], version: $0[1], body: $0[2], attempts: $0[3], diedAt: $0[4])
+                    DeadLetter(id: $0[0], version: $0[1], body: $0[2], attempts: $0[3], diedAt: $0[4], lastError: $0[5])
                 }
             }
         } catch {

@@ -39,6 +39,8 @@ extension Evaluator {
                 var queueOptions = QueueOptions()
                 if case .int(let attempts)? = options["max_attempts"] { queueOptions.maxAttempts = max(1, attempts) }
                 if case .duration(let milliseconds)? = options["visibility"] { queueOptions.visibilityMilliseconds = max(1, milliseconds) }
+                if case .duration(let milliseconds)? = options["retry_base"] { queueOptions.retryBaseMilliseconds = max(0, milliseconds) }
+                if case .duration(let milliseconds)? = options["retry_cap"] { queueOptions.retryCapMilliseconds = max(0, milliseconds) }
                 _ = try resources.openQueue(name: name, element: element, version: program?.version(of: element) ?? 1, options: queueOptions, host: host)
             case ("Database", .database(let schema)?):
                 guard let layout = DatabaseLayout(schema: schema, types: types) else {

@@ -2,7 +2,8 @@ import Foundation
 import SomaResources
 
 /// Feeds one queue to its `on BINDING(msg)` handler, on its own thread: leases messages (waiting for them
-/// on the queue's side), runs one turn per message, and gives a message back at once when its turn aborts.
+/// on the queue's side), runs one turn per message, and gives a message back with its error when its turn
+/// aborts (the queue retries it after a backoff).
 /// A message redelivered while the ack of its committed turn is on its way is not run twice.
 final class QueueConsumer: @unchecked Sendable {
     unowned let engine: TurnEngine
@@ -56,18 +57,19 @@ final class QueueConsumer: @unchecked Sendable {
                 Thread.sleep(forTimeInterval: 0.1)
                 continue
             }
-            var aborted: [String] = []
+            var aborted: [(id: String, error: String)] = []
             for message in messages {
                 if isStopping {
-                    aborted.append(message.id)
+                    aborted.append((message.id, ""))
                     continue
                 }
                 if engine.pump.hasPendingAck(queue.name, messageID: message.id) { continue }
                 if let failure = engine.consume(cell: cell, binding: binding, queue: queue.name, message: message, element: queue.element) {
                     engine.log("\(cell).\(binding) aborted on message \(message.id) (attempt \(message.attempt ?? 1)): \(failure)")
-                    aborted.append(message.id)
+                    aborted.append((message.id, failure.description))
                 }
             }
+            // A stop hands the message back untried; an aborted turn's message waits out its retry backoff.
             if !aborted.isEmpty { try? client.nack(aborted) }
         }
         condition.withLock {

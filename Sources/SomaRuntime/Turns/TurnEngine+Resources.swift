@@ -147,3 +147,14 @@ extension TurnEngine {
         return resource.map { name in all.filter { $0.resource == name } } ?? all
     }
 }
+
+extension TurnEngine {
+    /// Each open queue's dead letters, for /metrics; a queue that does not answer is left out.
+    public func deadLetterCounts() -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for name in resources.queueNames {
+            if let stats = try? resources.queue(name)?.turnClient.stats() { counts[name] = stats.dead }
+        }
+        return counts
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import SomaLedger
+import SomaResources
+
+/// `soma resources dead-letters NAME`: a queue's dead letters, newest first, with the error of their last attempt.
+struct ResourcesDeadLetters: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dead-letters",
+                                                    abstract: "A queue's dead letters, newest first, with their last error.")
+
+    @OptionGroup var selection: AppSelection
+    @Argument(help: "The queue's name.") var name: String
+    @Option(help: "At most this many.") var limit = 100
+    @Flag(help: "Print them as a JSON array.") var json = false
+
+    func run() throws {
+        let client = try QueueAccess.client(selection, name)
+        defer { client.close() }
+        let letters = try client.deadLetters(limit: max(1, limit))
+        if json {
+            let objects: [[String: Any]] = letters.map {
+                ["id": $0.id, "version": $0.version, "body": $0.body, "attempts": $0.attempts, "died_at": $0.diedAt,
+                 "last_error": $0.lastError.map { $0 as Any } ?? NSNull()]
+            }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
+        guard !letters.isEmpty else {
+            print("\(name) has no dead letters")
+            return
+        }
+        for letter in letters {
+            print("\(letter.id)  attempts \(letter.attempts)  died \(letter.diedAt)")
+            print("  error  \(letter.lastError ?? "(not kept)")")
+            print("  body   \(letter.body.prefix(200))")
+        }
+    }
+}
+
+/// `soma resources replay NAME --id ID | --all`: dead letters back into the queue, their attempts counted anew.
+struct ResourcesReplay: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "replay",
+                                                    abstract: "Send a queue's dead letters back to be consumed again.")
+
+    @OptionGroup var selection: AppSelection
+    @Argument(help: "The queue's name.") var name: String
+    @Option(help: "A dead letter's id (repeat for more).") var id: [String] = []
+    @Flag(help: "Every dead letter.") var all = false
+
+    func validate() throws {
+        guard all != !id.isEmpty else { throw ValidationError("say which dead letters: --id ID (one or more), or --all") }
+    }
+
+    func run() throws {
+        let client = try QueueAccess.client(selection, name)
+        defer { client.close() }
+        let replayed = try client.replay(all ? nil : id)
+        let missing = Set(id).subtracting(replayed.map(\.id))
+        print("replayed \(replayed.count) message\(replayed.count == 1 ? "" : "s") into \(name)")
+        if !missing.isEmpty {
+            throw CLIFailure("\(name) has no dead letter \(missing.sorted().joined(separator: ", "))", hint: "soma resources dead-letters \(name) lists them")
+        }
+    }
+}
+
+/// The queue process of a ready queue resource, reached on its socket.
+enum QueueAccess {
+    static func client(_ selection: AppSelection, _ name: String) throws -> QueueClient {
+        let home = try selection.resolve()
+        guard let record = try Ledger(path: home.ledgerPath).resource(name) else {
+            throw CLIFailure("\(home.name) has no resource named '\(name)'", hint: "soma resources list shows them")
+        }
+        guard record.intent.kind == "queue" else { throw CLIFailure("'\(name)' is a \(record.intent.kind), not a queue") }
+        guard record.state == "ready", record.pid != nil, let endpoint = record.endpoint else {
+            throw CLIFailure("queue '\(name)' is not running (\(record.state))", code: CLIExit.noApp, hint: "launch the app; its queues start with it")
+        }
+        return QueueClient(name: name, socketPath: endpoint)
+    }
+}
