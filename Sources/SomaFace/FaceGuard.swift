@@ -13,6 +13,8 @@ public struct FaceGuard: Sendable {
     let allowedHosts: Set<String>
     let allowedOrigins: Set<String>
     let token: [UInt8]?
+    /// Whether calls must carry the bearer token.
+    public var needsToken: Bool { token != nil }
 
     public init(settings: FaceSettings, token: String?) {
         allowedHosts = Set(settings.allowedHosts.map { $0.lowercased() })
@@ -22,7 +24,7 @@ public struct FaceGuard: Sendable {
 
     /// The refusal for a request, or nil when it may pass.
     public func refusal(host: String?, origin: String?, authorization: String?, needsToken: Bool) -> FaceResponse? {
-        if let host, !accepts(host: host) {
+        if let host, !Self.isLoopback(host), !accepts(host: host) {
             return .error(421, code: "host-not-allowed",
                           message: "this face does not serve the host '\(host)'; add it to soma.toml [face] allowed_hosts if a proxy sends it")
         }
@@ -34,6 +36,15 @@ public struct FaceGuard: Sendable {
             return .error(401, code: "unauthorized", message: "this face needs Authorization: Bearer TOKEN (soma.toml [face] token_file)")
         }
         return nil
+    }
+
+    /// The common case without allocating: `127.0.0.1`, `localhost` or `[::1]`, with or without a port.
+    static func isLoopback(_ host: String) -> Bool {
+        var utf8 = host.utf8[...]
+        if let colon = utf8.lastIndex(of: UInt8(ascii: ":")), utf8.first != UInt8(ascii: "[") || utf8[utf8.index(before: colon)] == UInt8(ascii: "]") {
+            utf8 = utf8[..<colon]
+        }
+        return utf8.elementsEqual("127.0.0.1".utf8) || utf8.elementsEqual("localhost".utf8) || utf8.elementsEqual("[::1]".utf8)
     }
 
     func accepts(host: String) -> Bool {

@@ -44,8 +44,9 @@ public struct FaceServer: Sendable {
 
         func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
             let host = request.head.authority
-            if let refusal = guardian.refusal(host: host, origin: request.headers[.origin], authorization: request.headers[.authorization],
-                                              needsToken: request.uri.path != "/healthz") {
+            if let refusal = guardian.refusal(host: host, origin: request.headers[.origin],
+                                              authorization: guardian.needsToken ? request.headers[.authorization] : nil,
+                                              needsToken: guardian.needsToken && request.uri.path != "/healthz") {
                 var response = FaceServer.json(refusal.status, refusal.body)
                 if refusal.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
                 return response
@@ -120,11 +121,11 @@ public struct FaceServer: Sendable {
     public func application(host: String, port: Int, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void)
         -> some ApplicationProtocol
     {
-        let headerTimeout = TimeAmount.milliseconds(Int64(settings.headerTimeout * 1000))
+        let header = TimeAmount.milliseconds(Int64(settings.headerTimeout * 1000))
+        let idle = TimeAmount.milliseconds(Int64(settings.idleTimeout * 1000))
         return Application(
             router: router(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [FirstRequestDeadline(deadline: headerTimeout)],
-                                                idleTimeout: .milliseconds(Int64(settings.idleTimeout * 1000)))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionDeadlines(header: header, idle: idle)])),
             configuration: .init(address: .hostname(host, port: port), serverName: "soma",
                                  availableConnectionsDelegate: .maximum(settings.maxConnections, logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },

@@ -16,10 +16,9 @@ final class RawHTTP {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        if connected != 0 {
-            close(descriptor)
-            return nil
-        }
+        // A failed init still runs deinit, which closes the descriptor: closing it here too could close
+        // someone else's descriptor that reused the number.
+        if connected != 0 { return nil }
     }
 
     deinit { close(descriptor) }
