@@ -70,8 +70,7 @@ struct LaunchCommand: AsyncParsableCommand {
         let currentVersion = try existing?.currentVersion.flatMap { try ledger.version($0) }
         if let currentVersion, currentVersion.hash != bundle.hash {
             let storedFiles = try ledger.versionFiles(currentVersion.number)
-            let sameCode = ProgramBundle.codeHash(storedFiles) == bundle.codeHash && storedFiles.first?.path == bundle.files.first?.path
-                && currentVersion.entry == bundle.entry
+            let sameCode = ProgramBundle.codeHash(storedFiles) == bundle.codeHash && currentVersion.entry == bundle.entry
             if sameCode && !home.isRunning {
                 // Only soma.toml changed: its settings apply at this launch; the code and its version stay.
                 try ledger.replaceSettings(ofVersion: currentVersion.number, path: ProgramBundle.settingsFile, content: bundle.settings, hash: bundle.hash)

@@ -128,10 +128,7 @@ struct ResourcesShow: AsyncParsableCommand {
         fields["set_aside"] = setAside.map { String($0.count) }
         if json {
             var object: [String: Any] = fields
-            object["dead"] = view.dead.map {
-                ["id": $0.id, "version": $0.version, "body": $0.body, "attempts": $0.attempts, "died_at": $0.diedAt,
-                 "last_error": $0.lastError.map { $0 as Any } ?? NSNull()] as [String: Any]
-            }
+            object["dead"] = view.dead.map(\.jsonObject)
             object["set_aside_effects"] = (setAside ?? []).map {
                 ["id": $0.id, "operation": $0.operation, "payload": $0.payload, "error": $0.error, "failed_at": $0.failedAt] as [String: Any]
             }

@@ -18,11 +18,7 @@ struct ResourcesDeadLetters: ParsableCommand {
         defer { client.close() }
         let letters = try client.deadLetters(limit: max(1, limit))
         if json {
-            let objects: [[String: Any]] = letters.map {
-                ["id": $0.id, "version": $0.version, "body": $0.body, "attempts": $0.attempts, "died_at": $0.diedAt,
-                 "last_error": $0.lastError.map { $0 as Any } ?? NSNull()]
-            }
-            print(String(decoding: try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys]), as: UTF8.self))
+            print(String(decoding: try JSONSerialization.data(withJSONObject: letters.map(\.jsonObject), options: [.sortedKeys]), as: UTF8.self))
             return
         }
         guard !letters.isEmpty else {
@@ -60,6 +56,13 @@ struct ResourcesReplay: ParsableCommand {
         if !missing.isEmpty {
             throw CLIFailure("\(name) has no dead letter \(missing.sorted().joined(separator: ", "))", hint: "soma resources dead-letters \(name) lists them")
         }
+    }
+}
+
+extension DeadLetter {
+    /// As `--json` prints it, in `dead-letters` and in `show`.
+    var jsonObject: [String: Any] {
+        ["id": id, "version": version, "body": body, "attempts": attempts, "died_at": diedAt, "last_error": lastError.map { $0 as Any } ?? NSNull()]
     }
 }
 

@@ -76,7 +76,9 @@ public struct FaceServer: Sendable {
         }
         router.get("/metrics") { _, _ -> Response in
             var text = server.metrics.prometheusText()
-            let dead = server.dispatcher.engine.deadLetterCounts()
+            // Blocking calls to the queue processes: on a thread of their own, not one the face's tasks need.
+            let engine = server.dispatcher.engine
+            let dead = await ParallelWork.onOwnThread { engine.deadLetterCounts() }
             if !dead.isEmpty {
                 text += Array("# HELP soma_queue_dead_letters Messages that used up their attempts, by queue.\n# TYPE soma_queue_dead_letters gauge\n".utf8)
                 for (queue, count) in dead.sorted(by: { $0.key < $1.key }) {

@@ -14,10 +14,6 @@ public enum ExactText {
         guard case .string(let text) = value.storage else { return value }
         return Data(text.utf8).databaseValue
     }
-
-    public static func bindable(_ text: String) -> DatabaseValue {
-        Data(text.utf8).databaseValue
-    }
 }
 
 extension Row {

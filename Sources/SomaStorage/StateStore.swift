@@ -88,6 +88,19 @@ public final class StateStore: @unchecked Sendable {
         return migrator
     }
 
+    /// How many effects each resource has set aside, without reading them.
+    public func setAsideCounts() throws -> [String: Int] {
+        do {
+            return try database.read { db in
+                var counts: [String: Int] = [:]
+                for row in try Row.fetchAll(db, sql: "SELECT resource, COUNT(*) FROM set_aside_effects GROUP BY resource") { counts[row[0]] = row[1] }
+                return counts
+            }
+        } catch {
+            throw StorageError(code: "state-read", path: path, operation: "counting the set-aside effects", underlying: "\(error)")
+        }
+    }
+
     /// The effects set aside because their resource refused them for good, oldest first.
     public func setAsideEffects() throws -> [SetAsideEffect] {
         do {
@@ -258,7 +271,7 @@ public final class StateStore: @unchecked Sendable {
             case .putState(let cell, let machine, let key, let state):
                 // Keys come from callers and may hold any character: stored byte for byte.
                 try db.cachedStatement(sql: "INSERT OR REPLACE INTO machine_states (cell, machine, key, state) VALUES (?, ?, \(ExactText.placeholder), ?)")
-                    .execute(arguments: [cell, machine, ExactText.bindable(key), state])
+                    .execute(arguments: [cell, machine, ExactText.bindable(key.databaseValue), state])
             case .addSend(let id, let cell, let signal, let arguments):
                 try db.cachedStatement(sql: "INSERT INTO pending_sends (id, cell, signal, arguments) VALUES (?, ?, ?, ?)")
                     .execute(arguments: [id, cell, signal, arguments])

@@ -43,6 +43,17 @@ public enum Worker {
             noteFailure("the program does not load (see soma logs)", home: configuration.home)
             return 1
         }
+        // Before anything starts: a face that cannot guard itself does not run the program at all.
+        var token: String?
+        if let path = config.face.tokenFile {
+            guard let data = FileManager.default.contents(atPath: path),
+                  let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+                logger.error("the face's token file \(path) cannot be read, or is empty")
+                noteFailure("the face's token file \(path) cannot be read, or is empty", home: configuration.home)
+                return 1
+            }
+            token = text
+        }
         let store: StateStore
         let engine: TurnEngine
         do {
@@ -67,17 +78,6 @@ public enum Worker {
             logger.error("the program cannot start: \(error)")
             noteFailure("\(error)", home: configuration.home)
             return 1
-        }
-        var token: String?
-        if let path = config.face.tokenFile {
-            guard let data = FileManager.default.contents(atPath: path),
-                  let text = String(data: data, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
-                logger.error("the face's token file \(path) cannot be read, or is empty")
-                noteFailure("the face's token file \(path) cannot be read, or is empty", home: configuration.home)
-                engine.stop()
-                return 1
-            }
-            token = text
         }
         let code = await serve(program, engine: engine, configuration: configuration, settings: config.face, token: token, logger: logger)
         engine.stop()
@@ -135,8 +135,8 @@ public enum Worker {
         let face = FaceServer(dispatcher: dispatcher, metrics: FaceMetrics.shared, openAPI: document, draining: draining,
                               appName: configuration.home.name, settings: settings, token: token)
         let serving = ServingFlag(version: configuration.version)
-        // soma.toml [face] host, loopback by default; the supervisor's --host is the default of old homes.
-        let host = settings.host, version = configuration.version
+        // soma.toml [face] host, else the supervisor's (loopback).
+        let host = settings.host ?? configuration.host, version = configuration.version
         let application = face.application(host: host, port: configuration.port, logger: logger) { port in
             serving.set(port: port)
             logger.info("serving on http://\(host):\(port) version=\(version)")

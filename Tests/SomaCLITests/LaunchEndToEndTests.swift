@@ -244,6 +244,16 @@ import SystemPackage
         for client in slow { #expect(client.readToEnd(within: 3).closed, "a half-sent request is closed") }
     }
 
+    /// A token file that cannot be read stops the program before it starts, and launch says which file.
+    @Test func anUnreadableTokenFileStartsNothing() async throws {
+        let app = try LaunchedApp(Self.shop, name: "shop", config: "[face]\ntoken_file = \"/nonexistent/soma.token\"\n[supervisor]\nmax_restarts = 1\nwithin = 60\n")
+        defer { app.finish() }
+        let result = try await app.launch()
+        #expect(result.status == 1)
+        #expect(result.error.contains("the face's token file /nonexistent/soma.token cannot be read"), "\(result.error)")
+        #expect(!app.logTail.contains("serving on"), "the face never served")
+    }
+
     /// Launch, stop, edit soma.toml, launch again: the settings apply and the code's version stays. Edited code
     /// under a stopped app's name is refused with what to do, and changes nothing.
     @Test func anEditedSomaTomlAppliesAtTheNextLaunch() async throws {

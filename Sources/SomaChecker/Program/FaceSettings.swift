@@ -1,7 +1,7 @@
 /// soma.toml `[face]`: how the HTTP face serves on a shared machine (docs/running.md, "The face as a server").
 public struct FaceSettings: Sendable, Equatable {
-    /// The address the face binds: loopback unless a user opens it up.
-    public var host = "127.0.0.1"
+    /// The address the face binds, when soma.toml names one; else the supervisor's (loopback).
+    public var host: String?
     /// Host header values accepted besides the face's own addresses (a proxy in front), with or without a port.
     public var allowedHosts: [String] = []
     /// Origins whose browser pages may call the face (`https://shop.example.com`); any other Origin is refused.

@@ -24,6 +24,7 @@ public final class QueueClient: @unchecked Sendable {
         _ = try call(QueueRequest(op: .ack, ids: ids))
     }
 
+    /// Messages handed back untried (a consumer stopping): visible again at once.
     public func nack(_ ids: [String]) throws {
         _ = try call(QueueRequest(op: .nack, ids: ids))
     }

@@ -165,10 +165,12 @@ public final class QueueStore: @unchecked Sendable {
     }
 
     /// The consumer's turn aborted: the messages are visible again at once (their attempt stays counted).
-    public func nack(_ ids: [String], error: String = "") async throws {
-        _ = try await submit(.nack(ids.map { ($0, error) }))
+    /// Messages handed back untried (their consumer stopping): visible again at once.
+    public func nack(_ ids: [String]) async throws {
+        _ = try await submit(.nack(ids.map { ($0, "") }))
     }
 
+    /// Attempts that failed, each with why: visible again after the retry backoff.
     public func nack(_ failures: [(id: String, error: String)]) async throws {
         _ = try await submit(.nack(failures))
     }

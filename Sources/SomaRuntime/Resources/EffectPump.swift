@@ -50,7 +50,7 @@ final class EffectPump: @unchecked Sendable {
         self.store = store
         self.resources = resources
         self.log = log
-        for effect in (try? store.setAsideEffects()) ?? [] { setAsideCounts[effect.resource, default: 0] += 1 }
+        setAsideCounts = (try? store.setAsideCounts()) ?? [:]
     }
 
     /// How many effects on each resource were set aside because it refused them.
