@@ -126,7 +126,8 @@ let package = Package(
         .testTarget(name: "SomaCheckerTests", dependencies: ["SomaChecker"]),
         .testTarget(
             name: "SomaRuntimeTests",
-            dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage", .product(name: "PropertyBased", package: "swift-property-based")]),
+            dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage", .product(name: "PropertyBased", package: "swift-property-based"),
+                           .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "SomaSupervisorTests", dependencies: ["SomaSupervisor"]),
         .testTarget(name: "SomaFaceTests", dependencies: ["SomaFace", "SomaChecker"]),
         .testTarget(name: "SomaResourcesTests", dependencies: ["SomaResources", "SomaProviders", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -135,6 +136,7 @@ let package = Package(
             dependencies: ["SomaLedger", "SomaLedgerMigrations", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "SomaCLITests",
-            dependencies: ["SomaCLI", "SomaResources", "SomaProviders", .product(name: "Subprocess", package: "swift-subprocess")], exclude: ["Golden"]),
+            dependencies: ["SomaCLI", "SomaResources", "SomaProviders", .product(name: "Subprocess", package: "swift-subprocess"),
+                           .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Golden"]),
     ]
 )

@@ -12,7 +12,7 @@ public struct SomaCommand: AsyncParsableCommand {
             """,
         version: SomaVersion.current,
         subcommands: [CheckCommand.self, LaunchCommand.self, StatusCommand.self, SendCommand.self, LogsCommand.self,
-                      StopCommand.self, SwapCommand.self, VersionsCommand.self, RollbackCommand.self, ResourcesCommand.self, AppsCommand.self, SuperviseCommand.self, WorkerCommand.self,
+                      StopCommand.self, SwapCommand.self, VersionsCommand.self, RollbackCommand.self, ResourcesCommand.self, RepairCommand.self, AppsCommand.self, SuperviseCommand.self, WorkerCommand.self,
                       QueueServeCommand.self]
     )
 

@@ -44,6 +44,7 @@ struct StatusCommand: AsyncParsableCommand {
             ("restarts", fields["restarts"]), ("turns", fields["turns"].map { "\($0) served, \(fields["failed"] ?? "0") failed" }),
             ("failure", fields["failure"]),
             ("set aside", fields["set_aside"].flatMap { $0 == "0" ? nil : "\($0) effect(s) a resource refused for good (soma resources show NAME)" }),
+            ("quarantined", fields["quarantined"].flatMap { $0 == "0" ? nil : "\($0) stored value(s) do not read; turns that touch them fail (soma repair)" }),
             ("nodes", Self.nodes(declared: fields["replicas_declared"].flatMap { Int($0) } ?? 1)),
         ]
         for (label, value) in rows {

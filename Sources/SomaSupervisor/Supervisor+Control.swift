@@ -7,7 +7,9 @@ extension Supervisor {
         switch request.command {
         case "status":
             await replies.send(ControlReply(fields: await statusFields()))
-        case "send", "set-aside":
+        case "repair":
+            await replies.send(await repair(request.arguments))
+        case "send", "set-aside", "quarantined":
             do {
                 let reply = try await ControlClient(path: home.workerSocket).call(ControlRequest(request.command, request.arguments))
                 await replies.send(reply)
@@ -50,6 +52,7 @@ extension Supervisor {
             fields["turns"] = health.fields["turns"]
             fields["failed"] = health.fields["failed"]
             fields["set_aside"] = health.fields["set_aside"]
+            fields["quarantined"] = health.fields["quarantined"]
             // Bound to every address, the face is reached through loopback from here.
             if let host = health.fields["host"], host != "0.0.0.0", host != "::" {
                 fields["url"] = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
@@ -58,5 +61,28 @@ extension Supervisor {
             fields["nodes_running"] = "1"
         }
         return fields
+    }
+}
+
+extension Supervisor {
+    /// `soma repair remove|replace`: run by the worker as a turn; the supervisor, the ledger's writer, keeps
+    /// the audit record of what was repaired, and how.
+    func repair(_ arguments: [String: String]) async -> ControlReply {
+        let reply: ControlReply
+        do {
+            reply = try await ControlClient(path: home.workerSocket).call(ControlRequest("repair", arguments))
+        } catch {
+            return .failure("the worker is not reachable (\(state)): \(error)")
+        }
+        guard reply.ok, let repaired = reply.fields["repaired"] else { return reply }
+        let how = arguments["value"] == nil ? "removed" : "replaced"
+        logger.notice("repair: \(how) \(repaired)")
+        do {
+            try ledger.record("repair", "\(how) \(repaired)\(arguments["value"].map { " with \($0)" } ?? "")")
+        } catch {
+            // The repair itself is durable in the state; only its record is missing, and the log has it.
+            logger.error("the repair was done but not recorded in the ledger: \(error)")
+        }
+        return reply
     }
 }

@@ -70,6 +70,9 @@ public enum Worker {
                 logger.critical("the state database failed; exiting so that the supervisor restarts from what is durable: \(reason)")
                 exit(70)
             }
+            for value in engine.quarantined {
+                logger.error("quarantined \(value.subject): its stored value does not read (\(value.error)); turns that touch it fail until `soma repair` removes or replaces it")
+            }
             try await engine.start()
         } catch let error as TurnError where error.kind == .resource {
             logger.error("the program cannot start: \(error.message)")

@@ -35,6 +35,7 @@ struct WorkerControlService: Service {
             if let port = serving.servingPort { fields["port"] = String(port) }
             fields["host"] = host
             fields["set_aside"] = String(dispatcher.engine.setAsideCounts.values.reduce(0, +))
+            fields["quarantined"] = String(dispatcher.engine.quarantined.count)
             fields["replicas_declared"] = String(dispatcher.engine.program.cells.values.map(\.model.scale.replicas).max() ?? 1)
             await replies.send(ControlReply(ok: serving.servingPort != nil, message: serving.servingPort == nil ? "starting" : nil, fields: fields))
         case "send":
@@ -56,6 +57,11 @@ struct WorkerControlService: Service {
             } catch {
                 await replies.send(.failure("\(error)"))
             }
+        case "quarantined":
+            let data = (try? JSONEncoder().encode(dispatcher.engine.quarantined)) ?? Data("[]".utf8)
+            await replies.send(ControlReply(fields: ["values": String(decoding: data, as: UTF8.self)]))
+        case "repair":
+            await replies.send(await repair(request.arguments))
         default:
             await replies.send(.failure("unknown command '\(request.command)'"))
         }
@@ -105,5 +111,28 @@ extension WorkerControlService {
 
     static func encode(_ plan: SwapPlan) -> String {
         (try? JSONEncoder().encode(plan)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+extension WorkerControlService {
+    /// `repair` from the supervisor: `cell`, `slot`, `key` (as stored, empty for a scalar slot) and either
+    /// `remove` "true" or `value` (the replacement's JSON). The reply names what was repaired in `repaired`.
+    func repair(_ arguments: [String: String]) async -> ControlReply {
+        guard let cell = arguments["cell"], let slot = arguments["slot"] else { return .failure("repair needs a cell and a slot") }
+        let action: TurnEngine.Repair
+        if let value = arguments["value"] {
+            action = .replace(json: value)
+        } else if arguments["remove"] == "true" {
+            action = .remove
+        } else {
+            return .failure("repair needs remove or a value")
+        }
+        do {
+            let repaired = try await dispatcher.engine.repair(cell: cell, slot: slot, key: arguments["key"] ?? "", action)
+            let data = (try? JSONEncoder().encode(repaired)) ?? Data("{}".utf8)
+            return ControlReply(fields: ["repaired": String(decoding: data, as: UTF8.self)])
+        } catch {
+            return ControlReply(ok: false, message: error.message, fields: ["code": error.code])
+        }
     }
 }

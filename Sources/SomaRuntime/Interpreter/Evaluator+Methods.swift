@@ -27,21 +27,21 @@ extension Evaluator {
         }
         switch name {
         case "get":
-            return turn.mapGet(slot, try argument(0)).map(Value.some) ?? .none
+            return try turn.mapGet(slot, try argument(0)).map(Value.some) ?? .none
         case "has":
-            return .bool(turn.mapGet(slot, try argument(0)) != nil)
+            return .bool(try turn.mapGet(slot, try argument(0)) != nil)
         case "set":
             let value = try argument(1)
-            turn.mapSet(slot, try argument(0), value)
+            try turn.mapSet(slot, try argument(0), value)
             return value
         case "delete":
-            return .bool(turn.mapDelete(slot, try argument(0)))
+            return .bool(try turn.mapDelete(slot, try argument(0)))
         case "keys":
-            return .list(turn.mapEntries(slot, evaluator: self).map(\.key))
+            return .list(try turn.mapEntries(slot, evaluator: self).map(\.key))
         case "values":
-            return .list(turn.mapEntries(slot, evaluator: self).map(\.value))
+            return .list(try turn.mapEntries(slot, evaluator: self).map(\.value))
         case "count":
-            return .int(turn.mapCount(slot))
+            return .int(try turn.mapCount(slot))
         default:
             throw runtimeError("memory slot '\(slot)' has no method '\(name)'", at: span)
         }

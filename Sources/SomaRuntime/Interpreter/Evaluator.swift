@@ -143,7 +143,7 @@ final class Evaluator {
             }
         }
         if let turn, turn.cell.model.slot(name) != nil {
-            turn.writeScalar(name, value)
+            try turn.writeScalar(name, value)
             return
         }
         throw runtimeError("unknown variable '\(name)'", at: span)

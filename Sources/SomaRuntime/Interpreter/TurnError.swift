@@ -11,6 +11,8 @@ public struct TurnError: Error, Sendable, CustomStringConvertible {
         case unstorable = "unstorable-value"
         /// A resource the turn needed could not be provisioned or reached.
         case resource
+        /// The turn touched a stored value that did not read when the worker started.
+        case quarantined
     }
     public var kind: Kind
     public var message: String

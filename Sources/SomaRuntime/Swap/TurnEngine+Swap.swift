@@ -183,6 +183,13 @@ extension TurnEngine {
             return plan
         }
         plan.refusals += newerMessages(work, queueStats: queueStats)
+        let quarantined = self.quarantined
+        if let first = quarantined.first {
+            // A migration cannot read what does not read; carrying it over unread would hide it from the new code.
+            plan.refusals.append(.init(code: "quarantined-values",
+                                       message: "\(SwapPlan.count(quarantined.count, "stored value")) do not read, \(first.subject) first",
+                                       hint: "`soma repair` lists them and removes or replaces each; then swap again"))
+        }
         return plan
     }
 

@@ -5,4 +5,6 @@ final class CellMemory {
     var maps: [String: [Value: Value]] = [:]
     /// Machine name → key → state.
     var machines: [String: [String: String]] = [:]
+    /// Slot → stored key (empty for a scalar slot) → the value there that did not read.
+    var quarantined: [String: [String: QuarantinedValue]] = [:]
 }

@@ -21,11 +21,11 @@ public final class TurnEngine: @unchecked Sendable {
     let onStorageFailure: @Sendable (String) -> Void
     let lock = NSLock()
     var memories: [String: CellMemory] = [:]
-    private var sendIDs: Int64 = 0
+    var sendIDs: Int64 = 0
     var timers: [Task<Void, Never>] = []
     private var pendingAtStart: [PendingSignal] = []
     private var effectsAtStart: [StoredState.PendingEffect] = []
-    private var effectIDs: Int64 = 0
+    var effectIDs: Int64 = 0
     /// Makes every pushed message's id unique to this worker's life: effect numbers start again after a restart.
     let messagePrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     let resources: ResourceSet
@@ -86,7 +86,7 @@ public final class TurnEngine: @unchecked Sendable {
 
     /// Every cell's memory: slots at their initial values, then what the store holds. Values a swap left at an
     /// older version (its rewrite after the switch was cut short) are read through their migration, and their
-    /// slots are returned to be rewritten.
+    /// slots are returned to be rewritten. A value that does not read is quarantined in its cell's memory.
     static func makeMemories(_ program: RuntimeProgram, _ stored: StoredState) throws -> (memories: [String: CellMemory], stale: [StateRewrite.LazySlot]) {
         var memories: [String: CellMemory] = [:]
         for name in program.cellOrder {
@@ -121,7 +121,9 @@ public final class TurnEngine: @unchecked Sendable {
                     memory.scalars[row.slot] = value
                 }
             } catch {
-                throw TurnError(.storage, "stored value of \(row.cell).\(row.slot) does not read: \(error)")
+                // One value that does not read must not keep the program from starting: it is set apart.
+                memory.quarantined[row.slot, default: [:]][row.key] = QuarantinedValue(
+                    cell: row.cell, slot: row.slot, key: row.key, version: row.version, error: "\(error)", stored: row.json)
             }
         }
         for row in stored.states {

@@ -37,42 +37,71 @@ final class TurnState {
         guard let slot = cell.model.slot(name) else { return .unit }
         if slot.isMap {
             var entries: [Value: Value] = [:]
-            for (key, value) in mapEntries(name, evaluator: evaluator) { entries[key] = value }
+            for (key, value) in try mapEntries(name, evaluator: evaluator) { entries[key] = value }
             return .map(entries)
         }
+        try refuseQuarantined(name, storedKey: "")
         if let written = scalarWrites[name] { return written }
         if let stored = memory.scalars[name] { return stored }
         throw TurnError(.runtime, "memory slot '\(name)' has no value yet")
     }
 
-    func writeScalar(_ name: String, _ value: Value) {
+    func writeScalar(_ name: String, _ value: Value) throws {
+        try refuseQuarantined(name, storedKey: "")
         scalarWrites[name] = value
     }
 
-    func mapGet(_ slot: String, _ key: Value) -> Value? {
+    func mapGet(_ slot: String, _ key: Value) throws -> Value? {
         if let written = mapWrites[slot]?[key] { return written }
-        return memory.maps[slot]?[key]
+        if let stored = memory.maps[slot]?[key] { return stored }
+        try refuseQuarantined(slot, key: key)
+        return nil
     }
 
-    func mapSet(_ slot: String, _ key: Value, _ value: Value) {
+    func mapSet(_ slot: String, _ key: Value, _ value: Value) throws {
+        try refuseQuarantined(slot, key: key)
         mapWrites[slot, default: [:]][key] = .some(value)
     }
 
-    func mapDelete(_ slot: String, _ key: Value) -> Bool {
-        let existed = mapGet(slot, key) != nil
+    func mapDelete(_ slot: String, _ key: Value) throws -> Bool {
+        let existed = try mapGet(slot, key) != nil
         mapWrites[slot, default: [:]][key] = .some(nil)
         return existed
     }
 
+    /// A quarantined key of this Map slot fails the turn; only a miss pays for encoding the key.
+    func refuseQuarantined(_ slot: String, key: Value) throws {
+        guard let keys = memory.quarantined[slot], !keys.isEmpty,
+              case .map(let keyType, _)? = cell.model.slot(slot)?.type else { return }
+        try refuseQuarantined(slot, storedKey: program.codec.encode(key, as: keyType))
+    }
+
+    func refuseQuarantined(_ slot: String, storedKey: String) throws {
+        guard let value = memory.quarantined[slot]?[storedKey] else { return }
+        throw Self.quarantineError(value)
+    }
+
+    /// A turn over a whole Map (keys, values, count, iteration) touches every key, the quarantined ones too.
+    func refuseAnyQuarantined(_ slot: String) throws {
+        guard let value = memory.quarantined[slot]?.values.min(by: { $0.key < $1.key }) else { return }
+        throw Self.quarantineError(value)
+    }
+
+    static func quarantineError(_ value: QuarantinedValue) -> TurnError {
+        TurnError(.quarantined, "\(value.subject) holds a stored value that does not read (\(value.error)); it is quarantined until `soma repair` removes or replaces it")
+    }
+
     /// Every entry, sorted by key; it costs a step per entry against the turn's budget.
-    func mapEntries(_ slot: String, evaluator: Evaluator) -> [(key: Value, value: Value)] {
+    func mapEntries(_ slot: String, evaluator: Evaluator) throws -> [(key: Value, value: Value)] {
+        try refuseAnyQuarantined(slot)
         var merged = memory.maps[slot] ?? [:]
         for (key, value) in mapWrites[slot] ?? [:] { merged[key] = value }
         evaluator.steps += merged.count
         return merged.keys.sorted(by: Value.precedes).map { ($0, merged[$0]!) }
     }
 
-    func mapCount(_ slot: String) -> Int {
+    func mapCount(_ slot: String) throws -> Int {
+        try refuseAnyQuarantined(slot)
         let base = memory.maps[slot] ?? [:]
         var count = base.count
         for (key, value) in mapWrites[slot] ?? [:] {

@@ -1,0 +1,90 @@
+import SomaChecker
+import SomaStorage
+
+extension TurnEngine {
+    /// What `soma repair` does to a quarantined value.
+    public enum Repair: Sendable {
+        /// The stored row goes; the key reads as absent (a scalar slot as its initial value).
+        case remove
+        /// The stored row is replaced with this JSON, which must read as the slot's type.
+        case replace(json: String)
+    }
+
+    /// Every stored value that did not read when this worker started, and is not repaired yet.
+    public var quarantined: [QuarantinedValue] {
+        lock.withLock {
+            memories.values.flatMap { memory in memory.quarantined.values.flatMap(\.values) }
+                .sorted { ($0.cell, $0.slot, $0.key) < ($1.cell, $1.slot, $1.key) }
+        }
+    }
+
+    /// Removes or replaces one quarantined value as a turn of its cell: it waits for a swap like any turn, the
+    /// cell's invariants must hold afterwards, and it is durable before this returns. Anything refused leaves the
+    /// value quarantined and the store as it was.
+    public func repair(cell: String, slot: String, key: String, _ action: Repair) async throws(TurnError) -> QuarantinedValue {
+        if !TurnGate.admitted { await gate.enter() }
+        defer { if !TurnGate.admitted { gate.leave() } }
+        let outcome = lock.withLock { () -> Result<(QuarantinedValue, UInt64), TurnError> in
+            let program = current
+            guard let memory = memories[cell], let model = program.cells[cell], let slotModel = model.model.slot(slot),
+                  let found = memory.quarantined[slot]?[key] else {
+                return .failure(TurnError(.runtime, "\(QuarantinedValue(cell: cell, slot: slot, key: key, version: 0, error: "", stored: "").subject) is not quarantined",
+                                          code: "not-quarantined"))
+            }
+            memory.quarantined[slot]?[key] = nil
+            do {
+                let turn = TurnState(cell: model, memory: memory, program: program, engine: self, chain: [])
+                var removal: WriteBatch.Change?
+                switch action {
+                case .remove:
+                    removal = .deleteValue(cell: cell, slot: slot, key: key)
+                case .replace(let text):
+                    var keyType: SomaType?, valueType = slotModel.type
+                    if case .map(let keys, let values) = slotModel.type { (keyType, valueType) = (keys, values) }
+                    let value = try Self.read(text, as: valueType, program: program, what: "the replacement")
+                    if let keyType {
+                        try turn.mapSet(slot, try Self.read(key, as: keyType, program: program, what: "the stored key"), value)
+                    } else {
+                        try turn.writeScalar(slot, value)
+                    }
+                }
+                let evaluator = Evaluator(program: program, turn: turn)
+                for invariant in model.invariants {
+                    guard case .bool(true) = try evaluator.evaluate(invariant.condition) else {
+                        throw TurnError(.invariant, "invariant '\(invariant.name)' does not hold after the repair", at: evaluator.location(invariant.span))
+                    }
+                }
+                var (batch, _, _) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix)
+                if let removal { batch.changes.append(removal) }
+                return .success((found, store.enqueue(batch)))
+            } catch {
+                memory.quarantined[slot, default: [:]][key] = found
+                return .failure((error as? TurnError) ?? TurnError(.runtime, "\(error)"))
+            }
+        }
+        let (found, sequence) = try outcome.get()
+        do {
+            try await store.waitUntilDurable(sequence)
+        } catch {
+            onStorageFailure("\(error)")
+            throw TurnError(.storage, "\(error)")
+        }
+        log("repaired \(found.subject): \(action.isRemoval ? "removed" : "replaced") (it did not read: \(found.error))")
+        return found
+    }
+
+    static func read(_ text: String, as type: SomaType, program: RuntimeProgram, what: String) throws(TurnError) -> Value {
+        do {
+            return try program.codec.decode(try JSONValue.parse(text), as: type)
+        } catch {
+            throw TurnError(.jsonShape, "\(what) does not read as \(type.plainDescription): \(error)")
+        }
+    }
+}
+
+extension TurnEngine.Repair {
+    var isRemoval: Bool {
+        if case .remove = self { return true }
+        return false
+    }
+}
