@@ -10,4 +10,7 @@ struct SwapOptions: ParsableArguments {
 
     @Flag(help: "Print the plan (and the outcome) as JSON.")
     var json = false
+
+    @Flag(help: "Refuse the swap when a signal's accepted or returned shape changes (old clients may break).")
+    var strictFace = false
 }

@@ -98,7 +98,8 @@ struct SwapSession {
     func ask(_ client: ControlClient, version: Int, apply: Bool, keep: Bool = false) async throws -> (plan: SwapPlan, json: String) {
         let reply: ControlReply
         do {
-            let arguments = ["version": String(version), "apply": apply ? "true" : "false", "keep": keep ? "true" : "false"]
+            let arguments = ["version": String(version), "apply": apply ? "true" : "false", "keep": keep ? "true" : "false",
+                             "strict_face": options.strictFace ? "true" : "false"]
             reply = try await client.call(ControlRequest("swap", arguments), timeout: .seconds(900))
         } catch {
             guard apply else { throw CLIFailure("the supervisor did not answer: \(error); nothing was changed") }

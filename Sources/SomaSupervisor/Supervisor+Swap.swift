@@ -28,7 +28,7 @@ extension Supervisor {
         let apply = arguments["apply"] == "true"
         if apply { try? ledger.record("swap-started", "version \(version) → \(number)\(restores.map { " (the code of version \($0))" } ?? "")") }
         var request = ["entry": newEntry, "against": entry, "version": String(number), "apply": apply ? "true" : "false",
-                       "keep": arguments["keep"] == "true" ? "true" : "false"]
+                       "keep": arguments["keep"] == "true" ? "true" : "false", "strict_face": arguments["strict_face"] == "true" ? "true" : "false"]
         if let restores { request["restores"] = String(restores) }
         let reply: ControlReply
         do {

@@ -90,7 +90,7 @@ extension WorkerControlService {
         // Values a swap left at their old version are rewritten first: a plan counts what is stored.
         await engine.waitForRestamp()
         let request = SwapRequest(program: RuntimeProgram(outcome: Worker.userFacing(outcome, entry: entry)), analysis: analysis, fromVersion: serving.version,
-                                  toVersion: version, scratchFolder: home.path, restores: restores)
+                                  toVersion: version, scratchFolder: home.path, restores: restores, strictFace: arguments["strict_face"] == "true")
         guard arguments["apply"] == "true" else {
             let keep = arguments["keep"] == "true"
             // A dry run is long, blocking work: on a thread of its own, not one the face's tasks need.

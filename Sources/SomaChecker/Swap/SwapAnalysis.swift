@@ -42,6 +42,21 @@ public struct SwapAnalysis: Sendable {
         public var kind: Kind
         public var detail: String
         public var breaking: Bool
+        /// What callers send no longer has the shape they sent to the running version, or what they get back
+        /// no longer has the shape they got: old clients may break even when no data does.
+        public var acceptedShapeChanges = false
+        public var returnedShapeChanges = false
+        /// The running version's type of each parameter whose type is migrated (as keyed in the new program,
+        /// `Order@1`): a body in that shape is read through the migration.
+        public var previousParameters: [String: SomaType] = [:]
+
+        public init(cell: String, signal: String, kind: Kind, detail: String, breaking: Bool) {
+            self.cell = cell
+            self.signal = signal
+            self.kind = kind
+            self.detail = detail
+            self.breaking = breaking
+        }
     }
 
     public struct ResourceChange: Sendable, Equatable {
@@ -203,6 +218,29 @@ extension SwapAnalysis {
         return found
     }
 
+    /// The named types a value of `type` may hold, through fields and cases: what a body or result carries.
+    static func names(reachedFrom type: SomaType, in table: TypeTable) -> Set<String> {
+        var found: Set<String> = []
+        var work = [type]
+        while let next = work.popLast() {
+            switch next {
+            case .named(let key):
+                guard found.insert(TypeKey.name(key)).inserted, let named = table[TypeKey.name(key)] else { continue }
+                switch named.shape {
+                case .record(let fields): work += fields.map(\.type)
+                case .variant(let cases): work += cases.flatMap { $0.fields.map(\.type) }
+                }
+            case .list(let inner), .set(let inner), .option(let inner), .queue(let inner), .table(let inner), .database(let inner):
+                work.append(inner)
+            case .map(let key, let value):
+                work += [key, value]
+            default:
+                break
+            }
+        }
+        return found
+    }
+
     /// Whether a type (or one it contains) is migrated by this swap.
     func isMigrated(_ type: SomaType) -> Bool {
         type.mentions(anyOf: Set(types.filter { $0.kind == .migrated }.map(\.name)))
@@ -331,13 +369,15 @@ extension SwapAnalysis {
             }
             var breaks: [String] = []
             var notes: [String] = []
+            var previousParameters: [String: SomaType] = [:]
             for parameter in oldSignal.parameters {
                 guard let newParameter = newSignal.parameters.first(where: { $0.name == parameter.name }) else {
                     breaks.append("parameter '\(parameter.name)' removed")
                     continue
                 }
                 judge(comparison.verdict(snapshot(parameter.type), newParameter.type), what: "parameter '\(parameter.name)'",
-                      migrated: isMigrated(newParameter.type), breaks: &breaks, notes: &notes)
+                      type: newParameter.type, table: comparison.table, breaks: &breaks, notes: &notes)
+                if Self.names(reachedFrom: newParameter.type, in: comparison.table).contains(where: { typeChange($0)?.kind == .migrated }) { previousParameters[parameter.name] = snapshot(parameter.type) }
             }
             for parameter in newSignal.parameters where !oldSignal.parameters.contains(where: { $0.name == parameter.name }) {
                 if parameter.type.optionWrapped != nil {
@@ -346,14 +386,19 @@ extension SwapAnalysis {
                     breaks.append("parameter '\(parameter.name)' added, and callers do not send it")
                 }
             }
-            judge(comparison.verdict(snapshot(oldSignal.result), newSignal.result), what: "result", migrated: isMigrated(newSignal.result),
-                  breaks: &breaks, notes: &notes)
+            let accepted = notes.count
+            judge(comparison.verdict(snapshot(oldSignal.result), newSignal.result), what: "result", type: newSignal.result,
+                  table: comparison.table, breaks: &breaks, notes: &notes)
             if !breaks.isEmpty {
                 face.append(FaceChange(cell: oldCell.name, signal: oldSignal.name, kind: .changed, detail: (breaks + notes).joined(separator: "; "), breaking: true))
                 if direction == .forward { diagnostics.append(.error(.faceBreak, "the signal '\(oldCell.name).\(oldSignal.name)' changed incompatibly for its callers: \(breaks.joined(separator: "; "))",
                                           at: newSignal.span, hint: "keep the old parameters (a new one may be an Option), or add a new signal beside it")) }
             } else if !notes.isEmpty {
-                face.append(FaceChange(cell: oldCell.name, signal: oldSignal.name, kind: .changed, detail: notes.joined(separator: "; "), breaking: false))
+                var change = FaceChange(cell: oldCell.name, signal: oldSignal.name, kind: .changed, detail: notes.joined(separator: "; "), breaking: false)
+                change.acceptedShapeChanges = accepted > 0
+                change.returnedShapeChanges = notes.count > accepted
+                change.previousParameters = previousParameters
+                face.append(change)
             }
         }
         for newSignal in newCell?.signals ?? [] where oldCell.signal(newSignal.name) == nil {
@@ -361,11 +406,21 @@ extension SwapAnalysis {
         }
     }
 
-    private func judge(_ verdict: ShapeVerdict, what: String, migrated: Bool, breaks: inout [String], notes: inout [String]) {
+    /// A named type is judged by name; what changed inside it (migrated, or read as it is) changes the shape
+    /// on the wire all the same, and is named here.
+    private func judge(_ verdict: ShapeVerdict, what: String, type: SomaType, table: TypeTable, breaks: inout [String], notes: inout [String]) {
         switch verdict {
         case .incompatible(let reason): breaks.append("\(what): \(reason)")
         case .compatible(let note): notes.append("\(what): \(note)")
-        case .same: if migrated { notes.append(what == "result" ? "result: now in the new version of its type" : "\(what): a migrated type (callers send the new version)") }
+        case .same:
+            let reached = Self.names(reachedFrom: type, in: table)
+            let changed = types.filter { ($0.kind == .migrated || $0.kind == .compatible) && reached.contains($0.name) }
+            guard !changed.isEmpty else { return }
+            let described = changed.map { change in
+                change.kind == .migrated ? "\(change.name) \(change.oldVersion ?? 0) → \(change.newVersion ?? 0)"
+                                         : "\(change.name) changed (\(change.details.joined(separator: ", ")))"
+            }.joined(separator: ", ")
+            notes.append("\(what): \(described)")
         }
     }
 

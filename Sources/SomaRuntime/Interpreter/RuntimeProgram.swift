@@ -32,6 +32,9 @@ public final class RuntimeProgram: Sendable {
     public let sources: SourceMap
     /// Evaluation steps one turn may take before it aborts: no turn runs forever.
     public let stepBudget: Int
+    /// By `Cell.signal`: the type each parameter had in the version this one was checked against, where this
+    /// version migrates it (`Order@1`). Old clients' bodies in that shape are read through the migration.
+    public let previousParameters: [String: [String: SomaType]]
 
     public init(outcome: CheckOutcome, stepBudget: Int = 1_000_000) {
         var cells: [String: CellProgram] = [:]
@@ -85,6 +88,11 @@ public final class RuntimeProgram: Sendable {
         self.coercions = outcome.coercions
         self.sources = outcome.sources
         self.stepBudget = stepBudget
+        var previous: [String: [String: SomaType]] = [:]
+        if let swap = outcome.swap, swap.direction == .forward {
+            for change in swap.face where !change.previousParameters.isEmpty { previous["\(change.cell).\(change.signal)"] = change.previousParameters }
+        }
+        self.previousParameters = previous
 
         // Field defaults are constants: evaluate them once, with no cell in reach.
         var defaults: [String: [String: Value]] = [:]

@@ -41,6 +41,9 @@ public struct SwapPlan: Codable, Sendable {
     public var resources: [Line] = []
     public var face: [Line] = []
     public var refusals: [Refusal] = []
+    /// What the swap allows but someone should hear about: signals whose shapes change for old clients.
+    /// Optional: plans kept in the ledger before it existed decode without it.
+    public var warnings: [Refusal]?
     /// Values, messages and rows the dry run migrated, and how long it took.
     public var dryRunChecked = 0
     public var dryRunMilliseconds = 0.0
@@ -89,6 +92,10 @@ extension SwapPlan {
         }
         if dryRunChecked > 0 || refusals.isEmpty {
             lines.append("  dry run: \(Self.count(dryRunChecked, "value")) migrated in \(Int(dryRunMilliseconds.rounded())) ms (nothing changed)")
+        }
+        for warning in warnings ?? [] {
+            lines.append("  warning[\(warning.code)]: \(warning.message)")
+            if let hint = warning.hint { lines.append("    hint: \(hint)") }
         }
         for refusal in refusals {
             lines.append("  refused[\(refusal.code)]: \(refusal.message)\(refusal.location.map { " (\($0))" } ?? "")")

@@ -11,9 +11,13 @@ public struct SwapRequest: Sendable {
     public var scratchFolder: String
     /// For a rollback: the earlier version whose code `program` is.
     public var restores: Int?
+    /// `--strict-face`: a signal whose accepted or returned shape changes refuses the swap.
+    public var strictFace: Bool
 
-    public init(program: RuntimeProgram, analysis: SwapAnalysis, fromVersion: Int, toVersion: Int, scratchFolder: String, restores: Int? = nil) {
+    public init(program: RuntimeProgram, analysis: SwapAnalysis, fromVersion: Int, toVersion: Int, scratchFolder: String, restores: Int? = nil,
+                strictFace: Bool = false) {
         self.restores = restores
+        self.strictFace = strictFace
         self.program = program
         self.analysis = analysis
         self.fromVersion = fromVersion

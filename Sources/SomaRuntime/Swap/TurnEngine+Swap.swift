@@ -183,6 +183,12 @@ extension TurnEngine {
             return plan
         }
         plan.refusals += newerMessages(work, queueStats: queueStats)
+        let shapes = Self.faceShapeWarnings(analysis, from: request.fromVersion, to: request.toVersion)
+        if request.strictFace {
+            plan.refusals += shapes.map { SwapPlan.Refusal(code: $0.code, message: $0.message, hint: "without --strict-face the swap goes ahead; or keep the signal's shapes and add a new signal beside it") }
+        } else if !shapes.isEmpty {
+            plan.warnings = shapes
+        }
         let quarantined = self.quarantined
         if let first = quarantined.first {
             // A migration cannot read what does not read; carrying it over unread would hide it from the new code.
@@ -191,6 +197,21 @@ extension TurnEngine {
                                        hint: "`soma repair` lists them and removes or replaces each; then swap again"))
         }
         return plan
+    }
+
+    /// One warning per signal whose accepted or returned shape changes: old clients keep working only as far
+    /// as it says.
+    static func faceShapeWarnings(_ analysis: SwapAnalysis, from: Int, to: Int) -> [SwapPlan.Refusal] {
+        analysis.face.filter { $0.acceptedShapeChanges || $0.returnedShapeChanges }.map { change in
+            var parts: [String] = []
+            if change.acceptedShapeChanges {
+                parts.append(change.previousParameters.isEmpty
+                             ? "what callers send changes, and bodies in version \(from)'s shape still read as they are"
+                             : "what callers send changes; a body in version \(from)'s shape is read through its migration")
+            }
+            if change.returnedShapeChanges { parts.append("results go out in version \(to)'s shape") }
+            return SwapPlan.Refusal(code: "face-shape-change", message: "\(change.cell).\(change.signal): \(parts.joined(separator: "; ")) (\(change.detail))")
+        }
     }
 
     /// How many values these slots hold and how many keys are in these states, counted in memory (which holds
