@@ -29,7 +29,10 @@ import Testing
         #expect(planned.output.contains("Order 1 → 2: 3 stored values"), "\(planned.output)")
         #expect(planned.output.contains("renamed queued → pending (2 live keys)"))
         #expect(planned.output.contains("+ Shop.ship: added: new signal"))
+        #expect(planned.output.contains("warning[face-shape-change]: Shop.place_order"), "\(planned.output)")
         #expect(try await app.status()["version"] == "1")
+        let strict = try await app.soma("swap", "v2.cell", "--dry-run", "--strict-face")
+        #expect(strict.status == 1 && strict.output.contains("refused[face-shape-change]"), "\(strict.output)")
 
         // A version that removes a state live keys are in is refused with its code, and changes nothing.
         let broken = Self.example("v2.cell").replacingOccurrences(of: "migrate state Shop.lifecycle { queued => pending }", with: "")
@@ -51,6 +54,10 @@ import Testing
         #expect(try await app.post("/Shop/pay", #"{"id": "o2"}"#).body == #""paid""#)
         #expect(try await app.post("/Shop/ship", #"{"id": "o1", "tracking": "T1"}"#).body == #""shipped""#)
         #expect(try await app.post("/Shop/stats", "{}").body == "3")
+        // A client still sending version 1's shape of Order is read through the migration.
+        let oldClient = try await app.post("/Shop/place_order", Self.order("o9"))
+        #expect(oldClient.status == 200, "\(oldClient.body)")
+        #expect(try await app.post("/Shop/get_order", #"{"id": "o9"}"#).body.contains(#""customer":"ann""#))
 
         // The table gained its columns; the rows written by version 1 were migrated.
         #expect(try await ResourcesEndToEndTests.sqlite3(database, "SELECT customer, status FROM orders WHERE id = 'o3'") == #"ann|"Open""#)
