@@ -20,6 +20,9 @@ extension Supervisor {
             guard let record = try ledger.version(number), record.state == "pending" else {
                 return .failure("version \(number) is not a pending version of \(home.name)")
             }
+            // A refused swap leaves its number free and its folder written: the next pending version with that
+            // number holds other code, so its plan writes the folder anew.
+            if arguments["apply"] != "true" { try? FileManager.default.removeItem(atPath: home.codeFolder(version: number)) }
             newEntry = try materialize(version: number, entry: record.entry)
             restores = record.restores
         } catch {

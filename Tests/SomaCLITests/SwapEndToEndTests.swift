@@ -192,6 +192,12 @@ import Testing
         #expect(try await app.post("/Shop/get_order", #"{"id": "o1"}"#).body.contains(#""buyer":"ann""#))
         let versions = try await app.soma("versions", "--json")
         #expect((try JSONSerialization.jsonObject(with: Data(versions.output.utf8)) as? [Any])?.count == 1)
+
+        // The same file, fixed: its plan reads the new code, not the refused one left under the same number.
+        let fixed = candidates[3].source.replacingOccurrences(of: "100 / old.items.map(fn(i) -> i.qty).sum()", with: "1")
+        try fixed.write(to: app.folder.appendingPathComponent("fails.cell"), atomically: true, encoding: .utf8)
+        let swapped = try await app.soma("swap", "fails.cell", "--yes")
+        #expect(swapped.status == 0 && swapped.output.contains("swapped shop to version 2"), "\(swapped.output)")
     }
 
     /// RUNTIME.md §6: requests that arrive during a swap are delayed, never refused. Four callers read an
