@@ -30,6 +30,9 @@ struct LaunchCommand: AsyncParsableCommand {
     @Flag(help: "Keep the supervisor in the foreground (systemd, containers, tests).")
     var foreground = false
 
+    @Flag(help: "Apply the plan without asking when this file replaces a stopped app's code (required off a terminal).")
+    var yes = false
+
     func validate() throws {
         guard FileManager.default.isReadableFile(atPath: file) else {
             throw ValidationError("cannot read '\(file)': no such file, or it is not readable")
@@ -67,6 +70,9 @@ struct LaunchCommand: AsyncParsableCommand {
         defer { try? ledger.releaseLock("mutate", pid: getpid()) }
 
         let existing = try ledger.app()
+        // New code under a stopped app: the stored version starts with its face closed, and the new code
+        // replaces it as a swap does, planned against the live data, once confirmed.
+        var replacing: VersionRecord?
         let currentVersion = try existing?.currentVersion.flatMap { try ledger.version($0) }
         if let currentVersion, currentVersion.hash != bundle.hash {
             let storedFiles = try ledger.versionFiles(currentVersion.number)
@@ -84,8 +90,8 @@ struct LaunchCommand: AsyncParsableCommand {
                 throw CLIFailure("\(appName) exists and runs other code (version \(currentVersion.number), \(currentVersion.entry)); launching this file would replace it",
                                  hint: "`soma swap \(file)` replaces the running code in place; --name runs this one beside it")
             } else {
-                throw CLIFailure("\(appName) is stopped at version \(currentVersion.number) (\(currentVersion.entry)), and this file holds other code",
-                                 hint: "launch the stored code again (`soma launch` with its files), then `soma swap \(file)`; or run this one beside it with --name")
+                try checkAgainstStored(currentVersion, ledger: ledger, home: home)
+                replacing = currentVersion
             }
         }
         if let currentVersion {
@@ -111,6 +117,11 @@ struct LaunchCommand: AsyncParsableCommand {
         try ledger.releaseLock("mutate", pid: getpid())
         for line in Self.scaleLines(outcome.cells) { ProvisioningProgress.write("scale: \(line)\n") }
 
+        if replacing != nil {
+            FileManager.default.createFile(atPath: home.faceHoldPath, contents: Data(bundle.hash.utf8), attributes: [.posixPermissions: 0o600])
+        } else {
+            unlink(home.faceHoldPath)
+        }
         if foreground {
             try await runForeground(home, version: version)
             return
@@ -118,6 +129,10 @@ struct LaunchCommand: AsyncParsableCommand {
         // What is ready before the supervisor starts was provisioned by an earlier launch; the rest is reported.
         let progress = ProvisioningProgress(home: home)
         _ = try DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", home.path], logPath: home.logPath)
+        if let replacing {
+            try await replaceAtStart(replacing, with: bundle, home: home, progress: progress)
+            return
+        }
         try await waitUntilServing(home, version: version, progress: progress)
     }
 
@@ -157,15 +172,16 @@ struct LaunchCommand: AsyncParsableCommand {
         return free
     }
 
-    func waitUntilServing(_ home: AppHome, version: Int, progress: ProvisioningProgress) async throws {
+    /// `until`: the state that ends the wait ("serving", or "held" for a launch that replaces the code).
+    func waitUntilServing(_ home: AppHome, version: Int, progress: ProvisioningProgress, until wanted: String = "serving") async throws {
         let deadline = Date().addingTimeInterval(120)
         let client = ControlClient(path: home.controlSocket)
         var progress = progress
         while Date() < deadline {
             progress.report()
             if let reply = try? await client.call(ControlRequest("status")) {
-                if reply.fields["state"] == "serving" {
-                    printLaunched(home, version: version, fields: reply.fields)
+                if reply.fields["state"] == wanted {
+                    if wanted == "serving" { printLaunched(home, version: version, fields: reply.fields) }
                     return
                 }
                 if reply.fields["state"] == "failed" { break }

@@ -21,9 +21,16 @@ struct SwapSession {
     var yes: Bool { options.yes }
     var json: Bool { options.json }
 
+    /// Off a terminal, apply only with `--yes` (a launch of new code; `soma swap` applies unasked there).
+    var needsYesOffTerminal = false
+
     /// The selected app, which must be running, with its current version.
     init(_ selection: AppSelection, options: SwapOptions) throws {
-        home = try selection.resolve()
+        try self.init(home: try selection.resolve(), options: options)
+    }
+
+    init(home: AppHome, options: SwapOptions) throws {
+        self.home = home
         try home.requireRunning()
         ledger = try Ledger(path: home.ledgerPath)
         guard let current = try ledger.app()?.currentVersion, let running = try ledger.version(current) else {
@@ -36,7 +43,9 @@ struct SwapSession {
     }
 
     /// `restores`: for a rollback, the earlier version whose code this is.
-    func run(entry: String, files: [(path: String, content: [UInt8])], hash: String, restores: Int? = nil) async throws {
+    /// True when the version was applied; false when it stopped at the plan (a dry run, or not confirmed).
+    @discardableResult
+    func run(entry: String, files: [(path: String, content: [UInt8])], hash: String, restores: Int? = nil) async throws -> Bool {
         let verb = restores == nil ? "swap" : "rollback"
         if let holder = try ledger.acquireLock("mutate", pid: getpid(), purpose: verb) {
             throw CLIFailure("\(home.name) is busy: \(holder) holds its lock; nothing was changed", hint: "wait for it to finish, then try again")
@@ -59,13 +68,16 @@ struct SwapSession {
         if planned.plan.isRefused {
             throw CLIFailure("the \(verb) to version \(number) is refused; nothing was changed")
         }
-        if dryRun { return }
+        if dryRun { return false }
         if !yes && isatty(STDIN_FILENO) != 0 {
             Terminal.out("apply this plan to \(home.name)? [y/N] ")
             guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
                 print("not applied; nothing was changed")
-                return
+                return false
             }
+        } else if !yes && needsYesOffTerminal {
+            print("not applied: off a terminal, this plan is applied only with --yes; nothing was changed")
+            return false
         }
         if !json { print(restores.map { "rolling \(home.name) back to the code of version \($0) as version \(number)…" } ?? "swapping \(home.name) to version \(number)…") }
         let outcome: (plan: SwapPlan, json: String)
@@ -93,6 +105,7 @@ struct SwapSession {
             print(String(format: what + " in %.1f ms (turns held %.1f ms, %d waited)", home.name, number,
                          plan.totalMilliseconds ?? 0, plan.heldMilliseconds ?? 0, plan.heldTurns ?? 0))
         }
+        return true
     }
 
     func ask(_ client: ControlClient, version: Int, apply: Bool, keep: Bool = false) async throws -> (plan: SwapPlan, json: String) {

@@ -35,6 +35,9 @@ public struct AppHome: Sendable {
     /// Written by a worker that cannot run (its `on start` aborted, its program does not load): the cause, for
     /// the supervisor to name when it gives up.
     public var workerFailurePath: String { file("state/worker-failure") }
+    /// Present while a launch of new code under a stopped app decides on its plan: the worker runs the stored
+    /// version without opening its face, as if the app were still stopped.
+    public var faceHoldPath: String { file("state/face-held") }
     public var controlSocket: String { file("control.sock") }
     public var workerSocket: String { file("worker.sock") }
     /// Held (flock) by the live supervisor: its absence tells the worker the supervisor is gone.

@@ -46,7 +46,7 @@ extension Supervisor {
         }
         let health = workerPID == nil ? nil : try? await ControlClient(path: home.workerSocket).call(ControlRequest("health"))
         if state == "running" {
-            fields["state"] = health?.ok == true ? "serving" : "starting"
+            fields["state"] = health?.ok == true ? "serving" : health?.fields["held"] == "true" ? "held" : "starting"
         }
         if let health {
             fields["turns"] = health.fields["turns"]

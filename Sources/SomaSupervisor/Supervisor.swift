@@ -320,6 +320,8 @@ public actor Supervisor {
     func stop() async {
         stopping = true
         state = "stopping"
+        // A launch that held the face for its plan ends with the app stopped: the next start opens it.
+        unlink(home.faceHoldPath)
         guard let pid = workerPID else { return }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(10)

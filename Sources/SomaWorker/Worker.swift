@@ -119,7 +119,7 @@ public enum Worker {
 
     /// Why this worker cannot run, for the supervisor to name when it stops restarting it.
     static func noteFailure(_ cause: String, home: AppHome) {
-        FileManager.default.createFile(atPath: home.workerFailurePath, contents: Data(cause.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: home.workerFailurePath, contents: Data(cause.utf8), attributes: [.posixPermissions: 0o600])
     }
 
     /// Serves the face and the control socket until a graceful shutdown; 0 then, 1 when the face failed.
@@ -142,13 +142,15 @@ public enum Worker {
         let host = settings.host ?? configuration.host, version = configuration.version
         let application = face.application(host: host, port: configuration.port, logger: logger) { port in
             serving.set(port: port)
-            logger.info("serving on http://\(host):\(port) version=\(version)")
+            logger.info("serving on http://\(host):\(port) version=\(serving.version)")
         }
+        let hold = FaceHold(held: FileManager.default.fileExists(atPath: configuration.home.faceHoldPath))
+        if hold.isHeld { logger.notice("the face stays closed while a launch decides whether new code replaces version \(version)") }
         let control = WorkerControlService(home: configuration.home, dispatcher: dispatcher, metrics: FaceMetrics.shared,
-                                           serving: serving, openAPI: document, host: host)
+                                           serving: serving, openAPI: document, hold: hold, host: host)
         let drain = DrainService(draining: draining, engine: engine, logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: drain), .init(service: application), .init(service: control)],
+            configuration: .init(services: [.init(service: drain), .init(service: HeldFaceService(hold: hold, face: application)), .init(service: control)],
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

@@ -14,6 +14,7 @@ struct WorkerControlService: Service {
     let metrics: FaceMetrics
     let serving: ServingFlag
     let openAPI: OpenAPIDocument
+    let hold: FaceHold
     /// The address the face is bound to (soma.toml [face] host).
     var host = "127.0.0.1"
 
@@ -34,6 +35,7 @@ struct WorkerControlService: Service {
             var fields = ["pid": String(getpid()), "turns": String(counts.served), "failed": String(counts.failed), "version": String(serving.version)]
             if let port = serving.servingPort { fields["port"] = String(port) }
             fields["host"] = host
+            if hold.isHeld { fields["held"] = "true" }
             fields["set_aside"] = String(dispatcher.engine.setAsideCounts.values.reduce(0, +))
             fields["quarantined"] = String(dispatcher.engine.quarantined.count)
             fields["replicas_declared"] = String(dispatcher.engine.program.cells.values.map(\.model.scale.replicas).max() ?? 1)
@@ -100,6 +102,11 @@ extension WorkerControlService {
         do {
             let plan = try await engine.applySwap(request)
             serving.version = version
+            if hold.isHeld {
+                // The launch that held the face applied its new code: the app opens on it.
+                unlink(home.faceHoldPath)
+                hold.open()
+            }
             if let document = try? FaceOpenAPI.document(for: request.program, app: home.name, version: String(version)) {
                 openAPI.bytes = document
             }

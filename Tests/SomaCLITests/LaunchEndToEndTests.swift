@@ -273,8 +273,60 @@ import SystemPackage
         #expect(try await app.soma("stop").status == 0)
         try (Self.shop + "\n// edited\n").write(to: app.folder.appendingPathComponent("shop.cell"), atomically: true, encoding: .utf8)
         let edited = try await app.launch()
-        #expect(edited.status == 1 && edited.error.contains("is stopped at version 1") && edited.error.contains("soma swap"), "\(edited.error)")
+        #expect(edited.status == 1 && edited.output.contains("code only") && edited.output.contains("only with --yes"), "\(edited.output)")
+        #expect(edited.error.contains("is stopped again at version 1"), "\(edited.error)")
         #expect(try await app.soma("versions").output.split(separator: "\n").count == 2)
+        #expect(try await app.soma("status").status == 3)
+        let confirmed = try await app.launch(["--yes"])
+        #expect(confirmed.status == 0 && confirmed.output.contains("launched shop (version 2)"), "\(confirmed.output)\(confirmed.error)")
+    }
+
+    static let stock = """
+        type Item = { id: String, qty: Int }
+        cell Stock {
+          face {
+            signal put(item: Item) -> String
+            signal get(id: String) -> Option<Item>
+          }
+          memory { items: Map<String, Item> [persistent] }
+          on put(item: Item) { items.set(item.id, item); item.id }
+          on get(id: String) { items.get(id) }
+        }
+        """
+
+    static func stock(migration: String) -> String {
+        stock.replacingOccurrences(of: "type Item = { id: String, qty: Int }", with: """
+            type Item @version(2) = { id: String, share: Int }
+            migrate Item from 1 to 2 = fn(old) -> Item { id: old.id, share: \(migration) }
+            """)
+    }
+
+    @Test func newCodeUnderAStoppedAppIsPlannedAgainstItsDataAndAppliedAsItStarts() async throws {
+        let app = try LaunchedApp(Self.stock, name: "stock")
+        defer { app.finish() }
+        #expect(try await app.launch().status == 0)
+        #expect(try await app.post("/Stock/put", #"{"item": {"id": "a", "qty": 3}}"#).status == 200)
+        #expect(try await app.post("/Stock/put", #"{"item": {"id": "b", "qty": 0}}"#).status == 200)
+        #expect(try await app.soma("stop").status == 0)
+        let source = app.folder.appendingPathComponent("stock.cell")
+
+        // The live value b makes this migration divide by zero: refused with the swap's code, still stopped at 1.
+        try Self.stock(migration: "12 / old.qty").write(to: source, atomically: true, encoding: .utf8)
+        let refused = try await app.launch(["--yes"])
+        #expect(refused.status == 1 && refused.output.contains("refused[migration-fails]") && refused.output.contains(#"key "b""#), "\(refused.output)")
+        #expect(refused.error.contains("is stopped again at version 1"), "\(refused.error)")
+        #expect(try await app.soma("versions").output.split(separator: "\n").count == 2)
+        let log = try String(contentsOfFile: "\(app.appHome)/logs/app.log", encoding: .utf8)
+        #expect(log.components(separatedBy: "serving on http").count == 2, "the face opened only at the first launch: \(app.logTail)")
+        #expect(log.contains("the face stays closed while a launch decides"))
+
+        try Self.stock(migration: "old.qty * 4").write(to: source, atomically: true, encoding: .utf8)
+        let launched = try await app.launch(["--yes"])
+        #expect(launched.status == 0, "OUT \(launched.output) ERR \(launched.error)\n\(app.logTail)")
+        #expect(launched.output.contains("Item 1 → 2: 2 stored values") && launched.output.contains("launched stock (version 2)"), "\(launched.output)")
+        #expect(try await app.post("/Stock/get", #"{"id": "a"}"#).body == #"{"id":"a","share":12}"#)
+        #expect(try await app.post("/Stock/get", #"{"id": "b"}"#).body == #"{"id":"b","share":0}"#)
+        #expect(try await app.status()["version"] == "2")
     }
 
     @Test func aPortInUseIsRefusedWithTheReason() async throws {
