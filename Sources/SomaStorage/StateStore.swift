@@ -13,6 +13,16 @@ public final class StateStore: @unchecked Sendable {
     private var lastEnqueued: UInt64 = 0
     private var lastDurable: UInt64 = 0
     private var failure: StorageError?
+    /// The disk is full: batches are dropped (rejected) until memory is back in step and a probe write succeeds.
+    private var full = false
+    /// Memory may hold writes of rejected batches: until the turn engine has reloaded it, read-only turns fail too.
+    private var memoryAhead = false
+    private var rejected = RejectedSequences()
+    /// The last batch enqueued and not rejected: what a read-only turn waits for.
+    private var lastAccepted: UInt64 = 0
+    /// Told (on the committer's thread, or the enqueuing one) when writes stop for want of space, and when they
+    /// resume. Set once, before turns run.
+    private var diskFullObserver: (@Sendable (_ full: Bool) -> Void)?
     private var stopping = false
     private var committer: Thread?
     /// Lazily migrated slots whose rows a turn may overwrite before the swap that migrated them has finished:
@@ -140,29 +150,80 @@ public final class StateStore: @unchecked Sendable {
     }
 
     /// Queues a batch for the next group commit and returns its sequence number. Batches commit in the order
-    /// they are enqueued, so a durable sequence number means every earlier batch is durable too.
-    public func enqueue(_ batch: WriteBatch) -> UInt64 {
+    /// they are enqueued, so a durable sequence number means every earlier batch is durable too. While the disk
+    /// is full the batch is dropped, and waiting for its number fails with `disk-full`; `touchesMemory` says
+    /// whether the caller applied it to the turn engine's memory first (which must then be reloaded).
+    public func enqueue(_ batch: WriteBatch, touchesMemory: Bool = true) -> UInt64 {
         condition.lock()
-        defer { condition.unlock() }
         lastEnqueued += 1
-        pending.append((lastEnqueued, batch))
+        let sequence = lastEnqueued
+        guard !full else {
+            rejected.insert(sequence)
+            let wasAhead = memoryAhead
+            if touchesMemory { memoryAhead = true }
+            let observer = diskFullObserver
+            condition.unlock()
+            if touchesMemory && !wasAhead { observer?(true) }
+            return sequence
+        }
+        lastAccepted = sequence
+        pending.append((sequence, batch))
         condition.broadcast()
-        return lastEnqueued
+        condition.unlock()
+        return sequence
     }
 
-    /// The sequence number of the last batch enqueued: a read-only turn waits for it, because what it read
-    /// may come from turns whose commit is still in flight.
+    /// The sequence number a read-only turn waits for, because what it read may come from turns whose commit
+    /// is still in flight: the last batch accepted, or while memory may hold rejected writes, a rejected one.
     public var lastEnqueuedSequence: UInt64 {
         condition.lock()
         defer { condition.unlock() }
-        return lastEnqueued
+        return memoryAhead ? lastEnqueued : lastAccepted
+    }
+
+    /// True from a commit that failed for want of space until writing works again: a turn that would write
+    /// is refused before it changes memory.
+    public var refusesWrites: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return full
+    }
+
+    public func observeDiskFull(_ observer: @escaping @Sendable (_ full: Bool) -> Void) {
+        condition.lock()
+        defer { condition.unlock() }
+        diskFullObserver = observer
+    }
+
+    /// The turn engine has put its memory back to what is durable: read-only turns wait for what they read
+    /// again, and the committer may probe for space.
+    public func memoryMatchesDisk() {
+        condition.lock()
+        defer { condition.unlock() }
+        memoryAhead = false
+        lastAccepted = lastDurable
+        condition.broadcast()
+    }
+
+    /// Whether this batch was dropped because the disk was full.
+    public func wasRejected(_ sequence: UInt64) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return rejected.contains(sequence)
+    }
+
+    var diskFullError: StorageError {
+        StorageError(code: StorageError.diskFull, path: path, operation: "committing", underlying: "the disk is full")
     }
 
     /// Returns once the batch with this sequence number (and every earlier one) is durable.
     public func waitUntilDurable(_ sequence: UInt64) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             condition.lock()
-            if let failure {
+            if rejected.contains(sequence) {
+                condition.unlock()
+                continuation.resume(throwing: diskFullError)
+            } else if let failure {
                 condition.unlock()
                 continuation.resume(throwing: failure)
             } else if sequence <= lastDurable {
@@ -179,7 +240,8 @@ public final class StateStore: @unchecked Sendable {
     public func waitUntilDurableBlocking(_ sequence: UInt64) throws {
         condition.lock()
         defer { condition.unlock() }
-        while sequence > lastDurable {
+        while sequence > lastDurable || rejected.contains(sequence) {
+            if rejected.contains(sequence) { throw diskFullError }
             if let failure { throw failure }
             condition.wait()
         }
@@ -206,6 +268,23 @@ public final class StateStore: @unchecked Sendable {
     private func commitLoop() {
         while true {
             condition.lock()
+            while full && !stopping {
+                // Nothing is accepted while the disk is full; once memory is back in step, look for space.
+                if !memoryAhead {
+                    condition.unlock()
+                    let room = probeSpace()
+                    condition.lock()
+                    if room && !memoryAhead {
+                        full = false
+                        let observer = diskFullObserver
+                        condition.unlock()
+                        observer?(false)
+                        condition.lock()
+                        break
+                    }
+                }
+                _ = condition.wait(until: Date().addingTimeInterval(Self.spaceProbeInterval))
+            }
             while pending.isEmpty && !stopping {
                 condition.wait()
             }
@@ -228,13 +307,27 @@ public final class StateStore: @unchecked Sendable {
                     }
                     return .commit
                 }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+                storageFailure = diskFullError
             } catch {
                 storageFailure = StorageError(code: "state-commit", path: path, operation: "committing \(group.count) turn(s)", underlying: "\(error)")
             }
 
             condition.lock()
             var resumed: [CheckedContinuation<Void, any Error>] = []
-            if let storageFailure {
+            var observer: (@Sendable (Bool) -> Void)?
+            if let storageFailure, storageFailure.isDiskFull, let first = group.first?.sequence {
+                // Nothing of this group is durable, and the batches queued behind it may have read its writes:
+                // all of them fail, memory goes back to the disk, and writing stops until space returns.
+                rejected.insert(first...lastEnqueued)
+                pending.removeAll()
+                full = true
+                memoryAhead = true
+                observer = diskFullObserver
+                resumed = waiters.values.flatMap { $0 }
+                waiters.removeAll()
+                condition.broadcast()
+            } else if let storageFailure {
                 // Memory and disk now disagree: every waiter fails, and so does every later turn.
                 failure = storageFailure
                 resumed = waiters.values.flatMap { $0 }
@@ -248,9 +341,25 @@ public final class StateStore: @unchecked Sendable {
                 }
             }
             condition.unlock()
+            observer?(true)
             for continuation in resumed {
                 if let storageFailure { continuation.resume(throwing: storageFailure) } else { continuation.resume() }
             }
+        }
+    }
+
+    static let spaceProbeInterval: TimeInterval = 0.5
+
+    /// A small write of its own: when it commits, there is room again.
+    private func probeSpace() -> Bool {
+        do {
+            try database.inTransaction { db in
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('space_probe', ?)", arguments: [String(Date().timeIntervalSince1970)])
+                return .commit
+            }
+            return true
+        } catch {
+            return false
         }
     }
 

@@ -13,6 +13,8 @@ public struct TurnError: Error, Sendable, CustomStringConvertible {
         case resource
         /// The turn touched a stored value that did not read when the worker started.
         case quarantined
+        /// The turn would write while the state database's disk is full (HTTP 507); nothing changed.
+        case diskFull = "disk-full"
     }
     public var kind: Kind
     public var message: String

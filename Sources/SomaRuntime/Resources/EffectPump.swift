@@ -93,6 +93,28 @@ final class EffectPump: @unchecked Sendable {
         condition.broadcast()
     }
 
+    /// Forgets the effects of turns whose batches the store rejected, and what turns read of their table writes.
+    private func dropRejected() {
+        condition.lock()
+        defer { condition.unlock() }
+        for (name, lane) in lanes {
+            var kept = lane
+            kept.items.removeAll { store.wasRejected($0.sequence) }
+            lanes[name] = kept
+        }
+        pendingRows = [:]
+        for (resource, lane) in lanes {
+            for item in lane.items {
+                switch item.effect.operation {
+                case .put(let table, let key, let row, _): notePending(resource, table, key, row)
+                case .delete(let table, let key, _): notePending(resource, table, key, nil)
+                default: break
+                }
+            }
+        }
+        condition.broadcast()
+    }
+
     private func notePending(_ database: String, _ table: String, _ key: DatabaseValue, _ row: Value?) {
         let count = pendingRows[database]?[table]?[key]?.count ?? 0
         pendingRows[database, default: [:]][table, default: [:]][key] = (row, count + 1)
@@ -179,6 +201,10 @@ final class EffectPump: @unchecked Sendable {
             let last = ready.flatMap { $0.1.map(\.sequence) }.max() ?? 0
             do {
                 try store.waitUntilDurableBlocking(last)
+            } catch let error as StorageError where error.isDiskFull {
+                // The turns of these effects failed for want of space: their effects never happened.
+                dropRejected()
+                continue
             } catch {
                 // The worker is ending (a failed commit ends it); what is stored is delivered by the next one.
                 condition.lock()
@@ -279,7 +305,7 @@ final class EffectPump: @unchecked Sendable {
             log("an effect on '\(resource)' is refused for good and set aside (soma resources show \(resource)): \(failure)")
             setAsideCounts[resource, default: 0] += 1
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            _ = store.enqueue(WriteBatch(changes: items.map { .setAsideEffect(id: $0.effect.id, error: failure, failedAt: now) }))
+            _ = store.enqueue(WriteBatch(changes: items.map { .setAsideEffect(id: $0.effect.id, error: failure, failedAt: now) }), touchesMemory: false)
         case .delivered:
             if lane.lastFailure != nil { log("effects on '\(resource)' delivered again") }
         }
@@ -300,6 +326,6 @@ final class EffectPump: @unchecked Sendable {
             default: break
             }
         }
-        if case .delivered = outcome { _ = store.enqueue(WriteBatch(changes: items.map { .removeEffect(id: $0.effect.id) })) }
+        if case .delivered = outcome { _ = store.enqueue(WriteBatch(changes: items.map { .removeEffect(id: $0.effect.id) }), touchesMemory: false) }
     }
 }

@@ -58,19 +58,27 @@ final class QueueConsumer: @unchecked Sendable {
                 continue
             }
             var aborted: [(id: String, error: String)] = []
+            var diskFull = false
             for message in messages {
-                if isStopping {
+                if isStopping || diskFull {
                     aborted.append((message.id, ""))
                     continue
                 }
                 if engine.pump.hasPendingAck(queue.name, messageID: message.id) { continue }
                 if let failure = engine.consume(cell: cell, binding: binding, queue: queue.name, message: message, element: queue.element) {
+                    if failure.kind == .diskFull {
+                        // Not the message's fault: it goes back untried, and consuming waits for space.
+                        diskFull = true
+                        aborted.append((message.id, ""))
+                        continue
+                    }
                     engine.log("\(cell).\(binding) aborted on message \(message.id) (attempt \(message.attempt ?? 1)): \(failure)")
                     aborted.append((message.id, failure.description))
                 }
             }
             // A stop hands the message back untried; an aborted turn's message waits out its retry backoff.
             if !aborted.isEmpty { try? client.nack(aborted) }
+            while diskFull && engine.store.refusesWrites && !isStopping { Thread.sleep(forTimeInterval: 0.25) }
         }
         condition.withLock {
             running = false

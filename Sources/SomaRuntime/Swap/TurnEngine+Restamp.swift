@@ -42,7 +42,7 @@ extension TurnEngine {
                     let batch = restampBatch(slot, keys: keys)
                     guard !batch.isEmpty else { continue }
                     rewritten += batch.changes.count
-                    let sequence = store.enqueue(batch)
+                    let sequence = store.enqueue(batch, touchesMemory: false)
                     inFlight.append(sequence)
                     if inFlight.count > Self.restampDepth { try store.waitUntilDurableBlocking(inFlight.removeFirst()) }
                 }

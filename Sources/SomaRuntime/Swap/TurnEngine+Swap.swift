@@ -189,6 +189,10 @@ extension TurnEngine {
         } else if !shapes.isEmpty {
             plan.warnings = shapes
         }
+        if store.refusesWrites {
+            plan.refusals.append(.init(code: "disk-full", message: "the disk holding the program's state is full; a swap writes it",
+                                       hint: "free space; writes resume by themselves, then swap again"))
+        }
         let quarantined = self.quarantined
         if let first = quarantined.first {
             // A migration cannot read what does not read; carrying it over unread would hide it from the new code.

@@ -48,6 +48,7 @@ extension TurnEngine {
                         try turn.writeScalar(slot, value)
                     }
                 }
+                if store.refusesWrites { throw TurnError(.diskFull, Self.diskFullMessage) }
                 let evaluator = Evaluator(program: program, turn: turn)
                 for invariant in model.invariants {
                     guard case .bool(true) = try evaluator.evaluate(invariant.condition) else {
@@ -66,8 +67,7 @@ extension TurnEngine {
         do {
             try await store.waitUntilDurable(sequence)
         } catch {
-            onStorageFailure("\(error)")
-            throw TurnError(.storage, "\(error)")
+            throw storageFailure(error)
         }
         log("repaired \(found.subject): \(action.isRemoval ? "removed" : "replaced") (it did not read: \(found.error))")
         return found

@@ -128,8 +128,7 @@ extension TurnEngine {
         } catch let error as TurnError {
             failure = error
         } catch {
-            failure = TurnError(.storage, "\(error)")
-            onStorageFailure("\(error)")
+            failure = storageFailure(error)
         }
         observe(cell: cell, trigger: binding, since: started, error: failure)
         if failure == nil { for signal in sends { deliver(signal) } }

@@ -55,6 +55,7 @@ public final class TurnEngine: @unchecked Sendable {
         self.resources = ResourceSet(broker: broker)
         self.pump = EffectPump(store: store, resources: resources, log: log)
         try load(try store.load())
+        store.observeDiskFull { [weak self] full in self?.diskFullChanged(full) }
     }
 
     // MARK: - Loading
@@ -278,15 +279,14 @@ public final class TurnEngine: @unchecked Sendable {
                 return (value, sequence, sends, nil)
             } catch {
                 // A delivered signal whose turn aborted is consumed all the same: it would abort again.
-                let sequence = sendID.map { store.enqueue(WriteBatch(changes: [.removeSend(id: $0)])) } ?? store.lastEnqueuedSequence
+                let sequence = sendID.map { store.enqueue(WriteBatch(changes: [.removeSend(id: $0)]), touchesMemory: false) } ?? store.lastEnqueuedSequence
                 return (.unit, sequence, [], (error as? TurnError) ?? TurnError(.runtime, "\(error)"))
             }
         }
         do {
             try await store.waitUntilDurable(sequence)
         } catch {
-            failure = TurnError(.storage, "\(error)")
-            onStorageFailure("\(error)")
+            failure = storageFailure(error)
         }
         observe(cell: cell, trigger: trigger, since: started, error: failure)
         if let failure { throw failure }
@@ -333,6 +333,9 @@ public final class TurnEngine: @unchecked Sendable {
             throw TurnError(.runtime, "\(error)")
         }
         turn.consumed = consumed
+        if sendID != nil || turn.writesDurably, store.refusesWrites {
+            throw TurnError(.diskFull, Self.diskFullMessage)
+        }
         var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix)
         if let sendID { batch.changes.append(.removeSend(id: sendID)) }
         let sequence = batch.isEmpty ? store.lastEnqueuedSequence : store.enqueue(batch)
@@ -357,10 +360,20 @@ public final class TurnEngine: @unchecked Sendable {
         return value
     }
 
+    /// A send's turn that meets a full disk runs again once writing resumes: the send stays stored meanwhile.
     func deliver(_ signal: PendingSignal) {
         Task {
-            _ = try? await self.run(cell: signal.cell, trigger: signal.signal, handler: { $0.handlers[signal.signal] },
-                                    arguments: signal.arguments, removing: signal.id)
+            while true {
+                do {
+                    _ = try await self.run(cell: signal.cell, trigger: signal.signal, handler: { $0.handlers[signal.signal] },
+                                           arguments: signal.arguments, removing: signal.id)
+                    return
+                } catch let error as TurnError where error.kind == .diskFull {
+                    await waitUntilWritable()
+                } catch {
+                    return
+                }
+            }
         }
     }
 

@@ -152,6 +152,14 @@ final class TurnState {
 
     // MARK: - Commit
 
+    /// Whether committing this turn writes to the store (a turn that only reads, or writes only ephemeral
+    /// slots, does not).
+    var writesDurably: Bool {
+        if !machineWrites.isEmpty || !sends.isEmpty || !plannedEffects.isEmpty || !tableWrites.isEmpty || consumed != nil { return true }
+        if scalarWrites.keys.contains(where: { cell.model.slot($0)?.properties.isDurable == true }) { return true }
+        return mapWrites.contains { slot, writes in !writes.isEmpty && cell.model.slot(slot)?.properties.isDurable == true }
+    }
+
     /// Applies the turn's writes to the committed memory and returns the durable part as a batch.
     func commit(sendIDs: inout Int64, effectIDs: inout Int64, messagePrefix: String) -> (batch: WriteBatch, sends: [PendingSignal], effects: [ResourceEffect]) {
         var batch = WriteBatch()

@@ -1,0 +1,139 @@
+import Foundation
+import SomaRuntime
+import Testing
+
+/// A full disk under the state database (a small tmpfs, filled): the turns whose commit failed get 507 and
+/// are undone in memory, writes are refused while it is full, reads go on, writing resumes when space returns,
+/// and what was acknowledged is exactly what is stored.
+@Suite(.serialized) struct DiskFullTests {
+    static let program = """
+    cell Notes {
+      face {
+        signal put(id: String, text: String) -> Int
+        signal get(id: String) -> Option<String>
+        signal count() -> Int
+      }
+      memory {
+        notes: Map<String, String> [persistent]
+        reads: Int [ephemeral] = 0
+      }
+      on put(id: String, text: String) { notes.set(id, text); notes.count() }
+      on get(id: String) { reads = reads + 1; notes.get(id) }
+      on count() { notes.count() }
+    }
+    """
+
+    @Test func aFullDiskFailsTheTurnsItCannotHoldAndTheWorkerGoesOn() async throws {
+        guard let disk = SmallDisk(megabytes: 2) else { return }
+        defer { disk.remove() }
+        let harness = try await RuntimeHarness(Self.program, folder: disk.folder)
+        for index in 0..<5 { #expect(await harness.send("Notes.put", Self.note("before-\(index)", size: 10)).status == 200) }
+        // Some room is left, so that the disk fills while eight callers are writing.
+        disk.fill(leaving: 256 * 1024)
+
+        // Eight callers write at once until the disk refuses; every answer is 200 or 507, nothing else.
+        let answers = await withTaskGroup(of: [(String, Int)].self) { group in
+            for caller in 0..<8 {
+                group.addTask {
+                    var seen: [(String, Int)] = []
+                    for index in 0..<400 {
+                        let id = "c\(caller)-\(index)"
+                        let status = await harness.send("Notes.put", Self.note(id, size: 4_000)).status
+                        seen.append((id, status))
+                        if seen.filter({ $0.1 == 507 }).count >= 3 { break }
+                    }
+                    return seen
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(Set(answers.map(\.1)).isSubset(of: [200, 507]), "\(Set(answers.map(\.1)))")
+        #expect(answers.contains { $0.1 == 507 }, "the disk never filled")
+        print("disk full: \(answers.filter { $0.1 == 200 }.count) writes acknowledged, \(answers.filter { $0.1 == 507 }.count) refused")
+        let acknowledged = Set(answers.filter { $0.1 == 200 }.map(\.0)).union((0..<5).map { "before-\($0)" })
+
+        // Memory is back to what is durable: reads are served, and count only what was acknowledged.
+        let settled = await Self.eventually { await harness.send("Notes.count").body == String(acknowledged.count) }
+        let counted = await harness.send("Notes.count").body
+        #expect(settled, "count \(counted), acknowledged \(acknowledged.count)")
+        #expect(await harness.send("Notes.get", #"{"id": "before-1"}"#).status == 200)
+        let refused = await harness.send("Notes.put", Self.note("while-full", size: 10))
+        #expect(refused.status == 507 && refused.body.contains(#""code":"disk-full""#), "\(refused.body)")
+
+        disk.free()
+        #expect(await Self.eventually { await harness.send("Notes.put", Self.note("after", size: 10)).status == 200 }, "writing resumes")
+        harness.close()
+
+        let reopened = try await RuntimeHarness(Self.program, folder: disk.folder)
+        defer { reopened.close() }
+        var stored: Set<String> = []
+        for (id, _) in answers where await reopened.send("Notes.get", #"{"id": "\#(id)"}"#).body != "null" { stored.insert(id) }
+        #expect(stored == acknowledged.subtracting((0..<5).map { "before-\($0)" }), "acknowledged and stored differ by \(stored.symmetricDifference(acknowledged.subtracting((0..<5).map { "before-\($0)" })).sorted().prefix(10))")
+        #expect(await reopened.send("Notes.count").body == String(acknowledged.count + 1))
+    }
+
+    static func note(_ id: String, size: Int) -> String {
+        #"{"id": "\#(id)", "text": "\#(String(repeating: "x", count: size))"}"#
+    }
+
+    static func eventually(_ seconds: Double = 10, _ condition: () async -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+}
+
+/// A tmpfs of a few megabytes, mounted for one test; nil (with a message) where this process cannot mount.
+struct SmallDisk {
+    let folder: URL
+    var filler: URL { folder.appendingPathComponent("filler") }
+
+    init?(megabytes: Int) {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("soma-full-\(UUID().uuidString.prefix(8))")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        guard geteuid() == 0, Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m,mode=0700", "tmpfs", folder.path]) else {
+            print("skipped: a full disk is tested on a tmpfs, which only root can mount here")
+            try? FileManager.default.removeItem(at: folder)
+            return nil
+        }
+    }
+
+    /// Takes every free byte but `leaving`.
+    func fill(leaving: Int = 0) {
+        FileManager.default.createFile(atPath: filler.path, contents: nil)
+        guard let handle = FileHandle(forWritingAtPath: filler.path) else { return }
+        let chunk = [UInt8](repeating: 7, count: 4096)
+        let descriptor = handle.fileDescriptor
+        while chunk.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) > 0 {}
+        while chunk.withUnsafeBytes({ write(descriptor, $0.baseAddress, 1) }) > 0 {}
+        let size = lseek(descriptor, 0, SEEK_END)
+        _ = ftruncate(descriptor, max(0, size - off_t(leaving)))
+        try? handle.close()
+    }
+
+    func free() {
+        try? FileManager.default.removeItem(at: filler)
+    }
+
+    func remove() {
+        _ = Self.run("/bin/umount", ["-l", folder.path])
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        } catch {
+            return false
+        }
+    }
+}
