@@ -120,6 +120,8 @@ let package = Package(
             dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/BaselineServer", swiftSettings: strict),
 
+        // What more than one test target needs and no product does: a small tmpfs to fill.
+        .target(name: "SomaTestSupport", path: "Tests/Support"),
         .testTarget(name: "SomaDiagnosticsTests", dependencies: ["SomaDiagnostics"]),
         .testTarget(name: "SomaSyntaxTests", dependencies: ["SomaSyntax"]),
         .testTarget(name: "SomaModelCheckTests", dependencies: ["SomaModelCheck"]),
@@ -127,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "SomaRuntimeTests",
             dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage", .product(name: "PropertyBased", package: "swift-property-based"),
-                           .product(name: "GRDB", package: "GRDB.swift")]),
+                           .product(name: "GRDB", package: "GRDB.swift"), "SomaTestSupport"]),
         .testTarget(name: "SomaSupervisorTests", dependencies: ["SomaSupervisor"]),
         .testTarget(name: "SomaFaceTests", dependencies: ["SomaFace", "SomaChecker"]),
         .testTarget(name: "SomaResourcesTests", dependencies: ["SomaResources", "SomaProviders", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -137,6 +139,6 @@ let package = Package(
         .testTarget(
             name: "SomaCLITests",
             dependencies: ["SomaCLI", "SomaResources", "SomaProviders", .product(name: "Subprocess", package: "swift-subprocess"),
-                           .product(name: "GRDB", package: "GRDB.swift")], exclude: ["Golden"]),
+                           .product(name: "GRDB", package: "GRDB.swift"), "SomaTestSupport"], exclude: ["Golden"]),
     ]
 )
