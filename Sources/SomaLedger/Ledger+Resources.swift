@@ -59,23 +59,25 @@ extension Ledger {
         state, endpoint, data_path, pid, restarts, failure, attempts, created_at, updated_at
         """
 
-    static func resourceRecord(_ row: Row) -> ResourceRecord {
-        ResourceRecord(
+    /// A resource row, with the paths into the app home read against where the home is now.
+    func resourceRecord(_ row: Row) -> ResourceRecord {
+        let relocation = HomeRelocation(home: (path as NSString).deletingLastPathComponent)
+        return ResourceRecord(
             intent: ResourceIntent(name: row[0], kind: row[1], element: row[2], elementVersion: row[3], provider: row[4],
                                    host: row[5], engine: row[6], options: row[7], requestedByVersion: row[8]),
-            state: row[9], endpoint: row[10], dataPath: row[11], pid: row[12], restarts: row[13], failure: row[14],
-            attempts: row[15], createdAt: row[16], updatedAt: row[17])
+            state: row[9], endpoint: relocation.rebase(row[10]), dataPath: relocation.rebase(row[11]), pid: row[12], restarts: row[13],
+            failure: row[14], attempts: row[15], createdAt: row[16], updatedAt: row[17])
     }
 
     public func resources() throws(LedgerError) -> [ResourceRecord] {
         try read("reading resources") { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.resourceColumns) FROM resources ORDER BY name").map(Self.resourceRecord)
+            try Row.fetchAll(db, sql: "SELECT \(Self.resourceColumns) FROM resources ORDER BY name").map(resourceRecord)
         }
     }
 
     public func resource(_ name: String) throws(LedgerError) -> ResourceRecord? {
         try read("reading resource '\(name)'") { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.resourceColumns) FROM resources WHERE name = ?", arguments: [name]).map(Self.resourceRecord)
+            try Row.fetchOne(db, sql: "SELECT \(Self.resourceColumns) FROM resources WHERE name = ?", arguments: [name]).map(resourceRecord)
         }
     }
 
@@ -112,7 +114,7 @@ extension Ledger {
                 break
             }
             return try Row.fetchOne(db, sql: "SELECT \(Self.resourceColumns) FROM resources WHERE name = ?",
-                                    arguments: [intent.name]).map(Self.resourceRecord)!
+                                    arguments: [intent.name]).map(resourceRecord)!
         }
     }
 

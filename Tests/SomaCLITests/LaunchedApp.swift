@@ -34,10 +34,10 @@ final class LaunchedApp: @unchecked Sendable {
         try await SomaBinary.launchProcess(arguments, in: folder, environment: environment.merging(["SOMA_HOME": somaHome]) { $1 })
     }
 
-    /// `soma launch NAME.cell`; reads the port from `soma status --json`.
+    /// `soma launch NAME.cell` (or `file`); reads the port from `soma status --json`.
     @discardableResult
-    func launch(_ extra: [String] = []) async throws -> SomaBinary.Result {
-        let result = try await soma(arguments: ["launch", "\(name).cell"] + extra)
+    func launch(_ extra: [String] = [], file: String? = nil) async throws -> SomaBinary.Result {
+        let result = try await soma(arguments: ["launch", file ?? "\(name).cell"] + extra)
         if result.status == 0 { port = Int(try await status()["port"] ?? "") ?? 0 }
         return result
     }
