@@ -50,6 +50,7 @@ let package = Package(
             dependencies: [
                 "SomaChecker", "SomaControl", "SomaStorage",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),

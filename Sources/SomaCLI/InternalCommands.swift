@@ -69,8 +69,8 @@ final class SupervisorWatch: Sendable {
     }
 }
 
-/// `soma queue-serve --data DIR ...`: the process that serves one durable queue (internal; the supervisor
-/// runs it for a `QueueService<T>` resource and restarts it when it dies).
+/// `soma queue-serve --data DIR ...`: the command line of the process that serves one durable queue (internal;
+/// the supervisor runs it for a `QueueService<T>` resource and restarts it when it dies).
 struct QueueServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "queue-serve", abstract: "Serve a durable queue (internal).",
                                                     shouldDisplay: false)
@@ -84,41 +84,9 @@ struct QueueServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         LineLogHandler.bootstrap(source: "queue:\(name)")
-        let logger = Logger(label: "queue")
-        // One server per queue: a second one would answer on the same socket with the same file.
-        guard let lock = FileLock(path: (data as NSString).appendingPathComponent("queue.lock")) else {
-            logger.error("queue '\(name)' is already served")
-            throw ExitCode(1)
-        }
-        defer { withExtendedLifetime(lock) {} }
-        let store: QueueStore
-        do {
-            store = try QueueStore(path: ResourcePaths.queueDatabase(in: data),
-                                   options: .init(maxAttempts: maxAttempts, visibilityMilliseconds: visibilityMilliseconds,
-                                                 retryBaseMilliseconds: retryBaseMilliseconds, retryCapMilliseconds: retryCapMilliseconds))
-        } catch {
-            logger.error("\(error)")
-            throw ExitCode(1)
-        }
-        store.onFatalError = { [name] error in
-            Logger(label: "queue").critical("queue '\(name)' stops: \(error)")
-            Foundation.exit(1)
-        }
-        let server = QueueServer(store: store, socketPath: ResourcePaths.queueSocket(in: data))
-        let serving = Task { try await server.run() }
-        let (stop, continuation) = AsyncStream<Void>.makeStream()
-        let sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { continuation.yield() }
-            source.resume()
-            return source
-        }
-        logger.info("serving queue '\(name)' pid=\(getpid())")
-        for await _ in stop { break }
-        sources.forEach { $0.cancel() }
-        serving.cancel()
-        store.close()
-        logger.info("queue '\(name)' stopped")
+        let options = QueueStore.Options(maxAttempts: maxAttempts, visibilityMilliseconds: visibilityMilliseconds,
+                                         retryBaseMilliseconds: retryBaseMilliseconds, retryCapMilliseconds: retryCapMilliseconds)
+        let code = await QueueProcess.run(data: data, name: name, options: options)
+        if code != 0 { throw ExitCode(code) }
     }
 }
