@@ -23,7 +23,7 @@ public struct FaceDispatcher: Sendable {
             return .error(404, code: "unknown-signal", message: "cell '\(cell)' has no signal '\(signal)'; its face has \(names)")
         }
         let arguments: [String: Value]
-        switch decodeArguments(body, for: model, in: program, previous: program.previousParameters["\(cell).\(signal)"] ?? [:]) {
+        switch decodeArguments(body, for: model, in: program, cell: cell) {
         case .success(let decoded): arguments = decoded
         case .failure(let response): return response
         }
@@ -49,9 +49,10 @@ public struct FaceDispatcher: Sendable {
         }
     }
 
-    /// `previous`: the running version's type of each parameter whose type the last swap migrated. A value that
-    /// does not read as the new type but reads as that one is an old client's, and is read through the migration.
-    func decodeArguments(_ body: [UInt8], for signal: SignalModel, in program: RuntimeProgram, previous: [String: SomaType]) -> ArgumentDecoding {
+    /// A parameter value that does not read as its type, but reads as the type the previous version gave it where
+    /// the last swap migrated that type, is an old client's: it is read through the migration. Looked up only
+    /// then, so a call that decodes pays nothing for it.
+    func decodeArguments(_ body: [UInt8], for signal: SignalModel, in program: RuntimeProgram, cell: String) -> ArgumentDecoding {
         let codec = program.codec
         let isBlank = body.allSatisfy { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
         let json: JSONValue
@@ -79,7 +80,8 @@ public struct FaceDispatcher: Sendable {
             do {
                 arguments[parameter.name] = try codec.decode(item, as: parameter.type, path: parameter.name)
             } catch {
-                guard let old = previous[parameter.name], (try? codec.decode(item, as: old)) != nil,
+                guard !program.previousParameters.isEmpty, let old = program.previousParameters["\(cell).\(signal.name)"]?[parameter.name],
+                      (try? codec.decode(item, as: old)) != nil,
                       let migrated = try? ValueUpgrader(program: program).upgrade(item, from: old, to: parameter.type, path: parameter.name) else {
                     return .failure(FaceResponse.error(400, code: "bad-parameters", message: error.description, field: error.path))
                 }

@@ -333,7 +333,7 @@ public final class TurnEngine: @unchecked Sendable {
             throw TurnError(.runtime, "\(error)")
         }
         turn.consumed = consumed
-        if sendID != nil || turn.writesDurably, store.refusesWrites {
+        if store.refusesWrites, sendID != nil || turn.writesDurably {
             throw TurnError(.diskFull, Self.diskFullMessage)
         }
         var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix)
