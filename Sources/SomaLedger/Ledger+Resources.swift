@@ -47,6 +47,9 @@ public struct ResourceRecord: Sendable, Equatable {
     public var restarts: Int
     public var failure: String?
     public var attempts: Int
+    /// The provider's answer when it last made the resource exist: a process serves it (a queue, a server),
+    /// which the supervisor runs, restarts and health-checks.
+    public var servedByProcess = false
     public var createdAt: String
     public var updatedAt: String
 
@@ -56,7 +59,7 @@ public struct ResourceRecord: Sendable, Equatable {
 extension Ledger {
     static let resourceColumns = """
         name, kind, element, element_version, provider, host, engine, options, requested_by_version,
-        state, endpoint, data_path, pid, restarts, failure, attempts, created_at, updated_at
+        state, endpoint, data_path, pid, restarts, failure, attempts, created_at, updated_at, served_by_process
         """
 
     /// A resource row, with the paths into the app home read against where the home is now.
@@ -66,7 +69,7 @@ extension Ledger {
             intent: ResourceIntent(name: row[0], kind: row[1], element: row[2], elementVersion: row[3], provider: row[4],
                                    host: row[5], engine: row[6], options: row[7], requestedByVersion: row[8]),
             state: row[9], endpoint: relocation.rebase(row[10]), dataPath: relocation.rebase(row[11]), pid: row[12], restarts: row[13],
-            failure: row[14], attempts: row[15], createdAt: row[16], updatedAt: row[17])
+            failure: row[14], attempts: row[15], servedByProcess: row[18], createdAt: row[16], updatedAt: row[17])
     }
 
     public func resources() throws(LedgerError) -> [ResourceRecord] {
@@ -119,10 +122,12 @@ extension Ledger {
     }
 
     /// The provider's outcome: the resource exists and answers at `endpoint`.
-    public func resourceReady(_ name: String, endpoint: String, dataPath: String?) throws(LedgerError) {
+    public func resourceReady(_ name: String, endpoint: String, dataPath: String?, servedByProcess: Bool) throws(LedgerError) {
         try write("recording '\(name)' ready") { db in
-            try db.execute(sql: "UPDATE resources SET state = 'ready', endpoint = ?, data_path = ?, failure = NULL, updated_at = ? WHERE name = ?",
-                           arguments: [endpoint, dataPath, Self.now(), name])
+            try db.execute(sql: """
+                UPDATE resources SET state = 'ready', endpoint = ?, data_path = ?, served_by_process = ?, failure = NULL, updated_at = ?
+                  WHERE name = ?
+                """, arguments: [endpoint, dataPath, servedByProcess, Self.now(), name])
         }
     }
 

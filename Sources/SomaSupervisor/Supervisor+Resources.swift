@@ -80,7 +80,7 @@ extension Supervisor {
             return .failure("\(error)", fields: ["code": error.code])
         }
         if record.state == "ready", let endpoint = record.endpoint {
-            if Self.servedByProcess(record.intent) && resourcePIDs[intent.name] == nil && resourceTasks[intent.name] == nil {
+            if record.servedByProcess && resourcePIDs[intent.name] == nil && resourceTasks[intent.name] == nil {
                 // Ready in the ledger, not served: make sure of what is on disk, then serve it.
                 return await carryOut(record.intent, announce: false)
             }
@@ -101,7 +101,7 @@ extension Supervisor {
             if let process = result.process {
                 try await startResourceProcess(intent.name, process)
             }
-            try ledger.resourceReady(intent.name, endpoint: result.endpoint, dataPath: result.dataPath)
+            try ledger.resourceReady(intent.name, endpoint: result.endpoint, dataPath: result.dataPath, servedByProcess: result.process != nil)
             try? ledger.record("provisioned", "\(intent.name) at \(result.endpoint)")
             if announce { logger.info("\(intent.kind) '\(intent.name)' is ready at \(result.endpoint)") }
             return ControlReply(fields: ["endpoint": result.endpoint, "state": "ready", "engine": intent.engine])
@@ -124,18 +124,13 @@ extension Supervisor {
                 logger.info("reconciling '\(record.name)', left provisioning")
                 try? ledger.record("reconciling", record.name)
             }
-            if record.state == "ready" && !Self.servedByProcess(record.intent) { continue }
+            if record.state == "ready" && !record.servedByProcess { continue }
             // A process still running from before the crash is adopted by startResourceProcess.
             _ = await provision(record.intent)
         }
     }
 
     // MARK: - Resource processes
-
-    /// Resources of the local engines that a process serves (the others are files).
-    static func servedByProcess(_ intent: ResourceIntent) -> Bool {
-        intent.kind == "queue" || intent.engine == "postgres"
-    }
 
     /// Starts the process and returns once it accepts connections on its socket (10 s at most, or as the spec
     /// says). A process already running the same command (started by a supervisor killed before it could

@@ -35,6 +35,27 @@ import Testing
         #expect(processes.count == 1 && processes[0].pid == 43 && processes[0].restarts == 1)
     }
 
+    /// Before 0008 the supervisor decided by kind and engine whether a process serves a resource; the step
+    /// keeps that answer for the rows it finds, and from then on the provider's answer is kept.
+    @Test func resourcesOfAnOlderHomeKeepWhetherAProcessServesThem() throws {
+        let path = try temporaryPath()
+        let old = try DatabaseQueue(path: path)
+        try Ledger.migrator.migrate(old, upTo: "0007-hash-width")
+        try old.write { db in
+            for (name, kind, engine) in [("outbox", "queue", "queue"), ("shop", "database", "sqlite"), ("pg", "database", "postgres")] {
+                try db.execute(sql: """
+                    INSERT INTO resources (name, kind, element, element_version, provider, host, engine, options, requested_by_version,
+                      state, created_at, updated_at) VALUES (?, ?, 'Order', 1, 'local', 'local', ?, '{}', 1, 'ready', 'then', 'then')
+                    """, arguments: [name, kind, engine])
+            }
+        }
+        try old.close()
+        let ledger = try Ledger(path: path)
+        #expect(try ledger.resources().map { "\($0.name) \($0.servedByProcess)" } == ["outbox true", "pg true", "shop false"])
+        try ledger.resourceReady("shop", endpoint: "/x/shop.sqlite", dataPath: nil, servedByProcess: true)
+        #expect(try ledger.resource("shop")?.servedByProcess == true)
+    }
+
     @Test func refusesAHomeWrittenByANewerSoma() throws {
         let path = try temporaryPath()
         _ = try Ledger(path: path)

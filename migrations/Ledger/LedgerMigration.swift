@@ -6,5 +6,6 @@ public struct LedgerMigration: Sendable {
 }
 
 public enum LedgerMigrations {
-    public static let all: [LedgerMigration] = [.initial, .processes, .resources, .providerPaths, .versionStates, .versionRestores, .hashWidth]
+    public static let all: [LedgerMigration] = [.initial, .processes, .resources, .providerPaths, .versionStates, .versionRestores, .hashWidth,
+                                                     .servedByProcess]
 }
