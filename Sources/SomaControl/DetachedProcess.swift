@@ -49,7 +49,7 @@ public enum DetachedProcess {
 
 /// An exclusive advisory lock on a file (flock): held by the live supervisor for its whole life, and
 /// released by the kernel when it dies, however it dies.
-public final class FileLock: @unchecked Sendable {
+public final class FileLock: Sendable {
     let descriptor: Int32
 
     public init?(path: String) {

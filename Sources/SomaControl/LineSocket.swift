@@ -3,6 +3,8 @@ import Foundation
 /// A blocking client for JSON-lines Unix sockets, for code that runs on its own thread and must wait for the
 /// answer before it goes on (a turn asking the supervisor for a resource, the effect pump talking to a queue).
 /// Not thread-safe: one user at a time.
+// Unchecked: not thread-safe by design (one user at a time); its owners serialize calls with a lock of their
+// own (QueueClient, SupervisorBroker) or keep it on one thread.
 public final class LineSocket: @unchecked Sendable {
     public let path: String
     private var descriptor: Int32 = -1

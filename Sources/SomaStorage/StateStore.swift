@@ -4,6 +4,8 @@ import GRDB
 /// The program's durable memory: one SQLite database in WAL mode, written by one committer thread that
 /// groups the batches of concurrent turns into one transaction (group commit). A turn is acknowledged only
 /// after the transaction holding its batch has committed with `synchronous = FULL`.
+// Unchecked: the queue of batches, the waiters, the sequence numbers and the full-disk mode are read and
+// written under `condition`; the database is GRDB's, which serializes its own access.
 public final class StateStore: @unchecked Sendable {
     public let path: String
     let database: DatabaseQueue

@@ -10,6 +10,7 @@ import PostgresNIO
 /// reached over its Unix socket with PostgresNIO. Same columns as the sqlite engine, in PostgreSQL's types
 /// (composites as JSONB). One connection, used by one caller at a time; a connection the server dropped (a
 /// restart) is replaced on the next call, and until then calls fail, which the effect pump retries.
+// Unchecked: the connection and its counter are read and written under `lock`; the event loop is its own.
 public final class PostgresTables: DatabaseTables, @unchecked Sendable {
     public let name: String
     public var engine: String { "postgres" }

@@ -5,7 +5,7 @@ import SomaStorage
 /// The `sqlite` engine of `Database<S>`: one SQLite file (WAL, `synchronous = FULL`) that the `sqlite3` shell
 /// reads as it is. Rows are written only by the worker's effect pump, once the turn that wrote them is
 /// durable, in the order turns committed.
-public final class SQLiteTables: DatabaseTables, @unchecked Sendable {
+public final class SQLiteTables: DatabaseTables, Sendable {
     public let name: String
     public let path: String
     public let layout: DatabaseLayout

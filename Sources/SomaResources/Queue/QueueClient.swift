@@ -2,6 +2,7 @@ import Foundation
 import SomaControl
 
 /// A blocking client of one queue process, used from the worker's own threads. One request at a time.
+// Unchecked: the socket is used only under `lock`.
 public final class QueueClient: @unchecked Sendable {
     public let name: String
     let socket: LineSocket

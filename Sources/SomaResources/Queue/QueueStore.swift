@@ -12,6 +12,9 @@ import SomaStorage
 /// are kept in memory until the next group that writes (QueueStore+Leases), so a message's attempts survive
 /// anything but a crash of this process, and a message that keeps failing reaches the dead letters after
 /// `maxAttempts` deliveries.
+// Unchecked: its mutable state (pending and parked requests, leases) is touched only on `eventLoop`, where every
+// entry point that changes it hops first; reads go through GRDB's database, which is thread-safe; `onFatalError`
+// is set once, before the server starts.
 public final class QueueStore: @unchecked Sendable {
     public struct Options: Sendable, Equatable {
         public var maxAttempts: Int

@@ -8,6 +8,8 @@ import SomaStorage
 /// A resource that does not answer (a queue process being restarted) is retried with backoff without holding
 /// up the others. An effect its resource refuses for good is set aside with its error, so it never blocks the
 /// effects behind it. Until a table write is applied, turns read it from here.
+// Unchecked: lanes, pending rows, clients and counts are read and written under `condition`; delivery runs on
+// the pump's one thread.
 final class EffectPump: @unchecked Sendable {
     struct Item {
         var sequence: UInt64

@@ -5,6 +5,8 @@ import SomaResources
 /// on the queue's side), runs one turn per message, and gives a message back with its error when its turn
 /// aborts (the queue retries it after a backoff).
 /// A message redelivered while the ack of its committed turn is on its way is not run twice.
+// Unchecked: `stopping` and `running` are read and written under `condition`; the rest is immutable, and the
+// client is used by the consumer's one thread (and closed, which is thread-safe, by `stop`).
 final class QueueConsumer: @unchecked Sendable {
     unowned let engine: TurnEngine
     let cell: String

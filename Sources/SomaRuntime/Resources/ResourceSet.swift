@@ -4,6 +4,7 @@ import SomaResources
 
 /// The resources a worker has open, by name: found or provisioned through the broker the first time a
 /// constructor names them, then reused (the same name is the same resource).
+// Unchecked: the open queues and databases are read and written under `lock`.
 final class ResourceSet: @unchecked Sendable {
     final class QueueHandle: Sendable {
         let name: String

@@ -46,6 +46,8 @@ public enum ParallelWork {
         }
     }
 
+    // Unchecked: written by the one thread that runs the work, read by the caller only after that thread has
+    // finished (the continuation orders the two), so it is never shared while it changes.
     private final class Box<T>: @unchecked Sendable {
         var value: T?
         init(_ value: T?) { self.value = value }
@@ -58,6 +60,7 @@ public enum ParallelWork {
         #endif
     }
 
+    // Unchecked: `value` is read and written only under `lock`.
     private final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var value = 0

@@ -3,6 +3,8 @@ import Foundation
 /// A swap's dry run over memory, kept for the swap itself: every value of the slots the swap changes, migrated
 /// from a snapshot of memory taken while turns went on. The tracker notes what turns write after the snapshot;
 /// with turns held, the swap migrates those keys again and takes the rest from here.
+// Unchecked: filled by the dry run's thread before it is published, then read and changed only under the
+// turn engine's lock (with turns held); the tracker is thread-safe on its own.
 final class PreparedSwap: @unchecked Sendable {
     /// Which swap this is the dry run of: the same versions and the same source.
     struct Identity: Equatable {

@@ -203,6 +203,7 @@ extension TurnEngine {
 }
 
 /// Where the threads of a parallel migration write: each index, and each chunk's failure, by one thread only.
+// Unchecked: raw buffers, each index written by one thread only and read after every thread has joined.
 private final class ChunkedOutput: @unchecked Sendable {
     let results: UnsafeMutableBufferPointer<Value>
     let failures: UnsafeMutableBufferPointer<(key: String, reason: String)?>

@@ -11,6 +11,8 @@ public protocol TurnObserver: Sendable {
 /// Runs turns. One turn at a time in the worker (so one at a time per cell, and `call` chains cannot
 /// deadlock); each turn's writes are applied to memory when it commits, then made durable by the store's
 /// group commit; the caller hears the result only after that. The program can be replaced between turns.
+// Unchecked: its mutable state (the program, memory, ids, consumers, the swap in preparation) is read and
+// written under `lock`; issue 17 splits it along its seams and moves that state into types the compiler checks.
 public final class TurnEngine: @unchecked Sendable {
     /// The running program; read and replaced under `lock`, so a swap lands between turns.
     var current: RuntimeProgram

@@ -3,6 +3,7 @@ import Foundation
 /// Where turns wait while a swap holds them: open, a turn passes and is counted; closed, it waits (suspended,
 /// never failed) until the gate opens again. The swap closes the gate, waits until the turns already past it
 /// have finished, changes the program, and opens it.
+// Unchecked: every stored property is read and written under `condition`.
 final class TurnGate: @unchecked Sendable {
     private let condition = NSCondition()
     private var closed = false

@@ -55,6 +55,8 @@ public indirect enum Value: Hashable, Sendable {
 }
 
 /// A lambda with the variables it captured. Compared by identity: functions are never stored or sent.
+// Unchecked: immutable after init, but `Scope` is a class the evaluator mutates; a closure is used only by the
+// turn that made it (functions are never stored or sent), so its scopes are never shared between threads.
 public final class Closure: Hashable, @unchecked Sendable {
     let parameters: [String]
     let body: SomaSyntax.Expression
