@@ -33,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // Tests only: an HTTP client on SwiftNIO (FoundationNetworking's URLSession crashes in libdispatch when
+        // the server dies under it, swift-corelibs-foundation #4791, which the kill -9 tests do on purpose).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "SomaDiagnostics", swiftSettings: strict),
@@ -140,6 +143,8 @@ let package = Package(
         .testTarget(
             name: "SomaCLITests",
             dependencies: ["SomaCLI", "SomaResources", "SomaProviders", .product(name: "Subprocess", package: "swift-subprocess"),
-                           .product(name: "GRDB", package: "GRDB.swift"), "SomaTestSupport"], exclude: ["Golden"]),
+                           .product(name: "GRDB", package: "GRDB.swift"), "SomaTestSupport",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["Golden"]),
     ]
 )

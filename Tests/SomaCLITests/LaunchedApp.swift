@@ -1,7 +1,6 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
 import Testing
 
 /// A program launched with the real `soma` binary under a SOMA_HOME of its own, with HTTP and CLI helpers.
@@ -100,25 +99,26 @@ final class LaunchedApp: @unchecked Sendable {
         var body: String
     }
 
-    static let session: URLSession = {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 5
-        configuration.httpMaximumConnectionsPerHost = 16
-        return URLSession(configuration: configuration)
-    }()
+    /// SwiftNIO's client, not URLSession: FoundationNetworking's crashes in libdispatch when a server dies under
+    /// it (swift-corelibs-foundation #4791), and these tests kill servers on purpose.
+    static var client: HTTPClient { .shared }
 
     func post(_ path: String, _ body: String) async throws -> HTTPResult {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(body.utf8)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let (data, response) = try await Self.session.data(for: request)
-        return HTTPResult(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: body))
+        return try await Self.send(request)
     }
 
     func get(_ path: String) async throws -> HTTPResult {
-        let (data, response) = try await Self.session.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-        return HTTPResult(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
+        try await Self.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"))
+    }
+
+    static func send(_ request: HTTPClientRequest) async throws -> HTTPResult {
+        let response = try await client.execute(request, timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return HTTPResult(status: Int(response.status.code), body: String(buffer: body))
     }
 
     /// Polls /healthz until it answers 200; gives the seconds it took, or nil past the deadline.
