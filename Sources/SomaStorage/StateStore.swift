@@ -175,9 +175,10 @@ public final class StateStore: @unchecked Sendable {
         return sequence
     }
 
-    /// The sequence number a read-only turn waits for, because what it read may come from turns whose commit
-    /// is still in flight: the last batch accepted, or while memory may hold rejected writes, a rejected one.
-    public var lastEnqueuedSequence: UInt64 {
+    /// The last batch whose writes memory may show: a read-only turn waits for it, because what it read may
+    /// come from turns whose commit is still in flight. The last batch accepted; while memory may hold rejected
+    /// writes, a rejected one, so that the wait fails.
+    public var visibleSequence: UInt64 {
         condition.lock()
         defer { condition.unlock() }
         return memoryAhead ? lastEnqueued : lastAccepted
@@ -242,8 +243,9 @@ public final class StateStore: @unchecked Sendable {
     public func waitUntilDurableBlocking(_ sequence: UInt64) throws {
         condition.lock()
         defer { condition.unlock() }
-        while sequence > lastDurable || rejected.contains(sequence) {
+        while true {
             if rejected.contains(sequence) { throw diskFullError }
+            if sequence <= lastDurable { return }
             if let failure { throw failure }
             condition.wait()
         }

@@ -76,7 +76,6 @@ extension Supervisor {
         }
         guard reply.ok, let repaired = reply.fields["repaired"] else { return reply }
         let how = arguments["value"] == nil ? "removed" : "replaced"
-        logger.notice("repair: \(how) \(repaired)")
         do {
             try ledger.record("repair", "\(how) \(repaired)\(arguments["value"].map { " with \($0)" } ?? "")")
         } catch {

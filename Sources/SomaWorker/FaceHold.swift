@@ -42,14 +42,8 @@ struct HeldFaceService<Face: Service>: Service {
 
     func run() async throws {
         if hold.isHeld {
-            let opened = Task { await hold.waitUntilOpen() }
-            // A graceful shutdown while held: the face never opens (the waiter is let go by opening the hold).
-            await withGracefulShutdownHandler {
-                await opened.value
-            } onGracefulShutdown: {
-                opened.cancel()
-                hold.open()
-            }
+            // A graceful shutdown while held lets the waiter go, and the face never opens.
+            await withGracefulShutdownHandler { await hold.waitUntilOpen() } onGracefulShutdown: { hold.open() }
             guard !Task.isShuttingDownGracefully else { return }
         }
         try await face.run()

@@ -33,20 +33,8 @@ import Testing
         disk.fill(leaving: 256 * 1024)
 
         // Eight callers write at once until the disk refuses; every answer is 200 or 507, nothing else.
-        let answers = await withTaskGroup(of: [(String, Int)].self) { group in
-            for caller in 0..<8 {
-                group.addTask {
-                    var seen: [(String, Int)] = []
-                    for index in 0..<400 {
-                        let id = "c\(caller)-\(index)"
-                        let status = await harness.send("Notes.put", Self.note(id, size: 4_000)).status
-                        seen.append((id, status))
-                        if seen.filter({ $0.1 == 507 }).count >= 3 { break }
-                    }
-                    return seen
-                }
-            }
-            return await group.reduce(into: []) { $0 += $1 }
+        let answers = await SmallDisk.writeUntilRefused(attempts: 400) { id in
+            await harness.send("Notes.put", Self.note(id, size: 4_000)).status
         }
         #expect(Set(answers.map(\.1)).isSubset(of: [200, 507]), "\(Set(answers.map(\.1)))")
         #expect(answers.contains { $0.1 == 507 }, "the disk never filled")

@@ -78,10 +78,41 @@ import Testing
         #expect(await harness.send("Shop.bump").body == "1")
         harness.close()
 
+        // Nothing is quarantined there any more: a second repair is refused with its own code.
+        do {
+            _ = try await harness.engine.repair(cell: "Shop", slot: "total", key: "", .remove)
+            Issue.record("a repair of a key that is not quarantined went through")
+        } catch {
+            #expect(error.code == "not-quarantined", "\(error)")
+        }
         let reopened = try await RuntimeHarness(Self.program, folder: harness.folder)
         defer { reopened.close() }
         #expect(reopened.engine.quarantined.isEmpty)
         #expect(await reopened.send("Shop.count").body == "2")
         #expect(await reopened.send("Shop.get", #"{"id":"a1"}"#).body == #"{"id":"a1","amount":9}"#)
+    }
+
+    /// A repair is a turn: a replacement that breaks the cell's invariant is refused, and the value stays
+    /// quarantined.
+    @Test func aRepairThatBreaksAnInvariantIsRefused() async throws {
+        let guarded = Self.program.replacingOccurrences(of: "  on put(o: Order)", with: "  invariant non_negative { total >= 0 }\n  on put(o: Order)")
+        #expect(guarded != Self.program)
+        let first = try await RuntimeHarness(guarded)
+        #expect(await first.send("Shop.bump").status == 200)
+        first.close()
+        let database = try DatabaseQueue(path: first.folder.appendingPathComponent("state.sqlite").path)
+        try await database.write { db in try db.execute(sql: #"UPDATE slot_values SET value = '"many"' WHERE slot = 'total'"#) }
+        try database.close()
+        let harness = try await RuntimeHarness(guarded, folder: first.folder)
+        defer { harness.close() }
+        do {
+            _ = try await harness.engine.repair(cell: "Shop", slot: "total", key: "", .replace(json: "-1"))
+            Issue.record("a replacement that breaks the invariant went through")
+        } catch {
+            #expect(error.kind == .invariant, "\(error)")
+        }
+        #expect(harness.engine.quarantined.map(\.subject) == ["Shop.total"])
+        _ = try await harness.engine.repair(cell: "Shop", slot: "total", key: "", .replace(json: "3"))
+        #expect(await harness.send("Shop.bump").body == "4")
     }
 }

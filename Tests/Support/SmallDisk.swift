@@ -52,3 +52,25 @@ public struct SmallDisk {
         }
     }
 }
+
+extension SmallDisk {
+    /// `callers` writers at once, each until it has been refused with 507 three times or has made `attempts`
+    /// writes: every id written (`c<caller>-<n>`) with the status `write` gave for it (0 when it threw).
+    public static func writeUntilRefused(callers: Int = 8, attempts: Int,
+                                         _ write: @escaping @Sendable (String) async throws -> Int) async -> [(id: String, status: Int)] {
+        await withTaskGroup(of: [(id: String, status: Int)].self) { group in
+            for caller in 0..<callers {
+                group.addTask {
+                    var seen: [(id: String, status: Int)] = []
+                    for index in 0..<attempts {
+                        let id = "c\(caller)-\(index)"
+                        seen.append((id, (try? await write(id)) ?? 0))
+                        if seen.filter({ $0.status == 507 }).count >= 3 { break }
+                    }
+                    return seen
+                }
+            }
+            return await group.reduce(into: []) { $0 += $1 }
+        }
+    }
+}

@@ -375,9 +375,10 @@ extension SwapAnalysis {
                     breaks.append("parameter '\(parameter.name)' removed")
                     continue
                 }
+                let reached = Self.names(reachedFrom: newParameter.type, in: comparison.table)
                 judge(comparison.verdict(snapshot(parameter.type), newParameter.type), what: "parameter '\(parameter.name)'",
-                      type: newParameter.type, table: comparison.table, breaks: &breaks, notes: &notes)
-                if Self.names(reachedFrom: newParameter.type, in: comparison.table).contains(where: { typeChange($0)?.kind == .migrated }) { previousParameters[parameter.name] = snapshot(parameter.type) }
+                      reached: reached, breaks: &breaks, notes: &notes)
+                if reached.contains(where: { typeChange($0)?.kind == .migrated }) { previousParameters[parameter.name] = snapshot(parameter.type) }
             }
             for parameter in newSignal.parameters where !oldSignal.parameters.contains(where: { $0.name == parameter.name }) {
                 if parameter.type.optionWrapped != nil {
@@ -387,8 +388,8 @@ extension SwapAnalysis {
                 }
             }
             let accepted = notes.count
-            judge(comparison.verdict(snapshot(oldSignal.result), newSignal.result), what: "result", type: newSignal.result,
-                  table: comparison.table, breaks: &breaks, notes: &notes)
+            judge(comparison.verdict(snapshot(oldSignal.result), newSignal.result), what: "result",
+                  reached: Self.names(reachedFrom: newSignal.result, in: comparison.table), breaks: &breaks, notes: &notes)
             if !breaks.isEmpty {
                 face.append(FaceChange(cell: oldCell.name, signal: oldSignal.name, kind: .changed, detail: (breaks + notes).joined(separator: "; "), breaking: true))
                 if direction == .forward { diagnostics.append(.error(.faceBreak, "the signal '\(oldCell.name).\(oldSignal.name)' changed incompatibly for its callers: \(breaks.joined(separator: "; "))",
@@ -406,14 +407,13 @@ extension SwapAnalysis {
         }
     }
 
-    /// A named type is judged by name; what changed inside it (migrated, or read as it is) changes the shape
-    /// on the wire all the same, and is named here.
-    private func judge(_ verdict: ShapeVerdict, what: String, type: SomaType, table: TypeTable, breaks: inout [String], notes: inout [String]) {
+    /// A named type is judged by name; what changed inside the types it reaches (migrated, or read as it is)
+    /// changes the shape on the wire all the same, and is named here.
+    private func judge(_ verdict: ShapeVerdict, what: String, reached: Set<String>, breaks: inout [String], notes: inout [String]) {
         switch verdict {
         case .incompatible(let reason): breaks.append("\(what): \(reason)")
         case .compatible(let note): notes.append("\(what): \(note)")
         case .same:
-            let reached = Self.names(reachedFrom: type, in: table)
             let changed = types.filter { ($0.kind == .migrated || $0.kind == .compatible) && reached.contains($0.name) }
             guard !changed.isEmpty else { return }
             let described = changed.map { change in

@@ -59,7 +59,7 @@ extension TurnEngine {
             return SwapRefused(plan: plan)
         }
         do {
-            try await store.waitUntilDurable(store.lastEnqueuedSequence)
+            try await store.waitUntilDurable(store.visibleSequence)
         } catch {
             throw abandon("state-commit", "\(error)")
         }

@@ -28,8 +28,7 @@ extension TurnEngine {
             let program = current
             guard let memory = memories[cell], let model = program.cells[cell], let slotModel = model.model.slot(slot),
                   let found = memory.quarantined[slot]?[key] else {
-                return .failure(TurnError(.runtime, "\(QuarantinedValue(cell: cell, slot: slot, key: key, version: 0, error: "", stored: "").subject) is not quarantined",
-                                          code: "not-quarantined"))
+                return .failure(TurnError(.runtime, "\(QuarantinedValue.subject(cell: cell, slot: slot, key: key)) is not quarantined", code: "not-quarantined"))
             }
             memory.quarantined[slot]?[key] = nil
             do {
@@ -49,12 +48,7 @@ extension TurnEngine {
                     }
                 }
                 if store.refusesWrites { throw TurnError(.diskFull, Self.diskFullMessage) }
-                let evaluator = Evaluator(program: program, turn: turn)
-                for invariant in model.invariants {
-                    guard case .bool(true) = try evaluator.evaluate(invariant.condition) else {
-                        throw TurnError(.invariant, "invariant '\(invariant.name)' does not hold after the repair", at: evaluator.location(invariant.span))
-                    }
-                }
+                try Self.checkInvariants(of: model, with: Evaluator(program: program, turn: turn))
                 var (batch, _, _) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix)
                 if let removal { batch.changes.append(removal) }
                 return .success((found, store.enqueue(batch)))

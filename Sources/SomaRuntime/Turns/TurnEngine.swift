@@ -281,7 +281,7 @@ public final class TurnEngine: @unchecked Sendable {
                 return (value, sequence, sends, nil)
             } catch {
                 // A delivered signal whose turn aborted is consumed all the same: it would abort again.
-                let sequence = sendID.map { store.enqueue(WriteBatch(changes: [.removeSend(id: $0)]), touchesMemory: false) } ?? store.lastEnqueuedSequence
+                let sequence = sendID.map { store.enqueue(WriteBatch(changes: [.removeSend(id: $0)]), touchesMemory: false) } ?? store.visibleSequence
                 return (.unit, sequence, [], (error as? TurnError) ?? TurnError(.runtime, "\(error)"))
             }
         }
@@ -324,11 +324,7 @@ public final class TurnEngine: @unchecked Sendable {
             } catch let signal as ReturnSignal {
                 value = signal.value
             }
-            for invariant in cell.invariants {
-                guard case .bool(true) = try evaluator.evaluate(invariant.condition) else {
-                    throw TurnError(.invariant, "invariant '\(invariant.name)' does not hold", at: evaluator.location(invariant.span))
-                }
-            }
+            try Self.checkInvariants(of: cell, with: evaluator)
         } catch let error as TurnError {
             throw error
         } catch {
@@ -340,9 +336,18 @@ public final class TurnEngine: @unchecked Sendable {
         }
         var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix)
         if let sendID { batch.changes.append(.removeSend(id: sendID)) }
-        let sequence = batch.isEmpty ? store.lastEnqueuedSequence : store.enqueue(batch)
+        let sequence = batch.isEmpty ? store.visibleSequence : store.enqueue(batch)
         pump.submit(sequence: sequence, effects: effects)
         return (value, sequence, sends)
+    }
+
+    /// Every invariant of the cell over the turn's view of its memory; the first that does not hold aborts.
+    static func checkInvariants(of cell: RuntimeProgram.CellProgram, with evaluator: Evaluator) throws {
+        for invariant in cell.invariants {
+            guard case .bool(true) = try evaluator.evaluate(invariant.condition) else {
+                throw TurnError(.invariant, "invariant '\(invariant.name)' does not hold", at: evaluator.location(invariant.span))
+            }
+        }
     }
 
     /// `call Cell.signal(...)` from inside a turn: the callee's turn runs now, with the lock already held, and
