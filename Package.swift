@@ -6,7 +6,8 @@ import PackageDescription
 //   SomaModelCheck (pure graphs and CTL) ← SomaChecker                                 ├ SomaCLI ← soma
 //   SomaStorage (GRDB: turn commits, durable SQLite files) ← SomaRuntime, SomaResources, SomaLedger                                     │
 //   SomaLedgerMigrations (migrations/) ← SomaLedger ← SomaSupervisor ─────────────────┘
-//   SomaControl (the JSON-lines control protocol over Unix sockets) ← SomaWorker, SomaSupervisor
+//   SomaProtocol (the typed, versioned messages between processes) ← SomaStorage, SomaControl, SomaRuntime, …
+//   SomaControl (the protocols' transports: JSON lines with a hello, over Unix sockets) ← SomaWorker, SomaSupervisor
 //   SomaResources (queue engine, database engines: SQLite, PostgreSQL; ← SomaChecker, SomaControl) ← SomaRuntime, SomaProviders
 //   SomaProviders (providers/: the provider protocol, `local`, external plugins) ← SomaSupervisor
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
@@ -39,6 +40,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "SomaDiagnostics", swiftSettings: strict),
+        .target(name: "SomaProtocol", swiftSettings: strict),
         .target(name: "SomaSyntax", dependencies: ["SomaDiagnostics"], swiftSettings: strict),
         .target(name: "SomaModelCheck", swiftSettings: strict),
         .target(
@@ -46,7 +48,7 @@ let package = Package(
             dependencies: ["SomaDiagnostics", "SomaSyntax", "SomaModelCheck", "TOMLKit"],
             swiftSettings: strict),
         .target(
-            name: "SomaStorage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            name: "SomaStorage", dependencies: ["SomaProtocol", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .target(
             name: "SomaResources",
@@ -62,12 +64,13 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "SomaProviders",
-            dependencies: ["SomaResources", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["SomaProtocol", "SomaControl", "SomaResources", .product(name: "Subprocess", package: "swift-subprocess")],
             path: "providers/SomaProviders", swiftSettings: strict),
-        .target(name: "SomaRuntime", dependencies: ["SomaChecker", "SomaStorage", "SomaResources"], swiftSettings: strict),
+        .target(name: "SomaRuntime", dependencies: ["SomaProtocol", "SomaChecker", "SomaStorage", "SomaResources"], swiftSettings: strict),
         .target(
             name: "SomaControl",
             dependencies: [
+                "SomaProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
@@ -135,6 +138,8 @@ let package = Package(
             dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage", .product(name: "PropertyBased", package: "swift-property-based"),
                            .product(name: "GRDB", package: "GRDB.swift"), "SomaTestSupport"]),
         .testTarget(name: "SomaSupervisorTests", dependencies: ["SomaSupervisor"]),
+        .testTarget(name: "SomaControlTests", dependencies: ["SomaControl", "SomaProtocol", .product(name: "NIOCore", package: "swift-nio"),
+                                                             .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "SomaFaceTests", dependencies: ["SomaFace", "SomaChecker"]),
         .testTarget(name: "SomaResourcesTests", dependencies: ["SomaResources", "SomaProviders", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(

@@ -21,6 +21,14 @@ async def measure(ack):
                 await asyncio.sleep(0.01)
             await asyncio.sleep(0.1)
             reader, writer = await asyncio.open_unix_connection(path, limit=1 << 26)
+            # The queue protocol's hello (docs/protocol.md): sent first, the queue's own hello read back.
+            writer.write((json.dumps({"hello": {"protocol": "soma-queue", "version": {"major": 2, "minor": 0},
+                                                "build": "bench", "peer": "worker"}}) + "\n").encode())
+            await writer.drain()
+            greeting = json.loads(await reader.readline())
+            # soma before protocol versions answers it as a malformed request and reads on.
+            if "hello" not in greeting and greeting.get("ok") is not False:
+                raise RuntimeError(greeting)
 
             async def call(request):
                 writer.write((json.dumps(request) + "\n").encode())

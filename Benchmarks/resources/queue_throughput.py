@@ -88,13 +88,28 @@ async def drive(batch, push, take, ack):
 
 # --- soma: the queue process, its JSON-lines protocol over the Unix socket ---
 
+HELLO = {"hello": {"protocol": "soma-queue", "version": {"major": 2, "minor": 0}, "build": "bench", "peer": "worker"}}
+
+
 class SomaConnection:
     def __init__(self, reader, writer):
         self.reader, self.writer = reader, writer
 
     @classmethod
     async def open(cls, path):
-        return cls(*await asyncio.open_unix_connection(path, limit=1 << 26))
+        connection = cls(*await asyncio.open_unix_connection(path, limit=1 << 26))
+        await connection.greet()
+        return connection
+
+    async def greet(self):
+        """The queue protocol's hello (docs/protocol.md): sent first, and the queue's own hello read back."""
+        self.writer.write((json.dumps(HELLO) + "\n").encode())
+        await self.writer.drain()
+        greeting = json.loads(await self.reader.readline())
+        # A queue of soma before protocol versions answers it as a malformed request and reads on: the
+        # driver measures old and new binaries side by side.
+        if "hello" not in greeting and greeting.get("ok") is not False:
+            raise RuntimeError(greeting)
 
     async def call(self, request):
         self.writer.write((json.dumps(request) + "\n").encode())

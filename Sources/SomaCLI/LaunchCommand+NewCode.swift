@@ -2,6 +2,7 @@ import Foundation
 import SomaChecker
 import SomaControl
 import SomaLedger
+import SomaProtocol
 import SomaSupervisor
 
 /// `soma launch` of edited code under the name of a stopped app: the stored version starts with its face
@@ -23,7 +24,7 @@ extension LaunchCommand {
     }
 
     func replaceAtStart(_ stored: VersionRecord, with bundle: ProgramBundle, home: AppHome, progress: ProvisioningProgress) async throws {
-        try await waitUntilServing(home, version: stored.number, progress: progress, until: "held")
+        try await waitUntilServing(home, version: stored.number, progress: progress, until: .held)
         print("\(home.name) is stopped at version \(stored.number), and \(file) holds other code: it replaces that version as a swap does")
         var session = try SwapSession(home: home, options: try SwapOptions.parse(yes ? ["--yes"] : []))
         session.needsYesOffTerminal = true
@@ -47,7 +48,7 @@ extension LaunchCommand {
 
     /// Back to how the app was: stopped, at its version.
     func stopAgain(_ home: AppHome) async {
-        _ = try? await ControlClient(path: home.controlSocket).call(ControlRequest("stop"))
+        try? await ControlClient(path: home.controlSocket).stop()
         let deadline = Date().addingTimeInterval(20)
         while home.isRunning && Date() < deadline {
             try? await Task.sleep(for: .milliseconds(10))

@@ -1,10 +1,11 @@
-import ArgumentParser
 import Foundation
+import ArgumentParser
 import Logging
 import SomaChecker
 import SomaControl
 import SomaDiagnostics
 import SomaLedger
+import SomaProtocol
 import SomaSupervisor
 
 struct LaunchCommand: AsyncParsableCommand {
@@ -173,18 +174,18 @@ struct LaunchCommand: AsyncParsableCommand {
     }
 
     /// `until`: the state that ends the wait ("serving", or "held" for a launch that replaces the code).
-    func waitUntilServing(_ home: AppHome, version: Int, progress: ProvisioningProgress, until wanted: String = "serving") async throws {
+    func waitUntilServing(_ home: AppHome, version: Int, progress: ProvisioningProgress, until wanted: AppState = .serving) async throws {
         let deadline = Date().addingTimeInterval(120)
         let client = ControlClient(path: home.controlSocket)
         var progress = progress
         while Date() < deadline {
             progress.report()
-            if let reply = try? await client.call(ControlRequest("status")) {
-                if reply.fields["state"] == wanted {
-                    if wanted == "serving" { printLaunched(home, version: version, fields: reply.fields) }
+            if let status = try await Self.statusIfAnswered(client) {
+                if status.state == wanted {
+                    if wanted == .serving { printLaunched(home, version: version, url: status.url) }
                     return
                 }
-                if reply.fields["state"] == "failed" { break }
+                if status.state == .failed { break }
             } else if !home.isRunning, let app = try? Ledger(path: home.ledgerPath).app(), app.state == "failed" || app.state == "stopped" {
                 break
             }
@@ -195,11 +196,23 @@ struct LaunchCommand: AsyncParsableCommand {
         throw CLIFailure("\(home.name) did not start\(failure.map { ": \($0)" } ?? "")\n\(tail)", hint: "soma logs --app \(home.name) shows the whole log")
     }
 
+    /// The supervisor's status, or nil while it does not answer yet; a supervisor of another soma is an error
+    /// at once, not a wait for something that will never answer.
+    static func statusIfAnswered(_ client: ControlClient) async throws -> StatusReply? {
+        do {
+            return try await client.status()
+        } catch let failure as ProtocolFailure where failure.code == ProtocolFailure.Code.versionMismatch.rawValue {
+            throw CLIFailure(failure.message, hint: failure.hint)
+        } catch {
+            return nil
+        }
+    }
+
     /// Written unbuffered: a foreground supervisor keeps running after it, with stdout often a file or a pipe.
-    func printLaunched(_ home: AppHome, version: Int, fields: [String: String]) {
+    func printLaunched(_ home: AppHome, version: Int, url: String) {
         let text = """
             launched \(home.name) (version \(version))
-              url         \(fields["url"] ?? "?")
+              url         \(url)
               home        \(home.path)
             \(Self.resourceLines(home))
 
@@ -217,8 +230,7 @@ struct LaunchCommand: AsyncParsableCommand {
     }
 
     func printStatusLine(_ home: AppHome) async throws {
-        let reply = try await ControlClient(path: home.controlSocket).call(ControlRequest("status"))
-        print("  url         \(reply.fields["url"] ?? "?")")
+        print("  url         \(try await ControlClient(path: home.controlSocket).status().url)")
     }
 
     func runForeground(_ home: AppHome, version: Int) async throws {
@@ -227,8 +239,8 @@ struct LaunchCommand: AsyncParsableCommand {
         let announce = Task {
             let client = ControlClient(path: home.controlSocket)
             while !Task.isCancelled {
-                if let reply = try? await client.call(ControlRequest("status")), reply.fields["state"] == "serving" {
-                    printLaunched(home, version: version, fields: reply.fields)
+                if let status = try? await client.status(), status.state == .serving {
+                    printLaunched(home, version: version, url: status.url)
                     return
                 }
                 try? await Task.sleep(for: .milliseconds(10))

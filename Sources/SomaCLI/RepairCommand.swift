@@ -1,6 +1,7 @@
-import ArgumentParser
 import Foundation
+import ArgumentParser
 import SomaControl
+import SomaProtocol
 import SomaRuntime
 
 /// `soma repair`: the stored values that did not read when the worker started (quarantined), and the two ways
@@ -46,11 +47,7 @@ struct RepairList: AsyncParsableCommand {
     static func quarantined(_ selection: AppSelection) async throws -> (AppHome, [QuarantinedValue]) {
         let home = try selection.resolve()
         try home.requireRunning()
-        let reply = try await ControlClient(path: home.controlSocket).call(ControlRequest("quarantined"))
-        guard reply.ok, let text = reply.fields["values"], let values = try? JSONDecoder().decode([QuarantinedValue].self, from: Data(text.utf8)) else {
-            throw CLIFailure(reply.message ?? "the worker did not list its quarantined values")
-        }
-        return (home, values)
+        return (home, try await ControlClient(path: home.controlSocket).quarantined())
     }
 }
 
@@ -68,7 +65,7 @@ struct RepairTarget: ParsableArguments {
         }
     }
 
-    func send(_ action: [String: String], verb: String) async throws {
+    func send(_ action: RepairOrder.Action, verb: String) async throws {
         let (home, values) = try await RepairList.quarantined(selection)
         let parts = target.split(separator: ".").map(String.init)
         let inSlot = values.filter { $0.cell == parts[0] && $0.slot == parts[1] }
@@ -79,13 +76,10 @@ struct RepairTarget: ParsableArguments {
             throw CLIFailure("nothing is quarantined at \(target)\(key.map { " key \($0)" } ?? ""); nothing was changed",
                              hint: keys.isEmpty ? "soma repair list shows what is quarantined" : "its quarantined keys: \(keys.prefix(5).joined(separator: ", "))")
         }
-        var arguments = action
-        arguments["cell"] = found.cell
-        arguments["slot"] = found.slot
-        arguments["key"] = found.key
-        let reply = try await ControlClient(path: home.controlSocket).call(ControlRequest("repair", arguments))
-        guard reply.ok else {
-            throw CLIFailure("\(found.subject) was not \(verb): \(reply.fields["code"].map { "[\($0)] " } ?? "")\(reply.message ?? "refused"); nothing was changed")
+        do {
+            _ = try await ControlClient(path: home.controlSocket).repair(RepairOrder(cell: found.cell, slot: found.slot, key: found.key, action: action))
+        } catch let failure as ProtocolFailure {
+            throw CLIFailure("\(found.subject) was not \(verb): [\(failure.code)] \(failure.message); nothing was changed")
         }
         print("\(verb) \(found.subject); recorded in the ledger")
     }
@@ -98,7 +92,7 @@ struct RepairRemove: AsyncParsableCommand {
     @OptionGroup var target: RepairTarget
 
     func run() async throws {
-        try await target.send(["remove": "true"], verb: "removed")
+        try await target.send(.remove, verb: "removed")
     }
 }
 
@@ -110,7 +104,7 @@ struct RepairReplace: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The new value as JSON; it must read as the slot's type.", valueName: "JSON")) var value: String
 
     func run() async throws {
-        try await target.send(["value": value], verb: "replaced")
+        try await target.send(.replace(json: value), verb: "replaced")
     }
 }
 

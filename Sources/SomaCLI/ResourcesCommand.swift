@@ -1,7 +1,8 @@
-import ArgumentParser
 import Foundation
+import ArgumentParser
 import SomaControl
 import SomaLedger
+import SomaProtocol
 import SomaProviders
 import SomaResources
 import SomaStorage
@@ -161,10 +162,8 @@ struct ResourcesShow: AsyncParsableCommand {
 
     /// What the running worker set aside for this resource; nil when the app is not running.
     static func setAside(_ home: AppHome, _ name: String) async -> [SetAsideEffect]? {
-        guard home.isRunning,
-              let reply = try? await ControlClient(path: home.controlSocket).call(ControlRequest("set-aside", ["resource": name])),
-              let text = reply.fields["effects"] else { return nil }
-        return try? JSONDecoder().decode([SetAsideEffect].self, from: Data(text.utf8))
+        guard home.isRunning else { return nil }
+        return try? await ControlClient(path: home.controlSocket).setAside(resource: name)
     }
 }
 
@@ -194,11 +193,11 @@ struct ResourcesRelease: AsyncParsableCommand {
             return
         }
         if home.isRunning {
-            let reply = try await ControlClient(path: home.controlSocket).call(
-                ControlRequest("release", ["name": name, "purge": purge ? "true" : "false"]), timeout: .seconds(60))
-            guard reply.ok else {
-                throw CLIFailure(reply.message ?? "the supervisor refused", hint: reply.fields["code"] == "resource-bound"
-                                 ? "a running program keeps its resources; release it after `soma stop`, or swap to code that no longer binds it" : nil)
+            do {
+                _ = try await ControlClient(path: home.controlSocket).release(name, purge: purge)
+            } catch let failure as ProtocolFailure {
+                throw CLIFailure(failure.message, hint: failure.code == "resource-bound"
+                                 ? "a running program keeps its resources; release it after `soma stop`, or swap to code that no longer binds it" : failure.hint)
             }
         } else {
             let paths = (try ledger.app())?.providerPaths ?? []

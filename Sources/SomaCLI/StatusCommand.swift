@@ -1,7 +1,8 @@
-import ArgumentParser
 import Foundation
+import ArgumentParser
 import SomaControl
 import SomaLedger
+import SomaProtocol
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -24,28 +25,26 @@ struct StatusCommand: AsyncParsableCommand {
             throw ExitCode(CLIExit.noApp)
         }
         try home.requireRunning()
-        let reply: ControlReply
+        let status: StatusReply
         do {
-            reply = try await ControlClient(path: home.controlSocket).call(ControlRequest("status"))
+            status = try await ControlClient(path: home.controlSocket).status()
         } catch {
             throw CLIFailure("\(home.name) is not answering on its control socket: \(error)", code: CLIExit.noApp)
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: reply.fields, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONOutput.text(status))
             return
         }
-        let fields = reply.fields
-        print("\(fields["app"] ?? home.name): \(fields["state"] ?? "?")")
+        print("\(status.app): \(status.state.rawValue)")
         let rows: [(String, String?)] = [
-            ("version", fields["version"]), ("url", fields["url"]),
-            ("uptime", fields["uptime"].map { Self.duration(Int($0) ?? 0) }),
-            ("supervisor", fields["supervisor_pid"].map { "pid \($0)" }), ("worker", fields["worker_pid"].map { "pid \($0)" }),
-            ("restarts", fields["restarts"]), ("turns", fields["turns"].map { "\($0) served, \(fields["failed"] ?? "0") failed" }),
-            ("failure", fields["failure"]),
-            ("set aside", fields["set_aside"].flatMap { $0 == "0" ? nil : "\($0) effect(s) a resource refused for good (soma resources show NAME)" }),
-            ("quarantined", fields["quarantined"].flatMap { $0 == "0" ? nil : "\($0) stored value(s) do not read; turns that touch them fail (soma repair)" }),
-            ("nodes", Self.nodes(declared: fields["replicas_declared"].flatMap { Int($0) } ?? 1)),
+            ("version", String(status.version)), ("url", status.url),
+            ("uptime", status.uptime.map(Self.duration)),
+            ("supervisor", "pid \(status.supervisorPID)"), ("worker", status.workerPID.map { "pid \($0)" }),
+            ("restarts", String(status.restarts)), ("turns", status.turns.map { "\($0) served, \(status.failed ?? 0) failed" }),
+            ("failure", status.failure),
+            ("set aside", status.setAside.flatMap { $0 == 0 ? nil : "\($0) effect(s) a resource refused for good (soma resources show NAME)" }),
+            ("quarantined", status.quarantined.flatMap { $0 == 0 ? nil : "\($0) stored value(s) do not read; turns that touch them fail (soma repair)" }),
+            ("nodes", Self.nodes(declared: status.replicasDeclared ?? 1)),
         ]
         for (label, value) in rows {
             guard let value else { continue }
@@ -87,15 +86,11 @@ struct SendCommand: AsyncParsableCommand {
         let home = try selection.resolve()
         try home.requireRunning()
         let parts = target.split(separator: ".").map(String.init)
-        let reply = try await ControlClient(path: home.controlSocket)
-            .call(ControlRequest("send", ["cell": parts[0], "signal": parts[1], "body": body]))
-        guard let status = reply.fields["status"] else {
-            throw CLIFailure(reply.message ?? "the call did not complete")
-        }
-        if status == "200" {
-            print(reply.fields["body"] ?? "")
+        let reply = try await ControlClient(path: home.controlSocket).send(FaceCall(cell: parts[0], signal: parts[1], body: body))
+        if reply.status == 200 {
+            print(reply.body)
         } else {
-            Terminal.err("HTTP \(status) \(reply.fields["body"] ?? "")\n")
+            Terminal.err("HTTP \(reply.status) \(reply.body)\n")
             throw ExitCode(CLIExit.failed)
         }
     }
@@ -111,7 +106,7 @@ struct StopCommand: AsyncParsableCommand {
     func run() async throws {
         let home = try selection.resolve()
         try home.requireRunning()
-        _ = try await ControlClient(path: home.controlSocket).call(ControlRequest("stop"))
+        try await ControlClient(path: home.controlSocket).stop()
         let deadline = Date().addingTimeInterval(20)
         while home.isRunning && Date() < deadline {
             try await Task.sleep(for: .milliseconds(10))

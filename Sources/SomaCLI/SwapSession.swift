@@ -1,7 +1,8 @@
-import ArgumentParser
 import Foundation
+import ArgumentParser
 import SomaControl
 import SomaLedger
+import SomaProtocol
 import SomaRuntime
 import SomaStorage
 import SomaSupervisor
@@ -109,21 +110,22 @@ struct SwapSession {
     }
 
     func ask(_ client: ControlClient, version: Int, apply: Bool, keep: Bool = false) async throws -> (plan: SwapPlan, json: String) {
-        let reply: ControlReply
+        let reply: SwapReply
         do {
-            let arguments = ["version": String(version), "apply": apply ? "true" : "false", "keep": keep ? "true" : "false",
-                             "strict_face": options.strictFace ? "true" : "false"]
-            reply = try await client.call(ControlRequest("swap", arguments), timeout: .seconds(900))
+            reply = try await client.swap(SwapOrder(version: version, apply: apply, keep: keep, strictFace: options.strictFace), timeout: .seconds(900))
+        } catch let failure as ProtocolFailure {
+            if apply && failure.code == "outcome-unknown" { throw SupervisorSilent(reason: failure.message) }
+            throw CLIFailure(failure.message, hint: failure.hint)
         } catch {
             guard apply else { throw CLIFailure("the supervisor did not answer: \(error); nothing was changed") }
             throw SupervisorSilent(reason: "\(error)")
         }
-        if let diagnostics = reply.fields["diagnostics"] { print(diagnostics) }
-        if apply && reply.fields["code"] == "outcome-unknown" { throw SupervisorSilent(reason: reply.message ?? "the worker died") }
-        guard let text = reply.fields["plan"], let plan = try? JSONDecoder().decode(SwapPlan.self, from: Data(text.utf8)) else {
-            throw CLIFailure(reply.message ?? "the supervisor answered without a plan")
+        if let diagnostics = reply.diagnostics {
+            print(diagnostics)
+            throw CLIFailure("the new version does not check against the running one")
         }
-        return (plan, text)
+        guard let plan = reply.plan else { throw CLIFailure("the supervisor answered without a plan") }
+        return (plan, try JSONOutput.text(plan))
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SomaProtocol
 
 /// A blocking client for JSON-lines Unix sockets, for code that runs on its own thread and must wait for the
 /// answer before it goes on (a turn asking the supervisor for a resource, the effect pump talking to a queue).
@@ -10,10 +11,17 @@ public final class LineSocket: @unchecked Sendable {
     private var descriptor: Int32 = -1
     private var buffer: [UInt8] = []
     private let timeoutSeconds: Int
+    /// Sent when the connection opens; the server's hello is checked before anything else is sent. nil for a
+    /// line protocol soma does not define (a plugin's health check).
+    private let hello: Hello?
+    /// The server, as an error names it.
+    private let place: String
 
-    public init(path: String, timeoutSeconds: Int = 30) {
+    public init(path: String, timeoutSeconds: Int = 30, hello: Hello?, server: PeerRole) {
         self.path = path
         self.timeoutSeconds = timeoutSeconds
+        self.hello = hello
+        self.place = "the \(server.rawValue) at \(path)"
     }
 
     deinit { close() }
@@ -50,6 +58,14 @@ public final class LineSocket: @unchecked Sendable {
         }
         descriptor = socketDescriptor
         buffer.removeAll()
+        guard let hello else { return }
+        do {
+            try write(try Frame.encode(HelloFrame(hello)))
+            try Handshake.check(greeting: try readLine(), ours: hello, peer: place)
+        } catch {
+            close()
+            throw error
+        }
     }
 
     public func close() {
@@ -71,13 +87,23 @@ public final class LineSocket: @unchecked Sendable {
         }
     }
 
-    /// Encodes the request, exchanges it, decodes the reply.
+    /// Encodes the request, exchanges it, decodes the reply as it comes (a protocol whose replies carry their
+    /// own success, as the queue's do).
     public func call<Request: Encodable, Reply: Decodable>(_ request: Request, as: Reply.Type) throws -> Reply {
-        let reply = try exchange(try JSONEncoder().encode(request))
+        let reply = try exchange(try Frame.encode(request).dropLast())
         do {
-            return try JSONDecoder().decode(Reply.self, from: reply)
+            return try Frame.decode(Reply.self, from: reply)
         } catch {
-            throw ControlError.malformedReply(String(decoding: reply.prefix(200), as: UTF8.self))
+            throw ProtocolFailure.malformed("a reply", place: place, error: error)
+        }
+    }
+
+    /// Encodes the request, exchanges it, and gives the reply of the request's type, or throws the failure the
+    /// server answered.
+    public func request<Request: Encodable, Reply: Codable & Sendable>(_ request: Request, replying: Reply.Type) throws -> Reply {
+        switch try call(request, as: ReplyFrame<Reply>.self) {
+        case .reply(let reply): return reply
+        case .failure(let failure): throw failure
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SomaProtocol
 
 /// The program's durable memory: one SQLite database in WAL mode, written by one committer thread that
 /// groups the batches of concurrent turns into one transaction (group commit). A turn is acknowledged only

@@ -1,83 +1,93 @@
 import Foundation
 import SomaControl
+import SomaProtocol
 
 extension Supervisor {
-    /// The supervisor's side of the control protocol: status, send (forwarded to the worker) and stop.
-    func handle(_ request: ControlRequest, _ replies: ControlReplies) async {
-        switch request.command {
-        case "status":
-            await replies.send(ControlReply(fields: await statusFields()))
-        case "repair":
-            await replies.send(await repair(request.arguments))
-        case "send", "set-aside", "quarantined":
-            do {
-                let reply = try await ControlClient(path: home.workerSocket).call(ControlRequest(request.command, request.arguments))
-                await replies.send(reply)
-            } catch {
-                await replies.send(.failure("the worker is not reachable (\(state)): \(error)"))
-            }
-        case "provision":
-            await replies.send(await provisionFromWorker(request.arguments))
-        case "find":
-            await replies.send(await find(request.arguments["name"] ?? ""))
-        case "release":
-            await replies.send(await release(request.arguments))
-        case "swap":
-            await replies.send(await swap(request.arguments))
-        case "stop":
+    /// The supervisor's side of the control protocol.
+    func handle(_ request: ControlRequest, _ responder: Responder) async {
+        switch request {
+        case .status:
+            await responder.reply(await status())
+        case .send(let call):
+            await responder.answer(await .of { () throws(ProtocolFailure) in try await forward { try await $0.send(call) } })
+        case .setAside(let resource):
+            await responder.answer(await .of { () throws(ProtocolFailure) in try await forward { try await $0.setAside(resource: resource) } })
+        case .quarantined:
+            await responder.answer(await .of { () throws(ProtocolFailure) in try await forward { try await $0.quarantined() } })
+        case .repair(let command):
+            await responder.answer(await .of { () throws(ProtocolFailure) in try await repair(command) })
+        case .provision(let resource):
+            await responder.answer(await .of { () throws(ProtocolFailure) in try await provisionFromWorker(resource) })
+        case .find(let name):
+            await responder.reply(FindReply(await find(name)))
+        case .release(let name, let purge):
+            await responder.answer(await .of { () throws(ProtocolFailure) in try await release(name, purge: purge) })
+        case .swap(let command):
+            await responder.answer(await .of { () throws(ProtocolFailure) in try await swap(command) })
+        case .stop:
             // Answer first: the control socket closes with the supervisor. The caller waits for the lock.
-            await replies.send(ControlReply(message: "stopping"))
+            await responder.reply(Done("stopping"))
             await stop()
-        default:
-            await replies.send(.failure("unknown command '\(request.command)'"))
         }
     }
 
-    func statusFields() async -> [String: String] {
-        var fields: [String: String] = [
-            "app": home.name, "state": state, "version": String(version), "port": String(port),
-            "url": "http://\(options.host):\(port)", "supervisor_pid": String(getpid()), "restarts": String(restarts),
-            "supervisor_uptime": String(Int(Date().timeIntervalSince(startedAt))),
-        ]
-        if let failure { fields["failure"] = failure }
-        if let workerPID {
-            fields["worker_pid"] = String(workerPID)
-            fields["uptime"] = String(Int(Date().timeIntervalSince(workerStartedAt)))
+    /// A request the worker answers, passed on; a worker that cannot be reached is named with the app's phase.
+    func forward<Reply>(_ call: (WorkerClient) async throws -> Reply) async throws(ProtocolFailure) -> Reply {
+        do {
+            return try await call(WorkerClient(path: home.workerSocket))
+        } catch let failure as ProtocolFailure {
+            throw failure
+        } catch {
+            throw ProtocolFailure(code: "worker-unreachable", "the worker is not reachable (\(state.rawValue)): \(error)")
         }
-        let health = workerPID == nil ? nil : try? await ControlClient(path: home.workerSocket).call(ControlRequest("health"))
-        if state == "running" {
-            fields["state"] = health?.ok == true ? "serving" : health?.fields["held"] == "true" ? "held" : "starting"
+    }
+
+    func status() async -> StatusReply {
+        var reply = StatusReply(app: home.name, state: .starting, version: version, port: port, url: "http://\(options.host):\(port)",
+                                supervisorPID: getpid(), supervisorStartedAt: startedAt,
+                                supervisorUptime: Int(Date().timeIntervalSince(startedAt)), restarts: restarts)
+        reply.failure = failure
+        if let workerPID {
+            reply.workerPID = workerPID
+            reply.workerStartedAt = workerStartedAt
+            reply.uptime = Int(Date().timeIntervalSince(workerStartedAt))
+        }
+        let health = workerPID == nil ? nil : try? await WorkerClient(path: home.workerSocket).health()
+        switch state {
+        case .running: reply.state = health?.serving == true ? .serving : health?.held == true ? .held : .starting
+        case .starting: reply.state = .starting
+        case .restarting: reply.state = .restarting
+        case .failed: reply.state = .failed
+        case .stopping: reply.state = .stopping
         }
         if let health {
-            fields["turns"] = health.fields["turns"]
-            fields["failed"] = health.fields["failed"]
-            fields["set_aside"] = health.fields["set_aside"]
-            fields["quarantined"] = health.fields["quarantined"]
+            reply.turns = health.turns
+            reply.failed = health.failed
+            reply.setAside = health.setAside
+            reply.quarantined = health.quarantined
             // Bound to every address, the face is reached through loopback from here.
-            if let host = health.fields["host"], host != "0.0.0.0", host != "::" {
-                fields["url"] = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+            if health.host != "0.0.0.0", health.host != "::" {
+                reply.url = "http://\(health.host.contains(":") ? "[\(health.host)]" : health.host):\(port)"
             }
-            fields["replicas_declared"] = health.fields["replicas_declared"]
-            fields["nodes_running"] = "1"
+            reply.replicasDeclared = health.replicasDeclared
+            reply.nodesRunning = 1
         }
-        return fields
+        return reply
     }
 }
 
 extension Supervisor {
     /// `soma repair remove|replace`: run by the worker as a turn; the supervisor, the ledger's writer, keeps
     /// the audit record of what was repaired, and how.
-    func repair(_ arguments: [String: String]) async -> ControlReply {
-        let reply: ControlReply
-        do {
-            reply = try await ControlClient(path: home.workerSocket).call(ControlRequest("repair", arguments))
-        } catch {
-            return .failure("the worker is not reachable (\(state)): \(error)")
+    func repair(_ command: RepairOrder) async throws(ProtocolFailure) -> RepairReply {
+        let reply = try await forward { try await $0.repair(command) }
+        let how: String
+        switch command.action {
+        case .remove: how = "removed \(reply.repaired.subject)"
+        case .replace(let json): how = "replaced \(reply.repaired.subject) with \(json)"
         }
-        guard reply.ok, let repaired = reply.fields["repaired"] else { return reply }
-        let how = arguments["value"] == nil ? "removed" : "replaced"
         do {
-            try ledger.record("repair", "\(how) \(repaired)\(arguments["value"].map { " with \($0)" } ?? "")")
+            try ledger.record("repair", how)
         } catch {
             // The repair itself is durable in the state; only its record is missing, and the log has it.
             logger.error("the repair was done but not recorded in the ledger: \(error)")

@@ -2,6 +2,7 @@ import Foundation
 import SomaChecker
 import SomaControl
 import SomaLedger
+import SomaProtocol
 import SomaProviders
 import SomaResources
 import Subprocess
@@ -29,41 +30,39 @@ extension Supervisor {
     }
 
     /// The worker's `provision` request: find or make the resource, and answer where it is.
-    func provisionFromWorker(_ arguments: [String: String]) async -> ControlReply {
-        guard let name = arguments["name"], SafeName.isValid(name), let kind = arguments["kind"], let engine = arguments["engine"],
-              let element = arguments["element"], let elementVersion = arguments["element_version"].flatMap(Int.init),
-              var options = arguments["options"] else {
-            return .failure("a provision request needs name, kind, engine, element, element_version and options")
+    func provisionFromWorker(_ request: ResourceRequest) async throws(ProtocolFailure) -> ProvisionedResource {
+        guard SafeName.isValid(request.name) else {
+            throw ProtocolFailure(code: "invalid-name", "'\(request.name)' cannot name a resource")
         }
-        if let port = arguments["port"].flatMap(Int.init), kind == "database",
+        var options = request.options
+        if let port = request.port, request.kind == .database,
            var databaseOptions = try? ResourceJSON.decode(DatabaseOptions.self, from: options) {
             databaseOptions.port = port
             options = ResourceJSON.encode(databaseOptions)
         }
-        let intent = ResourceIntent(name: name, kind: kind, element: element, elementVersion: elementVersion, provider: arguments["provider"] ?? "local",
-                                    host: arguments["host"] ?? "local", engine: engine, options: options, requestedByVersion: version)
-        boundResources.insert(name)
-        return await provision(intent)
+        let intent = ResourceIntent(name: request.name, kind: request.kind.rawValue, element: request.element, elementVersion: request.elementVersion,
+                                    provider: request.provider ?? "local", host: request.host, engine: request.engine.rawValue, options: options,
+                                    requestedByVersion: version)
+        boundResources.insert(request.name)
+        return try await provision(intent).get()
     }
 
-    /// A resource provisioned before, made ready again (its process started) and described as recorded.
-    func find(_ name: String) async -> ControlReply {
-        guard let record = try? ledger.resource(name), record.state == "ready" else {
-            return .failure("no ready resource named '\(name)'")
+    /// A resource provisioned before, made ready again (its process started) and described as recorded; nil
+    /// when there is no ready resource of that name.
+    func find(_ name: String) async -> FoundResource? {
+        guard let record = try? ledger.resource(name), record.state == "ready",
+              let kind = ResourceKind(rawValue: record.intent.kind), let engine = ResourceEngine(rawValue: record.intent.engine) else {
+            return nil
         }
         boundResources.insert(name)
-        var reply = await provision(record.intent)
-        guard reply.ok else { return reply }
-        reply.fields["kind"] = record.intent.kind
-        reply.fields["element"] = record.intent.element
-        reply.fields["element_version"] = String(record.intent.elementVersion)
-        reply.fields["options"] = record.intent.options
-        reply.fields["host"] = record.intent.host
-        return reply
+        guard let resource = try? await provision(record.intent).get() else { return nil }
+        let request = ResourceRequest(name: name, kind: kind, engine: engine, element: record.intent.element, elementVersion: record.intent.elementVersion,
+                                      options: record.intent.options, host: record.intent.host, provider: record.intent.provider)
+        return FoundResource(request: request, resource: resource)
     }
 
     /// Idempotent by name: a ready resource is answered at once (its process started if it is not running).
-    func provision(_ intent: ResourceIntent) async -> ControlReply {
+    func provision(_ intent: ResourceIntent) async -> Result<ProvisionedResource, ProtocolFailure> {
         if let running = provisioning[intent.name] { return await running.value }
         let task = Task { await self.provisionNow(intent) }
         provisioning[intent.name] = task
@@ -72,26 +71,33 @@ extension Supervisor {
         return reply
     }
 
-    private func provisionNow(_ intent: ResourceIntent) async -> ControlReply {
+    private func provisionNow(_ intent: ResourceIntent) async -> Result<ProvisionedResource, ProtocolFailure> {
         let record: ResourceRecord
         do {
             record = try ledger.recordIntent(intent)
         } catch {
-            return .failure("\(error)", fields: ["code": error.code])
+            return .failure(ProtocolFailure(code: error.code, "\(error)"))
         }
         if record.state == "ready", let endpoint = record.endpoint {
             if record.servedByProcess && resourcePIDs[intent.name] == nil && resourceTasks[intent.name] == nil {
                 // Ready in the ledger, not served: make sure of what is on disk, then serve it.
                 return await carryOut(record.intent, announce: false)
             }
-            return ControlReply(fields: ["endpoint": endpoint, "state": "ready", "engine": record.intent.engine])
+            return Self.provisioned(record.intent, endpoint: endpoint)
         }
         return await carryOut(record.intent, announce: true)
     }
 
+    static func provisioned(_ intent: ResourceIntent, endpoint: String) -> Result<ProvisionedResource, ProtocolFailure> {
+        guard let kind = ResourceKind(rawValue: intent.kind), let engine = ResourceEngine(rawValue: intent.engine) else {
+            return .failure(ProtocolFailure(code: "unknown-engine", "resource '\(intent.name)' is a \(intent.kind) of engine '\(intent.engine)', which this soma does not know"))
+        }
+        return .success(ProvisionedResource(name: intent.name, kind: kind, engine: engine, endpoint: endpoint))
+    }
+
     /// Has the provider make the resource exist (again: providers are idempotent), records the outcome, and
     /// starts the resource's process.
-    func carryOut(_ intent: ResourceIntent, announce: Bool) async -> ControlReply {
+    func carryOut(_ intent: ResourceIntent, announce: Bool) async -> Result<ProvisionedResource, ProtocolFailure> {
         let request = provisionRequest(intent)
         if announce { logger.info("provisioning \(intent.kind) '\(intent.name)' (\(intent.engine), \(intent.provider))") }
         try? ledger.record("provisioning", "\(intent.name) \(intent.kind) \(intent.element) \(intent.engine)")
@@ -104,14 +110,14 @@ extension Supervisor {
             try ledger.resourceReady(intent.name, endpoint: result.endpoint, dataPath: result.dataPath, servedByProcess: result.process != nil)
             try? ledger.record("provisioned", "\(intent.name) at \(result.endpoint)")
             if announce { logger.info("\(intent.kind) '\(intent.name)' is ready at \(result.endpoint)") }
-            return ControlReply(fields: ["endpoint": result.endpoint, "state": "ready", "engine": intent.engine])
+            return Self.provisioned(intent, endpoint: result.endpoint)
         } catch {
             let failure = "provisioning \(intent.kind) '\(intent.name)' failed: \(error)"
             logger.error("\(failure)")
             await stopResourceProcess(intent.name)
             try? ledger.resourceFailed(intent.name, failure: "\(error)")
             try? ledger.record("provision-failed", failure)
-            return .failure(failure, fields: ["code": (error as? ResourceError)?.code ?? "provision-failed"])
+            return .failure(ProtocolFailure(code: (error as? ResourceError)?.code ?? "provision-failed", failure))
         }
     }
 
@@ -213,7 +219,7 @@ extension Supervisor {
             switch healthProtocol {
             case .line:
                 answered = await Task.detached {
-                    let client = LineSocket(path: socket, timeoutSeconds: 2)
+                    let client = LineSocket(path: socket, timeoutSeconds: 2, hello: nil, server: .queue)
                     defer { client.close() }
                     return (try? client.exchange(Data(check.utf8))) != nil
                 }.value
@@ -319,21 +325,21 @@ extension Supervisor {
     }
 
     /// `soma resources release NAME [--purge]` while the app runs: refused for a resource the program binds.
-    func release(_ arguments: [String: String]) async -> ControlReply {
-        guard let name = arguments["name"], let record = try? ledger.resource(name) else {
-            return .failure("no resource named '\(arguments["name"] ?? "")'", fields: ["code": "unknown-resource"])
+    func release(_ name: String, purge: Bool) async throws(ProtocolFailure) -> Done {
+        guard let record = try? ledger.resource(name) else {
+            throw ProtocolFailure(code: "unknown-resource", "no resource named '\(name)'")
         }
         if boundResources.contains(name) {
-            return .failure("resource '\(name)' is bound by the running program (version \(version)): remove its binding and swap, or stop the app first",
-                            fields: ["code": "resource-bound"])
+            throw ProtocolFailure(code: "resource-bound",
+                                  "resource '\(name)' is bound by the running program (version \(version)): remove its binding and swap, or stop the app first")
         }
         await stopResourceProcess(name)
         do {
             try await ResourceRelease.release(record, home: home, provider: try provider(named: record.intent.provider),
-                                              request: provisionRequest(record.intent), purge: arguments["purge"] == "true", ledger: ledger)
-            return ControlReply(message: "released \(name)")
+                                              request: provisionRequest(record.intent), purge: purge, ledger: ledger)
+            return Done("released \(name)")
         } catch {
-            return .failure("\(error)", fields: ["code": "release-failed"])
+            throw ProtocolFailure(code: "release-failed", "\(error)")
         }
     }
 
@@ -361,7 +367,7 @@ extension Supervisor {
     }
 
     static func accepts(_ socket: String) -> Bool {
-        let client = LineSocket(path: socket, timeoutSeconds: 1)
+        let client = LineSocket(path: socket, timeoutSeconds: 1, hello: nil, server: .queue)
         defer { client.close() }
         return (try? client.connect()) != nil
     }

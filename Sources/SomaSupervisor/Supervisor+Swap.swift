@@ -1,54 +1,58 @@
 import Foundation
 import SomaControl
 import SomaLedger
+import SomaProtocol
 
 extension Supervisor {
-    /// `swap` from the CLI: `version` (a pending version the CLI recorded in the ledger), `apply` ("true" to
-    /// apply, else only the plan), `keep` (with a plan: the swap follows, so the worker keeps its dry run). The worker plans and applies; the supervisor materializes the code and, once
-    /// the worker has switched, makes the version current in the ledger and runs it from then on.
-    func swap(_ arguments: [String: String]) async -> ControlReply {
-        guard let number = arguments["version"].flatMap(Int.init) else { return .failure("swap needs the version to swap to") }
-        guard workerPID != nil, state == "running" else {
-            return .failure("\(home.name) is \(state): a swap needs a running program", fields: ["code": "not-running"])
+    /// `swap` from the CLI, to a pending version the CLI recorded in the ledger. The worker plans and applies;
+    /// the supervisor materializes the code and, once the worker has switched, makes the version current in
+    /// the ledger and runs it from then on.
+    func swap(_ command: SwapOrder) async throws(ProtocolFailure) -> SwapReply {
+        let number = command.version
+        guard workerPID != nil, state == .running else {
+            throw ProtocolFailure(code: "not-running", "\(home.name) is \(state.rawValue): a swap needs a running program")
         }
-        guard !swapping else { return .failure("another swap of \(home.name) is in progress", fields: ["code": "busy"]) }
+        guard !swapping else { throw ProtocolFailure(code: "busy", "another swap of \(home.name) is in progress") }
         swapping = true
         defer { swapping = false }
         let newEntry: String
         var restores: Int?
         do {
             guard let record = try ledger.version(number), record.state == "pending" else {
-                return .failure("version \(number) is not a pending version of \(home.name)")
+                throw ProtocolFailure(code: "not-pending", "version \(number) is not a pending version of \(home.name)")
             }
             // A refused swap leaves its number free and its folder written: the next pending version with that
             // number holds other code, so its plan writes the folder anew.
-            if arguments["apply"] != "true" { try? FileManager.default.removeItem(atPath: home.codeFolder(version: number)) }
+            if !command.apply { try? FileManager.default.removeItem(atPath: home.codeFolder(version: number)) }
             newEntry = try materialize(version: number, entry: record.entry)
             restores = record.restores
+        } catch let failure as ProtocolFailure {
+            throw failure
         } catch {
-            return .failure("cannot prepare version \(number): \(error)")
+            throw ProtocolFailure(code: "not-prepared", "cannot prepare version \(number): \(error)")
         }
-        let apply = arguments["apply"] == "true"
-        if apply { try? ledger.record("swap-started", "version \(version) → \(number)\(restores.map { " (the code of version \($0))" } ?? "")") }
-        var request = ["entry": newEntry, "against": entry, "version": String(number), "apply": apply ? "true" : "false",
-                       "keep": arguments["keep"] == "true" ? "true" : "false", "strict_face": arguments["strict_face"] == "true" ? "true" : "false"]
-        if let restores { request["restores"] = String(restores) }
-        let reply: ControlReply
+        if command.apply { try? ledger.record("swap-started", "version \(version) → \(number)\(restores.map { " (the code of version \($0))" } ?? "")") }
+        let request = WorkerSwap(entry: newEntry, against: entry, version: number, apply: command.apply, keep: command.keep,
+                                 strictFace: command.strictFace, restores: restores)
+        let reply: SwapReply
         do {
-            reply = try await ControlClient(path: home.workerSocket).call(ControlRequest("swap", request), timeout: .seconds(600))
+            reply = try await WorkerClient(path: home.workerSocket).swap(request, timeout: .seconds(600))
+        } catch let failure as ProtocolFailure {
+            if command.apply { try? ledger.record("swap-failed", "version \(number): \(failure.message)") }
+            throw failure
         } catch {
             // The worker died or hung mid-swap: what runs next is decided by the stored state when it restarts.
-            if apply { try? ledger.record("swap-failed", "version \(number): the worker did not answer: \(error)") }
-            return .failure("the worker did not answer the swap: \(error)", fields: ["code": "outcome-unknown"])
+            if command.apply { try? ledger.record("swap-failed", "version \(number): the worker did not answer: \(error)") }
+            throw ProtocolFailure(code: "outcome-unknown", "the worker did not answer the swap: \(error)")
         }
-        guard apply else { return reply }
-        guard reply.ok else {
-            try? ledger.record("swap-refused", "version \(number): \(reply.message ?? "refused")")
+        guard command.apply else { return reply }
+        guard let plan = reply.plan, !plan.isRefused else {
+            try? ledger.record("swap-refused", "version \(number): \(reply.plan?.refusals.first?.message ?? "the new version does not check")")
             return reply
         }
-        let milliseconds = reply.fields["plan"].flatMap { Self.totalMilliseconds(ofPlan: $0) }
+        let milliseconds = plan.totalMilliseconds
         do {
-            try ledger.activateVersion(number, plan: reply.fields["plan"], milliseconds: milliseconds)
+            try ledger.activateVersion(number, plan: Self.encode(plan), milliseconds: milliseconds)
         } catch {
             logger.error("version \(number) runs, but the ledger did not record it: \(error); it is recovered from the state at the next start")
         }
@@ -60,8 +64,8 @@ extension Supervisor {
         return reply
     }
 
-    static func totalMilliseconds(ofPlan json: String) -> Double? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
-        return object["totalMilliseconds"] as? Double
+    /// The plan as the ledger keeps it with the version.
+    static func encode(_ plan: SwapPlan) -> String? {
+        (try? JSONEncoder().encode(plan)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

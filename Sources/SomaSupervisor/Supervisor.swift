@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SomaControl
 import SomaLedger
+import SomaProtocol
 import SomaProviders
 import SomaStorage
 import Subprocess
@@ -30,9 +31,8 @@ public actor Supervisor {
     var policy: RestartPolicy
     var workerPID: pid_t?
     var workerStartedAt = Date()
-    /// The app's phase as the supervisor drives it: starting, running (a worker process is up; whether it
-    /// serves is asked of the worker), restarting, failed, stopping.
-    var state = "starting"
+    /// The app's phase as the supervisor drives it.
+    var state = Phase.starting
     var failure: String?
     var stopping = false
     var restarts = 0
@@ -52,7 +52,7 @@ public actor Supervisor {
     /// How each running resource process was started: its health check and how it stops.
     var resourceSpecs: [String: ProcessSpec] = [:]
     /// Provisioning in flight by name: a second request for the same name waits for the first.
-    var provisioning: [String: Task<ControlReply, Never>] = [:]
+    var provisioning: [String: Task<Result<ProvisionedResource, ProtocolFailure>, Never>] = [:]
     /// The resources the running worker asked for: releasing one of them is refused.
     var boundResources: Set<String> = []
 
@@ -107,8 +107,8 @@ public actor Supervisor {
         let (bound, boundSignal) = AsyncStream<Void>.makeStream()
         let control = Task { [home, logger] in
             do {
-                try await ControlServer(path: home.controlSocket).run(ready: { boundSignal.yield() }) { request, replies in
-                    await self.handle(request, replies)
+                try await SupervisorServer(path: home.controlSocket, protocol: .control, role: .supervisor).run(ready: { boundSignal.yield() }) { request, responder in
+                    await self.handle(request, responder)
                 }
             } catch {
                 logger.error("cannot serve the control socket \(home.controlSocket): \(error)")
@@ -153,7 +153,7 @@ public actor Supervisor {
             if exitCode == WorkerExit.resourcesUnavailable {
                 // The worker could not get its resources: say which and why, and stop restarting.
                 let failed = (try? ledger.resources())?.first { $0.state == "failed" }
-                state = "failed"
+                state = .failed
                 failure = failed.map { "provisioning \($0.intent.kind) '\($0.name)' failed: \($0.failure ?? "unknown cause")" }
                     ?? "the program's resources could not be provisioned (see soma logs)"
                 logger.error("\(failure!)")
@@ -166,12 +166,12 @@ public actor Supervisor {
             switch policy.processDied(at: Date().timeIntervalSince1970, uptime: uptime) {
             case .restart(let delay):
                 restarts += 1
-                state = "restarting"
+                state = .restarting
                 logger.warning("the worker exited (\(status)) after \(String(format: "%.1f", uptime))s; restarting in \(Int(delay * 1000))ms")
                 try? ledger.record("restarted", "worker \(status)")
                 if delay > 0 { try? await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
             case .giveUp(let reason):
-                state = "failed"
+                state = .failed
                 failure = cause.map { "the worker keeps exiting: \($0) (\(status); \(reason))" } ?? "the worker keeps exiting (\(status)): \(reason)"
                 logger.error("giving up: \(failure!)")
                 try? ledger.record("failed", failure!)
@@ -182,8 +182,8 @@ public actor Supervisor {
         for source in signals { source.cancel() }
         try? ledger.processStopped("worker")
         try? ledger.processStopped("supervisor")
-        try? ledger.setState(state == "failed" ? "failed" : "stopped", failure: failure)
-        if state != "failed" { try? ledger.record("stopped", "") }
+        try? ledger.setState(state == .failed ? "failed" : "stopped", failure: failure)
+        if state != .failed { try? ledger.record("stopped", "") }
         // The control server is not cancelled: it ends with the process. Cancelling it raced with a client
         // connecting at that moment (`soma launch` asking how provisioning went), whose half-accepted
         // connection NIO then dropped unfinished, an assertion that killed the supervisor before it answered.
@@ -191,7 +191,7 @@ public actor Supervisor {
         unlink(home.controlSocket)
         withExtendedLifetime(control) {}
         logger.info("supervisor exiting")
-        return state == "failed" ? 1 : 0
+        return state == .failed ? 1 : 0
     }
 
     /// The version to run: the one the stored state is at when the ledger knows it (a swap whose commit point
@@ -227,7 +227,7 @@ public actor Supervisor {
 
     /// Runs the worker until it exits; says how it ended, with its exit code when it exited on its own.
     func runWorker(entry: String) async -> (String, Int32?) {
-        state = "running"
+        state = .running
         let log = open(home.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         defer { if log >= 0 { close(log) } }
         var arguments = ["worker", "--home", home.path, "--entry", entry, "--port", String(port), "--version", String(version),
@@ -276,7 +276,7 @@ public actor Supervisor {
 
     func watchAdopted(_ pid: pid_t) async {
         workerPID = pid
-        state = "running"
+        state = .running
         try? ledger.record("adopted", "worker pid \(pid)")
         var ticks = 0
         while kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) {
@@ -294,8 +294,7 @@ public actor Supervisor {
     /// An adopted worker may have finished a swap its old supervisor did not live to record: when it serves
     /// another version than ours, the stored state says which version is current (as at start).
     func reconcileServedVersion() async {
-        guard let health = try? await ControlClient(path: home.workerSocket).call(ControlRequest("health"), timeout: .seconds(2)),
-              let served = health.fields["version"].flatMap(Int.init), served != version else { return }
+        guard let served = try? await WorkerClient(path: home.workerSocket).health(timeout: .seconds(2)).version, served != version else { return }
         do {
             try selectVersion()
             logger.info("the worker serves version \(served): version \(version) is current")
@@ -319,7 +318,7 @@ public actor Supervisor {
     /// Stops the worker (SIGTERM, then SIGKILL after 10 s) and ends supervision.
     func stop() async {
         stopping = true
-        state = "stopping"
+        state = .stopping
         // A launch that held the face for its plan ends with the app stopped: the next start opens it.
         unlink(home.faceHoldPath)
         guard let pid = workerPID else { return }
@@ -341,5 +340,18 @@ public actor Supervisor {
         guard let data = FileManager.default.contents(atPath: home.workerFailurePath) else { return nil }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return text.isEmpty ? nil : text
+    }
+}
+
+extension Supervisor {
+    /// The app's phase as the supervisor drives it.
+    enum Phase: String, Sendable {
+        case starting
+        /// A worker process is up; whether it serves is asked of the worker.
+        case running
+        /// The worker died and is started again after a backoff.
+        case restarting
+        case failed
+        case stopping
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SomaControl
+import SomaProtocol
 import SomaRuntime
 
 /// The worker's resource broker: asks its supervisor, which owns the ledger and the providers, over the
@@ -11,46 +12,35 @@ struct SupervisorBroker: ResourceBroker {
     /// soma.toml's `[resources.NAME] port`, for server resources.
     let ports: [String: Int]
 
-    func find(_ name: String) throws -> (ResourceRequest, ProvisionedResource)? {
-        let socket = LineSocket(path: home.controlSocket, timeoutSeconds: 120)
+    func socket() -> LineSocket {
+        LineSocket(path: home.controlSocket, timeoutSeconds: 120, hello: Hello(.control, peer: .worker), server: .supervisor)
+    }
+
+    func find(_ name: String) throws -> FoundResource? {
+        let socket = socket()
         defer { socket.close() }
-        let reply = try socket.call(ControlRequest("find", ["name": name]), as: ControlReply.self)
-        let fields = reply.fields
-        guard reply.ok, let kind = fields["kind"], let engine = fields["engine"], let element = fields["element"],
-              let version = fields["element_version"].flatMap(Int.init), let options = fields["options"], let endpoint = fields["endpoint"] else {
-            return nil
-        }
-        let request = ResourceRequest(name: name, kind: kind, engine: engine, element: element, elementVersion: version, options: options,
-                                      host: fields["host"] ?? "local")
-        return (request, ProvisionedResource(name: name, kind: kind, engine: engine, endpoint: endpoint))
+        return try socket.request(ControlRequest.find(name: name), replying: FindReply.self).found
     }
 
     func provision(_ request: ResourceRequest) throws -> ProvisionedResource {
-        var arguments = [
-            "name": request.name, "kind": request.kind, "engine": request.engine, "element": request.element,
-            "element_version": String(request.elementVersion), "options": request.options, "host": request.host,
-            "provider": providers[request.name] ?? "local",
-        ]
-        if let port = ports[request.name] { arguments["port"] = String(port) }
+        var request = request
+        request.provider = providers[request.name]
+        request.port = ports[request.name]
         // Provisioning a database server can take a while; a supervisor being replaced is waited for.
         let deadline = Date().addingTimeInterval(120)
         while true {
-            let socket = LineSocket(path: home.controlSocket, timeoutSeconds: 120)
+            let socket = socket()
             defer { socket.close() }
-            let reply: ControlReply
             do {
-                reply = try socket.call(ControlRequest("provision", arguments), as: ControlReply.self)
+                return try socket.request(ControlRequest.provision(request), replying: ProvisionedResource.self)
+            } catch let failure as ProtocolFailure {
+                throw TurnError(.resource, failure.message)
             } catch {
                 guard Date() < deadline else {
                     throw TurnError(.resource, "cannot provision \(request.kind) '\(request.name)': the supervisor is not answering (\(error))")
                 }
                 Thread.sleep(forTimeInterval: 0.1)
-                continue
             }
-            guard reply.ok, let endpoint = reply.fields["endpoint"] else {
-                throw TurnError(.resource, reply.message ?? "provisioning \(request.kind) '\(request.name)' failed")
-            }
-            return ProvisionedResource(name: request.name, kind: request.kind, engine: reply.fields["engine"] ?? request.engine, endpoint: endpoint)
         }
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import ServiceLifecycle
-import SomaControl
-import SomaFace
 import SomaChecker
+import SomaControl
 import SomaDiagnostics
+import SomaFace
+import SomaProtocol
 import SomaRuntime
 
 /// The worker's control socket, used by the supervisor (health) and by `soma send` (a face call on the same
@@ -19,127 +20,95 @@ struct WorkerControlService: Service {
     var host = "127.0.0.1"
 
     func run() async throws {
-        let server = ControlServer(path: home.workerSocket)
+        let server = WorkerServer(path: home.workerSocket, protocol: .worker, role: .worker)
         // Ends with the graceful shutdown; its cancellation is the normal way out, not an error.
         try? await cancelWhenGracefulShutdown {
-            try await server.run { request, replies in
-                await handle(request, replies)
+            try await server.run { request, responder in
+                await handle(request, responder)
             }
         }
     }
 
-    func handle(_ request: ControlRequest, _ replies: ControlReplies) async {
-        switch request.command {
-        case "health":
+    func handle(_ request: WorkerRequest, _ responder: Responder) async {
+        let engine = dispatcher.engine
+        switch request {
+        case .health:
             let counts = metrics.counts
-            var fields = ["pid": String(getpid()), "turns": String(counts.served), "failed": String(counts.failed), "version": String(serving.version)]
-            if let port = serving.servingPort { fields["port"] = String(port) }
-            fields["host"] = host
-            if hold.isHeld { fields["held"] = "true" }
-            fields["set_aside"] = String(dispatcher.engine.setAsideCounts.values.reduce(0, +))
-            fields["quarantined"] = String(dispatcher.engine.quarantined.count)
-            fields["replicas_declared"] = String(dispatcher.engine.program.cells.values.map(\.model.scale.replicas).max() ?? 1)
-            await replies.send(ControlReply(ok: serving.servingPort != nil, message: serving.servingPort == nil ? "starting" : nil, fields: fields))
-        case "send":
-            guard let cell = request.arguments["cell"], let signal = request.arguments["signal"] else {
-                await replies.send(.failure("send needs a cell and a signal"))
-                return
-            }
-            let response = await dispatcher.call(cell: cell, signal: signal, body: Array((request.arguments["body"] ?? "").utf8))
-            await replies.send(ControlReply(ok: response.status == 200,
-                                            fields: ["status": String(response.status), "body": String(decoding: response.body, as: UTF8.self)]))
-        case "swap":
-            await replies.send(await swap(request.arguments))
-        case "set-aside":
-            // The effects a resource refused for good, as a JSON array of SetAsideEffect.
+            await responder.reply(HealthReply(
+                pid: getpid(), version: serving.version, port: serving.servingPort, host: host, held: hold.isHeld,
+                turns: counts.served, failed: counts.failed, setAside: engine.setAsideCounts.values.reduce(0, +),
+                quarantined: engine.quarantined.count, replicasDeclared: engine.program.cells.values.map(\.model.scale.replicas).max() ?? 1))
+        case .send(let call):
+            let response = await dispatcher.call(cell: call.cell, signal: call.signal, body: Array(call.body.utf8))
+            await responder.reply(FaceCallReply(status: Int(response.status), body: String(decoding: response.body, as: UTF8.self)))
+        case .swap(let swap):
+            await responder.answer(await .of { () throws(ProtocolFailure) in try await self.swap(swap) })
+        case .setAside(let resource):
             do {
-                let effects = try dispatcher.engine.setAsideEffects(resource: request.arguments["resource"])
-                let data = try JSONEncoder().encode(effects)
-                await replies.send(ControlReply(fields: ["effects": String(decoding: data, as: UTF8.self)]))
+                await responder.reply(try engine.setAsideEffects(resource: resource))
             } catch {
-                await replies.send(.failure("\(error)"))
+                await responder.fail(ProtocolFailure(code: "set-aside-unreadable", "\(error)"))
             }
-        case "quarantined":
-            let data = (try? JSONEncoder().encode(dispatcher.engine.quarantined)) ?? Data("[]".utf8)
-            await replies.send(ControlReply(fields: ["values": String(decoding: data, as: UTF8.self)]))
-        case "repair":
-            await replies.send(await repair(request.arguments))
-        default:
-            await replies.send(.failure("unknown command '\(request.command)'"))
+        case .quarantined:
+            await responder.reply(engine.quarantined)
+        case .repair(let command):
+            await responder.answer(await .of { () throws(ProtocolFailure) in try await repair(command) })
         }
     }
 }
 
 extension WorkerControlService {
-    /// `swap` from the supervisor: `entry` (the new version's entry file, materialized), `against` (the running
-    /// version's), `version` (the new number), `apply` ("true" to apply, else only the plan; with `keep` "true",
-    /// the dry run's migrated memory is kept for the swap that follows), and for a rollback
-    /// `restores` (the earlier version whose code `entry` is). The reply carries the plan as JSON in `plan`, or
-    /// the check's diagnostics in `diagnostics`.
-    func swap(_ arguments: [String: String]) async -> ControlReply {
-        guard let entry = arguments["entry"], let against = arguments["against"], let version = arguments["version"].flatMap(Int.init) else {
-            return .failure("swap needs entry, against and version")
-        }
-        let restores = arguments["restores"].flatMap(Int.init)
-        guard let outcome = SomaCheck.check(path: entry, against: against, direction: restores == nil ? .forward : .rollback) else {
-            return .failure("cannot read the new version at \(entry)")
+    /// `swap` from the supervisor: check the new version against the running one, then plan it (keeping the dry
+    /// run's migrated memory when a swap follows) or apply it. A plan that is refused is a reply, with its
+    /// refusals; new code that does not check is a reply with its diagnostics.
+    func swap(_ swap: WorkerSwap) async throws(ProtocolFailure) -> SwapReply {
+        guard let outcome = SomaCheck.check(path: swap.entry, against: swap.against, direction: swap.restores == nil ? .forward : .rollback) else {
+            throw ProtocolFailure(code: "unreadable", "cannot read the new version at \(swap.entry)")
         }
         guard !outcome.hasErrors, let analysis = outcome.swap else {
-            let text = DiagnosticRenderer(sources: outcome.sources).renderAll(outcome.diagnostics)
-            return .failure("the new version does not check against the running one", fields: ["diagnostics": text])
+            return SwapReply(diagnostics: DiagnosticRenderer(sources: outcome.sources).renderAll(outcome.diagnostics))
         }
         let engine = dispatcher.engine
         // Values a swap left at their old version are rewritten first: a plan counts what is stored.
         await engine.waitForRestamp()
-        let request = SwapRequest(program: RuntimeProgram(outcome: Worker.userFacing(outcome, entry: entry)), analysis: analysis, fromVersion: serving.version,
-                                  toVersion: version, scratchFolder: home.path, restores: restores, strictFace: arguments["strict_face"] == "true")
-        guard arguments["apply"] == "true" else {
-            let keep = arguments["keep"] == "true"
+        let request = SwapRequest(program: RuntimeProgram(outcome: Worker.userFacing(outcome, entry: swap.entry)), analysis: analysis,
+                                  fromVersion: serving.version, toVersion: swap.version, scratchFolder: home.path, restores: swap.restores,
+                                  strictFace: swap.strictFace)
+        guard swap.apply else {
+            let keep = swap.keep
             // A dry run is long, blocking work: on a thread of its own, not one the face's tasks need.
-            let plan = await ParallelWork.onOwnThread { engine.planSwap(request, keepingDryRun: keep) }
-            return ControlReply(ok: !plan.isRefused, message: plan.isRefused ? "refused" : nil, fields: ["plan": Self.encode(plan)])
+            return SwapReply(plan: await ParallelWork.onOwnThread { engine.planSwap(request, keepingDryRun: keep) })
         }
         do {
             let plan = try await engine.applySwap(request)
-            serving.version = version
+            serving.version = swap.version
             if hold.isHeld {
                 // The launch that held the face applied its new code: the app opens on it.
                 unlink(home.faceHoldPath)
                 hold.open()
             }
-            if let document = try? FaceOpenAPI.document(for: request.program, app: home.name, version: String(version)) {
+            if let document = try? FaceOpenAPI.document(for: request.program, app: home.name, version: String(swap.version)) {
                 openAPI.bytes = document
             }
-            return ControlReply(fields: ["plan": Self.encode(plan)])
+            return SwapReply(plan: plan)
         } catch {
-            return ControlReply(ok: false, message: "refused", fields: ["plan": Self.encode(error.plan)])
+            return SwapReply(plan: error.plan)
         }
-    }
-
-    static func encode(_ plan: SwapPlan) -> String {
-        (try? JSONEncoder().encode(plan)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 }
 
 extension WorkerControlService {
-    /// `repair` from the supervisor: `cell`, `slot`, `key` (as stored, empty for a scalar slot) and either
-    /// `remove` "true" or `value` (the replacement's JSON). The reply names what was repaired in `repaired`.
-    func repair(_ arguments: [String: String]) async -> ControlReply {
-        guard let cell = arguments["cell"], let slot = arguments["slot"] else { return .failure("repair needs a cell and a slot") }
+    /// `repair` from the supervisor, run as a turn of the value's cell.
+    func repair(_ command: RepairOrder) async throws(ProtocolFailure) -> RepairReply {
         let action: TurnEngine.Repair
-        if let value = arguments["value"] {
-            action = .replace(json: value)
-        } else if arguments["remove"] == "true" {
-            action = .remove
-        } else {
-            return .failure("repair needs remove or a value")
+        switch command.action {
+        case .remove: action = .remove
+        case .replace(let json): action = .replace(json: json)
         }
         do {
-            let repaired = try await dispatcher.engine.repair(cell: cell, slot: slot, key: arguments["key"] ?? "", action)
-            let data = (try? JSONEncoder().encode(repaired)) ?? Data("{}".utf8)
-            return ControlReply(fields: ["repaired": String(decoding: data, as: UTF8.self)])
+            return RepairReply(repaired: try await dispatcher.engine.repair(cell: command.cell, slot: command.slot, key: command.key, action))
         } catch {
-            return ControlReply(ok: false, message: error.message, fields: ["code": error.code])
+            throw ProtocolFailure(code: error.code, error.message)
         }
     }
 }

@@ -1,5 +1,5 @@
-import AsyncHTTPClient
 import Foundation
+import AsyncHTTPClient
 import NIOCore
 import Testing
 
@@ -41,9 +41,16 @@ final class LaunchedApp: @unchecked Sendable {
         return result
     }
 
+    /// `soma status --json`, each value as text for comparing (null values left out). That the output is
+    /// typed (numbers as numbers) is the JSON Schema test's to check.
     func status() async throws -> [String: String] {
         let result = try await soma("status", "--json")
-        return (try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: String]) ?? [:]
+        let object = (try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]) ?? [:]
+        return object.compactMapValues { value in
+            if value is NSNull { return nil }
+            if let text = value as? String { return text }
+            return "\(value)"
+        }
     }
 
     var appHome: String { "\(somaHome)/apps/\(name)" }

@@ -106,7 +106,7 @@ import SystemPackage
         #expect((effects.first?["error"] as? String)?.contains("no bad orders") == true, "\(effects)")
         #expect((effects.first?["payload"] as? String)?.contains("bad") == true)
         let status = try await app.soma("status", "--json")
-        #expect(status.output.contains(#""set_aside":"1""#), "\(status.output)")
+        #expect(status.output.contains(#""set_aside":1"#), "\(status.output)")
 
         // Every SQLite file of the app, and its WAL, is its owner's alone.
         let files = (FileManager.default.enumerator(atPath: app.appHome)?.allObjects as? [String] ?? [])

@@ -48,7 +48,16 @@ import Testing
         kill(victim, SIGKILL)
         try? FileManager.default.removeItem(atPath: marker)
         let answered = try await swap.value
-        #expect(await app.waitUntilServing(within: 20) != nil, "not serving after the \(role) was killed at \(crash.step)")
+        let back = await app.waitUntilServing(within: 20)
+        if back == nil {
+            let table = LaunchedApp.processes(under: app.appHome).map { pid in
+                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "?"
+                let wchan = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "?"
+                return "\(pid) \(CrashTests.commandLine(pid).prefix(40)) \(stat.split(separator: " ").dropFirst(2).first ?? "?") \(wchan)"
+            }
+            Issue.record("not serving; the processes of the home (pid, command, state, wait channel): \(table); the swap said: \(answered.status) \(answered.output) \(answered.error)")
+        }
+        #expect(back != nil, "not serving after the \(role) was killed at \(crash.step)")
 
         let first = try await Self.observe(app)
         if let expected = crash.expected { #expect(first == expected, "\(answered.output)\(answered.error)") } else { #expect(first != nil, "\(answered.status) \(answered.output)\(answered.error)") }

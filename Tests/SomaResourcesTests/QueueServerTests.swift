@@ -1,5 +1,6 @@
 import Foundation
 import SomaControl
+import SomaProtocol
 import SomaResources
 import Testing
 
@@ -30,7 +31,7 @@ import Testing
     @Test func aMalformedLineIsRefusedAndTheConnectionGoesOn() async throws {
         let served = try await serve()
         defer { served.stop() }
-        let socket = LineSocket(path: served.socketPath, timeoutSeconds: 5)
+        let socket = LineSocket(path: served.socketPath, timeoutSeconds: 5, hello: Hello(.queue, peer: .worker), server: .queue)
         defer { socket.close() }
         for garbage in ["not json", #"{"op":"explode"}"#, #"{"op":"push","messages":"nope"}"#] {
             let reply = try JSONDecoder().decode(QueueReply.self, from: try socket.exchange(Data(garbage.utf8)))
@@ -40,6 +41,32 @@ import Testing
         defer { client.close() }
         try client.push([QueueMessage(id: "a", version: 1, body: "{}")])
         #expect(try client.stats().size == 1, "nothing the garbage said was stored; what came after was")
+    }
+
+    @Test func aClientOfAnotherVersionOrNoHelloIsRefusedBeforeItsRequestIsRead() async throws {
+        let served = try await serve()
+        defer { served.stop() }
+        let older = LineSocket(path: served.socketPath, timeoutSeconds: 5,
+                               hello: Hello(.queue, peer: .worker, version: ProtocolVersion(major: 1, minor: 4), build: "0.0.9"), server: .queue)
+        defer { older.close() }
+        #expect {
+            try older.connect()
+        } throws: { error in
+            guard let failure = error as? ProtocolFailure, failure.code == "protocol-version" else { return false }
+            return failure.message.contains("1.4") && failure.message.contains("2.0") && failure.message.contains("0.0.9")
+        }
+        // A client of the protocol before versions sends its request first: it is not carried out.
+        let bare = LineSocket(path: served.socketPath, timeoutSeconds: 5, hello: nil, server: .queue)
+        defer { bare.close() }
+        let answer = try socketAnswer(bare, #"{"op":"push","messages":[{"id":"x","version":1,"body":"{}"}]}"#)
+        #expect(answer.contains("protocol-malformed") && answer.contains("hello"), "\(answer)")
+        let client = QueueClient(name: "q", socketPath: served.socketPath)
+        defer { client.close() }
+        #expect(try client.stats().size == 0, "the push sent without a hello was not stored")
+    }
+
+    func socketAnswer(_ socket: LineSocket, _ line: String) throws -> String {
+        String(decoding: try socket.exchange(Data(line.utf8)), as: UTF8.self)
     }
 
     @Test func aWaitingLeaseIsAnsweredByAPushFromAnotherConnection() async throws {

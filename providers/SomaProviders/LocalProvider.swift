@@ -1,4 +1,6 @@
 import Foundation
+import SomaControl
+import SomaProtocol
 import SomaResources
 
 /// The built-in provider: real resources on this machine. A queue is a `soma queue-serve` process over a
@@ -65,8 +67,12 @@ public struct LocalProvider: ResourceProvider {
         if options.retryCapMilliseconds != QueueOptions.defaultRetryCap { arguments += ["--retry-cap-ms", String(options.retryCapMilliseconds)] }
         return ProcessSpec(executable: executable,
                     arguments: arguments,
-                    readySocket: ResourcePaths.queueSocket(in: request.dataPath), healthCheck: #"{"op":"stats"}"#)
+                    readySocket: ResourcePaths.queueSocket(in: request.dataPath), healthCheck: Self.queueHealthCheck)
     }
+
+    /// The queue's hello: answered with the queue's own hello by the store's loop, so a loop that is stuck does
+    /// not pass.
+    static let queueHealthCheck = String(decoding: (try? Frame.encode(HelloFrame(Hello(.queue, peer: .supervisor))).dropLast()) ?? Data(), as: UTF8.self)
 
     public func status(_ request: ProvisionRequest) async throws -> ResourcePresence {
         if request.engine == "postgres" {

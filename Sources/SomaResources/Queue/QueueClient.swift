@@ -1,5 +1,6 @@
 import Foundation
 import SomaControl
+import SomaProtocol
 
 /// A blocking client of one queue process, used from the worker's own threads. One request at a time.
 // Unchecked: the socket is used only under `lock`.
@@ -8,9 +9,9 @@ public final class QueueClient: @unchecked Sendable {
     let socket: LineSocket
     private let lock = NSLock()
 
-    public init(name: String, socketPath: String) {
+    public init(name: String, socketPath: String, peer: PeerRole = .worker) {
         self.name = name
-        self.socket = LineSocket(path: socketPath, timeoutSeconds: 40)
+        self.socket = LineSocket(path: socketPath, timeoutSeconds: 40, hello: Hello(.queue, peer: peer), server: .queue)
     }
 
     public func push(_ messages: [QueueMessage]) throws {
@@ -65,6 +66,8 @@ public final class QueueClient: @unchecked Sendable {
         let reply: QueueReply
         do {
             reply = try lock.withLock { try socket.call(request, as: QueueReply.self) }
+        } catch let failure as ProtocolFailure {
+            throw ResourceError(code: failure.code, "queue '\(name)': \(failure)")
         } catch {
             throw ResourceError(code: "queue-unreachable", "queue '\(name)' is not answering at \(socket.path): \(error)")
         }

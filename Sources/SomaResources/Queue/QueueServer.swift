@@ -1,9 +1,10 @@
 import Foundation
 import NIOCore
 import SomaControl
+import SomaProtocol
 
-/// Serves a `QueueStore` on a Unix socket private to its user: JSON lines, one reply per request, requests
-/// of one connection answered in order. Connections are served on the store's own loop, so the requests of
+/// Serves a `QueueStore` on a Unix socket private to its user: JSON lines, a hello first, then one reply per
+/// request, requests of one connection answered in order. Connections are served on the store's own loop, so the requests of
 /// all of them that arrive together share one group commit.
 public struct QueueServer: Sendable {
     public let store: QueueStore
@@ -17,7 +18,7 @@ public struct QueueServer: Sendable {
     /// Binds the socket, calls `ready`, and serves until the task is cancelled.
     public func run(ready: @Sendable () -> Void = {}) async throws {
         let store = store
-        try await ControlServer.serveLines(at: socketPath, on: store.eventLoop, ready: ready) { QueueConnectionHandler(store: store) }
+        try await PrivateSocket.serveLines(at: socketPath, on: store.eventLoop, ready: ready) { QueueConnectionHandler(store: store) }
     }
 }
 
@@ -33,12 +34,26 @@ final class QueueConnectionHandler: ChannelInboundHandler {
     private let encoder = JSONEncoder()
     private var waiting: [ByteBuffer] = []
     private var busy = false
+    /// Whether the client's hello was accepted: its first line is nothing else.
+    private var greeted = false
+    static let hello = Hello(.queue, peer: .queue)
 
     init(store: QueueStore) {
         self.store = store
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard greeted else {
+            let line = unwrapInboundIn(data)
+            let (greeting, accepted) = Handshake.answer(to: Data(line.readableBytesView), ours: Self.hello, peer: "a client of the queue")
+            var buffer = context.channel.allocator.buffer(capacity: greeting.count)
+            buffer.writeBytes(greeting)
+            greeted = accepted
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
+                if !accepted { context.close(promise: nil) }
+            }
+            return
+        }
         waiting.append(unwrapInboundIn(data))
         if !busy { next(context: context) }
     }

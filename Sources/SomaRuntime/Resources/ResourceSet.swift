@@ -1,5 +1,6 @@
 import Foundation
 import SomaChecker
+import SomaProtocol
 import SomaResources
 
 /// The resources a worker has open, by name: found or provisioned through the broker the first time a
@@ -58,7 +59,7 @@ final class ResourceSet: @unchecked Sendable {
     /// Opens a queue, provisioning it first when it does not exist.
     func openQueue(name: String, element: SomaType, version: Int, options: QueueOptions, host: String) throws -> QueueHandle {
         if let open = queue(name) { return open }
-        let request = ResourceRequest(name: name, kind: "queue", engine: "queue", element: element.description, elementVersion: version,
+        let request = ResourceRequest(name: name, kind: .queue, engine: .queue, element: element.description, elementVersion: version,
                                       options: ResourceJSON.encode(options), host: host)
         let provisioned = try provision(request)
         let handle = QueueHandle(name: name, element: element, endpoint: provisioned.endpoint)
@@ -71,15 +72,15 @@ final class ResourceSet: @unchecked Sendable {
 
     func openDatabase(name: String, schema: SomaType, version: Int, layout: DatabaseLayout, engine: String, host: String) throws -> DatabaseHandle {
         if let open = database(name) { return open }
-        guard engine == "sqlite" || engine == "postgres" else {
+        guard let engine = ResourceEngine(rawValue: engine), engine != .queue else {
             throw TurnError(.resource, "database '\(name)': there is no engine '\(engine)' (sqlite or postgres)")
         }
-        let request = ResourceRequest(name: name, kind: "database", engine: engine, element: schema.description, elementVersion: version,
+        let request = ResourceRequest(name: name, kind: .database, engine: engine, element: schema.description, elementVersion: version,
                                       options: ResourceJSON.encode(DatabaseOptions(layout: layout)), host: host)
         let provisioned = try provision(request)
         let tables: any DatabaseTables
         do {
-            if provisioned.engine == "postgres" {
+            if provisioned.engine == .postgres {
                 guard let endpoint = PostgresEndpoint(uri: provisioned.endpoint) else {
                     throw ResourceError(code: "database-open", "'\(provisioned.endpoint)' is not a postgres endpoint soma can reach")
                 }
@@ -121,23 +122,23 @@ final class ResourceSet: @unchecked Sendable {
     /// broker recorded. Says why not when it cannot: there is none, or this program has no type of that name.
     func reopen(_ name: String, types: TypeTable) -> String? {
         if queue(name) != nil || database(name) != nil { return nil }
-        let found: (ResourceRequest, ProvisionedResource)?
+        let found: FoundResource?
         do {
             found = try broker.find(name)
         } catch {
             return "\(error)"
         }
-        guard let (request, _) = found else { return "the supervisor has no ready resource of that name" }
+        guard let request = found?.request else { return "the supervisor has no ready resource of that name" }
         guard types[request.element] != nil else { return "this program has no type \(request.element)" }
         let element = SomaType.named(request.element)
         do {
-            if request.kind == "queue" {
+            if request.kind == .queue {
                 let options = try ResourceJSON.decode(QueueOptions.self, from: request.options)
                 _ = try openQueue(name: name, element: element, version: request.elementVersion, options: options, host: request.host)
             } else {
                 let options = try ResourceJSON.decode(DatabaseOptions.self, from: request.options)
                 _ = try openDatabase(name: name, schema: element, version: request.elementVersion, layout: options.layout,
-                                     engine: request.engine, host: request.host)
+                                     engine: request.engine.rawValue, host: request.host)
             }
             return nil
         } catch {

@@ -1,4 +1,5 @@
 import SomaChecker
+import SomaProtocol
 
 /// A swap as the running program receives it: the new program (checked against the running one, so it knows
 /// the old shapes), what changes, and where the dry run may write its copies.

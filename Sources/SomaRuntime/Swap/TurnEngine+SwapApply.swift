@@ -1,6 +1,7 @@
 import Foundation
 import SomaChecker
 import SomaDiagnostics
+import SomaProtocol
 import SomaStorage
 
 extension TurnEngine {

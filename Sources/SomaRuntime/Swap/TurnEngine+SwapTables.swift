@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SomaChecker
+import SomaProtocol
 import SomaResources
 
 /// Table rows in a swap: a database whose layout changes has its changed tables rebuilt, each row brought to the

@@ -1,3 +1,5 @@
+import SomaProtocol
+
 /// A cell's committed memory: what every turn starts from. Owned by the turn engine and changed only when a
 /// turn commits, under the engine's lock.
 final class CellMemory {

@@ -1,4 +1,5 @@
 import SomaChecker
+import SomaProtocol
 import SomaStorage
 
 extension TurnEngine {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SomaChecker
 import SomaDiagnostics
+import SomaProtocol
 import SomaResources
 import SomaStorage
 import SomaSyntax

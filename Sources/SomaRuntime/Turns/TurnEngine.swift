@@ -1,5 +1,6 @@
 import Foundation
 import SomaChecker
+import SomaProtocol
 import SomaStorage
 import SomaSyntax
 

@@ -1,5 +1,6 @@
 import GRDB
 import SomaChecker
+import SomaProtocol
 import SomaStorage
 
 /// One turn's view of its cell: the committed memory with the turn's own writes laid over it. Nothing here

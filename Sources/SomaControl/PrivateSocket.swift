@@ -2,25 +2,10 @@ import Foundation
 import NIOCore
 import NIOExtras
 import NIOPosix
+import SomaProtocol
 
-/// Serves the control protocol on a Unix socket that only its own user can reach: the socket file is 0600 in
-/// a 0700 directory, and every connection's peer uid is checked against ours (SO_PEERCRED) before it is read.
-public struct ControlServer: Sendable {
-    public typealias Handler = @Sendable (ControlRequest, ControlReplies) async -> Void
-
-    public let path: String
-
-    public init(path: String) {
-        self.path = path
-    }
-
-    /// Binds the socket, calls `ready` once it accepts connections, and serves until the task is cancelled.
-    public func run(ready: @Sendable () -> Void = {}, handler: @escaping Handler) async throws {
-        try await Self.serveLines(at: path, ready: ready) { connection in
-            try await Self.serve(connection, handler: handler)
-        }
-    }
-
+/// The socket plumbing every protocol server shares.
+public enum PrivateSocket {
     /// Binds a Unix socket private to this user (0600, peer uid checked), calls `ready` once it is bound, and
     /// hands every connection, framed into lines, to `connection` concurrently until the task is cancelled.
     /// The control socket and the worker's socket serve this way.
@@ -29,7 +14,7 @@ public struct ControlServer: Sendable {
         let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
                 checkPeer(channel).flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: Frame.maximumLength))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -66,19 +51,6 @@ public struct ControlServer: Sendable {
         }
     }
 
-    static func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, handler: Handler) async throws {
-        try await connection.executeThenClose { inbound, outbound in
-            var lines = inbound.makeAsyncIterator()
-            guard let line = try await lines.next() else { return }
-            let replies = ControlReplies(outbound: outbound)
-            guard let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.readableBytesView)) else {
-                await replies.send(.failure("malformed control request"))
-                return
-            }
-            await handler(request, replies)
-        }
-    }
-
     /// Fails unless the connecting process runs as our own user.
     public static func checkPeer(_ channel: any Channel) -> EventLoopFuture<Void> {
         #if os(Linux)
@@ -94,37 +66,6 @@ public struct ControlServer: Sendable {
         #else
         return channel.eventLoop.makeSucceededVoidFuture()
         #endif
-    }
-}
-
-/// Where a handler writes its replies, one JSON line each.
-public struct ControlReplies: Sendable {
-    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-
-    @discardableResult
-    public func send(_ reply: ControlReply) async -> Bool {
-        guard var data = try? JSONEncoder().encode(reply) else { return false }
-        data.append(0x0A)
-        do {
-            try await outbound.write(ByteBuffer(bytes: data))
-            return true
-        } catch {
-            return false
-        }
-    }
-}
-
-public enum ControlError: Error, CustomStringConvertible {
-    case peerRejected(String)
-    case unreachable(path: String, reason: String)
-    case malformedReply(String)
-
-    public var description: String {
-        switch self {
-        case .peerRejected(let reason): return "control connection refused: \(reason)"
-        case .unreachable(let path, let reason): return "cannot reach \(path): \(reason)"
-        case .malformedReply(let text): return "malformed control reply: \(text)"
-        }
     }
 }
 

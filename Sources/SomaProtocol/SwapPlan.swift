@@ -1,5 +1,3 @@
-import SomaChecker
-
 /// What a swap will do, with the live data it touches: printed before anything changes (`soma swap`,
 /// `--dry-run`), kept in the ledger with the version once applied. Travels as JSON from worker to CLI.
 public struct SwapPlan: Codable, Sendable {
@@ -9,6 +7,14 @@ public struct SwapPlan: Codable, Sendable {
         public var from: Int?
         public var to: Int?
         public var details: [String]
+
+        public init(name: String, kind: String, from: Int?, to: Int?, details: [String]) {
+            self.name = name
+            self.kind = kind
+            self.from = from
+            self.to = to
+            self.details = details
+        }
     }
     public struct Migration: Codable, Sendable {
         /// `Order 1 → 2`, or a slot rewritten for a compatible change.
@@ -16,11 +22,24 @@ public struct SwapPlan: Codable, Sendable {
         public var values: Int
         public var messages: Int
         public var rows: Int
+
+        public init(what: String, values: Int, messages: Int, rows: Int) {
+            self.what = what
+            self.values = values
+            self.messages = messages
+            self.rows = rows
+        }
     }
     public struct Line: Codable, Sendable {
         public var subject: String
         public var change: String
         public var count: Int?
+
+        public init(subject: String, change: String, count: Int? = nil) {
+            self.subject = subject
+            self.change = change
+            self.count = count
+        }
     }
     public struct Refusal: Codable, Sendable {
         public var code: String
@@ -28,6 +47,13 @@ public struct SwapPlan: Codable, Sendable {
         public var hint: String?
         /// file:line:col in the new version, when the refusal points at its source.
         public var location: String?
+
+        public init(code: String, message: String, hint: String? = nil, location: String? = nil) {
+            self.code = code
+            self.message = message
+            self.hint = hint
+            self.location = location
+        }
     }
 
     public var fromVersion: Int
@@ -110,7 +136,7 @@ extension SwapPlan {
         return "~"
     }
 
-    static func count(_ number: Int, _ noun: String) -> String {
+    public static func count(_ number: Int, _ noun: String) -> String {
         "\(number) \(noun)\(number == 1 ? "" : "s")"
     }
 }

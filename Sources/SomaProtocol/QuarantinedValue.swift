@@ -24,7 +24,7 @@ public struct QuarantinedValue: Sendable, Codable, Equatable {
     /// `Shop.orders["a1"]`, or `Shop.total` for a slot that is not a Map.
     public var subject: String { Self.subject(cell: cell, slot: slot, key: key) }
 
-    static func subject(cell: String, slot: String, key: String) -> String {
+    public static func subject(cell: String, slot: String, key: String) -> String {
         key.isEmpty ? "\(cell).\(slot)" : "\(cell).\(slot)[\(key)]"
     }
 }

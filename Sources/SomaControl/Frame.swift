@@ -1,0 +1,88 @@
+import Foundation
+import SomaProtocol
+
+/// One frame of any protocol: a JSON object on one line. Times are RFC 3339.
+public enum Frame {
+    /// The longest line read: a peer that sends more without a newline is cut off, not buffered without end.
+    public static let maximumLength = 16 << 20
+
+    public static func encode<T: Encodable>(_ value: T) throws -> Data {
+        var data = try encoder.encode(value)
+        data.append(0x0A)
+        return data
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from line: Data) throws -> T {
+        try decoder.decode(type, from: line)
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        return encoder
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
+
+/// The hello exchange, without I/O: what a server answers to a client's first line, and whether a client
+/// goes on after the server's.
+public enum Handshake {
+    /// What the server writes back to the first line of a connection, and whether it reads on.
+    public static func answer(to line: Data, ours: Hello, peer place: String) -> (frame: Data, accepted: Bool) {
+        func refuse(_ failure: ProtocolFailure) -> (Data, Bool) {
+            ((try? Frame.encode(Greeting.failure(failure))) ?? Data(), false)
+        }
+        guard let frame = try? Frame.decode(HelloFrame.self, from: line) else {
+            if let legacy = legacyRefusal(of: line, ours: ours) { return (legacy, false) }
+            return refuse(.malformed("a first frame (a hello)", place: place, error: decodingError(HelloFrame.self, line)))
+        }
+        if let refusal = ours.refusal(of: frame.hello, at: place) { return refuse(refusal) }
+        return ((try? Frame.encode(Greeting.hello(ours))) ?? Data(), true)
+    }
+
+    /// Checks the server's first frame: its hello (same protocol, same major), else why it refused.
+    public static func check(greeting line: Data, ours: Hello, peer place: String) throws {
+        let greeting: Greeting
+        do {
+            greeting = try Frame.decode(Greeting.self, from: line)
+        } catch {
+            // soma before protocol versions answers a hello as a malformed request: `{"ok":false,…}`.
+            if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any], object["ok"] != nil {
+                throw ProtocolFailure.unversionedPeer(local: ours, place: place)
+            }
+            throw ProtocolFailure.malformed("a greeting", place: place, error: error)
+        }
+        switch greeting {
+        case .failure(let failure): throw failure
+        case .hello(let theirs):
+            if let refusal = ours.refusal(of: theirs, at: place) { throw refusal }
+        }
+    }
+
+    /// A client of the protocol before versions sends `{"command": …}` first and reads `{ok, message}`: it is
+    /// answered in its own shape, so that the soma that sent it says what is wrong instead of failing to decode.
+    static func legacyRefusal(of line: Data, ours: Hello) -> Data? {
+        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any], object["command"] is String else { return nil }
+        let message = "this \(ours.peer.rawValue) speaks \(ours.protocol.rawValue) \(ours.version) (soma \(ours.build)); "
+            + "the soma that sent this command speaks version 1: use the soma that launched the app"
+        guard var data = try? JSONSerialization.data(withJSONObject: ["ok": false, "message": message, "fields": ["code": "protocol-version"]]) else {
+            return nil
+        }
+        data.append(0x0A)
+        return data
+    }
+
+    static func decodingError<T: Decodable>(_ type: T.Type, _ line: Data) -> (any Error)? {
+        do {
+            _ = try Frame.decode(type, from: line)
+            return nil
+        } catch {
+            return error
+        }
+    }
+}

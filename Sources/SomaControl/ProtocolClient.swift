@@ -1,0 +1,137 @@
+import Foundation
+import NIOCore
+import NIOExtras
+import NIOPosix
+import SomaProtocol
+
+/// A client of one of soma's protocols on a Unix socket: it sends its hello with the request, checks the
+/// server's hello, and reads the reply as the type the request has. One request per connection.
+public struct ProtocolClient<Request: Encodable & Sendable>: Sendable {
+    public let path: String
+    let hello: Hello
+    /// The server, as an error names it: "the supervisor at /…/control.sock".
+    let place: String
+
+    public init(path: String, protocol name: ProtocolName, peer: PeerRole, server: PeerRole, version: ProtocolVersion? = nil) {
+        self.path = path
+        self.hello = Hello(name, peer: peer, version: version)
+        self.place = "the \(server.rawValue) at \(path)"
+    }
+
+    /// Sends the request and reads its reply within `timeout`, so a process that accepts and never answers
+    /// cannot hang the caller. A failure the server answered is thrown as it came (`ProtocolFailure`).
+    public func call<Reply: Codable & Sendable>(_ request: Request, replying: Reply.Type, timeout: Duration = .seconds(10)) async throws -> Reply {
+        try await withThrowingTaskGroup(of: Reply.self) { group in
+            group.addTask { try await self.exchange(request, replying: Reply.self) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ControlError.unreachable(path: path, reason: "no answer within \(timeout)")
+            }
+            defer { group.cancelAll() }
+            guard let reply = try await group.next() else { throw ControlError.unreachable(path: path, reason: "no answer") }
+            return reply
+        }
+    }
+
+    func exchange<Reply: Codable & Sendable>(_ request: Request, replying: Reply.Type) async throws -> Reply {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ControlError.unreachable(path: path, reason: "no socket")
+        }
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        do {
+            channel = try await ClientBootstrap(group: NIOSingletons.posixEventLoopGroup)
+                .connect(unixDomainSocketPath: path) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: Frame.maximumLength))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw ControlError.unreachable(path: path, reason: "\(error)")
+        }
+        return try await channel.executeThenClose { inbound, outbound in
+            // The hello and the request in one write: no round trip of its own for the handshake.
+            try await outbound.write(ByteBuffer(bytes: try Frame.encode(HelloFrame(hello)) + Frame.encode(request)))
+            var lines = inbound.makeAsyncIterator()
+            guard let greeting = try await lines.next() else {
+                throw ControlError.unreachable(path: path, reason: "the server closed without answering")
+            }
+            try Handshake.check(greeting: Data(greeting.readableBytesView), ours: hello, peer: place)
+            guard let line = try await lines.next() else {
+                throw ControlError.unreachable(path: path, reason: "the server closed without answering")
+            }
+            let frame: ReplyFrame<Reply>
+            do {
+                frame = try Frame.decode(ReplyFrame<Reply>.self, from: Data(line.readableBytesView))
+            } catch {
+                throw ProtocolFailure.malformed("a reply", place: place, error: error)
+            }
+            switch frame {
+            case .reply(let reply): return reply
+            case .failure(let failure): throw failure
+            }
+        }
+    }
+}
+
+/// The CLI's (or the worker's) client of the supervisor.
+public typealias ControlClient = ProtocolClient<ControlRequest>
+/// The supervisor's client of its worker.
+public typealias WorkerClient = ProtocolClient<WorkerRequest>
+
+extension ProtocolClient where Request == ControlRequest {
+    public init(path: String, peer: PeerRole = .cli) {
+        self.init(path: path, protocol: .control, peer: peer, server: .supervisor)
+    }
+
+    // One call per request, each with the reply type its request has.
+    public func status(timeout: Duration = .seconds(10)) async throws -> StatusReply {
+        try await call(.status, replying: StatusReply.self, timeout: timeout)
+    }
+    public func send(_ call: FaceCall) async throws -> FaceCallReply {
+        try await self.call(.send(call), replying: FaceCallReply.self, timeout: .seconds(60))
+    }
+    public func swap(_ command: SwapOrder, timeout: Duration) async throws -> SwapReply {
+        try await call(.swap(command), replying: SwapReply.self, timeout: timeout)
+    }
+    public func stop() async throws {
+        _ = try await call(.stop, replying: Done.self)
+    }
+    public func quarantined() async throws -> [QuarantinedValue] {
+        try await call(.quarantined, replying: [QuarantinedValue].self)
+    }
+    public func repair(_ command: RepairOrder) async throws -> RepairReply {
+        try await call(.repair(command), replying: RepairReply.self, timeout: .seconds(60))
+    }
+    public func setAside(resource: String?) async throws -> [SetAsideEffect] {
+        try await call(.setAside(resource: resource), replying: [SetAsideEffect].self)
+    }
+    public func release(_ name: String, purge: Bool) async throws -> Done {
+        try await call(.release(name: name, purge: purge), replying: Done.self, timeout: .seconds(60))
+    }
+}
+
+extension ProtocolClient where Request == WorkerRequest {
+    public init(path: String) {
+        self.init(path: path, protocol: .worker, peer: .supervisor, server: .worker)
+    }
+
+    public func health(timeout: Duration = .seconds(10)) async throws -> HealthReply {
+        try await call(.health, replying: HealthReply.self, timeout: timeout)
+    }
+    public func send(_ call: FaceCall) async throws -> FaceCallReply {
+        try await self.call(.send(call), replying: FaceCallReply.self, timeout: .seconds(60))
+    }
+    public func swap(_ swap: WorkerSwap, timeout: Duration) async throws -> SwapReply {
+        try await call(.swap(swap), replying: SwapReply.self, timeout: timeout)
+    }
+    public func quarantined() async throws -> [QuarantinedValue] {
+        try await call(.quarantined, replying: [QuarantinedValue].self)
+    }
+    public func repair(_ command: RepairOrder) async throws -> RepairReply {
+        try await call(.repair(command), replying: RepairReply.self, timeout: .seconds(60))
+    }
+    public func setAside(resource: String?) async throws -> [SetAsideEffect] {
+        try await call(.setAside(resource: resource), replying: [SetAsideEffect].self)
+    }
+}

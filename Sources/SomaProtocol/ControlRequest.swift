@@ -1,0 +1,144 @@
+/// What the supervisor serves on the app's control socket (protocol `soma-control`): the CLI's commands, and
+/// the worker's resource requests. Each case's reply type is fixed (`ControlClient`'s typed calls).
+public enum ControlRequest: Codable, Sendable {
+    /// → `StatusReply`
+    case status
+    /// A face call without HTTP (`soma send`), forwarded to the worker. → `FaceCallReply`
+    case send(FaceCall)
+    /// Plan or apply a swap to a pending version. → `SwapReply`
+    case swap(SwapOrder)
+    /// → `Done`, before the supervisor stops.
+    case stop
+    /// → `[QuarantinedValue]`
+    case quarantined
+    /// → `RepairReply`
+    case repair(RepairOrder)
+    /// The effects a resource (or every resource, when nil) refused for good. → `[SetAsideEffect]`
+    case setAside(resource: String?)
+    /// From the worker: make the resource exist. → `ProvisionedResource`
+    case provision(ResourceRequest)
+    /// From the worker: a resource provisioned earlier. → `FindReply`
+    case find(name: String)
+    /// → `Done`
+    case release(name: String, purge: Bool)
+
+    /// The command's name, for logs and errors.
+    public var name: String {
+        switch self {
+        case .status: "status"
+        case .send: "send"
+        case .swap: "swap"
+        case .stop: "stop"
+        case .quarantined: "quarantined"
+        case .repair: "repair"
+        case .setAside: "set-aside"
+        case .provision: "provision"
+        case .find: "find"
+        case .release: "release"
+        }
+    }
+}
+
+/// What the worker serves on its socket (protocol `soma-worker`), for its supervisor.
+public enum WorkerRequest: Codable, Sendable {
+    /// → `HealthReply`
+    case health
+    /// → `FaceCallReply`
+    case send(FaceCall)
+    /// → `SwapReply`
+    case swap(WorkerSwap)
+    /// → `[SetAsideEffect]`
+    case setAside(resource: String?)
+    /// → `[QuarantinedValue]`
+    case quarantined
+    /// → `RepairReply`
+    case repair(RepairOrder)
+
+    public var name: String {
+        switch self {
+        case .health: "health"
+        case .send: "send"
+        case .swap: "swap"
+        case .setAside: "set-aside"
+        case .quarantined: "quarantined"
+        case .repair: "repair"
+        }
+    }
+}
+
+/// A signal called without HTTP: the body is the request's JSON text, as a client would POST it.
+public struct FaceCall: Codable, Sendable, Equatable {
+    public var cell: String
+    public var signal: String
+    public var body: String
+
+    public init(cell: String, signal: String, body: String) {
+        self.cell = cell
+        self.signal = signal
+        self.body = body
+    }
+}
+
+/// `soma swap` and `soma rollback`, to the supervisor: the version is pending in the ledger.
+public struct SwapOrder: Codable, Sendable, Equatable {
+    public var version: Int
+    /// false: only the plan.
+    public var apply: Bool
+    /// With a plan that a swap follows: the worker keeps its dry run's migrated memory for it.
+    public var keep: Bool
+    /// Refuse a swap that changes the shape a signal accepts or returns.
+    public var strictFace: Bool
+
+    public init(version: Int, apply: Bool, keep: Bool = false, strictFace: Bool = false) {
+        self.version = version
+        self.apply = apply
+        self.keep = keep
+        self.strictFace = strictFace
+    }
+}
+
+/// The supervisor to its worker: check `entry` against `against` on the live data, then plan or apply.
+public struct WorkerSwap: Codable, Sendable, Equatable {
+    /// The new version's entry file, materialized in the home.
+    public var entry: String
+    /// The running version's entry file.
+    public var against: String
+    public var version: Int
+    public var apply: Bool
+    public var keep: Bool
+    public var strictFace: Bool
+    /// For a rollback: the earlier version whose code `entry` is.
+    public var restores: Int?
+
+    public init(entry: String, against: String, version: Int, apply: Bool, keep: Bool, strictFace: Bool, restores: Int?) {
+        self.entry = entry
+        self.against = against
+        self.version = version
+        self.apply = apply
+        self.keep = keep
+        self.strictFace = strictFace
+        self.restores = restores
+    }
+}
+
+/// `soma repair remove|replace`: one quarantined value, and what to do with it.
+public struct RepairOrder: Codable, Sendable, Equatable {
+    public enum Action: Codable, Sendable, Equatable {
+        case remove
+        /// The replacement, as JSON text of the slot's (or the Map's value) type.
+        case replace(json: String)
+    }
+
+    public var cell: String
+    public var slot: String
+    /// The key as stored (its JSON text); empty for a slot that is not a Map.
+    public var key: String
+    public var action: Action
+
+    public init(cell: String, slot: String, key: String, action: Action) {
+        self.cell = cell
+        self.slot = slot
+        self.key = key
+        self.action = action
+    }
+}

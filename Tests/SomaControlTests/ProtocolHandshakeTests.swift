@@ -1,0 +1,59 @@
+import Foundation
+import NIOCore
+import SomaControl
+import SomaProtocol
+import Testing
+
+/// The hello that opens every connection, without I/O: which peers talk, and what the others are told.
+@Suite struct ProtocolHandshakeTests {
+    let cli = Hello(.control, peer: .cli)
+
+    @Test func peersOfTheSameMajorTalkWhateverTheirMinor() {
+        #expect(cli.refusal(of: Hello(.control, peer: .supervisor, version: ProtocolVersion(major: 2, minor: 7)), at: "x") == nil)
+    }
+
+    @Test func anotherMajorIsRefusedNamingBothVersionsAndThePeer() throws {
+        let newer = Hello(.control, peer: .supervisor, version: ProtocolVersion(major: 3, minor: 1), build: "0.4.0")
+        let refusal = try #require(cli.refusal(of: newer, at: "the supervisor at /apps/shop/control.sock"))
+        #expect(refusal.code == "protocol-version")
+        for part in ["/apps/shop/control.sock", "3.1", "2.0", "0.4.0", "cli"] {
+            #expect(refusal.message.contains(part), "\(refusal.message) names \(part)")
+        }
+        #expect(refusal.hint != nil)
+    }
+
+    @Test func anotherProtocolIsRefused() {
+        #expect(cli.refusal(of: Hello(.queue, peer: .queue), at: "x")?.code == "protocol-mismatch")
+    }
+
+    @Test func aFirstLineThatIsNoHelloIsRefusedAsMalformed() throws {
+        for line in ["not json", #"{"hello":{"protocol":"soma-control"}}"#, #"{"op":"stats"}"#] {
+            let (frame, accepted) = Handshake.answer(to: Data(line.utf8), ours: Hello(.control, peer: .supervisor), peer: "a client")
+            #expect(!accepted)
+            guard case .failure(let failure) = try JSONDecoder().decode(Greeting.self, from: frame.dropLast()) else {
+                Issue.record("\(line) was greeted")
+                continue
+            }
+            #expect(failure.code == "protocol-malformed", "\(line): \(failure.message)")
+        }
+    }
+
+    @Test func aClientFromBeforeVersionsIsAnsweredInItsOwnShape() throws {
+        let line = Data(#"{"command":"status","arguments":{}}"#.utf8)
+        let (frame, accepted) = Handshake.answer(to: line, ours: Hello(.control, peer: .supervisor), peer: "a client")
+        #expect(!accepted)
+        let object = try #require(try JSONSerialization.jsonObject(with: frame) as? [String: Any])
+        #expect(object["ok"] as? Bool == false)
+        #expect((object["message"] as? String)?.contains("soma-control 2.0") == true)
+        #expect((object["fields"] as? [String: String])?["code"] == "protocol-version")
+    }
+
+    @Test func aServerFromBeforeVersionsIsRecognized() {
+        let legacy = Data(#"{"ok":false,"message":"malformed control request","fields":{}}"#.utf8)
+        #expect {
+            try Handshake.check(greeting: legacy, ours: cli, peer: "the supervisor at /x")
+        } throws: { error in
+            (error as? ProtocolFailure)?.code == "protocol-version" && "\(error)".contains("before protocol versions")
+        }
+    }
+}
