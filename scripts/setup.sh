@@ -20,3 +20,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (expected the toolchain at /opt/swift)"; exit 1; }
+# The --json schema tests validate real output with Python's jsonschema (and rfc3339-validator, for its
+# date-time format): from PyPI, for this user, unless they are importable already.
+if ! python3 -c "import jsonschema, rfc3339_validator" 2>/dev/null; then
+  echo "setup: installing jsonschema and rfc3339-validator from PyPI"
+  python3 -m pip install --quiet --user jsonschema rfc3339-validator 2>/dev/null \
+    || python3 -m pip install --quiet --user --break-system-packages jsonschema rfc3339-validator
+fi

@@ -11,18 +11,19 @@ struct AppsCommand: ParsableCommand {
     @Flag(help: "Print the apps as a JSON array.") var json = false
 
     func run() throws {
-        var rows: [[String: String]] = []
+        var apps: [AppJSON] = []
         for name in AppSelection.appNames() {
             let home = AppHome(somaHome: AppHome.somaHome, name: name)
             let app = try? Ledger(path: home.ledgerPath).app()
             let state = home.isRunning ? "running" : ((app?.state == "failed") ? "failed" : "stopped")
-            rows.append(["name": name, "state": state, "version": app?.currentVersion.map(String.init) ?? "-",
-                         "port": app?.port.map(String.init) ?? "-", "home": home.path])
+            apps.append(AppJSON(name: name, state: state, version: app?.currentVersion, port: app?.port, home: home.path))
         }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONOutput.text(apps))
             return
+        }
+        let rows = apps.map { app in
+            ["name": app.name, "state": app.state, "version": app.version.map(String.init) ?? "-", "port": app.port.map(String.init) ?? "-"]
         }
         guard !rows.isEmpty else {
             print("no apps under \(AppHome.somaHome)")
@@ -34,5 +35,26 @@ struct AppsCommand: ParsableCommand {
                   + row["state"]!.padding(toLength: 10, withPad: " ", startingAt: 0)
                   + row["version"]!.padding(toLength: 9, withPad: " ", startingAt: 0) + row["port"]!)
         }
+    }
+}
+
+/// One app as `apps --json` prints it (docs/schemas/apps.schema.json).
+struct AppJSON: Encodable {
+    var name: String
+    /// running, stopped or failed.
+    var state: String
+    var version: Int?
+    var port: Int?
+    var home: String
+
+    enum CodingKeys: String, CodingKey { case name, state, version, port, home }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(state, forKey: .state)
+        try container.encode(version, forKey: .version)
+        try container.encode(port, forKey: .port)
+        try container.encode(home, forKey: .home)
     }
 }

@@ -91,8 +91,7 @@ struct ResourcesList: ParsableCommand {
         let home = try selection.resolve()
         let views = try Ledger(path: home.ledgerPath).resources().map { ResourceView($0) }
         if json {
-            let data = try JSONSerialization.data(withJSONObject: views.map(\.fields), options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONOutput.text(views.map { ResourceJSON(view: $0) }))
         } else if views.isEmpty {
             print("\(home.name) has no resources")
         } else {
@@ -115,26 +114,24 @@ struct ResourcesShow: AsyncParsableCommand {
         }
         let view = ResourceView(record, withDeadLetters: true)
         var fields = view.fields
+        var shown = ResourceJSON(view: view, detailed: true)
         if record.intent.kind == "database", record.intent.engine == "sqlite", let endpoint = record.endpoint {
-            fields["connection"] = "sqlite3 \(Self.shellQuoted(endpoint))"
+            shown.connection = "sqlite3 \(Self.shellQuoted(endpoint))"
         }
         if record.intent.kind == "database", record.intent.engine == "postgres", let uri = record.endpoint,
            let endpoint = PostgresEndpoint(uri: uri) {
             // Through the socket (no password: the folder's permissions guard it), and over TCP with the
             // password file libpq reads.
-            fields["connection"] = "psql \(Self.shellQuoted(endpoint.uri))"
-            fields["tcp"] = endpoint.tcpURI
+            shown.connection = "psql \(Self.shellQuoted(endpoint.uri))"
+            shown.tcp = endpoint.tcpURI
         }
-        let setAside = await Self.setAside(home, name)
+        shown.setAside = await Self.setAside(home, name)
+        let setAside = shown.setAside
+        fields["connection"] = shown.connection
+        fields["tcp"] = shown.tcp
         fields["set_aside"] = setAside.map { String($0.count) }
         if json {
-            var object: [String: Any] = fields
-            object["dead"] = view.dead.map(\.jsonObject)
-            object["set_aside_effects"] = (setAside ?? []).map {
-                ["id": $0.id, "operation": $0.operation, "payload": $0.payload, "error": $0.error, "failed_at": $0.failedAt] as [String: Any]
-            }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(try JSONOutput.text(shown))
             return
         }
         let order = ["name", "type", "engine", "provider", "host", "state", "failure", "endpoint", "connection", "tcp", "data_path", "pid", "restarts",

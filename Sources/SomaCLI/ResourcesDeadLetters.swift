@@ -18,7 +18,7 @@ struct ResourcesDeadLetters: ParsableCommand {
         defer { client.close() }
         let letters = try client.deadLetters(limit: max(1, limit))
         if json {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: letters.map(\.jsonObject), options: [.sortedKeys]), as: UTF8.self))
+            print(try JSONOutput.text(letters.map(DeadLetterJSON.init)))
             return
         }
         guard !letters.isEmpty else {
@@ -56,13 +56,6 @@ struct ResourcesReplay: ParsableCommand {
         if !missing.isEmpty {
             throw CLIFailure("\(name) has no dead letter \(missing.sorted().joined(separator: ", "))", hint: "soma resources dead-letters \(name) lists them")
         }
-    }
-}
-
-extension DeadLetter {
-    /// As `--json` prints it, in `dead-letters` and in `show`.
-    var jsonObject: [String: Any] {
-        ["id": id, "version": version, "body": body, "attempts": attempts, "died_at": diedAt, "last_error": lastError.map { $0 as Any } ?? NSNull()]
     }
 }
 

@@ -17,11 +17,8 @@ struct StatusCommand: AsyncParsableCommand {
         let home = try selection.resolve()
         if json && !home.isRunning, home.exists, let app = try? Ledger(path: home.ledgerPath).app() {
             // Scripts read the state of a stopped or failed app too; the exit code still says it is not running.
-            var fields: [String: Any] = ["app": app.name, "state": app.state, "port": app.port as Any? ?? NSNull()]
-            fields["version"] = app.currentVersion.map { $0 as Any } ?? NSNull()
-            fields["failure"] = app.failure.map { $0 as Any } ?? NSNull()
-            let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            let state: AppState = app.state == "failed" ? .failed : .stopped
+            print(try JSONOutput.text(StoppedStatusJSON(app: app.name, state: state, version: app.currentVersion, port: app.port, failure: app.failure)))
             throw ExitCode(CLIExit.noApp)
         }
         try home.requireRunning()
@@ -113,5 +110,25 @@ struct StopCommand: AsyncParsableCommand {
         }
         guard !home.isRunning else { throw CLIFailure("\(home.name) did not stop within 20 s") }
         print("stopped \(home.name)")
+    }
+}
+
+/// `status --json` of an app no supervisor runs: what the ledger says (docs/schemas/status.schema.json).
+struct StoppedStatusJSON: Encodable {
+    var app: String
+    var state: AppState
+    var version: Int?
+    var port: Int?
+    var failure: String?
+
+    enum CodingKeys: String, CodingKey { case app, state, version, port, failure }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(app, forKey: .app)
+        try container.encode(state, forKey: .state)
+        try container.encode(version, forKey: .version)
+        try container.encode(port, forKey: .port)
+        try container.encode(failure, forKey: .failure)
     }
 }

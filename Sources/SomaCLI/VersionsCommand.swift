@@ -20,10 +20,11 @@ struct VersionsCommand: AsyncParsableCommand {
             let objects: [[String: Any]] = versions.map { version in
                 var object: [String: Any] = ["number": version.number, "hash": version.hash, "entry": version.entry,
                                              "created_at": version.createdAt, "current": version.number == current]
-                if let activated = version.activatedAt { object["activated_at"] = activated }
-                if let milliseconds = version.swapMilliseconds { object["swap_milliseconds"] = milliseconds }
-                if let restores = version.restores { object["restores"] = restores }
-                if let plan = version.plan, let parsed = try? JSONSerialization.jsonObject(with: Data(plan.utf8)) { object["plan"] = parsed }
+                // Absent values are null, not left out (docs/schemas/versions.schema.json).
+                object["activated_at"] = version.activatedAt ?? NSNull()
+                object["swap_milliseconds"] = version.swapMilliseconds ?? NSNull()
+                object["restores"] = version.restores ?? NSNull()
+                object["plan"] = version.plan.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? NSNull()
                 return object
             }
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .prettyPrinted])

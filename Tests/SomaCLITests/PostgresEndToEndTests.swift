@@ -154,7 +154,7 @@ import SystemPackage
             try await Self.psql(connection, "SELECT string_agg(id, ',' ORDER BY id) FROM entries") == "b,d"
         }, "\(app.logTail)")
         let shown = try await Self.show(app, "books")
-        #expect(shown["set_aside"] as? String == "1", "\(shown)")
+        #expect(shown["set_aside"] as? Int == 1, "\(shown)")
         #expect(((shown["set_aside_effects"] as? [[String: Any]])?.first?["error"] as? String)?.contains("23514") == true, "\(shown)")
     }
 
