@@ -4,8 +4,8 @@ public struct SwapPlan: Codable, Sendable {
     public struct TypeLine: Codable, Sendable {
         public var name: String
         public var kind: String
-        public var from: Int?
-        public var to: Int?
+        @Nullable public var from: Int?
+        @Nullable public var to: Int?
         public var details: [String]
 
         public init(name: String, kind: String, from: Int?, to: Int?, details: [String]) {
@@ -33,7 +33,7 @@ public struct SwapPlan: Codable, Sendable {
     public struct Line: Codable, Sendable {
         public var subject: String
         public var change: String
-        public var count: Int?
+        @Nullable public var count: Int?
 
         public init(subject: String, change: String, count: Int? = nil) {
             self.subject = subject
@@ -44,9 +44,9 @@ public struct SwapPlan: Codable, Sendable {
     public struct Refusal: Codable, Sendable {
         public var code: String
         public var message: String
-        public var hint: String?
+        @Nullable public var hint: String?
         /// file:line:col in the new version, when the refusal points at its source.
-        public var location: String?
+        @Nullable public var location: String?
 
         public init(code: String, message: String, hint: String? = nil, location: String? = nil) {
             self.code = code
@@ -59,7 +59,7 @@ public struct SwapPlan: Codable, Sendable {
     public var fromVersion: Int
     public var toVersion: Int
     /// For a rollback: the earlier version whose code the new version runs again.
-    public var restores: Int?
+    @Nullable public var restores: Int?
     public var types: [TypeLine] = []
     public var migrations: [Migration] = []
     public var slots: [Line] = []
@@ -69,14 +69,14 @@ public struct SwapPlan: Codable, Sendable {
     public var refusals: [Refusal] = []
     /// What the swap allows but someone should hear about: signals whose shapes change for old clients.
     /// Optional: plans kept in the ledger before it existed decode without it.
-    public var warnings: [Refusal]?
+    @Nullable public var warnings: [Refusal]?
     /// Values, messages and rows the dry run migrated, and how long it took.
     public var dryRunChecked = 0
     public var dryRunMilliseconds = 0.0
     /// Filled once applied: how long turns were held, and the whole swap.
-    public var heldMilliseconds: Double?
-    public var totalMilliseconds: Double?
-    public var heldTurns: Int?
+    @Nullable public var heldMilliseconds: Double?
+    @Nullable public var totalMilliseconds: Double?
+    @Nullable public var heldTurns: Int?
 
     public init(fromVersion: Int, toVersion: Int) {
         self.fromVersion = fromVersion

@@ -9,12 +9,12 @@ import Testing
     static let schemas = SomaBinary.repository.appendingPathComponent("docs/schemas")
 
     /// nil when it conforms; otherwise what the validator said.
-    static func violations(of output: String, schema: String) async throws -> String? {
+    static func violations(of output: String, schema: String, lines: Bool = false) async throws -> String? {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("soma-json-\(UUID().uuidString.prefix(8)).json")
         try output.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let script = SomaBinary.repository.appendingPathComponent("scripts/validate-json.py").path
-        let result = try await Subprocess.run(.name("python3"), arguments: [script, schemas.appendingPathComponent("\(schema).schema.json").path, file.path],
+        let result = try await Subprocess.run(.name("python3"), arguments: Arguments([script] + (lines ? ["--lines"] : []) + [schemas.appendingPathComponent("\(schema).schema.json").path, file.path]),
                                               output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
         guard !result.terminationStatus.isSuccess else { return nil }
         return "\(result.standardOutput ?? "")\(result.standardError ?? "")"
@@ -33,13 +33,18 @@ import Testing
             ("resources-dead-letters", ["resources", "dead-letters", "outbox", "--json"]),
             ("apps", ["apps", "--json"]),
             ("versions", ["versions", "--json"]),
+            ("swap-plan", ["swap", "v2.cell", "--dry-run", "--json"]),
+            ("repair-list", ["repair", "list", "--json"]),
         ]
+        try SwapEndToEndTests.example("v2.cell").write(to: app.folder.appendingPathComponent("v2.cell"), atomically: true, encoding: .utf8)
         for (schema, arguments) in outputs {
             let result = try await app.soma(arguments: arguments)
             #expect(result.status == 0, "\(arguments): \(result.error)")
             let violations = try await Self.violations(of: result.output, schema: schema)
             #expect(violations == nil, "soma \(arguments.joined(separator: " ")): \(violations ?? "")\n\(result.output)")
         }
+        let logs = try await app.soma("logs", "-n", "20", "--json")
+        #expect(try await Self.violations(of: logs.output, schema: "logs-line", lines: true) == nil, "\(logs.output)")
         // The fields the issue named: numbers, not text.
         let status = try #require(try JSONSerialization.jsonObject(with: Data(try await app.soma("status", "--json").output.utf8)) as? [String: Any])
         #expect(status["worker_pid"] is Int && status["restarts"] is Int && status["failure"] is NSNull, "\(status)")

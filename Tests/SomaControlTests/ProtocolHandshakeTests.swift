@@ -57,3 +57,16 @@ import Testing
         }
     }
 }
+
+/// `Nullable`: absent written as null, a missing key read as nil (plans kept before a field existed).
+@Suite struct NullableTests {
+    @Test func aPlanWritesItsAbsentFieldsAsNullAndReadsAnOldPlanWithoutThem() throws {
+        let old = try JSONDecoder().decode(SwapPlan.self, from: Data(#"{"fromVersion":1,"toVersion":2,"types":[],"migrations":[],"slots":[],"states":[],"resources":[],"face":[],"refusals":[],"dryRunChecked":3,"dryRunMilliseconds":1.5}"#.utf8))
+        #expect(old.restores == nil && old.warnings == nil && old.dryRunChecked == 3)
+        let text = String(decoding: try JSONEncoder().encode(old), as: UTF8.self)
+        #expect(text.contains(#""restores":null"#) && text.contains(#""heldTurns":null"#), "\(text)")
+        var applied = old
+        applied.restores = 1
+        #expect(try JSONDecoder().decode(SwapPlan.self, from: JSONEncoder().encode(applied)).restores == 1)
+    }
+}
