@@ -1,4 +1,5 @@
 import GRDB
+import SomaProtocol
 
 /// What a committed turn does to a resource, carried out by the effect pump once the turn is durable. Each is
 /// stored with the turn (`pending_effects`) and removed once the resource has it, so a crash in between
@@ -22,22 +23,13 @@ struct ResourceEffect: Sendable {
     var resource: String
     var operation: Operation
 
-    var storedOperation: String {
+    /// The row the outbox keeps.
+    var stored: OutboxEffect {
         switch operation {
-        case .push: return "push"
-        case .ack: return "ack"
-        case .put: return "put"
-        case .delete: return "delete"
-        }
-    }
-
-    /// The stored form: a few newline-separated parts, the last being JSON text.
-    var storedPayload: String {
-        switch operation {
-        case .push(let queued): return "\(queued.messageID)\n\(queued.version)\n\(queued.body)"
-        case .ack(let messageID): return messageID
-        case .put(let table, _, _, let json): return "\(table)\n\(json)"
-        case .delete(let table, _, let json): return "\(table)\n\(json)"
+        case .push(let queued): .push(messageID: queued.messageID, version: queued.version, body: queued.body)
+        case .ack(let messageID): .ack(messageID: messageID)
+        case .put(let table, _, _, let json): .put(table: table, json: json)
+        case .delete(let table, _, let json): .delete(table: table, json: json)
         }
     }
 }

@@ -49,27 +49,23 @@ extension TurnEngine {
     }
 
     func decodeEffect(_ row: StoredState.PendingEffect, program: RuntimeProgram) -> ResourceEffect? {
-        let parts = row.payload.split(separator: "\n", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-        switch row.operation {
-        case "push":
-            guard parts.count == 3, let version = Int(parts[1]) else { return nil }
-            return ResourceEffect(id: row.id, resource: row.resource, operation: .push(.init(messageID: parts[0], version: version, body: parts[2])))
-        case "ack":
-            return ResourceEffect(id: row.id, resource: row.resource, operation: .ack(messageID: row.payload))
-        case "put", "delete":
-            let parts = row.payload.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 2, let database = resources.database(row.resource), let table = database.layout.table(parts[0]),
-                  case .named(let schemaKey) = database.schema, case .table(let rowType)? = program.types[schemaKey]?.field(parts[0])?.type,
-                  let json = try? JSONValue.parse(parts[1]) else { return nil }
-            if row.operation == "delete" {
+        guard let stored = OutboxEffect(operation: row.operation, payload: row.payload) else { return nil }
+        switch stored {
+        case .push(let messageID, let version, let body):
+            return ResourceEffect(id: row.id, resource: row.resource, operation: .push(.init(messageID: messageID, version: version, body: body)))
+        case .ack(let messageID):
+            return ResourceEffect(id: row.id, resource: row.resource, operation: .ack(messageID: messageID))
+        case .put(let tableName, let text), .delete(let tableName, let text):
+            guard let database = resources.database(row.resource), let table = database.layout.table(tableName),
+                  case .named(let schemaKey) = database.schema, case .table(let rowType)? = program.types[schemaKey]?.field(tableName)?.type,
+                  let json = try? JSONValue.parse(text) else { return nil }
+            if case .delete = stored {
                 let key = TableRows.databaseValue(json, storage: table.columns[table.keyIndex].storage)
-                return ResourceEffect(id: row.id, resource: row.resource, operation: .delete(table: parts[0], key: key, json: parts[1]))
+                return ResourceEffect(id: row.id, resource: row.resource, operation: .delete(table: tableName, key: key, json: text))
             }
             guard case .object(let fields) = json, let value = try? program.codec.decode(json, as: rowType) else { return nil }
             let key = TableRows.databaseValue(fields[table.key] ?? .null, storage: table.columns[table.keyIndex].storage)
-            return ResourceEffect(id: row.id, resource: row.resource, operation: .put(table: parts[0], key: key, row: value, json: parts[1]))
-        default:
-            return nil
+            return ResourceEffect(id: row.id, resource: row.resource, operation: .put(table: tableName, key: key, row: value, json: text))
         }
     }
 

@@ -207,7 +207,8 @@ final class TurnState {
         }
         let effects = resourceEffects(effectIDs: &effectIDs, messagePrefix: messagePrefix)
         for effect in effects {
-            batch.changes.append(.addEffect(id: effect.id, resource: effect.resource, operation: effect.storedOperation, payload: effect.storedPayload))
+            let stored = effect.stored
+            batch.changes.append(.addEffect(id: effect.id, resource: effect.resource, operation: stored.storedOperation, payload: stored.storedPayload))
         }
         return (batch, pending, effects)
     }
