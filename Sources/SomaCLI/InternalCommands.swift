@@ -58,9 +58,12 @@ final class SupervisorWatch: Sendable {
             while true {
                 usleep(100_000)
                 guard !FileLock.isHeld(path: home.supervisorLock) else { continue }
-                if let pid = try? DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", home.path],
-                                                        logPath: home.logPath) {
+                do {
+                    let pid = try DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", home.path],
+                                                        logPath: home.logPath)
                     DetachedProcess.reapInBackground(pid)
+                } catch {
+                    Logger(label: "worker").error("the supervisor is gone and a new one could not be started: \(error); trying again")
                 }
                 // Give the new supervisor time to take the lock before looking again.
                 usleep(1_000_000)

@@ -119,7 +119,7 @@ struct LaunchCommand: AsyncParsableCommand {
         for line in Self.scaleLines(outcome.cells) { ProvisioningProgress.write("scale: \(line)\n") }
 
         if replacing != nil {
-            FileManager.default.createFile(atPath: home.faceHoldPath, contents: nil, attributes: [.posixPermissions: 0o600])
+            _ = FileManager.default.createFile(atPath: home.faceHoldPath, contents: nil, attributes: [.posixPermissions: 0o600])
         } else {
             unlink(home.faceHoldPath)
         }

@@ -67,6 +67,18 @@ public final class FileLock: Sendable {
         close(descriptor)
     }
 
+    /// Takes the lock, trying again for up to `patience`: `isHeld` takes it for an instant to look, and a
+    /// process starting at that instant (a supervisor while `soma status` runs) must not take the look for a
+    /// live holder and give up.
+    public static func acquire(path: String, patience: Duration = .milliseconds(200)) -> FileLock? {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            if let lock = FileLock(path: path) { return lock }
+            guard ContinuousClock.now < deadline else { return nil }
+            usleep(5_000)
+        }
+    }
+
     /// Whether some process holds the lock now.
     public static func isHeld(path: String) -> Bool {
         guard FileManager.default.fileExists(atPath: path) else { return false }

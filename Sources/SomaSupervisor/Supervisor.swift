@@ -67,7 +67,7 @@ public actor Supervisor {
 
     /// Runs the supervisor of the app at `home` until it is stopped or gives up. Returns the exit code.
     public static func run(home: AppHome, options: Options = Options(), logger: Logger) async -> Int32 {
-        guard let lock = FileLock(path: home.supervisorLock) else {
+        guard let lock = FileLock.acquire(path: home.supervisorLock) else {
             logger.info("a supervisor is already running for \(home.name)")
             return 0
         }

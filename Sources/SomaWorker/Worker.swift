@@ -34,7 +34,7 @@ public enum Worker {
     public static func run(_ configuration: Configuration) async -> Int32 {
         let logger = Logger(label: "worker")
         // One worker per home: a second one would share the state database and steal the sockets.
-        guard let lock = FileLock(path: configuration.home.workerLock) else {
+        guard let lock = FileLock.acquire(path: configuration.home.workerLock) else {
             logger.error("another worker is already running for \(configuration.home.name)")
             return 1
         }

@@ -17,7 +17,7 @@ import Testing
         let result = try await Subprocess.run(.name("python3"), arguments: Arguments([script] + (lines ? ["--lines"] : []) + [schemas.appendingPathComponent("\(schema).schema.json").path, file.path]),
                                               output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
         guard !result.terminationStatus.isSuccess else { return nil }
-        return "\(result.standardOutput ?? "")\(result.standardError ?? "")"
+        return result.standardOutput + result.standardError
     }
 
     @Test func everyJSONOutputConformsToItsSchema() async throws {

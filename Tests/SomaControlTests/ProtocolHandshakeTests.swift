@@ -70,3 +70,30 @@ import Testing
         #expect(try JSONDecoder().decode(SwapPlan.self, from: JSONEncoder().encode(applied)).restores == 1)
     }
 }
+
+/// A lock someone only looks at is still taken by the process that wants it.
+@Suite struct FileLockTests {
+    @Test func aLockHeldForAMomentIsTakenOnceItIsFreeAndOneHeldForGoodIsNot() async throws {
+        let path = "/tmp/soma-lock-\(UUID().uuidString.prefix(8))"
+        defer { unlink(path) }
+        // The look, held a little longer than `isHeld` holds it, and released by the thread that took it.
+        let (looked, looking) = AsyncStream<Void>.makeStream()
+        let released = Task.detached {
+            var look = FileLock(path: path)
+            #expect(look != nil, "nobody holds it")
+            looking.yield()
+            try await Task.sleep(for: .milliseconds(40))
+            look = nil
+            _ = look
+        }
+        for await _ in looked { break }
+        #expect(FileLock(path: path) == nil, "a single try loses to the look")
+        let taken = FileLock.acquire(path: path, patience: .seconds(2))
+        #expect(taken != nil, "taken once the look is over")
+        try await released.value
+        let start = ContinuousClock.now
+        #expect(FileLock.acquire(path: path, patience: .milliseconds(100)) == nil, "held by `taken` for good")
+        #expect(ContinuousClock.now - start >= .milliseconds(100))
+        withExtendedLifetime(taken) {}
+    }
+}

@@ -49,8 +49,11 @@ final class QueueConnectionHandler: ChannelInboundHandler {
             var buffer = context.channel.allocator.buffer(capacity: greeting.count)
             buffer.writeBytes(greeting)
             greeted = accepted
-            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
-                if !accepted { context.close(promise: nil) }
+            let written = context.writeAndFlush(wrapOutboundOut(buffer))
+            if !accepted {
+                // Refused: closed once the refusal is out, so the client reads why.
+                let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                written.whenComplete { _ in bound.value.close(promise: nil) }
             }
             return
         }
