@@ -48,16 +48,7 @@ import Testing
         kill(victim, SIGKILL)
         try? FileManager.default.removeItem(atPath: marker)
         let answered = try await swap.value
-        let back = await app.waitUntilServing(within: 20)
-        if back == nil {
-            let table = LaunchedApp.processes(under: app.appHome).map { pid in
-                let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "?"
-                let wchan = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "?"
-                return "\(pid) \(CrashTests.commandLine(pid).prefix(40)) \(stat.split(separator: " ").dropFirst(2).first ?? "?") \(wchan)"
-            }
-            Issue.record("not serving; the processes of the home (pid, command, state, wait channel): \(table); the swap said: \(answered.status) \(answered.output) \(answered.error)")
-        }
-        #expect(back != nil, "not serving after the \(role) was killed at \(crash.step)")
+        #expect(await app.waitUntilServing(within: 20) != nil, "not serving after the \(role) was killed at \(crash.step)\n\(Self.explain(app))\nthe swap said: \(answered.status) \(answered.output) \(answered.error)")
 
         let first = try await Self.observe(app)
         if let expected = crash.expected { #expect(first == expected, "\(answered.output)\(answered.error)") } else { #expect(first != nil, "\(answered.status) \(answered.output)\(answered.error)") }
@@ -66,7 +57,7 @@ import Testing
         let worker = try #require(LaunchedApp.processes(under: app.appHome).first { CrashTests.commandLine($0).hasPrefix("worker") })
         kill(worker, SIGKILL)
         try await Task.sleep(for: .milliseconds(50))
-        #expect(await app.waitUntilServing(within: 20) != nil)
+        #expect(await app.waitUntilServing(within: 20) != nil, "not serving after one more worker crash\n\(Self.explain(app))")
         #expect(try await Self.observe(app) == first)
         #expect(try await app.post("/Shop/pay", #"{"id": "o2"}"#).body == #""paid""#)
         // No table archived by the swap (`orders@1`) is left behind, whichever version won.
@@ -79,6 +70,17 @@ import Testing
                 try await ResourcesEndToEndTests.sqlite3(state, "SELECT COUNT(*) FROM slot_values WHERE slot = 'orders' AND version < 2") == "0"
             })
         }
+    }
+
+    /// What a failure needs to explain itself: the home's processes (pid, command, state, wait channel) and
+    /// the end of its log.
+    static func explain(_ app: LaunchedApp) -> String {
+        let table = LaunchedApp.processes(under: app.appHome).map { pid in
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "?"
+            let wchan = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "?"
+            return "\(pid) \(CrashTests.commandLine(pid).prefix(40)) \(stat.split(separator: " ").dropFirst(2).first ?? "?") \(wchan)"
+        }
+        return "processes: \(table)\n\(app.logTail)"
     }
 
     /// 1 or 2 when the served version, both orders and the table's columns are all of that version; nil (with
