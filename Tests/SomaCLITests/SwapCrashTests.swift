@@ -53,6 +53,15 @@ import Testing
         let first = try await Self.observe(app)
         if let expected = crash.expected { #expect(first == expected, "\(answered.output)\(answered.error)") } else { #expect(first != nil, "\(answered.status) \(answered.output)\(answered.error)") }
 
+        // A supervisor runs again (the one killed was replaced by the worker's watch) before the worker dies too.
+        let supervised = try await ResourcesEndToEndTests.waitFor(10) {
+            LaunchedApp.processes(under: app.appHome).contains { CrashTests.commandLine($0).hasPrefix("supervise") }
+        }
+        if !supervised {
+            let worker = LaunchedApp.processes(under: app.appHome).first { CrashTests.commandLine($0).hasPrefix("worker") }
+            Issue.record("no supervisor 10 s after the \(role) was killed at \(crash.step)\n\(Self.explain(app))\n\(worker.map(Self.stacks) ?? "no worker")")
+        }
+
         // One more crash: the app comes back on the same version, so what the ledger says agrees with the state.
         let worker = try #require(LaunchedApp.processes(under: app.appHome).first { CrashTests.commandLine($0).hasPrefix("worker") })
         kill(worker, SIGKILL)
@@ -78,9 +87,38 @@ import Testing
         let table = LaunchedApp.processes(under: app.appHome).map { pid in
             let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "?"
             let wchan = (try? String(contentsOfFile: "/proc/\(pid)/wchan", encoding: .utf8)) ?? "?"
-            return "\(pid) \(CrashTests.commandLine(pid).prefix(40)) \(stat.split(separator: " ").dropFirst(2).first ?? "?") \(wchan)"
+            let descriptors = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []).compactMap {
+                try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")
+            }.filter { $0.contains(app.appHome) }.map { "\(($0 as NSString).lastPathComponent)" }
+            return "\(pid) \(CrashTests.commandLine(pid).prefix(40)) \(stat.split(separator: " ").dropFirst(2).first ?? "?") \(wchan) files \(descriptors)"
         }
-        return "processes: \(table)\n\(app.logTail)"
+        return "processes: \(table)\nsupervisor lock: \(lockHolders("\(app.appHome)/supervisor.lock"))\n\(app.logTail)"
+    }
+
+    /// Every thread's stack in a live process (gdb), for a process that is stuck.
+    static func stacks(_ pid: pid_t) -> String {
+        let gdb = Process()
+        gdb.executableURL = URL(fileURLWithPath: "/usr/bin/gdb")
+        gdb.arguments = ["-p", "\(pid)", "-batch", "-ex", "thread apply all bt 25"]
+        let pipe = Pipe()
+        gdb.standardOutput = pipe
+        gdb.standardError = FileHandle.nullDevice
+        guard (try? gdb.run()) != nil else { return "no gdb" }
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        gdb.waitUntilExit()
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Who holds a flock on the file (from /proc/locks, by inode): pid and command line, whatever home it is in.
+    static func lockHolders(_ path: String) -> String {
+        guard let inode = (try? FileManager.default.attributesOfItem(atPath: path))?[.systemFileNumber] as? Int else { return "no file at \(path)" }
+        let locks = (try? String(contentsOfFile: "/proc/locks", encoding: .utf8)) ?? ""
+        let holders = locks.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            guard fields.count > 5, fields[5].hasSuffix(":\(inode)"), let pid = pid_t(fields[4]) else { return nil }
+            return "\(pid) \(CrashTests.commandLine(pid).prefix(60))"
+        }
+        return holders.isEmpty ? "free" : holders.joined(separator: ", ")
     }
 
     /// 1 or 2 when the served version, both orders and the table's columns are all of that version; nil (with
