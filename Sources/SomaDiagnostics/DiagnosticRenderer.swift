@@ -66,4 +66,18 @@ public struct DiagnosticJSON: Codable, Sendable, Equatable {
     public var end: SourcePosition?
     public var message: String
     public var hint: String?
+
+    /// Absent values are written as null, never left out: a reader sees every field the schema names
+    /// (docs/schemas/check.schema.json).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(code, forKey: .code)
+        try container.encode(severity, forKey: .severity)
+        try container.encode(file, forKey: .file)
+        try container.encode(line, forKey: .line)
+        try container.encode(column, forKey: .column)
+        try container.encode(end, forKey: .end)
+        try container.encode(message, forKey: .message)
+        try container.encode(hint, forKey: .hint)
+    }
 }

@@ -57,6 +57,26 @@ import Testing
         #expect(try await Self.violations(of: stopped.output, schema: "status") == nil, "\(stopped.output)")
     }
 
+    /// `soma check --json` of a program that checks (cells, machines, resources) and of ones that do not
+    /// (diagnostics with and without a place or a hint): absent values are null, never left out.
+    @Test func checkJSONConformsToItsSchema() async throws {
+        let golden = SomaBinary.repository.appendingPathComponent("Tests/SomaCLITests/Golden")
+        let runs: [(folder: URL, file: String)] = [
+            (SomaBinary.repository.appendingPathComponent("examples/shop"), "app.cell"),
+            (golden, "type_errors.cell"), (golden, "syntax_errors.cell"), (golden.appendingPathComponent("verify_failed"), "app.cell"),
+        ]
+        for (folder, file) in runs {
+            let result = try SomaBinary.run(["check", "--json", file], in: folder)
+            let violations = try await Self.violations(of: result.output, schema: "check")
+            #expect(violations == nil, "soma check --json \(file): \(violations ?? "")\n\(result.output)")
+        }
+        let shop = try SomaBinary.run(["check", "--json", "app.cell"], in: runs[0].folder)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(shop.output.utf8)) as? [String: Any])
+        let cell = try #require((document["cells"] as? [[String: Any]])?.first)
+        let scale = try #require(cell["scale"] as? [String: Any])
+        #expect(scale["quorum"] is NSNull && scale["shard"] is NSNull && scale["local_slots"] is [Any], "\(scale)")
+    }
+
     /// The validator rejects what the schemas forbid: this test can fail.
     @Test func theValidatorRefusesTextForNumbersAndMissingFields() async throws {
         let old = #"[{"name":"outbox","state":"running","version":"1","port":"8080","home":"/h"}]"#

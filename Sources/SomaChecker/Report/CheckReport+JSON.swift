@@ -1,5 +1,6 @@
 import Foundation
 import SomaDiagnostics
+import SomaProtocol
 
 extension CheckReport {
     struct Document: Codable {
@@ -36,22 +37,28 @@ extension CheckReport {
         var binding: String
         var kind: String
         var element: String
-        var name: String?
-        var engine: String?
+        @Nullable var name: String?
+        @Nullable var engine: String?
         var host: String
     }
     struct Scale: Codable {
         var replicas: Int
         var tolerance: Int
         var consistency: String
-        var quorum: Int?
-        var shard: String?
+        @Nullable var quorum: Int?
+        @Nullable var shard: String?
         var localSlots: [String]
+
+        // snake_case, as every other --json prints its keys.
+        enum CodingKeys: String, CodingKey {
+            case replicas, tolerance, consistency, quorum, shard
+            case localSlots = "local_slots"
+        }
     }
     struct Machine: Codable {
         var name: String
         var states: [String]
-        var initial: String?
+        @Nullable var initial: String?
         var final: [String]
         var properties: [Property]
     }
