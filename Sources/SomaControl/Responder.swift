@@ -15,12 +15,18 @@ public struct Responder: Sendable {
         await write(ReplyFrame<Done>.failure(failure))
     }
 
-    /// The reply, or why there is none.
+    /// The reply of `work`, or the `ProtocolFailure` it threw (handlers throw nothing else; any other error
+    /// is answered as `internal`, with its description). The work runs where the caller is isolated (the
+    /// supervisor's actor), so it may use the caller's state as it is.
     @discardableResult
-    public func answer<Reply: Codable & Sendable>(_ result: Result<Reply, ProtocolFailure>) async -> Bool {
-        switch result {
-        case .success(let reply): await self.reply(reply)
-        case .failure(let failure): await fail(failure)
+    public func answer<Reply: Codable & Sendable>(isolation: isolated (any Actor)? = #isolation,
+                                                  _ work: () async throws -> Reply) async -> Bool {
+        do {
+            return await reply(try await work())
+        } catch let failure as ProtocolFailure {
+            return await fail(failure)
+        } catch {
+            return await fail(ProtocolFailure(code: "internal", "\(error)"))
         }
     }
 

@@ -12,6 +12,10 @@ public struct ProtocolFailure: Error, Codable, Sendable, Equatable, CustomString
         case malformed = "protocol-malformed"
         /// The connection failed or timed out.
         case unreachable
+        /// On TCP: the client did not prove the app's secret.
+        case unauthenticated = "auth-refused"
+        /// On TCP: the TLS handshake failed (the server's certificate is not the one pinned, or no TLS at all).
+        case tls = "tls-failed"
     }
 
     public var code: String
@@ -80,16 +84,5 @@ public struct Done: Codable, Sendable, Equatable {
 
     public init(_ message: String? = nil) {
         self.message = message
-    }
-}
-
-extension Result where Failure == ProtocolFailure {
-    /// The outcome of work that fails only with a `ProtocolFailure`, for a reply.
-    public static func of(isolation: isolated (any Actor)? = #isolation, _ work: () async throws(ProtocolFailure) -> Success) async -> Self {
-        do {
-            return .success(try await work())
-        } catch {
-            return .failure(error)
-        }
     }
 }

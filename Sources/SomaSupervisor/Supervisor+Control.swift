@@ -9,21 +9,21 @@ extension Supervisor {
         case .status:
             await responder.reply(await status())
         case .send(let call):
-            await responder.answer(await .of { () throws(ProtocolFailure) in try await forward { try await $0.send(call) } })
+            await responder.answer { try await askWorker { try await $0.send(call) } }
         case .setAside(let resource):
-            await responder.answer(await .of { () throws(ProtocolFailure) in try await forward { try await $0.setAside(resource: resource) } })
+            await responder.answer { try await askWorker { try await $0.setAside(resource: resource) } }
         case .quarantined:
-            await responder.answer(await .of { () throws(ProtocolFailure) in try await forward { try await $0.quarantined() } })
+            await responder.answer { try await askWorker { try await $0.quarantined() } }
         case .repair(let command):
-            await responder.answer(await .of { () throws(ProtocolFailure) in try await repair(command) })
+            await responder.answer { try await repair(command) }
         case .provision(let resource):
-            await responder.answer(await .of { () throws(ProtocolFailure) in try await provisionFromWorker(resource) })
+            await responder.answer { try await provisionFromWorker(resource) }
         case .find(let name):
             await responder.reply(FindReply(await find(name)))
         case .release(let name, let purge):
-            await responder.answer(await .of { () throws(ProtocolFailure) in try await release(name, purge: purge) })
+            await responder.answer { try await release(name, purge: purge) }
         case .swap(let command):
-            await responder.answer(await .of { () throws(ProtocolFailure) in try await swap(command) })
+            await responder.answer { try await swap(command) }
         case .stop:
             // Answer first: the control socket closes with the supervisor. The caller waits for the lock.
             await responder.reply(Done("stopping"))
@@ -32,7 +32,7 @@ extension Supervisor {
     }
 
     /// A request the worker answers, passed on; a worker that cannot be reached is named with the app's phase.
-    func forward<Reply>(_ call: (WorkerClient) async throws -> Reply) async throws(ProtocolFailure) -> Reply {
+    func askWorker<Reply>(_ call: (WorkerClient) async throws -> Reply) async throws(ProtocolFailure) -> Reply {
         do {
             return try await call(WorkerClient(path: home.workerSocket))
         } catch let failure as ProtocolFailure {
@@ -80,7 +80,7 @@ extension Supervisor {
     /// `soma repair remove|replace`: run by the worker as a turn; the supervisor, the ledger's writer, keeps
     /// the audit record of what was repaired, and how.
     func repair(_ command: RepairOrder) async throws(ProtocolFailure) -> RepairReply {
-        let reply = try await forward { try await $0.repair(command) }
+        let reply = try await askWorker { try await $0.repair(command) }
         let how: String
         switch command.action {
         case .remove: how = "removed \(reply.repaired.subject)"

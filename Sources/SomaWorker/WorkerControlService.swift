@@ -42,7 +42,7 @@ struct WorkerControlService: Service {
             let response = await dispatcher.call(cell: call.cell, signal: call.signal, body: Array(call.body.utf8))
             await responder.reply(FaceCallReply(status: Int(response.status), body: String(decoding: response.body, as: UTF8.self)))
         case .swap(let swap):
-            await responder.answer(await .of { () throws(ProtocolFailure) in try await self.swap(swap) })
+            await responder.answer { try await self.swap(swap) }
         case .setAside(let resource):
             do {
                 await responder.reply(try engine.setAsideEffects(resource: resource))
@@ -52,7 +52,7 @@ struct WorkerControlService: Service {
         case .quarantined:
             await responder.reply(engine.quarantined)
         case .repair(let command):
-            await responder.answer(await .of { () throws(ProtocolFailure) in try await repair(command) })
+            await responder.answer { try await repair(command) }
         }
     }
 }
