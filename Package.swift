@@ -7,7 +7,7 @@ import PackageDescription
 //   SomaStorage (GRDB: turn commits, durable SQLite files) ← SomaRuntime, SomaResources, SomaLedger                                     │
 //   SomaLedgerMigrations (migrations/) ← SomaLedger ← SomaSupervisor ─────────────────┘
 //   SomaProtocol (the typed, versioned messages between processes) ← SomaStorage, SomaControl, SomaRuntime, …
-//   SomaControl (the protocols' transports: JSON lines with a hello, over Unix sockets) ← SomaWorker, SomaSupervisor
+//   SomaControl (the protocols' transports: JSON lines with a hello, over Unix sockets or TCP with TLS) ← SomaWorker, SomaSupervisor
 //   SomaResources (queue engine, database engines: SQLite, PostgreSQL; ← SomaChecker, SomaControl) ← SomaRuntime, SomaProviders
 //   SomaProviders (providers/: the provider protocol, `local`, external plugins) ← SomaSupervisor
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
@@ -34,6 +34,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // TCP control connections: TLS 1.3 with the app's own certificate (made with swift-certificates) and an
+        // HMAC of the app's secret. postgres-nio builds all three already.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         // Tests only: an HTTP client on SwiftNIO (FoundationNetworking's URLSession crashes in libdispatch when
         // the server dies under it, swift-corelibs-foundation #4791, which the kill -9 tests do on purpose).
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
@@ -45,7 +50,7 @@ let package = Package(
         .target(name: "SomaModelCheck", swiftSettings: strict),
         .target(
             name: "SomaChecker",
-            dependencies: ["SomaDiagnostics", "SomaSyntax", "SomaModelCheck", "TOMLKit"],
+            dependencies: ["SomaDiagnostics", "SomaProtocol", "SomaSyntax", "SomaModelCheck", "TOMLKit"],
             swiftSettings: strict),
         .target(
             name: "SomaStorage", dependencies: ["SomaProtocol", .product(name: "GRDB", package: "GRDB.swift")],
@@ -74,6 +79,9 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

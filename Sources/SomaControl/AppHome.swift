@@ -39,6 +39,10 @@ public struct AppHome: Sendable {
     /// version without opening its face, as if the app were still stopped.
     public var faceHoldPath: String { file("state/face-held") }
     public var controlSocket: String { file("control.sock") }
+    /// The app's secret (32 random bytes, 0600): what a TCP client of the supervisor proves it holds.
+    public var secretPath: String { file("secret") }
+    /// The app's TLS key and self-signed certificate (0600), presented on TCP; clients pin its fingerprint.
+    public var tlsIdentityPath: String { file("control.pem") }
     public var workerSocket: String { file("worker.sock") }
     /// Held (flock) by the live supervisor: its absence tells the worker the supervisor is gone.
     public var supervisorLock: String { file("supervisor.lock") }

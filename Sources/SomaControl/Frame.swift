@@ -32,8 +32,10 @@ public enum Frame {
 /// The hello exchange, without I/O: what a server answers to a client's first line, and whether a client
 /// goes on after the server's.
 public enum Handshake {
-    /// What the server writes back to the first line of a connection, and whether it reads on.
-    public static func answer(to line: Data, ours: Hello, peer place: String) -> (frame: Data, accepted: Bool) {
+    /// What the server writes back to the first line of a connection, and whether it reads on. On TCP,
+    /// `expectedProof` is the HMAC of the challenge this server sent: a hello without it is refused, after the
+    /// version rules (a peer of another major is told that first, since its proof would not be this one's).
+    public static func answer(to line: Data, ours: Hello, peer place: String, expectedProof: String? = nil) -> (frame: Data, accepted: Bool) {
         func refuse(_ failure: ProtocolFailure) -> (Data, Bool) {
             ((try? Frame.encode(Greeting.failure(failure))) ?? Data(), false)
         }
@@ -42,7 +44,19 @@ public enum Handshake {
             return refuse(.malformed("a first frame (a hello)", place: place, error: decodingError(HelloFrame.self, line)))
         }
         if let refusal = ours.refusal(of: frame.hello, at: place) { return refuse(refusal) }
+        if let expectedProof, !constantTimeEqual(frame.hello.proof ?? "", expectedProof) {
+            let who = "\(place) (a \(frame.hello.peer.rawValue) of soma \(frame.hello.build))"
+            return refuse(ProtocolFailure(.unauthenticated, frame.hello.proof == nil ? "\(who) sent no proof of the app's secret"
+                                                                                     : "\(who) does not hold the app's secret"))
+        }
         return ((try? Frame.encode(Greeting.hello(ours))) ?? Data(), true)
+    }
+
+    /// Compares every byte whatever the first difference, so the time taken says nothing about the proof.
+    static func constantTimeEqual(_ left: String, _ right: String) -> Bool {
+        let (a, b) = (Array(left.utf8), Array(right.utf8))
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     /// Checks the server's first frame: its hello (same protocol, same major), else why it refused.
@@ -58,6 +72,9 @@ public enum Handshake {
             throw ProtocolFailure.malformed("a greeting", place: place, error: error)
         }
         switch greeting {
+        case .failure(let failure) where failure.code == ProtocolFailure.Code.unauthenticated.rawValue:
+            throw ProtocolFailure(.unauthenticated, "\(place) refused this soma's proof of the app's secret",
+                                  hint: "the client needs the app's own secret file (secret, in the app home)")
         case .failure(let failure): throw failure
         case .hello(let theirs):
             if let refusal = ours.refusal(of: theirs, at: place) { throw refusal }

@@ -2,20 +2,33 @@ import Foundation
 import NIOCore
 import NIOExtras
 import NIOPosix
+import NIOSSL
 import SomaProtocol
 
-/// A client of one of soma's protocols on a Unix socket: it sends its hello with the request, checks the
-/// server's hello, and reads the reply as the type the request has. One request per connection.
+/// A client of one of soma's protocols, on a Unix socket or on TCP with TLS: it sends its hello with the
+/// request, checks the server's hello, and reads the reply as the type the request has. One request per
+/// connection. On TCP it first checks that the server presents the pinned certificate, and answers the
+/// server's challenge with the app's secret.
 public struct ProtocolClient<Request: Encodable & Sendable>: Sendable {
-    public let path: String
+    public let endpoint: Endpoint
+    let credentials: TCPCredentials?
     let hello: Hello
     /// The server, as an error names it: "the supervisor at /…/control.sock".
     let place: String
 
+    public var path: String { endpoint.description }
+
     public init(path: String, protocol name: ProtocolName, peer: PeerRole, server: PeerRole, version: ProtocolVersion? = nil) {
-        self.path = path
+        self.init(.unixSocket(path: path), credentials: nil, protocol: name, peer: peer, server: server, version: version)
+    }
+
+    /// A client of the server at `endpoint`; a `.tcp` one needs `credentials`.
+    public init(_ endpoint: Endpoint, credentials: TCPCredentials?, protocol name: ProtocolName, peer: PeerRole, server: PeerRole,
+                version: ProtocolVersion? = nil) {
+        self.endpoint = endpoint
+        self.credentials = credentials
         self.hello = Hello(name, peer: peer, version: version)
-        self.place = "the \(server.rawValue) at \(path)"
+        self.place = "the \(server.rawValue) at \(endpoint)"
     }
 
     /// Sends the request and reads its reply within `timeout`, so a process that accepts and never answers
@@ -34,25 +47,77 @@ public struct ProtocolClient<Request: Encodable & Sendable>: Sendable {
     }
 
     func exchange<Reply: Codable & Sendable>(_ request: Request, replying: Reply.Type) async throws -> Reply {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ControlError.unreachable(path: path, reason: "no socket")
-        }
-        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-        do {
-            channel = try await ClientBootstrap(group: NIOSingletons.posixEventLoopGroup)
-                .connect(unixDomainSocketPath: path) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: Frame.maximumLength))
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        switch endpoint {
+        case .unixSocket(let path):
+            guard FileManager.default.fileExists(atPath: path) else { throw ControlError.unreachable(path: path, reason: "no socket") }
+            let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+            do {
+                channel = try await ClientBootstrap(group: NIOSingletons.posixEventLoopGroup)
+                    .connect(unixDomainSocketPath: path) { channel in
+                        channel.eventLoop.makeCompletedFuture { try Self.framed(channel) }
                     }
-                }
-        } catch {
-            throw ControlError.unreachable(path: path, reason: "\(error)")
+            } catch {
+                throw ControlError.unreachable(path: path, reason: "\(error)")
+            }
+            return try await converse(request, on: channel, proof: { _ in nil }, replying: Reply.self)
+        case .tcp(let host, let port):
+            guard let credentials else {
+                throw ProtocolFailure(.tls, "\(place) is reached over TCP, which needs the app's certificate fingerprint and secret")
+            }
+            let mismatch = PinMismatch()
+            let context = try credentials.clientContext()
+            let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+            do {
+                channel = try await ClientBootstrap(group: NIOSingletons.posixEventLoopGroup)
+                    .connect(host: host, port: port) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let tls = try NIOSSLClientHandler(context: context, serverHostname: nil) { presented, promise in
+                                promise.succeed(credentials.verify(presented, mismatch: mismatch))
+                            }
+                            try channel.pipeline.syncOperations.addHandler(tls)
+                            return try Self.framed(channel)
+                        }
+                    }
+            } catch {
+                throw ControlError.unreachable(path: path, reason: "\(error)")
+            }
+            do {
+                return try await converse(request, on: channel, proof: { nonce in credentials.secret.proof(of: nonce, for: hello.protocol) }, replying: Reply.self)
+            } catch let error as NIOSSLError {
+                throw ProtocolFailure(.tls, "TLS with \(place) failed: \(mismatch.presented.map { "it presented \($0)" } ?? "\(error)")",
+                                      hint: mismatch.presented == nil ? nil : "the server is not the app whose certificate was pinned")
+            }
+        case .file, .postgres:
+            throw ControlError.unreachable(path: path, reason: "\(endpoint) is not the address of a soma server")
         }
-        return try await channel.executeThenClose { inbound, outbound in
+    }
+
+    static func framed(_ channel: any Channel) throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: Frame.maximumLength))
+        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+    }
+
+    /// The exchange on an open connection. `proof` answers a TCP server's challenge (nil on a Unix socket,
+    /// where the server speaks only after the client's hello).
+    func converse<Reply: Codable & Sendable>(_ request: Request, on channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, proof: @Sendable (String) -> String?,
+                                             replying: Reply.Type) async throws -> Reply {
+        try await channel.executeThenClose { inbound, outbound in
+            var lines = inbound.makeAsyncIterator()
+            var hello = self.hello
+            if credentials != nil {
+                guard let line = try await lines.next() else {
+                    throw ControlError.unreachable(path: path, reason: "the server closed without a challenge")
+                }
+                let challenge: ChallengeFrame
+                do {
+                    challenge = try Frame.decode(ChallengeFrame.self, from: Data(line.readableBytesView))
+                } catch {
+                    throw ProtocolFailure.malformed("a challenge", place: place, error: error)
+                }
+                hello.proof = proof(challenge.challenge.nonce)
+            }
             // The hello and the request in one write: no round trip of its own for the handshake.
             try await outbound.write(ByteBuffer(bytes: try Frame.encode(HelloFrame(hello)) + Frame.encode(request)))
-            var lines = inbound.makeAsyncIterator()
             guard let greeting = try await lines.next() else {
                 throw ControlError.unreachable(path: path, reason: "the server closed without answering")
             }
@@ -82,6 +147,11 @@ public typealias WorkerClient = ProtocolClient<WorkerRequest>
 extension ProtocolClient where Request == ControlRequest {
     public init(path: String, peer: PeerRole = .cli) {
         self.init(path: path, protocol: .control, peer: peer, server: .supervisor)
+    }
+
+    /// A client of a supervisor listening on TCP (soma.toml `[control] listen`).
+    public init(_ endpoint: Endpoint, credentials: TCPCredentials, peer: PeerRole = .cli) {
+        self.init(endpoint, credentials: credentials, protocol: .control, peer: peer, server: .supervisor)
     }
 
     // One call per request, each with the reply type its request has.

@@ -107,7 +107,7 @@ public actor Supervisor {
         let (bound, boundSignal) = AsyncStream<Void>.makeStream()
         let control = Task { [home, logger] in
             do {
-                try await SupervisorServer(path: home.controlSocket, protocol: .control, role: .supervisor).run(ready: { boundSignal.yield() }) { request, responder in
+                try await SupervisorServer(path: home.controlSocket, protocol: .control, role: .supervisor).run(ready: { _ in boundSignal.yield() }) { request, responder in
                     await self.handle(request, responder)
                 }
             } catch {
@@ -121,6 +121,7 @@ public actor Supervisor {
             try? ledger.setState("failed", failure: "the supervisor could not serve its control socket (see soma logs)")
             return 1
         }
+        let remoteControl = serveControlOnTCP()
         let signals = installSignalHandlers()
         await reconcileResources()
 
@@ -190,6 +191,7 @@ public actor Supervisor {
         // Unlinking the socket stops new connections from reaching it.
         unlink(home.controlSocket)
         withExtendedLifetime(control) {}
+        withExtendedLifetime(remoteControl) {}
         logger.info("supervisor exiting")
         return state == .failed ? 1 : 0
     }

@@ -71,6 +71,36 @@ import Testing
     }
 }
 
+/// On TCP the server answers a hello only when it carries the proof of the app's secret for its challenge.
+@Suite struct ProofHandshakeTests {
+    let server = Hello(.control, peer: .supervisor)
+    let secret = AppSecret.random()
+
+    func answer(_ proof: String?) throws -> (ProtocolFailure?, Bool) {
+        let line = try Frame.encode(HelloFrame(Hello(.control, peer: .cli, proof: proof))).dropLast()
+        let expected = secret.proof(of: "nonce-1", for: .control)
+        let (frame, accepted) = Handshake.answer(to: Data(line), ours: server, peer: "a client at 127.0.0.1:5000", expectedProof: expected)
+        guard case .failure(let failure) = try Frame.decode(Greeting.self, from: frame.dropLast()) else { return (nil, accepted) }
+        return (failure, accepted)
+    }
+
+    @Test func theRightProofIsAcceptedAndAnyOtherIsRefusedNamingThePeer() throws {
+        #expect(try answer(secret.proof(of: "nonce-1", for: .control)) == (nil, true))
+        let (missing, missingAccepted) = try answer(nil)
+        #expect(!missingAccepted && missing?.code == "auth-refused" && missing?.message.contains("127.0.0.1:5000") == true)
+        #expect(missing?.message.contains("no proof") == true)
+        for wrong in [secret.proof(of: "nonce-2", for: .control), secret.proof(of: "nonce-1", for: .worker), AppSecret.random().proof(of: "nonce-1", for: .control), ""] {
+            let (failure, accepted) = try answer(wrong)
+            #expect(!accepted && failure?.code == "auth-refused" && failure?.message.contains("does not hold") == true)
+        }
+    }
+
+    @Test func aProofIsNeverAskedOfAUnixSocketPeer() throws {
+        let line = try Frame.encode(HelloFrame(Hello(.control, peer: .cli))).dropLast()
+        #expect(Handshake.answer(to: Data(line), ours: server, peer: "a client").accepted)
+    }
+}
+
 /// A lock someone only looks at is still taken by the process that wants it.
 @Suite struct FileLockTests {
     @Test func aLockHeldForAMomentIsTakenOnceItIsFreeAndOneHeldForGoodIsNot() async throws {

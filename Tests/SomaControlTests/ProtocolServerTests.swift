@@ -34,7 +34,7 @@ import Testing
         let calls = Calls()
         let (ready, signal) = AsyncStream<Void>.makeStream()
         let serving = Task {
-            try await SupervisorServer(path: path, protocol: .control, role: .supervisor).run(ready: { signal.yield() }) { request, responder in
+            try await SupervisorServer(path: path, protocol: .control, role: .supervisor).run(ready: { _ in signal.yield() }) { request, responder in
                 await calls.record(request.name)
                 switch request {
                 case .status:

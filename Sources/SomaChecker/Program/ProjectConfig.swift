@@ -1,4 +1,6 @@
+import Foundation
 import SomaDiagnostics
+import SomaProtocol
 import TOMLKit
 
 /// A value from soma.toml with where it was written, so diagnostics about it point at the line.
@@ -38,8 +40,20 @@ public struct ProjectConfig: Sendable {
     public var resourcePorts: [String: Int] = [:]
     /// `[face]`: bind address, allowed hosts and origins, bearer token, timeouts, connection limit.
     public var face = FaceSettings()
+    /// `[control]`: a TCP listening address for the control protocol, when one is configured.
+    public var control = ControlSettings()
 
     public init() {}
+
+    /// The soma.toml beside a program's entry file, for a reader that needs its settings and not a check
+    /// (the supervisor); an empty config when there is none. Its errors were reported when the version was checked.
+    public static func load(besides entryPath: String) -> ProjectConfig {
+        let path = ((entryPath as NSString).deletingLastPathComponent as NSString).appendingPathComponent("soma.toml")
+        guard let bytes = ProgramLoader.read(path) else { return ProjectConfig() }
+        var sources = SourceMap()
+        var diagnostics = DiagnosticList()
+        return parse(sources.add(path: path, bytes: bytes), diagnostics: &diagnostics)
+    }
 
     static func parse(_ file: SourceFile, diagnostics: inout DiagnosticList) -> ProjectConfig {
         var config = ProjectConfig()
@@ -57,7 +71,7 @@ public struct ProjectConfig: Sendable {
             return config
         }
         var locator = ConfigLocator(file: file)
-        let sections = ["app", "supervisor", "hosts", "verify", "providers", "resources", "face"]
+        let sections = ["app", "supervisor", "hosts", "verify", "providers", "resources", "face", "control"]
         for key in table.keys where !sections.contains(key) {
             diagnostics.error(.config, "unknown section or setting '\(key)' in soma.toml", at: locator.topLevelSpan(key),
                               hint: Checker.suggestion(for: key, among: sections).map { "did you mean [\($0)]?" } ?? "soma.toml takes [\(sections.joined(separator: "], ["))]")
@@ -71,6 +85,21 @@ public struct ProjectConfig: Sendable {
         }
         if let face = table["face"]?.table {
             config.face = parseFace(face, locator: &locator, diagnostics: &diagnostics)
+        }
+        if let control = table["control"]?.table {
+            for key in control.keys {
+                let span = locator.span(table: "control", key: key)
+                guard key == "listen" else {
+                    diagnostics.error(.config, "unknown setting '\(key)' in [control]", at: span,
+                                      hint: "[control] takes listen = \"host:port\", a TCP address for the control protocol (TLS and the app's secret)")
+                    continue
+                }
+                guard let text = control[key]?.string, let listen = Endpoint.tcp(parsing: text) else {
+                    diagnostics.error(.config, "control.listen must be an address, as in listen = \"127.0.0.1:7470\"", at: span)
+                    continue
+                }
+                config.control.listen = listen
+            }
         }
         if let supervisor = table["supervisor"]?.table {
             for key in supervisor.keys {
@@ -210,3 +239,4 @@ public struct ProjectConfig: Sendable {
         return result
     }
 }
+

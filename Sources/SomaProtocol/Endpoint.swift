@@ -1,0 +1,44 @@
+/// Where something is reached: a Unix socket or a file on this machine, a TCP address, or a PostgreSQL URL.
+/// One type for every place a resource, a server or a node is found, instead of strings that each reader
+/// parses its own way.
+public enum Endpoint: Codable, Sendable, Hashable, CustomStringConvertible {
+    case unixSocket(path: String)
+    case file(path: String)
+    case tcp(host: String, port: Int)
+    case postgres(url: String)
+
+    public var description: String {
+        switch self {
+        case .unixSocket(let path), .file(let path): path
+        case .tcp(let host, let port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        case .postgres(let url): Self.redacted(url)
+        }
+    }
+
+    /// `host:port` (or `[v6]:port`) as soma.toml writes a listening address; nil when it is not one.
+    public static func tcp(parsing text: String) -> Endpoint? {
+        let host: Substring
+        let port: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            port = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+            guard !host.contains(":") else { return nil }
+        }
+        guard !host.isEmpty, let number = Int(port), (1...65535).contains(number) else { return nil }
+        return .tcp(host: String(host), port: number)
+    }
+
+    /// A URL without its password, for messages and logs.
+    static func redacted(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"), let at = url[scheme.upperBound...].lastIndex(of: "@") else { return url }
+        let credentials = url[scheme.upperBound..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return url }
+        return String(url[..<colon]) + ":***" + String(url[at...])
+    }
+}
