@@ -25,12 +25,12 @@ struct ResourceView {
     init(_ record: ResourceRecord, withDeadLetters: Bool = false) {
         self.record = record
         guard record.state == "ready", let endpoint = record.endpoint else { return }
-        if record.intent.kind == "queue", record.pid != nil {
+        if record.intent.kind == .queue, record.pid != nil {
             let client = QueueClient(name: record.name, socketPath: endpoint)
             stats = try? client.stats()
             if withDeadLetters { dead = (try? client.deadLetters(limit: 20)) ?? [] }
             client.close()
-        } else if record.intent.kind == "database" {
+        } else if record.intent.kind == .database {
             fileSize = (try? FileManager.default.attributesOfItem(atPath: endpoint)[.size] as? Int) ?? nil
         }
     }
@@ -45,8 +45,8 @@ struct ResourceView {
 
     var fields: [String: String] {
         var fields = [
-            "name": record.name, "kind": record.intent.kind, "element": record.intent.element, "type": typeDescription,
-            "engine": record.intent.engine, "provider": record.intent.provider, "host": record.intent.host,
+            "name": record.name, "kind": record.intent.kind.rawValue, "element": record.intent.element, "type": typeDescription,
+            "engine": record.intent.engine.rawValue, "provider": record.intent.provider, "host": record.intent.host,
             "state": record.state, "restarts": String(record.restarts), "created": record.createdAt,
             "element_version": String(record.intent.elementVersion), "requested_by_version": String(record.intent.requestedByVersion),
         ]
@@ -68,7 +68,7 @@ struct ResourceView {
     static func table(_ views: [ResourceView]) -> String {
         let header = ["NAME", "TYPE", "ENGINE", "PROVIDER", "STATE", "PID", "RESTARTS", "SIZE", "ENDPOINT", "CREATED"]
         let rows = views.map { view -> [String] in
-            [view.record.name, view.typeDescription, view.record.intent.engine, "\(view.record.intent.provider)/\(view.record.intent.host)",
+            [view.record.name, view.typeDescription, view.record.intent.engine.rawValue, "\(view.record.intent.provider)/\(view.record.intent.host)",
              view.record.state, view.record.pid.map(String.init) ?? "-", String(view.record.restarts), view.size,
              view.record.endpoint ?? "-", String(view.record.createdAt.prefix(19))]
         }
@@ -115,10 +115,10 @@ struct ResourcesShow: AsyncParsableCommand {
         let view = ResourceView(record, withDeadLetters: true)
         var fields = view.fields
         var shown = ResourceJSON(view: view, detailed: true)
-        if record.intent.kind == "database", record.intent.engine == "sqlite", let endpoint = record.endpoint {
+        if record.intent.kind == .database, record.intent.engine == .sqlite, let endpoint = record.endpoint {
             shown.connection = "sqlite3 \(Self.shellQuoted(endpoint))"
         }
-        if record.intent.kind == "database", record.intent.engine == "postgres", let uri = record.endpoint,
+        if record.intent.kind == .database, record.intent.engine == .postgres, let uri = record.endpoint,
            let endpoint = PostgresEndpoint(uri: uri) {
             // Through the socket (no password: the folder's permissions guard it), and over TCP with the
             // password file libpq reads.
@@ -200,9 +200,7 @@ struct ResourcesRelease: AsyncParsableCommand {
             let paths = (try ledger.app())?.providerPaths ?? []
             let provider = try ProviderRegistry(executable: DetachedProcess.currentExecutable, configuredPaths: paths)
                 .provider(named: record.intent.provider)
-            let request = ProvisionRequest(name: record.name, kind: record.intent.kind, engine: record.intent.engine, element: record.intent.element,
-                                           elementVersion: record.intent.elementVersion, options: record.intent.options,
-                                           dataPath: (home.path as NSString).appendingPathComponent("resources/\(record.name)"), host: record.intent.host)
+            let request = ProvisionRequest(record.intent.request, dataPath: (home.path as NSString).appendingPathComponent("resources/\(record.name)"))
             try await ResourceRelease.release(record, home: home, provider: provider, request: request, purge: purge, ledger: ledger)
         }
         print(purge ? "released \(name); its data is deleted" : "released \(name); its data is archived under \(ResourceRelease.archiveFolder(home: home))")

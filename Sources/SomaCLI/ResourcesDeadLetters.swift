@@ -66,7 +66,7 @@ enum QueueAccess {
         guard let record = try Ledger(path: home.ledgerPath).resource(name) else {
             throw CLIFailure("\(home.name) has no resource named '\(name)'", hint: "soma resources list shows them")
         }
-        guard record.intent.kind == "queue" else { throw CLIFailure("'\(name)' is a \(record.intent.kind), not a queue") }
+        guard record.intent.kind == .queue else { throw CLIFailure("'\(name)' is a \(record.intent.kind), not a queue") }
         guard record.state == "ready", record.pid != nil, let endpoint = record.endpoint else {
             throw CLIFailure("queue '\(name)' is not running (\(record.state))", code: CLIExit.noApp, hint: "launch the app; its queues start with it")
         }

@@ -1,39 +1,29 @@
 import Foundation
 import GRDB
+import SomaProtocol
 
-/// What a program asks for: written to the ledger before any provider acts.
+/// What a program asks for, written to the ledger before any provider acts: the worker's `ResourceRequest`
+/// as it came, and the version of the program that asked. Its fields read through (`intent.kind`).
+@dynamicMemberLookup
 public struct ResourceIntent: Sendable, Equatable {
-    public var name: String
-    /// `queue` or `database`.
-    public var kind: String
-    /// The element type (`Order`) or schema (`ShopDb`) as the program names it.
-    public var element: String
-    public var elementVersion: Int
-    public var provider: String
-    public var host: String
-    public var engine: String
-    /// The engine's options as a JSON object (queue limits, the database's tables).
-    public var options: String
+    public var request: ResourceRequest
     public var requestedByVersion: Int
 
-    public init(name: String, kind: String, element: String, elementVersion: Int, provider: String, host: String,
-                engine: String, options: String, requestedByVersion: Int) {
-        self.name = name
-        self.kind = kind
-        self.element = element
-        self.elementVersion = elementVersion
-        self.provider = provider
-        self.host = host
-        self.engine = engine
-        self.options = options
+    public init(_ request: ResourceRequest, requestedByVersion: Int) {
+        self.request = request
         self.requestedByVersion = requestedByVersion
     }
-}
 
-extension ResourceIntent {
+    public subscript<Value>(dynamicMember field: KeyPath<ResourceRequest, Value>) -> Value {
+        request[keyPath: field]
+    }
+
+    /// The provider that carries it out: soma.toml's `[resources.NAME] provider`, else `local`.
+    public var provider: String { request.provider ?? "local" }
+
     /// As the program writes the type: `QueueService<Order>`, `Database<ShopDb>`.
     public var typeDescription: String {
-        (kind == "queue" ? "QueueService" : "Database") + "<\(element)>"
+        (request.kind == .queue ? "QueueService" : "Database") + "<\(request.element)>"
     }
 }
 
@@ -62,12 +52,23 @@ extension Ledger {
         state, endpoint, data_path, pid, restarts, failure, attempts, created_at, updated_at, served_by_process
         """
 
-    /// A resource row, with the paths into the app home read against where the home is now.
-    func resourceRecord(_ row: Row) -> ResourceRecord {
+    /// A resource row, with the paths into the app home read against where the home is now. A kind or an
+    /// engine this soma does not know is an error naming the row, not a guess.
+    func resourceRecord(_ row: Row) throws -> ResourceRecord {
         let relocation = HomeRelocation(home: (path as NSString).deletingLastPathComponent)
+        let name: String = row[0]
+        let kindText: String = row[1], engineText: String = row[6]
+        guard let kind = ResourceKind(rawValue: kindText), let engine = ResourceEngine(rawValue: engineText) else {
+            throw LedgerError(code: "unknown-resource-kind", "resource '\(name)' in the ledger is a \(kindText) of engine '\(engineText)', which this soma does not know")
+        }
+        let optionsText: String = row[7]
+        guard let options = try? JSONDocument(text: optionsText) else {
+            throw LedgerError(code: "unreadable-resource-options", "resource '\(name)' in the ledger has options that are not JSON: \(optionsText.prefix(80))")
+        }
+        let request = ResourceRequest(name: name, kind: kind, engine: engine, element: row[2], elementVersion: row[3], options: options,
+                                      host: row[5], provider: row[4])
         return ResourceRecord(
-            intent: ResourceIntent(name: row[0], kind: row[1], element: row[2], elementVersion: row[3], provider: row[4],
-                                   host: row[5], engine: row[6], options: row[7], requestedByVersion: row[8]),
+            intent: ResourceIntent(request, requestedByVersion: row[8]),
             state: row[9], endpoint: relocation.rebase(row[10]), dataPath: relocation.rebase(row[11]), pid: row[12], restarts: row[13],
             failure: row[14], attempts: row[15], servedByProcess: row[18], createdAt: row[16], updatedAt: row[17])
     }
@@ -104,14 +105,14 @@ extension Ledger {
                     INSERT INTO resources (name, kind, element, element_version, provider, host, engine, options,
                       requested_by_version, state, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'provisioning', ?, ?)
-                    """, arguments: [intent.name, intent.kind, intent.element, intent.elementVersion, intent.provider,
-                                     intent.host, intent.engine, intent.options, intent.requestedByVersion, now, now])
+                    """, arguments: [intent.name, intent.kind.rawValue, intent.element, intent.elementVersion, intent.provider,
+                                     intent.host, intent.engine.rawValue, intent.options.text, intent.requestedByVersion, now, now])
             case "failed", "released", "orphaned":
                 try db.execute(sql: """
                     UPDATE resources SET state = 'provisioning', element_version = ?, provider = ?, host = ?, engine = ?,
                       options = ?, requested_by_version = ?, failure = NULL, attempts = attempts + 1, updated_at = ?
                     WHERE name = ?
-                    """, arguments: [intent.elementVersion, intent.provider, intent.host, intent.engine, intent.options,
+                    """, arguments: [intent.elementVersion, intent.provider, intent.host, intent.engine.rawValue, intent.options.text,
                                      intent.requestedByVersion, now, intent.name])
             default:
                 break

@@ -8,15 +8,15 @@ public struct ResourceRequest: Codable, Sendable, Equatable {
     /// The element type or schema, as the program names it.
     public var element: String
     public var elementVersion: Int
-    /// The engine's options as JSON (`QueueOptions`, `DatabaseOptions`).
-    public var options: String
+    /// The engine's options (`QueueOptions`, `DatabaseOptions`), as a JSON object.
+    public var options: JSONDocument
     public var host: String
     /// soma.toml's `[resources.NAME] provider`; nil for `local`.
     public var provider: String?
     /// soma.toml's `[resources.NAME] port`, for server resources.
     public var port: Int?
 
-    public init(name: String, kind: ResourceKind, engine: ResourceEngine, element: String, elementVersion: Int, options: String,
+    public init(name: String, kind: ResourceKind, engine: ResourceEngine, element: String, elementVersion: Int, options: JSONDocument,
                 host: String, provider: String? = nil, port: Int? = nil) {
         self.name = name
         self.kind = kind

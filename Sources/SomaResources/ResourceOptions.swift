@@ -1,4 +1,5 @@
 import Foundation
+import SomaProtocol
 
 /// The options of a `QueueService<T>`, as they travel in the ledger and to providers.
 public struct QueueOptions: Codable, Sendable, Equatable {
@@ -47,11 +48,16 @@ public enum ResourceJSON {
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from text: String) throws -> T {
+    /// The options as a document for a `ResourceRequest`.
+    public static func document<T: Encodable>(_ value: T) -> JSONDocument {
+        (try? JSONDocument(encoding: value)) ?? .object([:])
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from document: JSONDocument) throws -> T {
         do {
-            return try JSONDecoder().decode(type, from: Data(text.utf8))
+            return try document.decode(type)
         } catch {
-            throw ResourceError(code: "resource-options", "the resource's options do not read as \(type): \(error)")
+            throw ResourceError(code: "resource-options", "the resource's options do not read as \(type): \(DecodingFailure.describe(error))")
         }
     }
 }

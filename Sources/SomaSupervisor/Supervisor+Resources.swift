@@ -25,8 +25,7 @@ extension Supervisor {
     }
 
     func provisionRequest(_ intent: ResourceIntent) -> ProvisionRequest {
-        ProvisionRequest(name: intent.name, kind: intent.kind, engine: intent.engine, element: intent.element,
-                         elementVersion: intent.elementVersion, options: intent.options, dataPath: dataPath(of: intent.name), host: intent.host)
+        ProvisionRequest(intent.request, dataPath: dataPath(of: intent.name))
     }
 
     /// The worker's `provision` request: find or make the resource, and answer where it is.
@@ -38,11 +37,11 @@ extension Supervisor {
         if let port = request.port, request.kind == .database,
            var databaseOptions = try? ResourceJSON.decode(DatabaseOptions.self, from: options) {
             databaseOptions.port = port
-            options = ResourceJSON.encode(databaseOptions)
+            options = ResourceJSON.document(databaseOptions)
         }
-        let intent = ResourceIntent(name: request.name, kind: request.kind.rawValue, element: request.element, elementVersion: request.elementVersion,
-                                    provider: request.provider ?? "local", host: request.host, engine: request.engine.rawValue, options: options,
-                                    requestedByVersion: version)
+        var asked = request
+        asked.options = options
+        let intent = ResourceIntent(asked, requestedByVersion: version)
         boundResources.insert(request.name)
         return try await provision(intent).get()
     }
@@ -50,15 +49,10 @@ extension Supervisor {
     /// A resource provisioned before, made ready again (its process started) and described as recorded; nil
     /// when there is no ready resource of that name.
     func find(_ name: String) async -> FoundResource? {
-        guard let record = try? ledger.resource(name), record.state == "ready",
-              let kind = ResourceKind(rawValue: record.intent.kind), let engine = ResourceEngine(rawValue: record.intent.engine) else {
-            return nil
-        }
+        guard let record = try? ledger.resource(name), record.state == "ready" else { return nil }
         boundResources.insert(name)
         guard let resource = try? await provision(record.intent).get() else { return nil }
-        let request = ResourceRequest(name: name, kind: kind, engine: engine, element: record.intent.element, elementVersion: record.intent.elementVersion,
-                                      options: record.intent.options, host: record.intent.host, provider: record.intent.provider)
-        return FoundResource(request: request, resource: resource)
+        return FoundResource(request: record.intent.request, resource: resource)
     }
 
     /// Idempotent by name: a ready resource is answered at once (its process started if it is not running).
@@ -83,16 +77,13 @@ extension Supervisor {
                 // Ready in the ledger, not served: make sure of what is on disk, then serve it.
                 return await carryOut(record.intent, announce: false)
             }
-            return Self.provisioned(record.intent, endpoint: endpoint)
+            return .success(Self.provisioned(record.intent, endpoint: endpoint))
         }
         return await carryOut(record.intent, announce: true)
     }
 
-    static func provisioned(_ intent: ResourceIntent, endpoint: String) -> Result<ProvisionedResource, ProtocolFailure> {
-        guard let kind = ResourceKind(rawValue: intent.kind), let engine = ResourceEngine(rawValue: intent.engine) else {
-            return .failure(ProtocolFailure(code: "unknown-engine", "resource '\(intent.name)' is a \(intent.kind) of engine '\(intent.engine)', which this soma does not know"))
-        }
-        return .success(ProvisionedResource(name: intent.name, kind: kind, engine: engine, endpoint: endpoint))
+    static func provisioned(_ intent: ResourceIntent, endpoint: String) -> ProvisionedResource {
+        ProvisionedResource(name: intent.name, kind: intent.kind, engine: intent.engine, endpoint: endpoint)
     }
 
     /// Has the provider make the resource exist (again: providers are idempotent), records the outcome, and
@@ -110,7 +101,7 @@ extension Supervisor {
             try ledger.resourceReady(intent.name, endpoint: result.endpoint, dataPath: result.dataPath, servedByProcess: result.process != nil)
             try? ledger.record("provisioned", "\(intent.name) at \(result.endpoint)")
             if announce { logger.info("\(intent.kind) '\(intent.name)' is ready at \(result.endpoint)") }
-            return Self.provisioned(intent, endpoint: result.endpoint)
+            return .success(Self.provisioned(intent, endpoint: result.endpoint))
         } catch {
             let failure = "provisioning \(intent.kind) '\(intent.name)' failed: \(error)"
             logger.error("\(failure)")

@@ -1,6 +1,8 @@
 import Foundation
+import SomaProtocol
 import SomaResources
 import Subprocess
+import Synchronization
 #if canImport(System)
 import System
 #else
@@ -9,10 +11,16 @@ import SystemPackage
 
 /// A provider that is an executable (`soma-provider-NAME`) speaking the plugin protocol of docs/providers.md:
 /// one JSON request on stdin, one JSON reply on stdout, one process per operation. Whatever it does wrong
-/// (no such file, a crash, a non-zero exit, garbage or silence on stdout) becomes a `ResourceError` that names
-/// the plugin and what it did.
+/// (no such file, a crash, a non-zero exit, garbage or silence on stdout, a version soma does not speak, an
+/// endpoint of the wrong sort) becomes a `ResourceError` that names the plugin and what it did.
+///
+/// `describe` is the handshake. It is sent in version 1's shape, which every plugin reads, with the versions
+/// this soma speaks (`protocols: [1, 2]`); the plugin answers the one it chose in `protocolVersion`, and is
+/// driven with that version's messages from then on (remembered while its file is unchanged).
 public struct ExternalProvider: ResourceProvider {
-    public static let protocolVersion = 1
+    /// The plugin protocol's versions this soma speaks: 2 (typed: options as an object, endpoints as
+    /// `Endpoint`, failures as `ProtocolFailure`), and 1 for plugins written before it.
+    public static let protocolVersions = [1, 2]
     public let name: String
     public let executable: String
     public let timeout: Duration
@@ -24,20 +32,59 @@ public struct ExternalProvider: ResourceProvider {
     }
 
     struct Request: Encodable {
-        var `protocol` = ExternalProvider.protocolVersion
+        var `protocol`: Int
         var operation: String
-        var resource: ProvisionRequest?
+        /// Only on `describe`: the versions soma speaks.
+        var protocols: [Int]?
+        var resource: Resource?
         var archivePath: String?
     }
 
+    /// The resource as each version writes it: version 2 is `ProvisionRequest` itself; version 1 carries the
+    /// options as JSON text inside a string, and no provider or port.
+    enum Resource: Encodable {
+        case version1(ProvisionRequest)
+        case version2(ProvisionRequest)
+
+        struct Flat: Encodable {
+            var name, kind, engine, element: String
+            var elementVersion: Int
+            var options, dataPath, host: String
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .version2(let request): try request.encode(to: encoder)
+            case .version1(let request):
+                try Flat(name: request.name, kind: request.kind.rawValue, engine: request.engine.rawValue, element: request.element,
+                         elementVersion: request.elementVersion, options: request.options.text, dataPath: request.dataPath,
+                         host: request.host).encode(to: encoder)
+            }
+        }
+    }
+
+    /// Either version's reply: version 1 names the endpoint as text, version 2 as an `Endpoint`.
     struct Reply: Decodable {
+        enum EndpointField: Decodable {
+            case text(String)
+            case typed(Endpoint)
+
+            init(from decoder: any Decoder) throws {
+                if let text = try? decoder.singleValueContainer().decode(String.self) {
+                    self = .text(text)
+                } else {
+                    self = .typed(try Endpoint(from: decoder))
+                }
+            }
+        }
         struct Failure: Decodable {
             var code: String?
             var message: String
+            var hint: String?
         }
         var ok: Bool
         var error: Failure?
-        var endpoint: String?
+        var endpoint: EndpointField?
         var dataPath: String?
         var process: ProcessSpec?
         var presence: ResourcePresence?
@@ -47,27 +94,70 @@ public struct ExternalProvider: ResourceProvider {
     }
 
     public func describe() async throws -> ProviderDescription {
-        let reply = try await call(Request(operation: "describe"))
-        return ProviderDescription(name: reply.name ?? name, provides: reply.provides ?? [], protocolVersion: reply.protocolVersion ?? 1)
+        let reply = try await call(Request(protocol: 1, operation: "describe", protocols: Self.protocolVersions))
+        let version = reply.protocolVersion ?? 1
+        guard Self.protocolVersions.contains(version) else {
+            throw ResourceError(code: "plugin-version",
+                                "provider '\(name)' (\(executable)) speaks plugin protocol \(version); this soma speaks \(Self.protocolVersions.map(String.init).joined(separator: " and "))")
+        }
+        PluginVersions.remember(version, for: executable)
+        return ProviderDescription(name: reply.name ?? name, provides: reply.provides ?? [], protocolVersion: version)
+    }
+
+    /// The version to drive the plugin with: asked once (`describe`), then remembered while its file is the same.
+    func version() async throws -> Int {
+        if let known = PluginVersions.known(for: executable) { return known }
+        return try await describe().protocolVersion
+    }
+
+    func request(_ operation: String, _ resource: ProvisionRequest, archivePath: String? = nil) async throws -> Reply {
+        let version = try await version()
+        return try await call(Request(protocol: version, operation: operation,
+                                      resource: version == 1 ? .version1(resource) : .version2(resource), archivePath: archivePath))
     }
 
     public func provision(_ request: ProvisionRequest) async throws -> ProvisionResult {
-        let reply = try await call(Request(operation: "provision", resource: request))
-        guard let endpoint = reply.endpoint, !endpoint.isEmpty else {
+        let reply = try await self.request("provision", request)
+        let endpoint: String
+        switch reply.endpoint {
+        case nil:
             throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered provision without an endpoint")
+        case .text(let text):
+            guard try await version() == 1, !text.isEmpty else {
+                throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered provision with the endpoint '\(text.prefix(80))', not an Endpoint object (plugin protocol 2)")
+            }
+            endpoint = text
+        case .typed(let typed):
+            endpoint = try Self.endpoint(typed, for: request, plugin: "provider '\(name)' (\(executable))")
         }
         return ProvisionResult(endpoint: endpoint, dataPath: reply.dataPath, process: reply.process)
     }
 
+    /// The endpoint as soma's engines reach it, when it is the sort the resource's engine needs: a queue's Unix
+    /// socket, a sqlite database's file, a postgres URL.
+    static func endpoint(_ endpoint: Endpoint, for request: ProvisionRequest, plugin: String) throws -> String {
+        switch (request.engine, endpoint) {
+        case (.queue, .unixSocket(let path)), (.sqlite, .file(let path)): return path
+        case (.postgres, .postgres(let url)): return url
+        default:
+            let needed = switch request.engine {
+            case .queue: "a unixSocket"
+            case .sqlite: "a file"
+            case .postgres: "a postgres URL"
+            }
+            throw ResourceError(code: "plugin-protocol", "\(plugin) answered provision of \(request.kind) '\(request.name)' with the endpoint \(endpoint); a \(request.kind)/\(request.engine) needs \(needed)")
+        }
+    }
+
     public func status(_ request: ProvisionRequest) async throws -> ResourcePresence {
-        guard let presence = try await call(Request(operation: "status", resource: request)).presence else {
+        guard let presence = try await self.request("status", request).presence else {
             throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered status without a presence")
         }
         return presence
     }
 
     public func release(_ request: ProvisionRequest, archivePath: String?) async throws {
-        _ = try await call(Request(operation: "release", resource: request, archivePath: archivePath))
+        _ = try await self.request("release", request, archivePath: archivePath)
     }
 
     func call(_ request: Request) async throws -> Reply {
@@ -118,7 +208,8 @@ public struct ExternalProvider: ResourceProvider {
         }
         guard reply.ok else {
             throw ResourceError(code: reply.error?.code ?? "plugin-refused",
-                                "provider '\(pluginName)': \(reply.error?.message ?? "\(request.operation) refused without a reason")")
+                                "provider '\(pluginName)': \(reply.error?.message ?? "\(request.operation) refused without a reason")"
+                                    + (reply.error?.hint.map { " (\($0))" } ?? ""))
         }
         return reply
     }
@@ -145,5 +236,33 @@ public enum ProviderDirectory {
             if FileManager.default.fileExists(atPath: candidate) { paths.append(candidate) }
         }
         return paths
+    }
+}
+
+/// The plugin protocol version each plugin executable chose, kept while its file is unchanged (same size and
+/// modification time): one `describe` per plugin, not one per operation.
+enum PluginVersions {
+    struct Key: Hashable {
+        var path: String
+        var size: Int
+        var modified: Date
+    }
+
+    private static let known = Mutex<[Key: Int]>([:])
+
+    static func key(_ path: String) -> Key? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date else { return nil }
+        return Key(path: path, size: size, modified: modified)
+    }
+
+    static func known(for path: String) -> Int? {
+        guard let key = key(path) else { return nil }
+        return known.withLock { $0[key] }
+    }
+
+    static func remember(_ version: Int, for path: String) {
+        guard let key = key(path) else { return }
+        known.withLock { $0[key] = version }
     }
 }

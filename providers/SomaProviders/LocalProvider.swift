@@ -29,7 +29,7 @@ public struct LocalProvider: ResourceProvider {
                 throw ResourceError(code: "data-folder", "cannot make the folder \(request.dataPath): \(error.localizedDescription)")
             }
             switch (request.kind, request.engine) {
-            case ("queue", "queue"):
+            case (.queue, .queue):
                 let options = try ResourceJSON.decode(QueueOptions.self, from: request.options)
                 let socket = ResourcePaths.queueSocket(in: request.dataPath)
                 // Creating the store here makes its file and schema exist before anything is served. A queue that
@@ -38,12 +38,12 @@ public struct LocalProvider: ResourceProvider {
                 let path = ResourcePaths.queueDatabase(in: request.dataPath)
                 if !FileManager.default.fileExists(atPath: path) { try QueueStore.prepareFile(at: path) }
                 return ProvisionResult(endpoint: socket, dataPath: request.dataPath, process: queueProcess(request, options: options))
-            case ("database", "sqlite"):
+            case (.database, .sqlite):
                 let options = try ResourceJSON.decode(DatabaseOptions.self, from: request.options)
                 let path = ResourcePaths.sqliteDatabase(in: request.dataPath, name: request.name)
                 try SQLiteTables(name: request.name, path: path, layout: options.layout).createTables()
                 return ProvisionResult(endpoint: path, dataPath: request.dataPath, process: nil)
-            case ("database", "postgres"):
+            case (.database, .postgres):
                 // The tables are made by the worker when it connects: the server runs only once the
                 // supervisor has started it.
                 let options = try ResourceJSON.decode(DatabaseOptions.self, from: request.options)
@@ -75,10 +75,10 @@ public struct LocalProvider: ResourceProvider {
     static let queueHealthCheck = String(decoding: (try? Frame.encode(HelloFrame(Hello(.queue, peer: .supervisor))).dropLast()) ?? Data(), as: UTF8.self)
 
     public func status(_ request: ProvisionRequest) async throws -> ResourcePresence {
-        if request.engine == "postgres" {
+        if request.engine == .postgres {
             return PostgresCluster(request: request).status()
         }
-        let file = request.kind == "queue" ? ResourcePaths.queueDatabase(in: request.dataPath)
+        let file = request.kind == .queue ? ResourcePaths.queueDatabase(in: request.dataPath)
                                            : ResourcePaths.sqliteDatabase(in: request.dataPath, name: request.name)
         if FileManager.default.fileExists(atPath: file) { return .present }
         return FileManager.default.fileExists(atPath: request.dataPath) ? .partial : .absent
@@ -91,7 +91,7 @@ public struct LocalProvider: ResourceProvider {
                 try FileManager.default.createDirectory(atPath: (archivePath as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             }
-            if request.engine == "postgres" {
+            if request.engine == .postgres {
                 try PostgresCluster(request: request).release(archivePath: archivePath)
             }
             if let archivePath {

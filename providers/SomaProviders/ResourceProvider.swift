@@ -1,30 +1,38 @@
+import SomaProtocol
 import SomaResources
 
-/// What a provider is asked to make exist. The same request may come again (a retry, or reconciliation after
-/// a crash): providing is idempotent, and what already exists is reused, never duplicated.
+/// What a provider is asked to make exist: the program's `ResourceRequest`, and a folder soma reserves for
+/// its data. The same request may come again (a retry, or reconciliation after a crash): providing is
+/// idempotent, and what already exists is reused, never duplicated. On the plugin protocol it is one flat
+/// object, the request's fields beside `dataPath` (docs/providers.md).
+@dynamicMemberLookup
 public struct ProvisionRequest: Codable, Sendable, Equatable {
-    public var name: String
-    /// `queue` or `database`.
-    public var kind: String
-    public var engine: String
-    public var element: String
-    public var elementVersion: Int
-    /// The engine's options, a JSON object: `maxAttempts` and `visibilityMilliseconds` for queues, `layout`
-    /// (tables and columns) for databases.
-    public var options: String
+    public var resource: ResourceRequest
     /// A directory the resource may keep its data in (created by the provider).
     public var dataPath: String
-    public var host: String
 
-    public init(name: String, kind: String, engine: String, element: String, elementVersion: Int, options: String, dataPath: String, host: String) {
-        self.name = name
-        self.kind = kind
-        self.engine = engine
-        self.element = element
-        self.elementVersion = elementVersion
-        self.options = options
+    public init(_ resource: ResourceRequest, dataPath: String) {
+        self.resource = resource
         self.dataPath = dataPath
-        self.host = host
+    }
+
+    public subscript<Value>(dynamicMember field: KeyPath<ResourceRequest, Value>) -> Value {
+        resource[keyPath: field]
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case dataPath
+    }
+
+    public init(from decoder: any Decoder) throws {
+        resource = try ResourceRequest(from: decoder)
+        dataPath = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .dataPath)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try resource.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(dataPath, forKey: .dataPath)
     }
 }
 

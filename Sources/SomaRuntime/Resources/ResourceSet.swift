@@ -60,7 +60,7 @@ final class ResourceSet: @unchecked Sendable {
     func openQueue(name: String, element: SomaType, version: Int, options: QueueOptions, host: String) throws -> QueueHandle {
         if let open = queue(name) { return open }
         let request = ResourceRequest(name: name, kind: .queue, engine: .queue, element: element.description, elementVersion: version,
-                                      options: ResourceJSON.encode(options), host: host)
+                                      options: ResourceJSON.document(options), host: host)
         let provisioned = try provision(request)
         let handle = QueueHandle(name: name, element: element, endpoint: provisioned.endpoint)
         return lock.withLock {
@@ -76,7 +76,7 @@ final class ResourceSet: @unchecked Sendable {
             throw TurnError(.resource, "database '\(name)': there is no engine '\(engine)' (sqlite or postgres)")
         }
         let request = ResourceRequest(name: name, kind: .database, engine: engine, element: schema.description, elementVersion: version,
-                                      options: ResourceJSON.encode(DatabaseOptions(layout: layout)), host: host)
+                                      options: ResourceJSON.document(DatabaseOptions(layout: layout)), host: host)
         let provisioned = try provision(request)
         let tables: any DatabaseTables
         do {
