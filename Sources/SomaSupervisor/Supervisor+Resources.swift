@@ -196,12 +196,13 @@ extension Supervisor {
     func startHealthChecks(_ name: String, _ spec: ProcessSpec) {
         healthTasks.removeValue(forKey: name)?.cancel()
         guard let socket = spec.readySocket, let check = spec.healthCheck else { return }
-        healthTasks[name] = Task { await self.checkHealth(name, socket: socket, check: check, using: spec.healthProtocol ?? .line) }
+        healthTasks[name] = Task { await self.checkHealth(name, socket: socket, check: check, spec: spec) }
     }
 
     /// Every 2 s, asks the process whether it is well (a line back, or a PostgreSQL session); after 3
     /// unanswered checks in a row (2 s each) it is killed, and its supervision loop starts a new one.
-    func checkHealth(_ name: String, socket: String, check: String, using healthProtocol: ProcessSpec.HealthProtocol) async {
+    func checkHealth(_ name: String, socket: String, check: String, spec: ProcessSpec) async {
+        let healthProtocol = spec.healthProtocol ?? .line
         var missed = 0
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(2))
@@ -212,7 +213,7 @@ extension Supervisor {
                 answered = await Task.detached {
                     let client = LineSocket(path: socket, timeoutSeconds: 2, hello: nil, server: .queue)
                     defer { client.close() }
-                    return (try? client.exchange(Data(check.utf8))) != nil
+                    return spec.passesLineCheck(try? client.exchange(Data(check.utf8)))
                 }.value
             case .postgres:
                 // A server that says it is not taking connections yet (recovering) is answering.

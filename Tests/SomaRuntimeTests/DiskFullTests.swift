@@ -46,6 +46,9 @@ import Testing
         let counted = await harness.send("Notes.count").body
         #expect(settled, "count \(counted), acknowledged \(acknowledged.count)")
         #expect(await harness.send("Notes.get", #"{"id": "before-1"}"#).status == 200)
+        // Full to the last byte: what the refused writes freed (a checkpoint, a rolled-back page) must not let
+        // a small write through, as it once did.
+        disk.fill()
         let refused = await harness.send("Notes.put", Self.note("while-full", size: 10))
         #expect(refused.status == 507 && refused.body.contains(#""code":"disk-full""#), "\(refused.body)")
 

@@ -67,7 +67,10 @@ public struct LocalProvider: ResourceProvider {
         if options.retryCapMilliseconds != QueueOptions.defaultRetryCap { arguments += ["--retry-cap-ms", String(options.retryCapMilliseconds)] }
         return ProcessSpec(executable: executable,
                     arguments: arguments,
-                    readySocket: ResourcePaths.queueSocket(in: request.dataPath), healthCheck: Self.queueHealthCheck)
+                    readySocket: ResourcePaths.queueSocket(in: request.dataPath), healthCheck: Self.queueHealthCheck,
+                    // A queue of another protocol version (one a soma before 2.0 started, adopted) refuses the
+                    // hello: it fails its checks, and is replaced by one of this soma.
+                    healthReplyPrefix: #"{"hello""#)
     }
 
     /// The queue's hello: answered with the queue's own hello by the store's loop, so a loop that is stuck does

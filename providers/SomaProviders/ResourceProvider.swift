@@ -1,3 +1,4 @@
+import Foundation
 import SomaProtocol
 import SomaResources
 
@@ -55,6 +56,9 @@ public struct ProcessSpec: Codable, Sendable, Equatable {
     /// restarted.
     public var healthCheck: String?
     public var healthProtocol: HealthProtocol?
+    /// With `line`: the answer must begin with this to count (a soma queue's answer to a hello is its own
+    /// hello, while a queue of another protocol version answers a refusal). Any line counts without it.
+    public var healthReplyPrefix: String?
     /// The account the process runs as when soma runs as root (PostgreSQL refuses to run as root).
     public var runAs: String?
     /// The signal that asks the process to stop cleanly: `TERM` (the default) or `INT` (PostgreSQL's fast
@@ -67,17 +71,27 @@ public struct ProcessSpec: Codable, Sendable, Equatable {
     public var descendantsMarker: String?
 
     public init(executable: String, arguments: [String], readySocket: String?, healthCheck: String? = nil,
-                healthProtocol: HealthProtocol? = nil, runAs: String? = nil, stopSignal: String? = nil, readySeconds: Double? = nil,
-                descendantsMarker: String? = nil) {
+                healthProtocol: HealthProtocol? = nil, healthReplyPrefix: String? = nil, runAs: String? = nil, stopSignal: String? = nil,
+                readySeconds: Double? = nil, descendantsMarker: String? = nil) {
         self.executable = executable
         self.arguments = arguments
         self.readySocket = readySocket
         self.healthCheck = healthCheck
         self.healthProtocol = healthProtocol
+        self.healthReplyPrefix = healthReplyPrefix
         self.runAs = runAs
         self.stopSignal = stopSignal
         self.readySeconds = readySeconds
         self.descendantsMarker = descendantsMarker
+    }
+}
+
+extension ProcessSpec {
+    /// Whether a `line` health check's answer counts: there is one, and it begins as the spec says.
+    public func passesLineCheck(_ reply: Data?) -> Bool {
+        guard let reply else { return false }
+        guard let prefix = healthReplyPrefix else { return true }
+        return reply.starts(with: Data(prefix.utf8))
     }
 }
 
