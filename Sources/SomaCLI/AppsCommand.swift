@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SomaControl
 import SomaLedger
+import SomaProtocol
 
 struct AppsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,18 +44,7 @@ struct AppJSON: Encodable {
     var name: String
     /// running, stopped or failed.
     var state: String
-    var version: Int?
-    var port: Int?
+    @Nullable var version: Int?
+    @Nullable var port: Int?
     var home: String
-
-    enum CodingKeys: String, CodingKey { case name, state, version, port, home }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(state, forKey: .state)
-        try container.encode(version, forKey: .version)
-        try container.encode(port, forKey: .port)
-        try container.encode(home, forKey: .home)
-    }
 }

@@ -117,18 +117,7 @@ struct StopCommand: AsyncParsableCommand {
 struct StoppedStatusJSON: Encodable {
     var app: String
     var state: AppState
-    var version: Int?
-    var port: Int?
-    var failure: String?
-
-    enum CodingKeys: String, CodingKey { case app, state, version, port, failure }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(app, forKey: .app)
-        try container.encode(state, forKey: .state)
-        try container.encode(version, forKey: .version)
-        try container.encode(port, forKey: .port)
-        try container.encode(failure, forKey: .failure)
-    }
+    @Nullable var version: Int?
+    @Nullable var port: Int?
+    @Nullable var failure: String?
 }

@@ -14,6 +14,8 @@ import SomaProtocol
 /// one that does not prove the secret, is answered with why and closed before its request is read.
 public struct ProtocolServer<Request: Decodable & Sendable>: Sendable {
     public typealias Handler = @Sendable (Request, Responder) async -> Void
+    /// Told of every peer refused (another version, no proof of the secret, a TLS failure), for the log.
+    public typealias Refusals = @Sendable (String) -> Void
 
     public enum Listener: Sendable {
         case unixSocket(path: String)
@@ -34,20 +36,26 @@ public struct ProtocolServer<Request: Decodable & Sendable>: Sendable {
 
     /// Binds, calls `ready` with where it listens once it accepts connections (a TCP port of 0 becomes the one
     /// chosen), and serves until the task is cancelled.
-    public func run(ready: @Sendable (Endpoint) -> Void = { _ in }, handler: @escaping Handler) async throws {
+    public func run(ready: @Sendable (Endpoint) -> Void = { _ in }, refused: @escaping Refusals = { _ in },
+                    handler: @escaping Handler) async throws {
         let hello = hello
         switch listener {
         case .unixSocket(let path):
             try await PrivateSocket.serveLines(at: path, ready: { ready(.unixSocket(path: path)) }) { connection in
-                try await Self.serve(connection, hello: hello, place: "a client of \(hello.protocol.rawValue)", challenge: nil, handler: handler)
+                try await Self.serve(connection, hello: hello, place: "a client of \(hello.protocol.rawValue)", challenge: nil,
+                                     refused: refused, handler: handler)
             }
         case .tcp(let host, let port, let identity, let secret):
             let context = try identity.serverContext()
             try await Self.serveTLS(host: host, port: port, context: context, ready: ready) { connection, remote in
                 let nonce = AppSecret.nonce()
                 let place = "a client of \(hello.protocol.rawValue) at \(remote)"
-                try await Self.serve(connection, hello: hello, place: place,
-                                     challenge: (nonce, secret.proof(of: nonce, for: hello.protocol)), handler: handler)
+                do {
+                    try await Self.serve(connection, hello: hello, place: place,
+                                         challenge: (nonce, secret.proof(of: nonce, for: hello.protocol)), refused: refused, handler: handler)
+                } catch {
+                    refused("TLS with \(place) failed: \(error)")
+                }
             }
         }
     }
@@ -82,13 +90,21 @@ public struct ProtocolServer<Request: Decodable & Sendable>: Sendable {
     }
 
     static func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, hello: Hello, place: String,
-                      challenge: (nonce: String, proof: String)?, handler: Handler) async throws {
+                      challenge: (nonce: String, proof: String)?, refused: Refusals, handler: Handler) async throws {
         try await connection.executeThenClose { inbound, outbound in
             if let challenge { try await outbound.write(ByteBuffer(bytes: try Frame.encode(ChallengeFrame(nonce: challenge.nonce)))) }
             var lines = inbound.makeAsyncIterator()
-            guard let first = try await lines.next() else { return }
+            guard let first = try await lines.next() else {
+                // On TCP, what a client does when it does not trust the certificate it was shown.
+                if challenge != nil { refused("TLS with \(place) failed: it closed the connection before its hello (it does not trust this server's certificate, or it is no soma)") }
+                return
+            }
             let (greeting, accepted) = Handshake.answer(to: Data(first.readableBytesView), ours: hello, peer: place, expectedProof: challenge?.proof)
             try await outbound.write(ByteBuffer(bytes: greeting))
+            if !accepted {
+                let why = (try? Frame.decode(Greeting.self, from: greeting.dropLast())).flatMap { if case .failure(let failure) = $0 { failure.message } else { nil } }
+                refused("refused \(place): \(why ?? "a client of soma before protocol versions")")
+            }
             guard accepted, let line = try await lines.next() else { return }
             let responder = Responder(outbound: outbound)
             let request: Request

@@ -24,6 +24,8 @@ extension Supervisor {
             do {
                 try await server.run(ready: { endpoint in
                     logger.info("control listens on \(endpoint) (TLS 1.3, certificate sha256 \(identity.fingerprint))")
+                }, refused: { why in
+                    logger.warning("\(why)")
                 }) { request, responder in
                     await self.handle(request, responder)
                 }

@@ -107,7 +107,8 @@ public actor Supervisor {
         let (bound, boundSignal) = AsyncStream<Void>.makeStream()
         let control = Task { [home, logger] in
             do {
-                try await SupervisorServer(path: home.controlSocket, protocol: .control, role: .supervisor).run(ready: { _ in boundSignal.yield() }) { request, responder in
+                let server = SupervisorServer(path: home.controlSocket, protocol: .control, role: .supervisor)
+                try await server.run(ready: { _ in boundSignal.yield() }, refused: { why in logger.warning("\(why)") }) { request, responder in
                     await self.handle(request, responder)
                 }
             } catch {

@@ -50,6 +50,9 @@ import Testing
         } throws: { error in
             (error as? ProtocolFailure)?.code == "auth-refused" && "\(error)".contains("127.0.0.1:\(port)")
         }
+        // The supervisor says whom it refused, and why, never with the secret.
+        #expect(try await ResourcesEndToEndTests.waitFor(5) { app.logTail.contains("refused a client of soma-control at 127.0.0.1:") && app.logTail.contains("does not hold the app's secret") },
+                "\(app.logTail)")
         // The stop was never read: the app still serves, on the same worker.
         #expect(try await app.post("/Counter/add", #"{"n": 3}"#).body == "5")
         let raw = try #require(FileManager.default.contents(atPath: "\(app.appHome)/secret"))

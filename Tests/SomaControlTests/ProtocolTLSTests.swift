@@ -15,7 +15,17 @@ import Testing
         let identity: TLSIdentity
         let secret: AppSecret
         let calls: ProtocolServerTests.Calls
+        /// What the server reported of the peers it refused.
+        let refusals: ProtocolServerTests.Calls
         let serving: Task<Void, any Error>
+
+        func refused(containing text: String) async -> Bool {
+            for _ in 0..<100 {
+                if await refusals.names.contains(where: { $0.contains(text) }) { return true }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+            return false
+        }
 
         func client(secret: AppSecret? = nil, pin: String? = nil, version: ProtocolVersion? = nil) -> ControlClient {
             let credentials = TCPCredentials(pinnedFingerprint: pin ?? identity.fingerprint, secret: secret ?? self.secret)
@@ -28,11 +38,14 @@ import Testing
         let identity = try TLSIdentity.ephemeral(name: "soma test")
         let secret = AppSecret.random()
         let calls = ProtocolServerTests.Calls()
+        let refusals = ProtocolServerTests.Calls()
         let (ready, signal) = AsyncStream<Int>.makeStream()
         let server = SupervisorServer(.tcp(host: "127.0.0.1", port: 0, identity: identity, secret: secret), protocol: .control, role: .supervisor)
         let serving = Task {
             try await server.run(ready: { endpoint in
                 if case .tcp(_, let port) = endpoint { signal.yield(port) }
+            }, refused: { why in
+                Task { await refusals.record(why) }
             }) { request, responder in
                 await calls.record(request.name)
                 await responder.reply(Done("stopping"))
@@ -40,7 +53,7 @@ import Testing
         }
         var ports = ready.makeAsyncIterator()
         let port = try #require(await ports.next())
-        return Served(port: port, identity: identity, secret: secret, calls: calls, serving: serving)
+        return Served(port: port, identity: identity, secret: secret, calls: calls, refusals: refusals, serving: serving)
     }
 
     @Test func aClientWithThePinnedCertificateAndTheSecretIsServed() async throws {
@@ -61,6 +74,9 @@ import Testing
             return failure.code == "auth-refused" && failure.message.contains("127.0.0.1:\(served.port)") && failure.message.contains("secret")
         }
         #expect(await served.calls.names.isEmpty, "the stop was never read")
+        let reported = await served.refused(containing: "refused a client of soma-control at 127.0.0.1:")
+        let refusals = await served.refusals.names
+        #expect(reported, "\(refusals)")
     }
 
     @Test func aServerThatIsNotThePinnedOneFailsTLS() async throws {
@@ -75,6 +91,9 @@ import Testing
                 && failure.message.contains(served.identity.fingerprint.prefix(16)) && failure.message.contains("pinned")
         }
         #expect(await served.calls.names.isEmpty)
+        let reported = await served.refused(containing: "TLS with a client of soma-control at 127.0.0.1:")
+        let refusals = await served.refusals.names
+        #expect(reported, "\(refusals)")
     }
 
     @Test func aClientOfAnotherMajorIsToldBothVersions() async throws {
