@@ -225,7 +225,7 @@ struct LaunchCommand: AsyncParsableCommand {
         guard !records.isEmpty else { return "  resources   none" }
         let width = records.map(\.name.count).max() ?? 0
         return "  resources\n" + records.map { record in
-            return "    \(record.name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(record.intent.typeDescription) \(record.intent.engine) \(record.state)  \(record.endpoint ?? "")"
+            return "    \(record.name.padding(toLength: width + 2, withPad: " ", startingAt: 0))\(record.intent.typeDescription) \(record.intent.engine) \(record.state)  \(record.endpoint?.address ?? "")"
         }.joined(separator: "\n")
     }
 

@@ -35,7 +35,7 @@ struct ResourceJSON: Encodable {
         try container.encode(record.intent.elementVersion, forKey: .elementVersion)
         try container.encode(record.intent.requestedByVersion, forKey: .requestedByVersion)
         // `encode` of an Optional writes null: every field the schema names is there.
-        try container.encode(record.endpoint, forKey: .endpoint)
+        try container.encode(record.endpoint?.address, forKey: .endpoint)
         try container.encode(record.dataPath, forKey: .dataPath)
         try container.encode(record.pid, forKey: .pid)
         try container.encode(record.failure, forKey: .failure)

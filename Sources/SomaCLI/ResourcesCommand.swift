@@ -24,7 +24,7 @@ struct ResourceView {
 
     init(_ record: ResourceRecord, withDeadLetters: Bool = false) {
         self.record = record
-        guard record.state == "ready", let endpoint = record.endpoint else { return }
+        guard record.state == "ready", let endpoint = record.endpoint?.address else { return }
         if record.intent.kind == .queue, record.pid != nil {
             let client = QueueClient(name: record.name, socketPath: endpoint)
             stats = try? client.stats()
@@ -50,7 +50,7 @@ struct ResourceView {
             "state": record.state, "restarts": String(record.restarts), "created": record.createdAt,
             "element_version": String(record.intent.elementVersion), "requested_by_version": String(record.intent.requestedByVersion),
         ]
-        if let endpoint = record.endpoint { fields["endpoint"] = endpoint }
+        if let endpoint = record.endpoint { fields["endpoint"] = endpoint.address }
         if let path = record.dataPath { fields["data_path"] = path }
         if let pid = record.pid { fields["pid"] = String(pid) }
         if let failure = record.failure { fields["failure"] = failure }
@@ -70,7 +70,7 @@ struct ResourceView {
         let rows = views.map { view -> [String] in
             [view.record.name, view.typeDescription, view.record.intent.engine.rawValue, "\(view.record.intent.provider)/\(view.record.intent.host)",
              view.record.state, view.record.pid.map(String.init) ?? "-", String(view.record.restarts), view.size,
-             view.record.endpoint ?? "-", String(view.record.createdAt.prefix(19))]
+             view.record.endpoint?.address ?? "-", String(view.record.createdAt.prefix(19))]
         }
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         return ([header] + rows).map { row in
@@ -115,10 +115,10 @@ struct ResourcesShow: AsyncParsableCommand {
         let view = ResourceView(record, withDeadLetters: true)
         var fields = view.fields
         var shown = ResourceJSON(view: view, detailed: true)
-        if record.intent.kind == .database, record.intent.engine == .sqlite, let endpoint = record.endpoint {
+        if record.intent.kind == .database, record.intent.engine == .sqlite, let endpoint = record.endpoint?.address {
             shown.connection = "sqlite3 \(Self.shellQuoted(endpoint))"
         }
-        if record.intent.kind == .database, record.intent.engine == .postgres, let uri = record.endpoint,
+        if record.intent.kind == .database, record.intent.engine == .postgres, let uri = record.endpoint?.address,
            let endpoint = PostgresEndpoint(uri: uri) {
             // Through the socket (no password: the folder's permissions guard it), and over TCP with the
             // password file libpq reads.

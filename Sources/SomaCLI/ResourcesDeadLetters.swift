@@ -67,7 +67,7 @@ enum QueueAccess {
             throw CLIFailure("\(home.name) has no resource named '\(name)'", hint: "soma resources list shows them")
         }
         guard record.intent.kind == .queue else { throw CLIFailure("'\(name)' is a \(record.intent.kind), not a queue") }
-        guard record.state == "ready", record.pid != nil, let endpoint = record.endpoint else {
+        guard record.state == "ready", record.pid != nil, case .unixSocket(let endpoint)? = record.endpoint else {
             throw CLIFailure("queue '\(name)' is not running (\(record.state))", code: CLIExit.noApp, hint: "launch the app; its queues start with it")
         }
         return QueueClient(name: name, socketPath: endpoint)

@@ -31,7 +31,7 @@ public struct ResourceRecord: Sendable, Equatable {
     public var intent: ResourceIntent
     /// `provisioning`, `ready`, `failed`, `orphaned` or `released`.
     public var state: String
-    public var endpoint: String?
+    public var endpoint: Endpoint?
     public var dataPath: String?
     public var pid: Int32?
     public var restarts: Int
@@ -69,7 +69,7 @@ extension Ledger {
                                       host: row[5], provider: row[4])
         return ResourceRecord(
             intent: ResourceIntent(request, requestedByVersion: row[8]),
-            state: row[9], endpoint: relocation.rebase(row[10]), dataPath: relocation.rebase(row[11]), pid: row[12], restarts: row[13],
+            state: row[9], endpoint: relocation.rebase(row[10]).map { Endpoint(address: $0, engine: engine) }, dataPath: relocation.rebase(row[11]), pid: row[12], restarts: row[13],
             failure: row[14], attempts: row[15], servedByProcess: row[18], createdAt: row[16], updatedAt: row[17])
     }
 
@@ -123,12 +123,12 @@ extension Ledger {
     }
 
     /// The provider's outcome: the resource exists and answers at `endpoint`.
-    public func resourceReady(_ name: String, endpoint: String, dataPath: String?, servedByProcess: Bool) throws(LedgerError) {
+    public func resourceReady(_ name: String, endpoint: Endpoint, dataPath: String?, servedByProcess: Bool) throws(LedgerError) {
         try write("recording '\(name)' ready") { db in
             try db.execute(sql: """
                 UPDATE resources SET state = 'ready', endpoint = ?, data_path = ?, served_by_process = ?, failure = NULL, updated_at = ?
                   WHERE name = ?
-                """, arguments: [endpoint, dataPath, servedByProcess, Self.now(), name])
+                """, arguments: [endpoint.address, dataPath, servedByProcess, Self.now(), name])
         }
     }
 

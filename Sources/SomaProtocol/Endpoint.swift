@@ -15,6 +15,34 @@ public enum Endpoint: Codable, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The place itself, unredacted: the path, the URL, or `host:port`. What the ledger stores and an engine
+    /// opens; `description` is for messages.
+    public var address: String {
+        switch self {
+        case .unixSocket(let path), .file(let path): path
+        case .postgres(let url): url
+        case .tcp: description
+        }
+    }
+
+    /// The endpoint an engine's address names: a queue's Unix socket, a sqlite database's file, a postgres
+    /// URL (how the ledger's rows and version 1 plugins write them, as text).
+    public init(address: String, engine: ResourceEngine) {
+        switch engine {
+        case .queue: self = .unixSocket(path: address)
+        case .sqlite: self = .file(path: address)
+        case .postgres: self = .postgres(url: address)
+        }
+    }
+
+    /// Whether this is the sort of place the engine reaches.
+    public func suits(_ engine: ResourceEngine) -> Bool {
+        switch (engine, self) {
+        case (.queue, .unixSocket), (.sqlite, .file), (.postgres, .postgres): true
+        default: false
+        }
+    }
+
     /// `host:port` (or `[v6]:port`) as soma.toml writes a listening address; nil when it is not one.
     public static func tcp(parsing text: String) -> Endpoint? {
         let host: Substring

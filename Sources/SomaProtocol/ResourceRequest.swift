@@ -35,10 +35,10 @@ public struct ProvisionedResource: Codable, Sendable, Equatable {
     public var name: String
     public var kind: ResourceKind
     public var engine: ResourceEngine
-    /// A queue's socket, a sqlite database's file, a postgres connection string.
-    public var endpoint: String
+    /// A queue's socket, a sqlite database's file, a postgres URL.
+    public var endpoint: Endpoint
 
-    public init(name: String, kind: ResourceKind, engine: ResourceEngine, endpoint: String) {
+    public init(name: String, kind: ResourceKind, engine: ResourceEngine, endpoint: Endpoint) {
         self.name = name
         self.kind = kind
         self.engine = engine

@@ -82,7 +82,7 @@ extension Supervisor {
         return await carryOut(record.intent, announce: true)
     }
 
-    static func provisioned(_ intent: ResourceIntent, endpoint: String) -> ProvisionedResource {
+    static func provisioned(_ intent: ResourceIntent, endpoint: Endpoint) -> ProvisionedResource {
         ProvisionedResource(name: intent.name, kind: intent.kind, engine: intent.engine, endpoint: endpoint)
     }
 

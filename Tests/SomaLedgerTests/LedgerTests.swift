@@ -52,7 +52,7 @@ import Testing
         try old.close()
         let ledger = try Ledger(path: path)
         #expect(try ledger.resources().map { "\($0.name) \($0.servedByProcess)" } == ["outbox true", "pg true", "shop false"])
-        try ledger.resourceReady("shop", endpoint: "/x/shop.sqlite", dataPath: nil, servedByProcess: true)
+        try ledger.resourceReady("shop", endpoint: .file(path: "/x/shop.sqlite"), dataPath: nil, servedByProcess: true)
         #expect(try ledger.resource("shop")?.servedByProcess == true)
     }
 

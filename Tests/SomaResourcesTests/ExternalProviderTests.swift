@@ -62,7 +62,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let provider = ExternalProvider(name: "old", executable: path)
         #expect(try await provider.describe().protocolVersion == 1)
-        #expect(try await provider.provision(Self.request).endpoint == "/srv/old/notes.sqlite")
+        #expect(try await provider.provision(Self.request).endpoint == .file(path: "/srv/old/notes.sqlite"))
     }
 
     /// A plugin of version 2 gets the options as an object and answers a typed endpoint, which must be of the
@@ -80,7 +80,7 @@ import Testing
         }
         let (good, goodFolder) = try plugin(answering: #"{"file": {"path": "/srv/new/notes.sqlite"}}"#)
         defer { try? FileManager.default.removeItem(at: goodFolder) }
-        #expect(try await ExternalProvider(name: "new", executable: good).provision(Self.request).endpoint == "/srv/new/notes.sqlite")
+        #expect(try await ExternalProvider(name: "new", executable: good).provision(Self.request).endpoint == .file(path: "/srv/new/notes.sqlite"))
 
         let (socket, socketFolder) = try plugin(answering: #"{"unixSocket": {"path": "/srv/new/q.sock"}}"#)
         defer { try? FileManager.default.removeItem(at: socketFolder) }

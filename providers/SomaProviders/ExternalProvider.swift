@@ -2,7 +2,6 @@ import Foundation
 import SomaProtocol
 import SomaResources
 import Subprocess
-import Synchronization
 #if canImport(System)
 import System
 #else
@@ -118,7 +117,7 @@ public struct ExternalProvider: ResourceProvider {
 
     public func provision(_ request: ProvisionRequest) async throws -> ProvisionResult {
         let reply = try await self.request("provision", request)
-        let endpoint: String
+        let endpoint: Endpoint
         switch reply.endpoint {
         case nil:
             throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered provision without an endpoint")
@@ -126,27 +125,19 @@ public struct ExternalProvider: ResourceProvider {
             guard try await version() == 1, !text.isEmpty else {
                 throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered provision with the endpoint '\(text.prefix(80))', not an Endpoint object (plugin protocol 2)")
             }
-            endpoint = text
+            endpoint = Endpoint(address: text, engine: request.engine)
         case .typed(let typed):
-            endpoint = try Self.endpoint(typed, for: request, plugin: "provider '\(name)' (\(executable))")
+            guard typed.suits(request.engine) else {
+                let needed = switch request.engine {
+                case .queue: "a unixSocket"
+                case .sqlite: "a file"
+                case .postgres: "a postgres URL"
+                }
+                throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered provision of \(request.kind) '\(request.name)' with the endpoint \(typed); a \(request.kind)/\(request.engine) needs \(needed)")
+            }
+            endpoint = typed
         }
         return ProvisionResult(endpoint: endpoint, dataPath: reply.dataPath, process: reply.process)
-    }
-
-    /// The endpoint as soma's engines reach it, when it is the sort the resource's engine needs: a queue's Unix
-    /// socket, a sqlite database's file, a postgres URL.
-    static func endpoint(_ endpoint: Endpoint, for request: ProvisionRequest, plugin: String) throws -> String {
-        switch (request.engine, endpoint) {
-        case (.queue, .unixSocket(let path)), (.sqlite, .file(let path)): return path
-        case (.postgres, .postgres(let url)): return url
-        default:
-            let needed = switch request.engine {
-            case .queue: "a unixSocket"
-            case .sqlite: "a file"
-            case .postgres: "a postgres URL"
-            }
-            throw ResourceError(code: "plugin-protocol", "\(plugin) answered provision of \(request.kind) '\(request.name)' with the endpoint \(endpoint); a \(request.kind)/\(request.engine) needs \(needed)")
-        }
     }
 
     public func status(_ request: ProvisionRequest) async throws -> ResourcePresence {
@@ -236,33 +227,5 @@ public enum ProviderDirectory {
             if FileManager.default.fileExists(atPath: candidate) { paths.append(candidate) }
         }
         return paths
-    }
-}
-
-/// The plugin protocol version each plugin executable chose, kept while its file is unchanged (same size and
-/// modification time): one `describe` per plugin, not one per operation.
-enum PluginVersions {
-    struct Key: Hashable {
-        var path: String
-        var size: Int
-        var modified: Date
-    }
-
-    private static let known = Mutex<[Key: Int]>([:])
-
-    static func key(_ path: String) -> Key? {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let size = attributes[.size] as? Int, let modified = attributes[.modificationDate] as? Date else { return nil }
-        return Key(path: path, size: size, modified: modified)
-    }
-
-    static func known(for path: String) -> Int? {
-        guard let key = key(path) else { return nil }
-        return known.withLock { $0[key] }
-    }
-
-    static func remember(_ version: Int, for path: String) {
-        guard let key = key(path) else { return }
-        known.withLock { $0[key] = version }
     }
 }

@@ -37,12 +37,12 @@ public struct LocalProvider: ResourceProvider {
                 // brings the schema up to date when it starts.
                 let path = ResourcePaths.queueDatabase(in: request.dataPath)
                 if !FileManager.default.fileExists(atPath: path) { try QueueStore.prepareFile(at: path) }
-                return ProvisionResult(endpoint: socket, dataPath: request.dataPath, process: queueProcess(request, options: options))
+                return ProvisionResult(endpoint: .unixSocket(path: socket), dataPath: request.dataPath, process: queueProcess(request, options: options))
             case (.database, .sqlite):
                 let options = try ResourceJSON.decode(DatabaseOptions.self, from: request.options)
                 let path = ResourcePaths.sqliteDatabase(in: request.dataPath, name: request.name)
                 try SQLiteTables(name: request.name, path: path, layout: options.layout).createTables()
-                return ProvisionResult(endpoint: path, dataPath: request.dataPath, process: nil)
+                return ProvisionResult(endpoint: .file(path: path), dataPath: request.dataPath, process: nil)
             case (.database, .postgres):
                 // The tables are made by the worker when it connects: the server runs only once the
                 // supervisor has started it.

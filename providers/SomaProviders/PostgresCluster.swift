@@ -63,7 +63,7 @@ struct PostgresCluster {
                             "-c", "log_timezone=UTC", "-c", "log_line_prefix=%m [%p] postgres:\(request.name) "],
                 readySocket: endpoint.socketPath, healthCheck: Self.role, healthProtocol: .postgres, runAs: account?.name,
                 stopSignal: "INT", readySeconds: 60, descendantsMarker: "postgres: \(Self.clusterName(notes.root)):")
-            return ProvisionResult(endpoint: endpoint.uri, dataPath: request.dataPath, process: process)
+            return ProvisionResult(endpoint: .postgres(url: endpoint.uri), dataPath: request.dataPath, process: process)
         } catch {
             // A first attempt that failed leaves nothing: the folder outside the resource's goes here, the
             // resource's folder in the local provider.

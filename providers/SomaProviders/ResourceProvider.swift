@@ -96,12 +96,12 @@ extension ProcessSpec {
 }
 
 public struct ProvisionResult: Codable, Sendable, Equatable {
-    /// Where the program reaches the resource: a socket path, a file path, a connection string.
-    public var endpoint: String
+    /// Where the program reaches the resource: a queue's socket, a sqlite database's file, a postgres URL.
+    public var endpoint: Endpoint
     public var dataPath: String?
     public var process: ProcessSpec?
 
-    public init(endpoint: String, dataPath: String?, process: ProcessSpec?) {
+    public init(endpoint: Endpoint, dataPath: String?, process: ProcessSpec?) {
         self.endpoint = endpoint
         self.dataPath = dataPath
         self.process = process

@@ -62,7 +62,10 @@ final class ResourceSet: @unchecked Sendable {
         let request = ResourceRequest(name: name, kind: .queue, engine: .queue, element: element.description, elementVersion: version,
                                       options: ResourceJSON.document(options), host: host)
         let provisioned = try provision(request)
-        let handle = QueueHandle(name: name, element: element, endpoint: provisioned.endpoint)
+        guard case .unixSocket(let socket) = provisioned.endpoint else {
+            throw TurnError(.resource, "queue '\(name)' was provisioned at \(provisioned.endpoint), which is no queue's socket")
+        }
+        let handle = QueueHandle(name: name, element: element, endpoint: socket)
         return lock.withLock {
             if let raced = queues[name] { return raced }
             queues[name] = handle
@@ -81,14 +84,17 @@ final class ResourceSet: @unchecked Sendable {
         let tables: any DatabaseTables
         do {
             if provisioned.engine == .postgres {
-                guard let endpoint = PostgresEndpoint(uri: provisioned.endpoint) else {
+                guard case .postgres(let url) = provisioned.endpoint, let endpoint = PostgresEndpoint(uri: url) else {
                     throw ResourceError(code: "database-open", "'\(provisioned.endpoint)' is not a postgres endpoint soma can reach")
                 }
                 // The provider made the server, not the tables: they are made here, idempotently.
                 tables = try PostgresTables(name: name, endpoint: endpoint, layout: layout)
                 try tables.createTables()
             } else {
-                let sqlite = try SQLiteTables(name: name, path: provisioned.endpoint, layout: layout)
+                guard case .file(let path) = provisioned.endpoint else {
+                    throw ResourceError(code: "database-open", "'\(provisioned.endpoint)' is not a sqlite database's file")
+                }
+                let sqlite = try SQLiteTables(name: name, path: path, layout: layout)
                 try sqlite.recordLayoutIfAbsent()
                 tables = sqlite
             }
