@@ -42,6 +42,7 @@ struct StatusCommand: AsyncParsableCommand {
             ("set aside", status.setAside.flatMap { $0 == 0 ? nil : "\($0) effect(s) a resource refused for good (soma resources show NAME)" }),
             ("quarantined", status.quarantined.flatMap { $0 == 0 ? nil : "\($0) stored value(s) do not read; turns that touch them fail (soma repair)" }),
             ("nodes", Self.nodes(declared: status.replicasDeclared ?? 1)),
+            ("control", status.control.map { "tcp \($0.address), TLS 1.3, certificate sha256 \($0.certificateSHA256)" }),
         ]
         for (label, value) in rows {
             guard let value else { continue }

@@ -28,6 +28,9 @@ public struct StatusReply: Codable, Sendable, Equatable {
     public var quarantined: Int?
     public var replicasDeclared: Int?
     public var nodesRunning: Int?
+    /// Where the control protocol listens on TCP (soma.toml `[control] listen`), and the certificate a
+    /// client pins; nil when it listens only on its Unix socket.
+    public var control: ControlListener?
 
     public init(app: String, state: AppState, version: Int, port: Int, url: String, supervisorPID: Int32, supervisorStartedAt: Date,
                 supervisorUptime: Int, restarts: Int) {
@@ -46,7 +49,7 @@ public struct StatusReply: Codable, Sendable, Equatable {
         case app, state, version, port, url, restarts, failure, uptime, turns, failed, quarantined
         case supervisorPID = "supervisor_pid", supervisorStartedAt = "supervisor_started_at", supervisorUptime = "supervisor_uptime"
         case workerPID = "worker_pid", workerStartedAt = "worker_started_at", setAside = "set_aside"
-        case replicasDeclared = "replicas_declared", nodesRunning = "nodes_running"
+        case replicasDeclared = "replicas_declared", nodesRunning = "nodes_running", control
     }
 
     /// Absent values are written as null, not left out: a reader sees every field the schema names.
@@ -71,6 +74,23 @@ public struct StatusReply: Codable, Sendable, Equatable {
         try container.encode(quarantined, forKey: .quarantined)
         try container.encode(replicasDeclared, forKey: .replicasDeclared)
         try container.encode(nodesRunning, forKey: .nodesRunning)
+        try container.encode(control, forKey: .control)
+    }
+}
+
+/// A supervisor's TCP control listener: its address, and the SHA-256 of the certificate it presents.
+public struct ControlListener: Codable, Sendable, Equatable {
+    public var address: String
+    public var certificateSHA256: String
+
+    public init(address: String, certificateSHA256: String) {
+        self.address = address
+        self.certificateSHA256 = certificateSHA256
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case address
+        case certificateSHA256 = "certificate_sha256"
     }
 }
 

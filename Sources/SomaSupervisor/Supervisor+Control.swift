@@ -47,6 +47,7 @@ extension Supervisor {
                                 supervisorPID: getpid(), supervisorStartedAt: startedAt,
                                 supervisorUptime: Int(Date().timeIntervalSince(startedAt)), restarts: restarts)
         reply.failure = failure
+        reply.control = controlListener
         if let workerPID {
             reply.workerPID = workerPID
             reply.workerStartedAt = workerStartedAt

@@ -24,6 +24,8 @@ extension Supervisor {
             do {
                 try await server.run(ready: { endpoint in
                     logger.info("control listens on \(endpoint) (TLS 1.3, certificate sha256 \(identity.fingerprint))")
+                    let listener = ControlListener(address: endpoint.address, certificateSHA256: identity.fingerprint)
+                    Task { await self.listening(listener) }
                 }, refused: { why in
                     logger.warning("\(why)")
                 }) { request, responder in
@@ -33,5 +35,11 @@ extension Supervisor {
                 logger.error("cannot listen for control on \(Endpoint.tcp(host: host, port: port)): \(error)")
             }
         }
+    }
+}
+
+extension Supervisor {
+    func listening(_ listener: ControlListener) {
+        controlListener = listener
     }
 }

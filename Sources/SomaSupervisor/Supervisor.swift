@@ -39,6 +39,8 @@ public actor Supervisor {
     let startedAt = Date()
     var version = 0
     var port = 0
+    /// The TCP control listener, once it listens (soma.toml `[control] listen`).
+    var controlListener: ControlListener?
     /// The running version's entry file (materialized under code/vN) and the previous version's, which the
     /// worker checks against to know the shapes of older stored values.
     var entry = ""

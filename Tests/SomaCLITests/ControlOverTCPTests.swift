@@ -44,6 +44,12 @@ import Testing
         let endpoint = Endpoint.tcp(host: "127.0.0.1", port: port)
         let status = try await ControlClient(endpoint, credentials: TCPCredentials(pinnedFingerprint: identity.fingerprint, secret: secret)).status()
         #expect(status.app == "counter" && status.state == .serving && status.version == 1)
+        // `soma status` says where control listens and what to pin, as --json to its schema.
+        #expect(status.control == ControlListener(address: "127.0.0.1:\(port)", certificateSHA256: identity.fingerprint))
+        let shown = try await app.soma("status")
+        #expect(shown.output.contains("control     tcp 127.0.0.1:\(port), TLS 1.3, certificate sha256 \(identity.fingerprint)"), "\(shown.output)")
+        let json = try await app.soma("status", "--json").output
+        #expect(try await JSONSchemaTests.violations(of: json, schema: "status") == nil, "\(json)")
 
         await #expect {
             _ = try await ControlClient(endpoint, credentials: TCPCredentials(pinnedFingerprint: identity.fingerprint, secret: .random())).stop()
@@ -69,6 +75,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(app.appHome)/control.pem"))
         let supervisor = try #require(LaunchedApp.processes(under: app.appHome).first { CrashTests.commandLine($0).hasPrefix("supervise") })
         #expect(try Self.listeningTCPPorts(of: supervisor).isEmpty)
+        let status = try #require(try JSONSerialization.jsonObject(with: Data(try await app.soma("status", "--json").output.utf8)) as? [String: Any])
+        #expect(status["control"] is NSNull, "\(status)")
     }
 
     /// The TCP ports a process listens on: its socket inodes matched against /proc/net/tcp{,6} in LISTEN state.
