@@ -32,15 +32,25 @@ public enum Frame {
 /// The hello exchange, without I/O: what a server answers to a client's first line, and whether a client
 /// goes on after the server's.
 public enum Handshake {
+    /// The server's answer to a connection's first line: the frame it writes back, and why it refuses the
+    /// peer (nil when it reads on), for its log.
+    public struct Answer: Sendable {
+        public var frame: Data
+        public var refusal: String?
+        public var accepted: Bool { refusal == nil }
+    }
+
     /// What the server writes back to the first line of a connection, and whether it reads on. On TCP,
     /// `expectedProof` is the HMAC of the challenge this server sent: a hello without it is refused, after the
     /// version rules (a peer of another major is told that first, since its proof would not be this one's).
-    public static func answer(to line: Data, ours: Hello, peer place: String, expectedProof: String? = nil) -> (frame: Data, accepted: Bool) {
-        func refuse(_ failure: ProtocolFailure) -> (Data, Bool) {
-            ((try? Frame.encode(Greeting.failure(failure))) ?? Data(), false)
+    public static func answer(to line: Data, ours: Hello, peer place: String, expectedProof: String? = nil) -> Answer {
+        func refuse(_ failure: ProtocolFailure) -> Answer {
+            Answer(frame: (try? Frame.encode(Greeting.failure(failure))) ?? Data(), refusal: failure.message)
         }
         guard let frame = try? Frame.decode(HelloFrame.self, from: line) else {
-            if let legacy = legacyRefusal(of: line, ours: ours) { return (legacy, false) }
+            if let legacy = legacyRefusal(of: line, ours: ours) {
+                return Answer(frame: legacy, refusal: "\(place) is a soma from before protocol versions (\(ours.protocol.rawValue) 1)")
+            }
             return refuse(.malformed("a first frame (a hello)", place: place, error: decodingError(HelloFrame.self, line)))
         }
         if let refusal = ours.refusal(of: frame.hello, at: place) { return refuse(refusal) }
@@ -49,7 +59,7 @@ public enum Handshake {
             return refuse(ProtocolFailure(.unauthenticated, frame.hello.proof == nil ? "\(who) sent no proof of the app's secret"
                                                                                      : "\(who) does not hold the app's secret"))
         }
-        return ((try? Frame.encode(Greeting.hello(ours))) ?? Data(), true)
+        return Answer(frame: (try? Frame.encode(Greeting.hello(ours))) ?? Data(), refusal: nil)
     }
 
     /// Compares every byte whatever the first difference, so the time taken says nothing about the proof.

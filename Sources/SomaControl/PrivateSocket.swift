@@ -13,10 +13,7 @@ public enum PrivateSocket {
                                   connection serveConnection: @escaping @Sendable (NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws -> Void) async throws {
         let server = try await ServerBootstrap(group: NIOSingletons.posixEventLoopGroup)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
-                checkPeer(channel).flatMapThrowing {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: Frame.maximumLength))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
+                checkPeer(channel).flatMapThrowing { try framed(channel) }
             }
         chmod(path, 0o600)
         ready()
@@ -49,6 +46,13 @@ public enum PrivateSocket {
         } onCancel: {
             server.close(promise: nil)
         }
+    }
+
+    /// The channel read as JSON lines of at most `Frame.maximumLength`, for async code: every server and
+    /// client of the control and worker protocols, on either transport.
+    static func framed(_ channel: any Channel) throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: Frame.maximumLength))
+        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
     }
 
     /// Fails unless the connecting process runs as our own user.

@@ -54,7 +54,7 @@ public struct ProtocolClient<Request: Encodable & Sendable>: Sendable {
             do {
                 channel = try await ClientBootstrap(group: NIOSingletons.posixEventLoopGroup)
                     .connect(unixDomainSocketPath: path) { channel in
-                        channel.eventLoop.makeCompletedFuture { try Self.framed(channel) }
+                        channel.eventLoop.makeCompletedFuture { try PrivateSocket.framed(channel) }
                     }
             } catch {
                 throw ControlError.unreachable(path: path, reason: "\(error)")
@@ -75,7 +75,7 @@ public struct ProtocolClient<Request: Encodable & Sendable>: Sendable {
                                 promise.succeed(credentials.verify(presented, mismatch: mismatch))
                             }
                             try channel.pipeline.syncOperations.addHandler(tls)
-                            return try Self.framed(channel)
+                            return try PrivateSocket.framed(channel)
                         }
                     }
             } catch {
@@ -90,11 +90,6 @@ public struct ProtocolClient<Request: Encodable & Sendable>: Sendable {
         case .file, .postgres:
             throw ControlError.unreachable(path: path, reason: "\(endpoint) is not the address of a soma server")
         }
-    }
-
-    static func framed(_ channel: any Channel) throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: Frame.maximumLength))
-        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
     }
 
     /// The exchange on an open connection. `proof` answers a TCP server's challenge (nil on a Unix socket,

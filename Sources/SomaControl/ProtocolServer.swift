@@ -54,6 +54,8 @@ public struct ProtocolServer<Request: Decodable & Sendable>: Sendable {
                     try await Self.serve(connection, hello: hello, place: place,
                                          challenge: (nonce, secret.proof(of: nonce, for: hello.protocol)), refused: refused, handler: handler)
                 } catch {
+                    // Before the hello, any failure on TCP is the TLS session's (a client that does not trust
+                    // the certificate closes it, which shows here as I/O on a closed channel).
                     refused("TLS with \(place) failed: \(error)")
                 }
             }
@@ -67,16 +69,15 @@ public struct ProtocolServer<Request: Decodable & Sendable>: Sendable {
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: Frame.maximumLength))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    // The peer's address is read as it connects: a connection its client closes at once has none later.
+                    return (channel.remoteAddress.map(Self.describe) ?? "an unknown address", try PrivateSocket.framed(channel))
                 }
             }
         let bound = server.channel.localAddress?.port ?? port
         ready(.tcp(host: host, port: bound))
         try await withThrowingDiscardingTaskGroup { group in
             try await server.executeThenClose { connections in
-                for try await connection in connections {
-                    let remote = connection.channel.remoteAddress.map(Self.describe) ?? "an unknown address"
+                for try await (remote, connection) in connections {
                     // A TLS failure ends only its own connection; the server and its other connections go on.
                     group.addTask { try? await serveConnection(connection, remote) }
                 }
@@ -99,13 +100,10 @@ public struct ProtocolServer<Request: Decodable & Sendable>: Sendable {
                 if challenge != nil { refused("TLS with \(place) failed: it closed the connection before its hello (it does not trust this server's certificate, or it is no soma)") }
                 return
             }
-            let (greeting, accepted) = Handshake.answer(to: Data(first.readableBytesView), ours: hello, peer: place, expectedProof: challenge?.proof)
-            try await outbound.write(ByteBuffer(bytes: greeting))
-            if !accepted {
-                let why = (try? Frame.decode(Greeting.self, from: greeting.dropLast())).flatMap { if case .failure(let failure) = $0 { failure.message } else { nil } }
-                refused("refused \(place): \(why ?? "a client of soma before protocol versions")")
-            }
-            guard accepted, let line = try await lines.next() else { return }
+            let answer = Handshake.answer(to: Data(first.readableBytesView), ours: hello, peer: place, expectedProof: challenge?.proof)
+            try await outbound.write(ByteBuffer(bytes: answer.frame))
+            if let refusal = answer.refusal { refused("refused \(place): \(refusal)") }
+            guard answer.accepted, let line = try await lines.next() else { return }
             let responder = Responder(outbound: outbound)
             let request: Request
             do {

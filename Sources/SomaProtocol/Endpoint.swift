@@ -35,6 +35,15 @@ public enum Endpoint: Codable, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The sort of place an engine reaches, in the words of an error.
+    public static func sort(for engine: ResourceEngine) -> String {
+        switch engine {
+        case .queue: "a unixSocket"
+        case .sqlite: "a file"
+        case .postgres: "a postgres URL"
+        }
+    }
+
     /// Whether this is the sort of place the engine reaches.
     public func suits(_ engine: ResourceEngine) -> Bool {
         switch (engine, self) {

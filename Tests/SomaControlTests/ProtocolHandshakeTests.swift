@@ -28,7 +28,8 @@ import Testing
 
     @Test func aFirstLineThatIsNoHelloIsRefusedAsMalformed() throws {
         for line in ["not json", #"{"hello":{"protocol":"soma-control"}}"#, #"{"op":"stats"}"#] {
-            let (frame, accepted) = Handshake.answer(to: Data(line.utf8), ours: Hello(.control, peer: .supervisor), peer: "a client")
+            let answer = Handshake.answer(to: Data(line.utf8), ours: Hello(.control, peer: .supervisor), peer: "a client")
+            let (frame, accepted) = (answer.frame, answer.accepted)
             #expect(!accepted)
             guard case .failure(let failure) = try JSONDecoder().decode(Greeting.self, from: frame.dropLast()) else {
                 Issue.record("\(line) was greeted")
@@ -40,7 +41,8 @@ import Testing
 
     @Test func aClientFromBeforeVersionsIsAnsweredInItsOwnShape() throws {
         let line = Data(#"{"command":"status","arguments":{}}"#.utf8)
-        let (frame, accepted) = Handshake.answer(to: line, ours: Hello(.control, peer: .supervisor), peer: "a client")
+        let answer = Handshake.answer(to: line, ours: Hello(.control, peer: .supervisor), peer: "a client")
+        let (frame, accepted) = (answer.frame, answer.accepted)
         #expect(!accepted)
         let object = try #require(try JSONSerialization.jsonObject(with: frame) as? [String: Any])
         #expect(object["ok"] as? Bool == false)
@@ -79,7 +81,8 @@ import Testing
     func answer(_ proof: String?) throws -> (ProtocolFailure?, Bool) {
         let line = try Frame.encode(HelloFrame(Hello(.control, peer: .cli, proof: proof))).dropLast()
         let expected = secret.proof(of: "nonce-1", for: .control)
-        let (frame, accepted) = Handshake.answer(to: Data(line), ours: server, peer: "a client at 127.0.0.1:5000", expectedProof: expected)
+        let answer = Handshake.answer(to: Data(line), ours: server, peer: "a client at 127.0.0.1:5000", expectedProof: expected)
+        let (frame, accepted) = (answer.frame, answer.accepted)
         guard case .failure(let failure) = try Frame.decode(Greeting.self, from: frame.dropLast()) else { return (nil, accepted) }
         return (failure, accepted)
     }
@@ -108,19 +111,27 @@ import Testing
         defer { unlink(path) }
         // The look, held a little longer than `isHeld` holds it, and released by the thread that took it.
         let (looked, looking) = AsyncStream<Void>.makeStream()
-        let released = Task.detached {
+        // On a thread of its own: a task could wait for the cooperative pool longer than the patience below.
+        let (releasedStream, releasedSignal) = AsyncStream<Void>.makeStream()
+        let tried = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
             var look = FileLock(path: path)
             #expect(look != nil, "nobody holds it")
             looking.yield()
-            try await Task.sleep(for: .milliseconds(40))
+            // Held until the single try below has lost to it, then a moment longer.
+            tried.wait()
+            usleep(40_000)
             look = nil
             _ = look
+            releasedSignal.yield()
+            releasedSignal.finish()
         }
         for await _ in looked { break }
         #expect(FileLock(path: path) == nil, "a single try loses to the look")
+        tried.signal()
         let taken = FileLock.acquire(path: path, patience: .seconds(2))
         #expect(taken != nil, "taken once the look is over")
-        try await released.value
+        for await _ in releasedStream { break }
         let start = ContinuousClock.now
         #expect(FileLock.acquire(path: path, patience: .milliseconds(100)) == nil, "held by `taken` for good")
         #expect(ContinuousClock.now - start >= .milliseconds(100))

@@ -109,31 +109,28 @@ public struct ExternalProvider: ResourceProvider {
         return try await describe().protocolVersion
     }
 
-    func request(_ operation: String, _ resource: ProvisionRequest, archivePath: String? = nil) async throws -> Reply {
+    /// The operation's reply, and the version the plugin was asked in.
+    func request(_ operation: String, _ resource: ProvisionRequest, archivePath: String? = nil) async throws -> (Reply, version: Int) {
         let version = try await version()
-        return try await call(Request(protocol: version, operation: operation,
-                                      resource: version == 1 ? .version1(resource) : .version2(resource), archivePath: archivePath))
+        let reply = try await call(Request(protocol: version, operation: operation,
+                                           resource: version == 1 ? .version1(resource) : .version2(resource), archivePath: archivePath))
+        return (reply, version)
     }
 
     public func provision(_ request: ProvisionRequest) async throws -> ProvisionResult {
-        let reply = try await self.request("provision", request)
+        let (reply, version) = try await self.request("provision", request)
         let endpoint: Endpoint
         switch reply.endpoint {
         case nil:
             throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered provision without an endpoint")
         case .text(let text):
-            guard try await version() == 1, !text.isEmpty else {
+            guard version == 1, !text.isEmpty else {
                 throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered provision with the endpoint '\(text.prefix(80))', not an Endpoint object (plugin protocol 2)")
             }
             endpoint = Endpoint(address: text, engine: request.engine)
         case .typed(let typed):
             guard typed.suits(request.engine) else {
-                let needed = switch request.engine {
-                case .queue: "a unixSocket"
-                case .sqlite: "a file"
-                case .postgres: "a postgres URL"
-                }
-                throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered provision of \(request.kind) '\(request.name)' with the endpoint \(typed); a \(request.kind)/\(request.engine) needs \(needed)")
+                throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered provision of \(request.kind) '\(request.name)' with the endpoint \(typed); a \(request.kind)/\(request.engine) needs \(Endpoint.sort(for: request.engine))")
             }
             endpoint = typed
         }
@@ -141,7 +138,7 @@ public struct ExternalProvider: ResourceProvider {
     }
 
     public func status(_ request: ProvisionRequest) async throws -> ResourcePresence {
-        guard let presence = try await self.request("status", request).presence else {
+        guard let presence = try await self.request("status", request).0.presence else {
             throw ResourceError(code: "plugin-protocol", "provider '\(name)' (\(executable)) answered status without a presence")
         }
         return presence

@@ -45,7 +45,8 @@ final class QueueConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard greeted else {
             let line = unwrapInboundIn(data)
-            let (greeting, accepted) = Handshake.answer(to: Data(line.readableBytesView), ours: Self.hello, peer: "a client of the queue")
+            let answer = Handshake.answer(to: Data(line.readableBytesView), ours: Self.hello, peer: "a client of the queue")
+            let (greeting, accepted) = (answer.frame, answer.accepted)
             var buffer = context.channel.allocator.buffer(capacity: greeting.count)
             buffer.writeBytes(greeting)
             greeted = accepted
