@@ -9,6 +9,7 @@ import PackageDescription
 //   SomaProtocol (the typed, versioned messages between processes) ← SomaStorage, SomaControl, SomaRuntime, …
 //   SomaControl (the protocols' transports: JSON lines with a hello, over Unix sockets or TCP with TLS) ← SomaWorker, SomaSupervisor
 //   SomaResources (queue engine, database engines: SQLite, PostgreSQL; ← SomaChecker, SomaControl) ← SomaRuntime, SomaProviders
+//   SomaProcesses (one supervised process: its pure state machine, RestartPolicy, the ProcessHost seam) ← SomaProviders, SomaSupervisor
 //   SomaProviders (providers/: the provider protocol, `local`, external plugins) ← SomaSupervisor
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
@@ -68,8 +69,12 @@ let package = Package(
             ],
             swiftSettings: strict),
         .target(
+            name: "SomaProcesses",
+            dependencies: ["SomaControl", "SomaResources", .product(name: "Subprocess", package: "swift-subprocess")],
+            swiftSettings: strict),
+        .target(
             name: "SomaProviders",
-            dependencies: ["SomaProtocol", "SomaControl", "SomaResources", .product(name: "Subprocess", package: "swift-subprocess")],
+            dependencies: ["SomaProtocol", "SomaControl", "SomaResources", "SomaProcesses", .product(name: "Subprocess", package: "swift-subprocess")],
             path: "providers/SomaProviders", swiftSettings: strict),
         .target(name: "SomaRuntime", dependencies: ["SomaProtocol", "SomaChecker", "SomaStorage", "SomaResources"], swiftSettings: strict),
         .target(
@@ -113,7 +118,7 @@ let package = Package(
         .target(
             name: "SomaSupervisor",
             dependencies: [
-                "SomaLedger", "SomaControl", "SomaProviders", "SomaResources", "SomaChecker", "SomaStorage",
+                "SomaLedger", "SomaControl", "SomaProcesses", "SomaProviders", "SomaResources", "SomaChecker", "SomaStorage",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -145,17 +150,17 @@ let package = Package(
             name: "SomaRuntimeTests",
             dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage", .product(name: "PropertyBased", package: "swift-property-based"),
                            .product(name: "GRDB", package: "GRDB.swift"), "SomaTestSupport"]),
-        .testTarget(name: "SomaSupervisorTests", dependencies: ["SomaSupervisor"]),
+        .testTarget(name: "SomaProcessesTests", dependencies: ["SomaProcesses"]),
         .testTarget(name: "SomaControlTests", dependencies: ["SomaControl", "SomaProtocol", .product(name: "NIOCore", package: "swift-nio"),
                                                              .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "SomaFaceTests", dependencies: ["SomaFace", "SomaChecker"]),
-        .testTarget(name: "SomaResourcesTests", dependencies: ["SomaResources", "SomaProviders", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SomaResourcesTests", dependencies: ["SomaResources", "SomaProviders", "SomaProcesses", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "SomaLedgerTests",
             dependencies: ["SomaLedger", "SomaLedgerMigrations", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "SomaCLITests",
-            dependencies: ["SomaCLI", "SomaResources", "SomaProviders", .product(name: "Subprocess", package: "swift-subprocess"),
+            dependencies: ["SomaCLI", "SomaResources", "SomaProviders", "SomaProcesses", .product(name: "Subprocess", package: "swift-subprocess"),
                            .product(name: "GRDB", package: "GRDB.swift"), "SomaTestSupport",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["Golden"]),

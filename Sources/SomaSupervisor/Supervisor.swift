@@ -2,15 +2,10 @@ import Foundation
 import Logging
 import SomaControl
 import SomaLedger
+import SomaProcesses
 import SomaProtocol
 import SomaProviders
 import SomaStorage
-import Subprocess
-#if canImport(System)
-import System
-#else
-import SystemPackage
-#endif
 
 /// The supervisor daemon of one app: owns the ledger and the control socket, starts the worker and restarts
 /// it when it dies (backoff, then `failed` past the restart intensity), and stops it on `soma stop`.
@@ -29,6 +24,9 @@ public actor Supervisor {
     let logger: Logger
     let executable: String
     var policy: RestartPolicy
+    /// Where the app's processes run.
+    let host: any ProcessHost = LocalProcessHost()
+    var worker: SupervisedProcess?
     var workerPID: pid_t?
     var workerStartedAt = Date()
     /// The app's phase as the supervisor drives it.
@@ -36,6 +34,10 @@ public actor Supervisor {
     var failure: String?
     var stopping = false
     var restarts = 0
+    /// What the last worker to exit wrote about why it could not run (WorkerFailure).
+    var lastWorkerFailure: String?
+    /// While an adopted worker runs: whether it swapped to a version its old supervisor did not record.
+    var servedVersionCheck: Task<Void, Never>?
     let startedAt = Date()
     var version = 0
     var port = 0
@@ -47,12 +49,8 @@ public actor Supervisor {
     var againstEntry: String?
     /// A swap in progress: a second one is refused (the CLI's ledger lock refuses it first).
     var swapping = false
-    /// Resource processes by resource name: the task that keeps each alive, and its pid while it runs.
-    var resourceTasks: [String: Task<Void, Never>] = [:]
-    var resourcePIDs: [String: pid_t] = [:]
-    var healthTasks: [String: Task<Void, Never>] = [:]
-    /// How each running resource process was started: its health check and how it stops.
-    var resourceSpecs: [String: ProcessSpec] = [:]
+    /// The processes that serve resources, by resource name.
+    var resourceProcesses: [String: SupervisedProcess] = [:]
     /// Provisioning in flight by name: a second request for the same name waits for the first.
     var provisioning: [String: Task<Result<ProvisionedResource, ProtocolFailure>, Never>] = [:]
     /// The resources the running worker asked for: releasing one of them is refused.
@@ -128,59 +126,13 @@ public actor Supervisor {
         let signals = installSignalHandlers()
         await reconcileResources()
 
-        if let adopted = adoptableWorker() {
-            logger.info("adopting the running worker pid=\(adopted)")
-            // The counters are the app's, not this supervisor's: they carry on from the ledger.
-            if let record = try? ledger.processes().first(where: { $0.role == "worker" }) {
-                restarts = record.restarts
-                if let started = record.startedAt.flatMap({ try? Date($0, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }) {
-                    workerStartedAt = started
-                }
-            }
-            await watchAdopted(adopted)
-        } else {
-            try? ledger.resetProcessRestarts("worker")
-        }
-        while !stopping {
-            let started = Date()
-            let (status, exitCode) = await runWorker(entry: entry)
-            guard !stopping else { break }
-            if exitCode == WorkerExit.versionMismatch {
-                // The state is at another version than the ledger said (a swap's commit point passed unrecorded).
-                do {
-                    try selectVersion()
-                    continue
-                } catch {
-                    logger.error("cannot select the version to run: \(error)")
-                }
-            }
-            if exitCode == WorkerExit.resourcesUnavailable {
-                // The worker could not get its resources: say which and why, and stop restarting.
-                let failed = (try? ledger.resources())?.first { $0.state == "failed" }
-                state = .failed
-                failure = failed.map { "provisioning \($0.intent.kind) '\($0.name)' failed: \($0.failure ?? "unknown cause")" }
-                    ?? "the program's resources could not be provisioned (see soma logs)"
-                logger.error("\(failure!)")
-                try? ledger.record("failed", failure!)
-                stopping = true
-                break
-            }
-            let uptime = Date().timeIntervalSince(started)
-            let cause = Self.takeWorkerFailure(home)
-            switch policy.processDied(at: Date().timeIntervalSince1970, uptime: uptime) {
-            case .restart(let delay):
-                restarts += 1
-                state = .restarting
-                logger.warning("the worker exited (\(status)) after \(String(format: "%.1f", uptime))s; restarting in \(Int(delay * 1000))ms")
-                try? ledger.record("restarted", "worker \(status)")
-                if delay > 0 { try? await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
-            case .giveUp(let reason):
-                state = .failed
-                failure = cause.map { "the worker keeps exiting: \($0) (\(status); \(reason))" } ?? "the worker keeps exiting (\(status)): \(reason)"
-                logger.error("giving up: \(failure!)")
-                try? ledger.record("failed", failure!)
-                stopping = true
-            }
+        let worker = SupervisedProcess(spec: workerSpec(), policy: policy, host: host, command: { await self.workerCommand() },
+                                       observer: { await self.workerReported($0) })
+        self.worker = worker
+        // A stop asked while the resources were reconciled leaves nothing to start.
+        if !stopping {
+            try? await worker.start()
+            _ = await worker.ended()
         }
         await stopResourceProcesses()
         for source in signals { source.cancel() }
@@ -230,76 +182,104 @@ public actor Supervisor {
 
     // MARK: - The worker
 
-    /// Runs the worker until it exits; says how it ended, with its exit code when it exited on its own.
-    func runWorker(entry: String) async -> (String, Int32?) {
-        state = .running
-        let log = open(home.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        defer { if log >= 0 { close(log) } }
+    /// The worker is adopted when the ledger's worker pid still runs this home's worker (its supervisor died).
+    func workerSpec() -> SupervisedProcess.Spec {
+        let recorded = (try? ledger.processes())?.first { $0.role == "worker" }?.pid
+        return SupervisedProcess.Spec(
+            name: "the worker",
+            adoption: recorded.map { .recorded(pid: $0, argumentsPrefix: ["worker", "--home", home.path]) } ?? .none,
+            exitRules: [
+                // The state is at another version than the ledger said (a swap's commit point passed unrecorded).
+                WorkerExit.versionMismatch: .restartAtOnce,
+                // Restarting cannot make resources that failed to provision appear.
+                WorkerExit.resourcesUnavailable: .giveUp(reason: "its resources could not be provisioned"),
+            ])
+    }
+
+    /// The worker's command for the version that runs now.
+    func workerCommand() -> ProcessCommand {
         var arguments = ["worker", "--home", home.path, "--entry", entry, "--port", String(port), "--version", String(version),
                          "--host", options.host]
         if let againstEntry { arguments += ["--against", againstEntry] }
-        do {
-            let result = try await Subprocess.run(
-                .path(FilePath(executable)), arguments: Arguments(arguments),
-                input: .none,
-                output: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false),
-                error: .fileDescriptor(FileDescriptor(rawValue: log), closeAfterSpawningProcess: false)
-            ) { execution in
-                self.workerStarted(pid: execution.processIdentifier.value)
+        return ProcessCommand(executable: executable, arguments: arguments, logPath: home.logPath)
+    }
+
+    func workerReported(_ report: SupervisedProcess.Report) async {
+        switch report {
+        case .started(let pid, let restart):
+            if !restart && restarts == 0 { try? ledger.resetProcessRestarts("worker") }
+            workerPID = pid
+            state = .running
+            boundResources = []
+            workerStartedAt = Date()
+            try? ledger.processStarted("worker", pid: pid, countRestart: restart)
+            try? ledger.record("launched", "worker pid \(pid) version \(version)")
+        case .adopted(let pid):
+            logger.info("adopting the running worker pid=\(pid)")
+            // The counters are the app's, not this supervisor's: they carry on from the ledger.
+            if let record = try? ledger.processes().first(where: { $0.role == "worker" }) {
+                restarts = record.restarts
+                if let started = record.startedAt.flatMap({ try? Date($0, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }) {
+                    workerStartedAt = started
+                }
             }
+            workerPID = pid
+            state = .running
+            try? ledger.record("adopted", "worker pid \(pid)")
+            servedVersionCheck = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    if !Task.isCancelled { await self.reconcileServedVersion() }
+                }
+            }
+        case .exited(let status, let uptime, let next):
+            servedVersionCheck?.cancel()
+            servedVersionCheck = nil
             workerPID = nil
             try? ledger.processStopped("worker")
-            switch result.terminationStatus {
-            case .exited(let code): return ("exit code \(code)", code)
-            case .signaled(let signal): return ("signal \(signal)", nil)
+            lastWorkerFailure = Self.takeWorkerFailure(home)
+            switch next {
+            case .respawn:
+                do {
+                    try selectVersion()
+                } catch {
+                    logger.error("cannot select the version to run: \(error)")
+                }
+            case .restart(let delay):
+                restarts += 1
+                state = .restarting
+                logger.warning("the worker exited (\(status)) after \(String(format: "%.1f", uptime))s; restarting in \(Int(delay * 1000))ms")
+                try? ledger.record("restarted", "worker \(status)")
+            case .giveUp:
+                break
             }
-        } catch {
+        case .gaveUp(let status, let reason):
+            state = .failed
+            if status.code == WorkerExit.resourcesUnavailable {
+                // Say which resource and why.
+                let failed = (try? ledger.resources())?.first { $0.state == "failed" }
+                failure = failed.map { "provisioning \($0.intent.kind) '\($0.name)' failed: \($0.failure ?? "unknown cause")" }
+                    ?? "the program's resources could not be provisioned (see soma logs)"
+                logger.error("\(failure!)")
+            } else {
+                failure = lastWorkerFailure.map { "the worker keeps exiting: \($0) (\(status); \(reason))" }
+                    ?? "the worker keeps exiting (\(status)): \(reason)"
+                logger.error("giving up: \(failure!)")
+            }
+            try? ledger.record("failed", failure!)
+            stopping = true
+        case .unhealthy(let pid):
+            logger.warning("the worker pid=\(pid) stopped answering its health checks; killing it")
+        case .leftoversKilled, .stopped:
             workerPID = nil
-            logger.error("cannot start the worker: \(error)")
-            return ("not started: \(error)", nil)
-        }
-    }
-
-    func workerStarted(pid: pid_t) {
-        workerPID = pid
-        boundResources = []
-        workerStartedAt = Date()
-        try? ledger.processStarted("worker", pid: pid, countRestart: restarts > 0)
-        try? ledger.record("launched", "worker pid \(pid) version \(version)")
-    }
-
-    /// A worker left running by a supervisor that died: ours if its command line names this home.
-    func adoptableWorker() -> pid_t? {
-        guard let record = try? ledger.processes().first(where: { $0.role == "worker" }), let pid = record.pid, kill(pid, 0) == 0,
-              let commandLine = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8) else { return nil }
-        let parts = commandLine.split(separator: "\0").map(String.init)
-        guard parts.contains("worker"), let index = parts.firstIndex(of: "--home"), index + 1 < parts.count, parts[index + 1] == home.path else {
-            return nil
-        }
-        return pid
-    }
-
-    func watchAdopted(_ pid: pid_t) async {
-        workerPID = pid
-        state = .running
-        try? ledger.record("adopted", "worker pid \(pid)")
-        var ticks = 0
-        while kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) {
-            try? await Task.sleep(for: .milliseconds(50))
-            ticks += 1
-            if ticks % 10 == 0 && !swapping { await reconcileServedVersion() }
-        }
-        workerPID = nil
-        if !stopping {
-            logger.warning("the adopted worker pid=\(pid) exited; starting a new one")
-            restarts += 1
         }
     }
 
     /// An adopted worker may have finished a swap its old supervisor did not live to record: when it serves
     /// another version than ours, the stored state says which version is current (as at start).
     func reconcileServedVersion() async {
-        guard let served = try? await WorkerClient(path: home.workerSocket).health(timeout: .seconds(2)).version, served != version else { return }
+        guard !swapping, let served = try? await WorkerClient(path: home.workerSocket).health(timeout: .seconds(2)).version,
+              served != version, !swapping else { return }
         do {
             try selectVersion()
             logger.info("the worker serves version \(served): version \(version) is current")
@@ -326,17 +306,7 @@ public actor Supervisor {
         state = .stopping
         // A launch that held the face for its plan ends with the app stopped: the next start opens it.
         unlink(home.faceHoldPath)
-        guard let pid = workerPID else { return }
-        kill(pid, SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
-        while workerPID != nil && kill(pid, 0) == 0 && !ProcessTable.isZombie(pid) {
-            if Date() > deadline {
-                logger.warning("the worker did not stop within 10s: killing it")
-                kill(pid, SIGKILL)
-                break
-            }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
+        await worker?.stop()
     }
 
     /// Why the worker that just exited could not run, as it wrote it (WorkerFailure); read once.

@@ -1,4 +1,5 @@
 import Foundation
+import SomaProcesses
 import SomaProviders
 import Subprocess
 import Testing

@@ -1,4 +1,5 @@
 import Foundation
+import SomaProcesses
 import SomaResources
 import Subprocess
 #if canImport(System)
@@ -96,7 +97,7 @@ struct PostgresCluster {
         defer { try? FileManager.default.removeItem(atPath: passwordInput) }
         let initdb = [binaries.initdb, "-D", data, "-U", Self.role, "-E", "UTF8", "--locale=C", "--auth-local=trust",
                       "--auth-host=scram-sha-256", "--pwfile=\(passwordInput)", "--no-instructions"]
-        let command = account.map { ProcessSpec.asAccount($0.name, executable: initdb[0], arguments: Array(initdb.dropFirst())) }
+        let command = account.map { ProcessCommand.asAccount($0.name, executable: initdb[0], arguments: Array(initdb.dropFirst())) }
             ?? (executable: initdb[0], arguments: Array(initdb.dropFirst()))
         let outcome = try await Subprocess.run(
             .path(FilePath(command.executable)), arguments: Arguments(command.arguments), workingDirectory: FilePath(notes.root),

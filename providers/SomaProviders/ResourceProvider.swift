@@ -86,15 +86,6 @@ public struct ProcessSpec: Codable, Sendable, Equatable {
     }
 }
 
-extension ProcessSpec {
-    /// Whether a `line` health check's answer counts: there is one, and it begins as the spec says.
-    public func passesLineCheck(_ reply: Data?) -> Bool {
-        guard let reply else { return false }
-        guard let prefix = healthReplyPrefix else { return true }
-        return reply.starts(with: Data(prefix.utf8))
-    }
-}
-
 public struct ProvisionResult: Codable, Sendable, Equatable {
     /// Where the program reaches the resource: a queue's socket, a sqlite database's file, a postgres URL.
     public var endpoint: Endpoint

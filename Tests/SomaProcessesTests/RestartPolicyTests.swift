@@ -1,4 +1,4 @@
-import SomaSupervisor
+import SomaProcesses
 import Testing
 
 @Suite struct RestartPolicyTests {

@@ -7,16 +7,15 @@ public enum ProcessTable {
     public static func processes(where matches: ([String]) -> Bool) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { entry -> pid_t? in
-            guard let pid = pid_t(entry), pid != getpid(),
-                  let commandLine = try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8), !commandLine.isEmpty,
-                  !isZombie(pid) else { return nil }
-            return matches(commandLine.split(separator: "\0", omittingEmptySubsequences: false).dropLast().map(String.init)) ? pid : nil
+            guard let pid = pid_t(entry), pid != getpid(), let words = commandLine(of: pid), !isZombie(pid) else { return nil }
+            return matches(words) ? pid : nil
         }
     }
 
-    /// The process running `spec` already: its arguments (after the program's name) are the spec's.
-    public static func running(_ spec: ProcessSpec) -> pid_t? {
-        processes { Array($0.dropFirst()) == spec.arguments }.first
+    /// The command line of a live process, split into words (its program's name first).
+    public static func commandLine(of pid: pid_t) -> [String]? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8), !text.isEmpty else { return nil }
+        return text.split(separator: "\0", omittingEmptySubsequences: false).dropLast().map(String.init)
     }
 
     public static func isZombie(_ pid: pid_t) -> Bool {
