@@ -119,8 +119,8 @@ let package = Package(
             name: "SomaSupervisor",
             dependencies: [
                 "SomaLedger", "SomaControl", "SomaProcesses", "SomaProviders", "SomaResources", "SomaChecker", "SomaStorage",
-                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
         .target(

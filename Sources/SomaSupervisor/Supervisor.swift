@@ -3,66 +3,22 @@ import Logging
 import SomaControl
 import SomaLedger
 import SomaProcesses
-import SomaProtocol
-import SomaProviders
-import SomaStorage
+import ServiceLifecycle
 
-/// The supervisor daemon of one app: owns the ledger and the control socket, starts the worker and restarts
-/// it when it dies (backoff, then `failed` past the restart intensity), and stops it on `soma stop`.
-/// It runs no user code. While it lives it holds the home's supervisor lock; a worker that finds the lock
-/// free starts a new supervisor, which adopts the running worker.
-public actor Supervisor {
+/// The supervisor daemon of one app: the ledger's one writer, the control socket, the worker it starts and
+/// restarts (backoff, then `failed` past the restart intensity), and the resources' processes. It runs no user
+/// code. While it lives it holds the home's supervisor lock; a worker that finds the lock free starts a new
+/// supervisor, which adopts the running worker.
+///
+/// It is a service group (docs/supervision.md): the control service, the resources, the worker. SIGTERM and
+/// SIGINT shut it down gracefully in reverse order: the worker stops first (its turns drain), then the
+/// resources' processes, then the control socket. A worker that stops (`soma stop`) or is given up on ends
+/// the group the same way.
+public enum Supervisor {
     public struct Options: Sendable {
         public var policy = RestartPolicy()
         public var host = "127.0.0.1"
         public init() {}
-    }
-
-    let home: AppHome
-    let ledger: Ledger
-    let options: Options
-    let logger: Logger
-    let executable: String
-    var policy: RestartPolicy
-    /// Where the app's processes run.
-    let host: any ProcessHost = LocalProcessHost()
-    var worker: SupervisedProcess?
-    var workerPID: pid_t?
-    var workerStartedAt = Date()
-    /// The app's phase as the supervisor drives it.
-    var state = Phase.starting
-    var failure: String?
-    var stopping = false
-    var restarts = 0
-    /// What the last worker to exit wrote about why it could not run (WorkerFailure).
-    var lastWorkerFailure: String?
-    /// While an adopted worker runs: whether it swapped to a version its old supervisor did not record.
-    var servedVersionCheck: Task<Void, Never>?
-    let startedAt = Date()
-    var version = 0
-    var port = 0
-    /// The TCP control listener, once it listens (soma.toml `[control] listen`).
-    var controlListener: ControlListener?
-    /// The running version's entry file (materialized under code/vN) and the previous version's, which the
-    /// worker checks against to know the shapes of older stored values.
-    var entry = ""
-    var againstEntry: String?
-    /// A swap in progress: a second one is refused (the CLI's ledger lock refuses it first).
-    var swapping = false
-    /// The processes that serve resources, by resource name.
-    var resourceProcesses: [String: SupervisedProcess] = [:]
-    /// Provisioning in flight by name: a second request for the same name waits for the first.
-    var provisioning: [String: Task<Result<ProvisionedResource, ProtocolFailure>, Never>] = [:]
-    /// The resources the running worker asked for: releasing one of them is refused.
-    var boundResources: Set<String> = []
-
-    init(home: AppHome, ledger: Ledger, options: Options, logger: Logger) {
-        self.home = home
-        self.ledger = ledger
-        self.options = options
-        self.logger = logger
-        self.policy = options.policy
-        self.executable = DetachedProcess.currentExecutable
     }
 
     /// Runs the supervisor of the app at `home` until it is stopped or gives up. Returns the exit code.
@@ -71,6 +27,7 @@ public actor Supervisor {
             logger.info("a supervisor is already running for \(home.name)")
             return 0
         }
+        defer { withExtendedLifetime(lock) {} }
         let ledger: Ledger
         do {
             ledger = try Ledger(path: home.ledgerPath)
@@ -78,255 +35,40 @@ public actor Supervisor {
             logger.error("\(error)")
             return 1
         }
-        let supervisor = Supervisor(home: home, ledger: ledger, options: options, logger: logger)
-        let code = await supervisor.supervise()
-        withExtendedLifetime(lock) {}
-        return code
-    }
-
-    func supervise() async -> Int32 {
-        do {
-            guard let app = try ledger.app(), app.currentVersion != nil else {
-                logger.error("the app home \(home.path) has no version to run")
-                return 1
-            }
-            port = app.port ?? 0
+        // The app's restart intensity (soma.toml `[supervisor]`), for the worker and the resources' processes.
+        var policy = options.policy
+        if let app = try? ledger.app() {
             if let maximum = app.maxRestarts { policy.maximumRestarts = maximum }
             if let window = app.restartWindow { policy.window = window }
-            try selectVersion()
-            try ledger.processStarted("supervisor", pid: getpid(), countRestart: false)
-            try ledger.setState("running")
-            try ledger.record("supervisor-started", "pid \(getpid())")
-        } catch {
-            logger.error("\(error)")
-            return 1
         }
+        let host = LocalProcessHost()
+        let bound = StartGate()
+        let resources = ResourceManager(home: home, ledger: ledger, logger: logger, executable: DetachedProcess.currentExecutable,
+                                        host: host, policy: policy)
+        let workers = WorkerSupervisor(home: home, ledger: ledger, options: options, policy: policy, logger: logger, host: host,
+                                       resources: resources, controlBound: bound)
+        guard await workers.prepare() else { return 1 }
+        let (version, entry) = (await workers.version, await workers.entry)
         logger.info("supervising \(home.name) version \(version) pid=\(getpid())")
-
-        // The worker asks this socket for its resources as it starts: it is bound before anything is started.
-        let (bound, boundSignal) = AsyncStream<Void>.makeStream()
-        let control = Task { [home, logger] in
-            do {
-                let server = SupervisorServer(path: home.controlSocket, protocol: .control, role: .supervisor)
-                try await server.run(ready: { _ in boundSignal.yield() }, refused: { why in logger.warning("\(why)") }) { request, responder in
-                    await self.handle(request, responder)
-                }
-            } catch {
-                logger.error("cannot serve the control socket \(home.controlSocket): \(error)")
-            }
-            boundSignal.finish()
+        let control = ControlService(home: home, logger: logger, workers: workers, resources: resources, bound: bound, entry: entry)
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: control),
+                .init(service: resources),
+                .init(service: workers, successTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            logger.error("the supervisor stopped: \(error)")
         }
-        var binding = bound.makeAsyncIterator()
-        guard await binding.next() != nil else {
-            try? ledger.processStopped("supervisor")
-            try? ledger.setState("failed", failure: "the supervisor could not serve its control socket (see soma logs)")
-            return 1
-        }
-        let remoteControl = serveControlOnTCP()
-        let signals = installSignalHandlers()
-        await reconcileResources()
-
-        let worker = SupervisedProcess(spec: workerSpec(), policy: policy, host: host, command: { await self.workerCommand() },
-                                       observer: { await self.workerReported($0) })
-        self.worker = worker
-        // A stop asked while the resources were reconciled leaves nothing to start.
-        if !stopping {
-            try? await worker.start()
-            _ = await worker.ended()
-        }
-        await stopResourceProcesses()
-        for source in signals { source.cancel() }
+        let (failed, failure) = await workers.outcome
         try? ledger.processStopped("worker")
         try? ledger.processStopped("supervisor")
-        try? ledger.setState(state == .failed ? "failed" : "stopped", failure: failure)
-        if state != .failed { try? ledger.record("stopped", "") }
-        // The control server is not cancelled: it ends with the process. Cancelling it raced with a client
-        // connecting at that moment (`soma launch` asking how provisioning went), whose half-accepted
-        // connection NIO then dropped unfinished, an assertion that killed the supervisor before it answered.
-        // Unlinking the socket stops new connections from reaching it.
-        unlink(home.controlSocket)
-        withExtendedLifetime(control) {}
-        withExtendedLifetime(remoteControl) {}
+        try? ledger.setState(failed ? "failed" : "stopped", failure: failure)
+        if !failed { try? ledger.record("stopped", "") }
         logger.info("supervisor exiting")
-        return state == .failed ? 1 : 0
-    }
-
-    /// The version to run: the one the stored state is at when the ledger knows it (a swap whose commit point
-    /// passed before the supervisor recorded it is finished here), else the ledger's current version.
-    func selectVersion() throws {
-        guard let app = try ledger.app(), var current = app.currentVersion else { throw LedgerError(code: "no-version", "the app has no version") }
-        if let stored = StateStore.recordedProgramVersion(at: home.statePath), stored != current {
-            guard try ledger.version(stored) != nil else {
-                throw LedgerError(code: "unknown-version", "the stored state is at version \(stored), which the ledger does not have; version \(current) cannot read it")
-            }
-            logger.warning("the stored state is at version \(stored), the ledger said \(current): running \(stored)")
-            try ledger.activateVersion(stored)
-            try ledger.record("swap-recovered", "version \(current) → \(stored) (from the stored state)")
-            current = stored
-        }
-        guard let record = try ledger.version(current) else { throw LedgerError(code: "no-version", "version \(current) is not in the ledger") }
-        version = current
-        entry = try materialize(version: current, entry: record.entry)
-        // The worker checks against the version before, to know the shapes older stored values have; not after a
-        // rollback, whose code is older than what ran before it (the data was brought back to its shapes).
-        againstEntry = nil
-        if record.restores == nil, let previous = try ledger.version(current - 1) {
-            againstEntry = try materialize(version: previous.number, entry: previous.entry)
-        }
-    }
-
-    /// Writes the version's files under code/vN (once) and gives the path of its entry file.
-    func materialize(version: Int, entry: String) throws -> String {
-        try VersionFiles.materialize(ledger, home: home, version: version, entry: entry)
-    }
-
-    // MARK: - The worker
-
-    /// The worker is adopted when the ledger's worker pid still runs this home's worker (its supervisor died).
-    func workerSpec() -> SupervisedProcess.Spec {
-        let recorded = (try? ledger.processes())?.first { $0.role == "worker" }?.pid
-        return SupervisedProcess.Spec(
-            name: "the worker",
-            adoption: recorded.map { .recorded(pid: $0, argumentsPrefix: ["worker", "--home", home.path]) } ?? .none,
-            exitRules: [
-                // The state is at another version than the ledger said (a swap's commit point passed unrecorded).
-                WorkerExit.versionMismatch: .restartAtOnce,
-                // Restarting cannot make resources that failed to provision appear.
-                WorkerExit.resourcesUnavailable: .giveUp(reason: "its resources could not be provisioned"),
-            ])
-    }
-
-    /// The worker's command for the version that runs now.
-    func workerCommand() -> ProcessCommand {
-        var arguments = ["worker", "--home", home.path, "--entry", entry, "--port", String(port), "--version", String(version),
-                         "--host", options.host]
-        if let againstEntry { arguments += ["--against", againstEntry] }
-        return ProcessCommand(executable: executable, arguments: arguments, logPath: home.logPath)
-    }
-
-    func workerReported(_ report: SupervisedProcess.Report) async {
-        switch report {
-        case .started(let pid, let restart):
-            if !restart && restarts == 0 { try? ledger.resetProcessRestarts("worker") }
-            workerPID = pid
-            state = .running
-            boundResources = []
-            workerStartedAt = Date()
-            try? ledger.processStarted("worker", pid: pid, countRestart: restart)
-            try? ledger.record("launched", "worker pid \(pid) version \(version)")
-        case .adopted(let pid):
-            logger.info("adopting the running worker pid=\(pid)")
-            // The counters are the app's, not this supervisor's: they carry on from the ledger.
-            if let record = try? ledger.processes().first(where: { $0.role == "worker" }) {
-                restarts = record.restarts
-                if let started = record.startedAt.flatMap({ try? Date($0, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }) {
-                    workerStartedAt = started
-                }
-            }
-            workerPID = pid
-            state = .running
-            try? ledger.record("adopted", "worker pid \(pid)")
-            servedVersionCheck = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(500))
-                    if !Task.isCancelled { await self.reconcileServedVersion() }
-                }
-            }
-        case .exited(let status, let uptime, let next):
-            servedVersionCheck?.cancel()
-            servedVersionCheck = nil
-            workerPID = nil
-            try? ledger.processStopped("worker")
-            lastWorkerFailure = Self.takeWorkerFailure(home)
-            switch next {
-            case .respawn:
-                do {
-                    try selectVersion()
-                } catch {
-                    logger.error("cannot select the version to run: \(error)")
-                }
-            case .restart(let delay):
-                restarts += 1
-                state = .restarting
-                logger.warning("the worker exited (\(status)) after \(String(format: "%.1f", uptime))s; restarting in \(Int(delay * 1000))ms")
-                try? ledger.record("restarted", "worker \(status)")
-            case .giveUp:
-                break
-            }
-        case .gaveUp(let status, let reason):
-            state = .failed
-            if status.code == WorkerExit.resourcesUnavailable {
-                // Say which resource and why.
-                let failed = (try? ledger.resources())?.first { $0.state == "failed" }
-                failure = failed.map { "provisioning \($0.intent.kind) '\($0.name)' failed: \($0.failure ?? "unknown cause")" }
-                    ?? "the program's resources could not be provisioned (see soma logs)"
-                logger.error("\(failure!)")
-            } else {
-                failure = lastWorkerFailure.map { "the worker keeps exiting: \($0) (\(status); \(reason))" }
-                    ?? "the worker keeps exiting (\(status)): \(reason)"
-                logger.error("giving up: \(failure!)")
-            }
-            try? ledger.record("failed", failure!)
-            stopping = true
-        case .unhealthy(let pid):
-            logger.warning("the worker pid=\(pid) stopped answering its health checks; killing it")
-        case .leftoversKilled, .stopped:
-            workerPID = nil
-        }
-    }
-
-    /// An adopted worker may have finished a swap its old supervisor did not live to record: when it serves
-    /// another version than ours, the stored state says which version is current (as at start).
-    func reconcileServedVersion() async {
-        guard !swapping, let served = try? await WorkerClient(path: home.workerSocket).health(timeout: .seconds(2)).version,
-              served != version, !swapping else { return }
-        do {
-            try selectVersion()
-            logger.info("the worker serves version \(served): version \(version) is current")
-        } catch {
-            logger.error("the worker serves version \(served), and the ledger cannot say so: \(error)")
-        }
-    }
-
-    // MARK: - Stopping
-
-    func installSignalHandlers() -> [any DispatchSourceSignal] {
-        [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { Task { await self.stop() } }
-            source.resume()
-            return source
-        }
-    }
-
-    /// Stops the worker (SIGTERM, then SIGKILL after 10 s) and ends supervision.
-    func stop() async {
-        stopping = true
-        state = .stopping
-        // A launch that held the face for its plan ends with the app stopped: the next start opens it.
-        unlink(home.faceHoldPath)
-        await worker?.stop()
-    }
-
-    /// Why the worker that just exited could not run, as it wrote it (WorkerFailure); read once.
-    static func takeWorkerFailure(_ home: AppHome) -> String? {
-        defer { unlink(home.workerFailurePath) }
-        guard let data = FileManager.default.contents(atPath: home.workerFailurePath) else { return nil }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? nil : text
-    }
-}
-
-extension Supervisor {
-    /// The app's phase as the supervisor drives it.
-    enum Phase: String, Sendable {
-        case starting
-        /// A worker process is up; whether it serves is asked of the worker.
-        case running
-        /// The worker died and is started again after a backoff.
-        case restarting
-        case failed
-        case stopping
+        return failed ? 1 : 0
     }
 }

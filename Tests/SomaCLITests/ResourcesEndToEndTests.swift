@@ -74,6 +74,12 @@ import SystemPackage
 
         // Resources outlive `soma stop` and come back with the relaunch, data intact.
         #expect(try await app.soma("stop").status == 0)
+        // The supervisor's services stop in order: the worker (its turns drain), then the queue's process.
+        let log = try await app.soma("logs", "--lines", "400").output
+        let workerStopped = try #require(log.range(of: "worker info stopped", options: .backwards), "\(log)")
+        let queueStopped = try #require(log.range(of: "queue 'outbox' stopped", options: .backwards), "\(log)")
+        let supervisorExited = try #require(log.range(of: "supervisor exiting", options: .backwards), "\(log)")
+        #expect(workerStopped.lowerBound < queueStopped.lowerBound && queueStopped.lowerBound < supervisorExited.lowerBound, "\(log)")
         resources = try await Self.resources(app)
         #expect(resources["outbox"]?["state"] == "ready" && resources["shop"]?["state"] == "ready" && resources["outbox"]?["pid"] == nil)
         #expect(try await app.launch().status == 0)

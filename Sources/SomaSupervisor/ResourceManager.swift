@@ -6,10 +6,46 @@ import SomaProcesses
 import SomaProtocol
 import SomaProviders
 import SomaResources
+import ServiceLifecycle
+import Logging
 
-/// Resources: the ledger row first (the intent), then the provider acts, then the outcome; the processes
-/// that serve resources are supervised like the worker.
-extension Supervisor {
+/// The app's resources: the ledger row first (the intent), then the provider acts, then the outcome;
+/// reconciled at start, and their processes supervised like the worker. One service of the supervisor's
+/// group: on its graceful shutdown (after the worker's) it stops the resources' processes.
+actor ResourceManager: Service {
+    let home: AppHome
+    let ledger: Ledger
+    let logger: Logger
+    let executable: String
+    let host: any ProcessHost
+    /// The restart intensity of the resources' processes: the app's (soma.toml `[supervisor]`).
+    let policy: RestartPolicy
+    /// The processes that serve resources, by resource name.
+    var resourceProcesses: [String: SupervisedProcess] = [:]
+    /// Provisioning in flight by name: a second request for the same name waits for the first.
+    var provisioning: [String: Task<Result<ProvisionedResource, ProtocolFailure>, Never>] = [:]
+    /// The resources the running worker asked for: releasing one of them is refused.
+    var boundResources: Set<String> = []
+
+    init(home: AppHome, ledger: Ledger, logger: Logger, executable: String, host: any ProcessHost, policy: RestartPolicy) {
+        self.home = home
+        self.ledger = ledger
+        self.logger = logger
+        self.executable = executable
+        self.host = host
+        self.policy = policy
+    }
+
+    func run() async {
+        try? await gracefulShutdown()
+        await stopResourceProcesses()
+    }
+
+    /// A new worker binds its resources anew as it starts.
+    func workerStarted() {
+        boundResources = []
+    }
+
     func provider(named name: String) throws -> any ResourceProvider {
         let configured = (try? ledger.app())??.providerPaths ?? []
         return try ProviderRegistry(executable: executable, configuredPaths: configured).provider(named: name)
@@ -23,8 +59,9 @@ extension Supervisor {
         ProvisionRequest(intent.request, dataPath: dataPath(of: intent.name))
     }
 
-    /// The worker's `provision` request: find or make the resource, and answer where it is.
-    func provisionFromWorker(_ request: ResourceRequest) async throws(ProtocolFailure) -> ProvisionedResource {
+    /// The worker's `provision` request: find or make the resource, and answer where it is. `version` is the
+    /// version the worker runs, which the ledger keeps as the one that asked.
+    func provisionFromWorker(_ request: ResourceRequest, version: Int) async throws(ProtocolFailure) -> ProvisionedResource {
         guard SafeName.isValid(request.name) else {
             throw ProtocolFailure(code: "invalid-name", "'\(request.name)' cannot name a resource")
         }
@@ -110,7 +147,7 @@ extension Supervisor {
 
     /// At start-up: rows left `provisioning` by a crash are carried out again (the provider reuses what
     /// exists, so there is never a second one), and ready resources get their processes back.
-    func reconcileResources() async {
+    func reconcile() async {
         guard let records = try? ledger.resources() else { return }
         for record in records where record.state == "provisioning" || record.state == "ready" {
             if record.state == "provisioning" {
@@ -123,65 +160,8 @@ extension Supervisor {
         }
     }
 
-    // MARK: - Resource processes
-
-    /// Starts the process and returns once it is ready (as its spec says). A process already running the same
-    /// command (started by a supervisor killed before it could record it) is adopted instead: a second one
-    /// would find the first holding its files and port.
-    func startResourceProcess(_ name: String, _ spec: ProcessSpec) async throws {
-        if resourceProcesses[name] != nil { return }
-        let process = SupervisedProcess(
-            spec: spec.supervision(of: name), policy: RestartPolicy(maximumRestarts: policy.maximumRestarts, window: policy.window),
-            host: host, command: { [logPath = home.logPath] in spec.command(logPath: logPath) },
-            observer: { await self.resourceProcessReported(name, $0) })
-        resourceProcesses[name] = process
-        try await process.start()
-    }
-
-    func resourceProcessReported(_ name: String, _ report: SupervisedProcess.Report) {
-        switch report {
-        case .started(let pid, let restart):
-            try? ledger.resourceProcess(name, pid: pid, countRestart: restart)
-        case .adopted(let pid):
-            logger.info("adopting the process of '\(name)' pid=\(pid), found running")
-            try? ledger.resourceProcess(name, pid: pid)
-        case .exited(let status, _, let next):
-            try? ledger.resourceProcess(name, pid: nil)
-            if case .restart(let delay) = next {
-                logger.warning("the process of '\(name)' exited (\(status)); restarting in \(Int(delay * 1000))ms")
-                try? ledger.record("resource-restarted", "\(name) \(status)")
-            }
-        case .unhealthy(let pid):
-            logger.warning("the process of '\(name)' pid=\(pid) has not answered 3 health checks; killing it")
-            try? ledger.record("resource-unhealthy", "\(name) pid \(pid)")
-        case .leftoversKilled(let pids):
-            logger.warning("processes an earlier server of '\(name)' started were still running (pid \(pids.map(String.init).joined(separator: ", "))); killed them")
-        case .gaveUp(let status, let reason):
-            logger.error("the process of '\(name)' keeps exiting (\(status)): \(reason)")
-            try? ledger.resourceFailed(name, failure: "its process keeps exiting (\(status)): \(reason)")
-            // The next provisioning of it (a relaunch, a worker asking again) starts a new one.
-            resourceProcesses[name] = nil
-        case .stopped:
-            try? ledger.resourceProcess(name, pid: nil)
-        }
-    }
-
-    /// Asks the process to stop cleanly and waits for it to exit (killed after its grace).
-    func stopResourceProcess(_ name: String) async {
-        if let process = resourceProcesses.removeValue(forKey: name) {
-            await process.stop()
-        }
-        try? ledger.resourceProcess(name, pid: nil)
-    }
-
-    func stopResourceProcesses() async {
-        for name in resourceProcesses.keys {
-            await stopResourceProcess(name)
-        }
-    }
-
     /// `soma resources release NAME [--purge]` while the app runs: refused for a resource the program binds.
-    func release(_ name: String, purge: Bool) async throws(ProtocolFailure) -> Done {
+    func release(_ name: String, purge: Bool, version: Int) async throws(ProtocolFailure) -> Done {
         guard let record = try? ledger.resource(name) else {
             throw ProtocolFailure(code: "unknown-resource", "no resource named '\(name)'")
         }

@@ -3,7 +3,7 @@ import SomaControl
 import SomaLedger
 import SomaProtocol
 
-extension Supervisor {
+extension WorkerSupervisor {
     /// `swap` from the CLI, to a pending version the CLI recorded in the ledger. The worker plans and applies;
     /// the supervisor materializes the code and, once the worker has switched, makes the version current in
     /// the ledger and runs it from then on.

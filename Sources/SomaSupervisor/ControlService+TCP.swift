@@ -3,12 +3,12 @@ import SomaChecker
 import SomaControl
 import SomaProtocol
 
-extension Supervisor {
+extension ControlService {
     /// soma.toml `[control] listen`: the control protocol on TCP as well, with TLS 1.3 presenting the app's
     /// certificate and every client proving the app's secret. Without the setting nothing listens on TCP
     /// (RUNTIME.md §4). The address is the one of the version running when this supervisor started; a swap
     /// that changes it takes effect at the next start.
-    func serveControlOnTCP() -> Task<Void, Never>? {
+    func serveOnTCP() -> Task<Void, Never>? {
         guard case .tcp(let host, let port)? = ProjectConfig.load(besides: entry).control.listen else { return nil }
         let identity: TLSIdentity
         let secret: AppSecret
@@ -25,7 +25,7 @@ extension Supervisor {
                 try await server.run(ready: { endpoint in
                     logger.info("control listens on \(endpoint) (TLS 1.3, certificate sha256 \(identity.fingerprint))")
                     let listener = ControlListener(address: endpoint.address, certificateSHA256: identity.fingerprint)
-                    Task { await self.listening(listener) }
+                    self.listener.withLock { $0 = listener }
                 }, refused: { why in
                     logger.warning("\(why)")
                 }) { request, responder in
@@ -35,11 +35,5 @@ extension Supervisor {
                 logger.error("cannot listen for control on \(Endpoint.tcp(host: host, port: port)): \(error)")
             }
         }
-    }
-}
-
-extension Supervisor {
-    func listening(_ listener: ControlListener) {
-        controlListener = listener
     }
 }

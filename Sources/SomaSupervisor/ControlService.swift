@@ -1,36 +1,85 @@
 import Foundation
 import SomaControl
 import SomaProtocol
+import ServiceLifecycle
+import Logging
+import Synchronization
 
-extension Supervisor {
-    /// The supervisor's side of the control protocol.
+/// The supervisor's side of the control protocol: on the app's private Unix socket, and on TCP with TLS when
+/// soma.toml `[control] listen` says so. Requests go to the worker's supervision or to the resources.
+final class ControlService: Service, Sendable {
+    let home: AppHome
+    let logger: Logger
+    let workers: WorkerSupervisor
+    let resources: ResourceManager
+    /// Opened once the Unix socket accepts connections, or failed to.
+    let bound: StartGate
+    /// The running version's entry file, beside which soma.toml says where control listens on TCP.
+    let entry: String
+    /// The TCP listener, once it listens: `soma status` shows it.
+    let listener = Mutex<ControlListener?>(nil)
+
+    init(home: AppHome, logger: Logger, workers: WorkerSupervisor, resources: ResourceManager, bound: StartGate, entry: String) {
+        self.home = home
+        self.logger = logger
+        self.workers = workers
+        self.resources = resources
+        self.bound = bound
+        self.entry = entry
+    }
+
+    func run() async {
+        let server = SupervisorServer(path: home.controlSocket, protocol: .control, role: .supervisor)
+        let local = Task { [home, logger, bound] in
+            do {
+                try await server.run(ready: { _ in bound.open(true) }, refused: { why in logger.warning("\(why)") }) { request, responder in
+                    await self.handle(request, responder)
+                }
+            } catch {
+                logger.error("cannot serve the control socket \(home.controlSocket): \(error)")
+            }
+            bound.open(false)
+        }
+        let remote = await bound.wait() ? serveOnTCP() : nil
+        try? await gracefulShutdown()
+        // The servers are not cancelled: they end with the process. Cancelling one raced with a client
+        // connecting at that moment (`soma launch` asking how provisioning went), whose half-accepted
+        // connection NIO then dropped unfinished, an assertion that killed the supervisor before it answered.
+        // Unlinking the socket stops new connections from reaching it.
+        unlink(home.controlSocket)
+        withExtendedLifetime(local) {}
+        withExtendedLifetime(remote) {}
+    }
+
     func handle(_ request: ControlRequest, _ responder: Responder) async {
         switch request {
         case .status:
-            await responder.reply(await status())
+            await responder.reply(await workers.status(control: listener.withLock { $0 }))
         case .send(let call):
-            await responder.answer { try await askWorker { try await $0.send(call) } }
+            await responder.answer { try await workers.askWorker { try await $0.send(call) } }
         case .setAside(let resource):
-            await responder.answer { try await askWorker { try await $0.setAside(resource: resource) } }
+            await responder.answer { try await workers.askWorker { try await $0.setAside(resource: resource) } }
         case .quarantined:
-            await responder.answer { try await askWorker { try await $0.quarantined() } }
+            await responder.answer { try await workers.askWorker { try await $0.quarantined() } }
         case .repair(let command):
-            await responder.answer { try await repair(command) }
+            await responder.answer { try await workers.repair(command) }
         case .provision(let resource):
-            await responder.answer { try await provisionFromWorker(resource) }
+            await responder.answer { try await resources.provisionFromWorker(resource, version: await workers.version) }
         case .find(let name):
-            await responder.reply(FindReply(await find(name)))
+            await responder.reply(FindReply(await resources.find(name)))
         case .release(let name, let purge):
-            await responder.answer { try await release(name, purge: purge) }
+            await responder.answer { try await resources.release(name, purge: purge, version: await workers.version) }
         case .swap(let command):
-            await responder.answer { try await swap(command) }
+            await responder.answer { try await workers.swap(command) }
         case .stop:
             // Answer first: the control socket closes with the supervisor. The caller waits for the lock.
             await responder.reply(Done("stopping"))
-            await stop()
+            await workers.stop()
         }
     }
+}
 
+extension WorkerSupervisor {
     /// A request the worker answers, passed on; a worker that cannot be reached is named with the app's phase.
     func askWorker<Reply>(_ call: (WorkerClient) async throws -> Reply) async throws(ProtocolFailure) -> Reply {
         do {
@@ -42,12 +91,12 @@ extension Supervisor {
         }
     }
 
-    func status() async -> StatusReply {
+    func status(control: ControlListener?) async -> StatusReply {
         var reply = StatusReply(app: home.name, state: .starting, version: version, port: port, url: "http://\(options.host):\(port)",
                                 supervisorPID: getpid(), supervisorStartedAt: startedAt,
                                 supervisorUptime: Int(Date().timeIntervalSince(startedAt)), restarts: restarts)
         reply.failure = failure
-        reply.control = controlListener
+        reply.control = control
         if let workerPID {
             reply.workerPID = workerPID
             reply.workerStartedAt = workerStartedAt
@@ -77,7 +126,7 @@ extension Supervisor {
     }
 }
 
-extension Supervisor {
+extension WorkerSupervisor {
     /// `soma repair remove|replace`: run by the worker as a turn; the supervisor, the ledger's writer, keeps
     /// the audit record of what was repaired, and how.
     func repair(_ command: RepairOrder) async throws(ProtocolFailure) -> RepairReply {

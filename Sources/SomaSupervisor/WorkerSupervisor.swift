@@ -1,0 +1,274 @@
+import Foundation
+import Logging
+import SomaControl
+import SomaLedger
+import SomaProcesses
+import SomaProtocol
+import SomaProviders
+import SomaStorage
+import ServiceLifecycle
+
+/// The app's worker under supervision: the version it runs, its process (started, adopted after a supervisor
+/// restart, restarted, given up on), swaps, and the app's phase that `soma status` reports. One service of
+/// the supervisor's group (Supervisor.run).
+actor WorkerSupervisor: Service {
+    let home: AppHome
+    let ledger: Ledger
+    let options: Supervisor.Options
+    let logger: Logger
+    let executable: String
+    let policy: RestartPolicy
+    /// Where the app's processes run.
+    let host: any ProcessHost
+    let resources: ResourceManager
+    /// Opened once the control socket accepts connections (false when it cannot): the worker asks it for its
+    /// resources as it starts.
+    let controlBound: StartGate
+    var worker: SupervisedProcess?
+    var workerPID: pid_t?
+    var workerStartedAt = Date()
+    /// The app's phase as the supervisor drives it.
+    var state = Phase.starting
+    var failure: String?
+    var stopping = false
+    var restarts = 0
+    /// What the last worker to exit wrote about why it could not run (WorkerFailure).
+    var lastWorkerFailure: String?
+    /// While an adopted worker runs: whether it swapped to a version its old supervisor did not record.
+    var servedVersionCheck: Task<Void, Never>?
+    let startedAt = Date()
+    var version = 0
+    var port = 0
+    /// The running version's entry file (materialized under code/vN) and the previous version's, which the
+    /// worker checks against to know the shapes of older stored values.
+    var entry = ""
+    var againstEntry: String?
+    /// A swap in progress: a second one is refused (the CLI's ledger lock refuses it first).
+    var swapping = false
+
+    init(home: AppHome, ledger: Ledger, options: Supervisor.Options, policy: RestartPolicy, logger: Logger, host: any ProcessHost,
+         resources: ResourceManager, controlBound: StartGate) {
+        self.home = home
+        self.ledger = ledger
+        self.options = options
+        self.logger = logger
+        self.policy = policy
+        self.executable = DetachedProcess.currentExecutable
+        self.host = host
+        self.resources = resources
+        self.controlBound = controlBound
+    }
+
+    /// Reads the app from the ledger and chooses the version to run; false (logged) when there is none.
+    func prepare() -> Bool {
+        do {
+            guard let app = try ledger.app(), app.currentVersion != nil else {
+                logger.error("the app home \(home.path) has no version to run")
+                return false
+            }
+            port = app.port ?? 0
+            try selectVersion()
+            try ledger.processStarted("supervisor", pid: getpid(), countRestart: false)
+            try ledger.setState("running")
+            try ledger.record("supervisor-started", "pid \(getpid())")
+            return true
+        } catch {
+            logger.error("\(error)")
+            return false
+        }
+    }
+
+    /// Once the control socket is bound and the resources are reconciled, runs the worker until it is stopped
+    /// (`soma stop`, or the group's graceful shutdown) or given up on.
+    func run() async {
+        guard await controlBound.wait() else {
+            state = .failed
+            failure = "the supervisor could not serve its control socket (see soma logs)"
+            return
+        }
+        await resources.reconcile()
+        let worker = SupervisedProcess(spec: workerSpec(), policy: policy, host: host, command: { await self.workerCommand() },
+                                       observer: { await self.workerReported($0) })
+        self.worker = worker
+        await withGracefulShutdownHandler {
+            // A stop asked while the resources were reconciled leaves nothing to start.
+            guard !self.stopping else { return }
+            try? await worker.start()
+            _ = await worker.ended()
+        } onGracefulShutdown: {
+            Task { await self.stop() }
+        }
+    }
+
+    /// The app's state for the ledger once supervision has ended.
+    var outcome: (failed: Bool, failure: String?) { (state == .failed, failure) }
+
+    /// The version to run: the one the stored state is at when the ledger knows it (a swap whose commit point
+    /// passed before the supervisor recorded it is finished here), else the ledger's current version.
+    func selectVersion() throws {
+        guard let app = try ledger.app(), var current = app.currentVersion else { throw LedgerError(code: "no-version", "the app has no version") }
+        if let stored = StateStore.recordedProgramVersion(at: home.statePath), stored != current {
+            guard try ledger.version(stored) != nil else {
+                throw LedgerError(code: "unknown-version", "the stored state is at version \(stored), which the ledger does not have; version \(current) cannot read it")
+            }
+            logger.warning("the stored state is at version \(stored), the ledger said \(current): running \(stored)")
+            try ledger.activateVersion(stored)
+            try ledger.record("swap-recovered", "version \(current) → \(stored) (from the stored state)")
+            current = stored
+        }
+        guard let record = try ledger.version(current) else { throw LedgerError(code: "no-version", "version \(current) is not in the ledger") }
+        version = current
+        entry = try materialize(version: current, entry: record.entry)
+        // The worker checks against the version before, to know the shapes older stored values have; not after a
+        // rollback, whose code is older than what ran before it (the data was brought back to its shapes).
+        againstEntry = nil
+        if record.restores == nil, let previous = try ledger.version(current - 1) {
+            againstEntry = try materialize(version: previous.number, entry: previous.entry)
+        }
+    }
+
+    /// Writes the version's files under code/vN (once) and gives the path of its entry file.
+    func materialize(version: Int, entry: String) throws -> String {
+        try VersionFiles.materialize(ledger, home: home, version: version, entry: entry)
+    }
+
+    // MARK: - The worker
+
+    /// The worker is adopted when the ledger's worker pid still runs this home's worker (its supervisor died).
+    func workerSpec() -> SupervisedProcess.Spec {
+        let recorded = (try? ledger.processes())?.first { $0.role == "worker" }?.pid
+        return SupervisedProcess.Spec(
+            name: "the worker",
+            adoption: recorded.map { .recorded(pid: $0, argumentsPrefix: ["worker", "--home", home.path]) } ?? .none,
+            exitRules: [
+                // The state is at another version than the ledger said (a swap's commit point passed unrecorded).
+                WorkerExit.versionMismatch: .restartAtOnce,
+                // Restarting cannot make resources that failed to provision appear.
+                WorkerExit.resourcesUnavailable: .giveUp(reason: "its resources could not be provisioned"),
+            ])
+    }
+
+    /// The worker's command for the version that runs now.
+    func workerCommand() -> ProcessCommand {
+        var arguments = ["worker", "--home", home.path, "--entry", entry, "--port", String(port), "--version", String(version),
+                         "--host", options.host]
+        if let againstEntry { arguments += ["--against", againstEntry] }
+        return ProcessCommand(executable: executable, arguments: arguments, logPath: home.logPath)
+    }
+
+    func workerReported(_ report: SupervisedProcess.Report) async {
+        switch report {
+        case .started(let pid, let restart):
+            if !restart && restarts == 0 { try? ledger.resetProcessRestarts("worker") }
+            workerPID = pid
+            state = .running
+            await resources.workerStarted()
+            workerStartedAt = Date()
+            try? ledger.processStarted("worker", pid: pid, countRestart: restart)
+            try? ledger.record("launched", "worker pid \(pid) version \(version)")
+        case .adopted(let pid):
+            logger.info("adopting the running worker pid=\(pid)")
+            // The counters are the app's, not this supervisor's: they carry on from the ledger.
+            if let record = try? ledger.processes().first(where: { $0.role == "worker" }) {
+                restarts = record.restarts
+                if let started = record.startedAt.flatMap({ try? Date($0, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) }) {
+                    workerStartedAt = started
+                }
+            }
+            workerPID = pid
+            state = .running
+            try? ledger.record("adopted", "worker pid \(pid)")
+            servedVersionCheck = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    if !Task.isCancelled { await self.reconcileServedVersion() }
+                }
+            }
+        case .exited(let status, let uptime, let next):
+            servedVersionCheck?.cancel()
+            servedVersionCheck = nil
+            workerPID = nil
+            try? ledger.processStopped("worker")
+            lastWorkerFailure = Self.takeWorkerFailure(home)
+            switch next {
+            case .respawn:
+                do {
+                    try selectVersion()
+                } catch {
+                    logger.error("cannot select the version to run: \(error)")
+                }
+            case .restart(let delay):
+                restarts += 1
+                state = .restarting
+                logger.warning("the worker exited (\(status)) after \(String(format: "%.1f", uptime))s; restarting in \(Int(delay * 1000))ms")
+                try? ledger.record("restarted", "worker \(status)")
+            case .giveUp:
+                break
+            }
+        case .gaveUp(let status, let reason):
+            state = .failed
+            if status.code == WorkerExit.resourcesUnavailable {
+                // Say which resource and why.
+                let failed = (try? ledger.resources())?.first { $0.state == "failed" }
+                failure = failed.map { "provisioning \($0.intent.kind) '\($0.name)' failed: \($0.failure ?? "unknown cause")" }
+                    ?? "the program's resources could not be provisioned (see soma logs)"
+                logger.error("\(failure!)")
+            } else {
+                failure = lastWorkerFailure.map { "the worker keeps exiting: \($0) (\(status); \(reason))" }
+                    ?? "the worker keeps exiting (\(status)): \(reason)"
+                logger.error("giving up: \(failure!)")
+            }
+            try? ledger.record("failed", failure!)
+            stopping = true
+        case .unhealthy(let pid):
+            logger.warning("the worker pid=\(pid) stopped answering its health checks; killing it")
+        case .leftoversKilled, .stopped:
+            workerPID = nil
+        }
+    }
+
+    /// An adopted worker may have finished a swap its old supervisor did not live to record: when it serves
+    /// another version than ours, the stored state says which version is current (as at start).
+    func reconcileServedVersion() async {
+        guard !swapping, let served = try? await WorkerClient(path: home.workerSocket).health(timeout: .seconds(2)).version,
+              served != version, !swapping else { return }
+        do {
+            try selectVersion()
+            logger.info("the worker serves version \(served): version \(version) is current")
+        } catch {
+            logger.error("the worker serves version \(served), and the ledger cannot say so: \(error)")
+        }
+    }
+
+    // MARK: - Stopping
+
+    /// Stops the worker (SIGTERM, then SIGKILL after 10 s) and ends supervision.
+    func stop() async {
+        stopping = true
+        state = .stopping
+        // A launch that held the face for its plan ends with the app stopped: the next start opens it.
+        unlink(home.faceHoldPath)
+        await worker?.stop()
+    }
+
+    /// Why the worker that just exited could not run, as it wrote it (WorkerFailure); read once.
+    static func takeWorkerFailure(_ home: AppHome) -> String? {
+        defer { unlink(home.workerFailurePath) }
+        guard let data = FileManager.default.contents(atPath: home.workerFailurePath) else { return nil }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? nil : text
+    }
+}
+
+extension WorkerSupervisor {
+    /// The app's phase as the supervisor drives it.
+    enum Phase: String, Sendable {
+        case starting
+        /// A worker process is up; whether it serves is asked of the worker.
+        case running
+        /// The worker died and is started again after a backoff.
+        case restarting
+        case failed
+        case stopping
+    }
+}
