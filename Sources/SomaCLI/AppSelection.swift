@@ -56,6 +56,16 @@ extension AppHome {
     /// Whether a supervisor runs for this app now.
     var isRunning: Bool { FileLock.isHeld(path: supervisorLock) }
 
+    /// Waits (up to `seconds`) until no supervisor runs for this app; says whether none does.
+    @discardableResult
+    func waitUntilStopped(seconds: Double) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while isRunning && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return !isRunning
+    }
+
     func requireRunning() throws {
         guard isRunning else {
             let state = (try? Ledger(path: ledgerPath).app()) ?? nil

@@ -6,17 +6,22 @@ import SomaResources
 import SomaSupervisor
 import SomaWorker
 
-/// `soma supervise --home DIR`: the supervisor daemon (started by `soma launch`, or by a worker whose
-/// supervisor died). Not for direct use.
+/// `soma supervise --home DIR [--idle]`: the supervisor daemon (started idle by `soma launch`, which then sends
+/// it the launch, or by a worker whose supervisor died). Not for direct use.
 struct SuperviseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "supervise", abstract: "Run an app's supervisor (internal).",
                                                     shouldDisplay: false)
 
     @Option var home: String
+    /// Wait for orders (a launch, a release) instead of running the app as its ledger has it.
+    @Flag var idle = false
+    /// How long an idle supervisor waits for its first order (tests shorten it).
+    @Option var idleSeconds: Double = Supervisor.idleSeconds
 
     func run() async throws {
         LineLogHandler.bootstrap(source: "supervisor")
-        let code = await Supervisor.run(home: AppHome(path: home), logger: Logger(label: "supervisor"))
+        let code = await Supervisor.run(home: AppHome(path: home), mode: idle ? .idle(unusedSeconds: idleSeconds) : .resume,
+                                        logger: Logger(label: "supervisor"))
         if code != 0 { throw ExitCode(code) }
     }
 }

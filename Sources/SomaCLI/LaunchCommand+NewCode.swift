@@ -49,9 +49,6 @@ extension LaunchCommand {
     /// Back to how the app was: stopped, at its version.
     func stopAgain(_ home: AppHome) async {
         try? await ControlClient(path: home.controlSocket).stop()
-        let deadline = Date().addingTimeInterval(20)
-        while home.isRunning && Date() < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        await home.waitUntilStopped(seconds: 20)
     }
 }

@@ -13,9 +13,9 @@ struct LaunchCommand: AsyncParsableCommand {
         commandName: "launch",
         abstract: "Check a program and start it under a supervisor.",
         discussion: """
-            Creates the app's home under $SOMA_HOME/apps/NAME (0700), records the version in its ledger, starts a \
-            supervisor detached from the terminal, waits until the face is serving and prints name, version and URL. \
-            Relaunching an app that exists resumes it with its state.
+            Creates the app's home under $SOMA_HOME/apps/NAME (0700), starts a supervisor detached from the \
+            terminal and sends it the launch, which it records in the app's ledger; waits until the face is serving \
+            and prints name, version and URL. Relaunching an app that exists resumes it with its state.
             """
     )
 
@@ -64,26 +64,21 @@ struct LaunchCommand: AsyncParsableCommand {
         let requestedPort = port ?? outcome.program.config.port
         let newHomePort: Int? = home.exists ? nil : try choosePort(requested: requestedPort, recorded: nil)
         try home.create()
+        // The ledger is read here, never written: the supervisor records the launch, and refuses it if the ledger
+        // changed in between (another launch came first).
         let ledger = try Ledger(path: home.ledgerPath)
-        if let holder = try ledger.acquireLock("mutate", pid: getpid(), purpose: "launch") {
-            throw CLIFailure("\(appName) is busy: \(holder) holds its lock", hint: "wait for it to finish, then launch again")
-        }
-        defer { try? ledger.releaseLock("mutate", pid: getpid()) }
-
         let existing = try ledger.app()
         // New code under a stopped app: the stored version starts with its face closed, and the new code
         // replaces it as a swap does, planned against the live data, once confirmed.
         var replacing: VersionRecord?
+        var settings: LaunchOrder.Settings?
         let currentVersion = try existing?.currentVersion.flatMap { try ledger.version($0) }
         if let currentVersion, currentVersion.hash != bundle.hash {
             let storedFiles = try ledger.versionFiles(currentVersion.number)
             let sameCode = ProgramBundle.codeHash(storedFiles) == bundle.codeHash && currentVersion.entry == bundle.entry
             if sameCode && !home.isRunning {
                 // Only soma.toml changed: its settings apply at this launch; the code and its version stay.
-                try ledger.replaceSettings(ofVersion: currentVersion.number, path: ProgramBundle.settingsFile, content: bundle.settings, hash: bundle.hash)
-                try? FileManager.default.removeItem(atPath: home.codeFolder(version: currentVersion.number))
-                try ledger.record("settings", "soma.toml of version \(currentVersion.number) replaced at launch")
-                Terminal.out("settings: soma.toml changed; it applies from this launch (version \(currentVersion.number), same code)\n")
+                settings = LaunchOrder.Settings(path: ProgramBundle.settingsFile, content: bundle.settings.map { Data($0) }, hash: bundle.hash)
             } else if sameCode {
                 throw CLIFailure("\(appName) is running version \(currentVersion.number) with another soma.toml",
                                  hint: "settings apply at a launch: `soma stop --app \(appName)`, then launch again")
@@ -95,46 +90,63 @@ struct LaunchCommand: AsyncParsableCommand {
                 replacing = currentVersion
             }
         }
-        if let currentVersion {
-            if home.isRunning {
-                print("\(appName) is already running (version \(currentVersion.number))")
-                try await printStatusLine(home)
-                return
-            }
+        if let currentVersion, home.isRunning {
+            print("\(appName) is already running (version \(currentVersion.number))")
+            try await printStatusLine(home)
+            return
         }
         let chosenPort = try newHomePort ?? choosePort(requested: requestedPort, recorded: existing?.port)
-        if existing == nil { try ledger.createApp(name: appName, port: nil) }
-        let version = try currentVersion?.number ?? ledger.addVersion(entry: bundle.entry, files: bundle.files, hash: bundle.hash)
-
-        try ledger.setPort(chosenPort)
         let configFolder = outcome.program.config.file.map { (($0.path as NSString).deletingLastPathComponent as NSString) }
-        try ledger.setProviderPaths(outcome.program.config.providerPaths.map { path in
-            guard !path.hasPrefix("/") else { return path }
-            let base = configFolder.map { $0 as String } ?? FileManager.default.currentDirectoryPath
-            return URL(fileURLWithPath: (base as NSString).appendingPathComponent(path)).standardizedFileURL.path
-        })
-        try ledger.setRestartIntensity(maxRestarts: outcome.program.config.maxRestarts, window: outcome.program.config.restartWindow)
-        try ledger.setState("starting")
-        try ledger.releaseLock("mutate", pid: getpid())
+        let order = LaunchOrder(
+            app: appName, expectedVersion: currentVersion?.number,
+            code: currentVersion == nil ? bundle.code : nil, settings: settings, port: chosenPort,
+            providerPaths: outcome.program.config.providerPaths.map { path in
+                guard !path.hasPrefix("/") else { return path }
+                let base = configFolder.map { $0 as String } ?? FileManager.default.currentDirectoryPath
+                return URL(fileURLWithPath: (base as NSString).appendingPathComponent(path)).standardizedFileURL.path
+            },
+            maxRestarts: outcome.program.config.maxRestarts, restartWindow: outcome.program.config.restartWindow,
+            holdFace: replacing != nil)
+        if settings != nil, let currentVersion {
+            Terminal.out("settings: soma.toml changed; it applies from this launch (version \(currentVersion.number), same code)\n")
+        }
         for line in Self.scaleLines(outcome.cells) { ProvisioningProgress.write("scale: \(line)\n") }
 
-        if replacing != nil {
-            _ = FileManager.default.createFile(atPath: home.faceHoldPath, contents: nil, attributes: [.posixPermissions: 0o600])
-        } else {
-            unlink(home.faceHoldPath)
-        }
         if foreground {
-            try await runForeground(home, version: version)
+            try await runForeground(home, order: order)
             return
         }
         // What is ready before the supervisor starts was provisioned by an earlier launch; the rest is reported.
         let progress = ProvisioningProgress(home: home)
-        _ = try DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", home.path], logPath: home.logPath)
+        let version = try await Self.startIdleSupervisor(home) { try await $0.launch(order).version }
         if let replacing {
             try await replaceAtStart(replacing, with: bundle, home: home, progress: progress)
             return
         }
         try await waitUntilServing(home, version: version, progress: progress)
+    }
+
+    /// Starts a supervisor that waits for orders, and gives it `order` once it answers. A supervisor that is
+    /// running already (another command started one) is given the order too.
+    static func startIdleSupervisor<Reply: Sendable>(_ home: AppHome, order: (ControlClient) async throws -> Reply) async throws -> Reply {
+        if !home.isRunning {
+            _ = try DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", home.path, "--idle"],
+                                          logPath: home.logPath)
+        }
+        let client = ControlClient(path: home.controlSocket)
+        let deadline = Date().addingTimeInterval(20)
+        while true {
+            do {
+                return try await order(client)
+            } catch let failure as ProtocolFailure {
+                throw CLIFailure(failure.message, hint: failure.hint)
+            } catch {
+                guard Date() < deadline else {
+                    throw CLIFailure("the supervisor of \(home.name) did not answer: \(error)", hint: "soma logs --app \(home.name) says why")
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
     }
 
     /// Until the ssh provider exists, a resource or a worker placed on another host cannot run: refused before
@@ -178,6 +190,7 @@ struct LaunchCommand: AsyncParsableCommand {
         let deadline = Date().addingTimeInterval(120)
         let client = ControlClient(path: home.controlSocket)
         var progress = progress
+        var failure: String?
         while Date() < deadline {
             progress.report()
             if let status = try await Self.statusIfAnswered(client) {
@@ -185,13 +198,17 @@ struct LaunchCommand: AsyncParsableCommand {
                     if wanted == .serving { printLaunched(home, version: version, url: status.url) }
                     return
                 }
-                if status.state == .failed { break }
+                if status.state == .failed {
+                    failure = status.failure
+                    break
+                }
             } else if !home.isRunning, let app = try? Ledger(path: home.ledgerPath).app(), app.state == "failed" || app.state == "stopped" {
                 break
             }
             try await Task.sleep(for: .milliseconds(10))
         }
-        let failure = (try? Ledger(path: home.ledgerPath).app())?.failure
+        // The supervisor said why; one that ended first wrote it in the ledger.
+        failure = failure ?? (try? Ledger(path: home.ledgerPath).app())?.failure
         let tail = LogFile(path: home.logPath).lastLines(12).joined(separator: "\n")
         throw CLIFailure("\(home.name) did not start\(failure.map { ": \($0)" } ?? "")\n\(tail)", hint: "soma logs --app \(home.name) shows the whole log")
     }
@@ -233,20 +250,20 @@ struct LaunchCommand: AsyncParsableCommand {
         print("  url         \(try await ControlClient(path: home.controlSocket).status().url)")
     }
 
-    func runForeground(_ home: AppHome, version: Int) async throws {
+    func runForeground(_ home: AppHome, order: LaunchOrder) async throws {
         let log = open(home.logPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         LineLogHandler.bootstrap(source: "supervisor", copies: log >= 0 ? [log] : [])
         let announce = Task {
             let client = ControlClient(path: home.controlSocket)
             while !Task.isCancelled {
                 if let status = try? await client.status(), status.state == .serving {
-                    printLaunched(home, version: version, url: status.url)
+                    printLaunched(home, version: status.version, url: status.url)
                     return
                 }
                 try? await Task.sleep(for: .milliseconds(10))
             }
         }
-        let code = await Supervisor.run(home: home, logger: Logger(label: "supervisor"))
+        let code = await Supervisor.run(home: home, mode: .launch(order), logger: Logger(label: "supervisor"))
         announce.cancel()
         if code != 0 { throw ExitCode(code) }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SomaChecker
+import SomaProtocol
 
 /// The files of a checked program as the ledger keeps them: paths relative to the entry file's folder, the
 /// entry's own name, and a content hash (FNV-1a, 64 bits) that says whether two launches run the same code.
@@ -47,5 +48,7 @@ struct ProgramBundle {
     }
 
     var codeHash: String { Self.codeHash(files) }
+    /// As the supervisor is sent it, to record.
+    var code: ProgramCode { ProgramCode(entry: entry, files: files.map { ProgramCode.File(path: $0.path, content: Data($0.content)) }, hash: hash) }
     var settings: [UInt8]? { files.first { $0.path == Self.settingsFile }?.content }
 }

@@ -189,19 +189,23 @@ struct ResourcesRelease: AsyncParsableCommand {
             print("\(name) is already released")
             return
         }
-        if home.isRunning {
-            do {
+        // The supervisor releases it, running or not: a stopped app gets one started idle for the release, and
+        // stopped again after it. The CLI writes nothing in the ledger.
+        let wasRunning = home.isRunning
+        do {
+            if wasRunning {
                 _ = try await ControlClient(path: home.controlSocket).release(name, purge: purge)
-            } catch let failure as ProtocolFailure {
-                throw CLIFailure(failure.message, hint: failure.code == "resource-bound"
-                                 ? "a running program keeps its resources; release it after `soma stop`, or swap to code that no longer binds it" : failure.hint)
+            } else {
+                _ = try await LaunchCommand.startIdleSupervisor(home) { try await $0.release(name, purge: purge) }
+                try? await ControlClient(path: home.controlSocket).stop()
+                await home.waitUntilStopped(seconds: 20)
             }
-        } else {
-            let paths = (try ledger.app())?.providerPaths ?? []
-            let provider = try ProviderRegistry(executable: DetachedProcess.currentExecutable, configuredPaths: paths)
-                .provider(named: record.intent.provider)
-            let request = ProvisionRequest(record.intent.request, dataPath: (home.path as NSString).appendingPathComponent("resources/\(record.name)"))
-            try await ResourceRelease.release(record, home: home, provider: provider, request: request, purge: purge, ledger: ledger)
+        } catch let failure as ProtocolFailure {
+            throw CLIFailure(failure.message, hint: failure.code == "resource-bound"
+                             ? "a running program keeps its resources; release it after `soma stop`, or swap to code that no longer binds it" : failure.hint)
+        } catch let failure as CLIFailure {
+            if !wasRunning { try? await ControlClient(path: home.controlSocket).stop() }
+            throw failure
         }
         print(purge ? "released \(name); its data is deleted" : "released \(name); its data is archived under \(ResourceRelease.archiveFolder(home: home))")
     }

@@ -105,11 +105,7 @@ struct StopCommand: AsyncParsableCommand {
         let home = try selection.resolve()
         try home.requireRunning()
         try await ControlClient(path: home.controlSocket).stop()
-        let deadline = Date().addingTimeInterval(20)
-        while home.isRunning && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        guard !home.isRunning else { throw CLIFailure("\(home.name) did not stop within 20 s") }
+        guard await home.waitUntilStopped(seconds: 20) else { throw CLIFailure("\(home.name) did not stop within 20 s") }
         print("stopped \(home.name)")
     }
 }

@@ -4,12 +4,12 @@ import SomaControl
 import SomaLedger
 import SomaProtocol
 import SomaRuntime
-import SomaStorage
 import SomaSupervisor
 
-/// What `soma swap` and `soma rollback` share once the new code has checked: record it as a pending version
-/// (under the ledger's `mutate` lock, so two swaps never interleave), ask the supervisor for the plan with live
-/// data, print it, confirm on a terminal, apply. A version that was not applied is discarded.
+/// What `soma swap` and `soma rollback` share once the new code has checked: send it to the supervisor, which
+/// records it as a pending version (the CLI writes nothing in the ledger) and answers the plan with live data;
+/// print it, confirm on a terminal, apply. The supervisor refuses a second swap while one runs, and code
+/// checked against a version that no longer runs.
 struct SwapSession {
     var home: AppHome
     var ledger: Ledger
@@ -48,23 +48,11 @@ struct SwapSession {
     @discardableResult
     func run(entry: String, files: [(path: String, content: [UInt8])], hash: String, restores: Int? = nil) async throws -> Bool {
         let verb = restores == nil ? "swap" : "rollback"
-        if let holder = try ledger.acquireLock("mutate", pid: getpid(), purpose: verb) {
-            throw CLIFailure("\(home.name) is busy: \(holder) holds its lock; nothing was changed", hint: "wait for it to finish, then try again")
-        }
-        defer { try? ledger.releaseLock("mutate", pid: getpid()) }
-        if let stored = StateStore.recordedProgramVersion(at: home.statePath), stored != current {
-            // A swap reached its commit point and was not recorded yet (its supervisor or worker died): the
-            // supervisor adopts that version when it next starts the worker; a new pending version must not replace it.
-            throw CLIFailure("the stored state of \(home.name) is at version \(stored), the ledger says \(current); nothing was changed",
-                             hint: "wait until soma status shows version \(stored), then try again")
-        }
-        let number = try ledger.addPendingVersion(entry: entry, files: files, hash: hash, restores: restores)
-        var applied = false
-        defer { if !applied { try? ledger.discardPendingVersion(number) } }
-
+        let code = ProgramCode(entry: entry, files: files.map { ProgramCode.File(path: $0.path, content: Data($0.content)) }, hash: hash)
         let client = ControlClient(path: home.controlSocket)
         // Unless it stops at the plan, the worker keeps its dry run's migrated memory for the swap that follows.
-        let planned = try await ask(client, version: number, apply: false, keep: !dryRun)
+        let planned = try await ask(client, code, restores: restores, apply: false, keep: !dryRun)
+        let number = planned.version
         print(json ? planned.json : planned.plan.text)
         if planned.plan.isRefused {
             throw CLIFailure("the \(verb) to version \(number) is refused; nothing was changed")
@@ -81,13 +69,12 @@ struct SwapSession {
             return false
         }
         if !json { print(restores.map { "rolling \(home.name) back to the code of version \($0) as version \(number)…" } ?? "swapping \(home.name) to version \(number)…") }
-        let outcome: (plan: SwapPlan, json: String)
+        let outcome: (plan: SwapPlan, json: String, version: Int)
         do {
-            outcome = try await ask(client, version: number, apply: true)
+            outcome = try await ask(client, code, restores: restores, apply: true)
         } catch let silent as SupervisorSilent {
             // No plan back: the worker or the supervisor died mid-swap, and the stored state decides which version
-            // runs. The pending version stays in the ledger so that a supervisor finding the state at it adopts it.
-            applied = true
+            // runs. The supervisor keeps the pending version so that the worker finding the state at it runs it.
             throw CLIFailure("the supervisor did not answer (\(silent.reason)); the \(verb) to version \(number) may or may not have happened",
                              hint: "soma status says which version runs once the app is back: the stored state decides")
         }
@@ -97,7 +84,6 @@ struct SwapSession {
             }
             throw CLIFailure("the \(verb) to version \(number) did not happen; \(home.name) runs version \(current)")
         }
-        applied = true
         if json {
             print(outcome.json)
         } else {
@@ -109,10 +95,12 @@ struct SwapSession {
         return true
     }
 
-    func ask(_ client: ControlClient, version: Int, apply: Bool, keep: Bool = false) async throws -> (plan: SwapPlan, json: String) {
+    func ask(_ client: ControlClient, _ code: ProgramCode, restores: Int?, apply: Bool, keep: Bool = false) async throws
+        -> (plan: SwapPlan, json: String, version: Int) {
         let reply: SwapReply
+        let order = SwapOrder(code: code, restores: restores, from: current, apply: apply, keep: keep, strictFace: options.strictFace)
         do {
-            reply = try await client.swap(SwapOrder(version: version, apply: apply, keep: keep, strictFace: options.strictFace), timeout: .seconds(900))
+            reply = try await client.swap(order, timeout: .seconds(900))
         } catch let failure as ProtocolFailure {
             if apply && failure.code == "outcome-unknown" { throw SupervisorSilent(reason: failure.message) }
             throw CLIFailure(failure.message, hint: failure.hint)
@@ -124,8 +112,8 @@ struct SwapSession {
             print(diagnostics)
             throw CLIFailure("the new version does not check against the running one")
         }
-        guard let plan = reply.plan else { throw CLIFailure("the supervisor answered without a plan") }
-        return (plan, try JSONOutput.text(plan))
+        guard let plan = reply.plan, let version = reply.version else { throw CLIFailure("the supervisor answered without a plan") }
+        return (plan, try JSONOutput.text(plan), version)
     }
 }
 

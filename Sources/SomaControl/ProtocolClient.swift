@@ -162,6 +162,9 @@ extension ProtocolClient where Request == ControlRequest {
     public func stop() async throws {
         _ = try await call(.stop, replying: Done.self)
     }
+    public func launch(_ order: LaunchOrder) async throws -> LaunchReply {
+        try await call(.launch(order), replying: LaunchReply.self, timeout: .seconds(30))
+    }
     public func quarantined() async throws -> [QuarantinedValue] {
         try await call(.quarantined, replying: [QuarantinedValue].self)
     }

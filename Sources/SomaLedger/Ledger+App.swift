@@ -239,28 +239,4 @@ extension Ledger {
             }
         }
     }
-
-    // MARK: - The lock for mutating commands
-
-    /// Takes the named lock for this pid; a lock whose holder is dead is taken over. Returns the holder's
-    /// purpose when someone alive holds it.
-    public func acquireLock(_ name: String, pid: Int32, purpose: String) throws(LedgerError) -> String? {
-        try write("taking the \(name) lock") { db -> String? in
-            if let row = try Row.fetchOne(db, sql: "SELECT holder_pid, purpose FROM locks WHERE name = ?", arguments: [name]) {
-                let holder: Int32 = row[0]
-                if holder != pid && kill(holder, 0) == 0 {
-                    return "\(row[1] as String) (pid \(holder))"
-                }
-            }
-            try db.execute(sql: "INSERT OR REPLACE INTO locks (name, holder_pid, purpose, acquired_at) VALUES (?, ?, ?, ?)",
-                           arguments: [name, pid, purpose, Self.now()])
-            return nil
-        }
-    }
-
-    public func releaseLock(_ name: String, pid: Int32) throws(LedgerError) {
-        try write("releasing the \(name) lock") { db in
-            try db.execute(sql: "DELETE FROM locks WHERE name = ? AND holder_pid = ?", arguments: [name, pid])
-        }
-    }
 }

@@ -3,8 +3,9 @@ import GRDB
 import SomaLedgerMigrations
 import SomaStorage
 
-/// The app home's own database: the app, its versions with their source, the events log, the supervised
-/// processes and the lock for mutating commands. Its schema comes from `migrations/`.
+/// The app home's own database: the app, its versions with their source, the events log and the supervised
+/// processes. Its schema comes from `migrations/`. The supervisor is its one writer. (The `locks` table of
+/// the first schema, a lock for mutating commands that the CLI took, is no longer used.)
 public final class Ledger: Sendable {
     public let path: String
     let database: DatabaseQueue

@@ -5,8 +5,10 @@ public enum ControlRequest: Codable, Sendable {
     case status
     /// A face call without HTTP (`soma send`), forwarded to the worker. → `FaceCallReply`
     case send(FaceCall)
-    /// Plan or apply a swap to a pending version. → `SwapReply`
+    /// Plan or apply a swap to new code, which the supervisor records as a pending version. → `SwapReply`
     case swap(SwapOrder)
+    /// To a supervisor started idle (or before the app runs): record the launch and run the app. → `LaunchReply`
+    case launch(LaunchOrder)
     /// → `Done`, before the supervisor stops.
     case stop
     /// → `[QuarantinedValue]`
@@ -21,6 +23,9 @@ public enum ControlRequest: Codable, Sendable {
     case find(name: String)
     /// → `Done`
     case release(name: String, purge: Bool)
+    /// From the worker, as it refuses to start: the stored state is at this version, not the one it was given
+    /// (a swap's commit point passed unrecorded). → `Done`
+    case storedState(version: Int)
 
     /// The command's name, for logs and errors.
     public var name: String {
@@ -28,6 +33,7 @@ public enum ControlRequest: Codable, Sendable {
         case .status: "status"
         case .send: "send"
         case .swap: "swap"
+        case .launch: "launch"
         case .stop: "stop"
         case .quarantined: "quarantined"
         case .repair: "repair"
@@ -35,6 +41,7 @@ public enum ControlRequest: Codable, Sendable {
         case .provision: "provision"
         case .find: "find"
         case .release: "release"
+        case .storedState: "stored-state"
         }
     }
 }
@@ -79,9 +86,14 @@ public struct FaceCall: Codable, Sendable, Equatable {
     }
 }
 
-/// `soma swap` and `soma rollback`, to the supervisor: the version is pending in the ledger.
+/// `soma swap` and `soma rollback`, to the supervisor: the new code, which it records as a pending version
+/// while it plans or applies (and discards unless applied).
 public struct SwapOrder: Codable, Sendable, Equatable {
-    public var version: Int
+    public var code: ProgramCode
+    /// For a rollback: the earlier version whose code this is.
+    public var restores: Int?
+    /// The version the CLI checked the code against: another one running by then is refused as `conflict`.
+    public var from: Int
     /// false: only the plan.
     public var apply: Bool
     /// With a plan that a swap follows: the worker keeps its dry run's migrated memory for it.
@@ -89,8 +101,10 @@ public struct SwapOrder: Codable, Sendable, Equatable {
     /// Refuse a swap that changes the shape a signal accepts or returns.
     public var strictFace: Bool
 
-    public init(version: Int, apply: Bool, keep: Bool = false, strictFace: Bool = false) {
-        self.version = version
+    public init(code: ProgramCode, restores: Int? = nil, from: Int, apply: Bool, keep: Bool = false, strictFace: Bool = false) {
+        self.code = code
+        self.restores = restores
+        self.from = from
         self.apply = apply
         self.keep = keep
         self.strictFace = strictFace

@@ -159,6 +159,8 @@ public struct FaceCallReply: Codable, Sendable, Equatable {
 public struct SwapReply: Codable, Sendable {
     public var plan: SwapPlan?
     public var diagnostics: String?
+    /// The number the new code has as a version (pending, or current once applied). Set by the supervisor.
+    public var version: Int?
 
     public init(plan: SwapPlan) {
         self.plan = plan

@@ -8,7 +8,7 @@ extension ControlService {
     /// certificate and every client proving the app's secret. Without the setting nothing listens on TCP
     /// (RUNTIME.md §4). The address is the one of the version running when this supervisor started; a swap
     /// that changes it takes effect at the next start.
-    func serveOnTCP() -> Task<Void, Never>? {
+    func serveOnTCP(besides entry: String) -> Task<Void, Never>? {
         guard case .tcp(let host, let port)? = ProjectConfig.load(besides: entry).control.listen else { return nil }
         let identity: TLSIdentity
         let secret: AppSecret

@@ -13,19 +13,19 @@ final class ControlService: Service, Sendable {
     let workers: WorkerSupervisor
     let resources: ResourceManager
     /// Opened once the Unix socket accepts connections, or failed to.
-    let bound: StartGate
-    /// The running version's entry file, beside which soma.toml says where control listens on TCP.
-    let entry: String
+    let bound: StartGate<Bool>
+    let activity: ControlActivity
     /// The TCP listener, once it listens: `soma status` shows it.
     let listener = Mutex<ControlListener?>(nil)
 
-    init(home: AppHome, logger: Logger, workers: WorkerSupervisor, resources: ResourceManager, bound: StartGate, entry: String) {
+    init(home: AppHome, logger: Logger, workers: WorkerSupervisor, resources: ResourceManager, bound: StartGate<Bool>,
+         activity: ControlActivity) {
         self.home = home
         self.logger = logger
         self.workers = workers
         self.resources = resources
         self.bound = bound
-        self.entry = entry
+        self.activity = activity
     }
 
     func run() async {
@@ -40,7 +40,8 @@ final class ControlService: Service, Sendable {
             }
             bound.open(false)
         }
-        let remote = await bound.wait() ? serveOnTCP() : nil
+        // On TCP as soma.toml beside the version that runs says: known once the version is chosen.
+        let remote = Task { await workers.prepared.wait().flatMap { self.serveOnTCP(besides: $0) } }
         try? await gracefulShutdown()
         // The servers are not cancelled: they end with the process. Cancelling one raced with a client
         // connecting at that moment (`soma launch` asking how provisioning went), whose half-accepted
@@ -52,6 +53,8 @@ final class ControlService: Service, Sendable {
     }
 
     func handle(_ request: ControlRequest, _ responder: Responder) async {
+        activity.begin()
+        defer { activity.end() }
         switch request {
         case .status:
             await responder.reply(await workers.status(control: listener.withLock { $0 }))
@@ -71,6 +74,10 @@ final class ControlService: Service, Sendable {
             await responder.answer { try await resources.release(name, purge: purge, version: await workers.version) }
         case .swap(let command):
             await responder.answer { try await workers.swap(command) }
+        case .launch(let order):
+            await responder.answer { try await workers.launch(order) }
+        case .storedState(let version):
+            await responder.reply(await workers.stateIsAt(version))
         case .stop:
             // Answer first: the control socket closes with the supervisor. The caller waits for the lock.
             await responder.reply(Done("stopping"))

@@ -19,7 +19,7 @@ actor ResourceManager: Service {
     let executable: String
     let host: any ProcessHost
     /// The restart intensity of the resources' processes: the app's (soma.toml `[supervisor]`).
-    let policy: RestartPolicy
+    var policy: RestartPolicy
     /// The processes that serve resources, by resource name.
     var resourceProcesses: [String: SupervisedProcess] = [:]
     /// Provisioning in flight by name: a second request for the same name waits for the first.
@@ -39,6 +39,11 @@ actor ResourceManager: Service {
     func run() async {
         try? await gracefulShutdown()
         await stopResourceProcesses()
+    }
+
+    /// The app's, once the launch has chosen it.
+    func use(policy: RestartPolicy) {
+        self.policy = policy
     }
 
     /// A new worker binds its resources anew as it starts.

@@ -1,29 +1,30 @@
 import Synchronization
 
-/// Opened once, with whether what it waits for succeeded; waiters before and after the opening hear it.
-final class StartGate: Sendable {
+/// Opened once, with what it waited for (whether the control socket is bound, the entry of the version that
+/// runs); waiters before and after the opening hear it.
+final class StartGate<Value: Sendable>: Sendable {
     private enum State {
-        case waiting([CheckedContinuation<Bool, Never>])
-        case opened(Bool)
+        case waiting([CheckedContinuation<Value, Never>])
+        case opened(Value)
     }
 
     private let state = Mutex(State.waiting([]))
 
-    func open(_ succeeded: Bool) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+    func open(_ value: Value) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Value, Never>] in
             guard case .waiting(let waiters) = state else { return [] }
-            state = .opened(succeeded)
+            state = .opened(value)
             return waiters
         }
-        for waiter in waiters { waiter.resume(returning: succeeded) }
+        for waiter in waiters { waiter.resume(returning: value) }
     }
 
-    func wait() async -> Bool {
+    func wait() async -> Value {
         await withCheckedContinuation { continuation in
-            let opened = state.withLock { state -> Bool? in
+            let opened = state.withLock { state -> Value? in
                 switch state {
-                case .opened(let succeeded):
-                    return succeeded
+                case .opened(let value):
+                    return value
                 case .waiting(let waiters):
                     state = .waiting(waiters + [continuation])
                     return nil

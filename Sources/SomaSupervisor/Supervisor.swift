@@ -3,6 +3,7 @@ import Logging
 import SomaControl
 import SomaLedger
 import SomaProcesses
+import SomaProtocol
 import ServiceLifecycle
 
 /// The supervisor daemon of one app: the ledger's one writer, the control socket, the worker it starts and
@@ -21,8 +22,22 @@ public enum Supervisor {
         public init() {}
     }
 
+    /// How a supervisor was started.
+    public enum Mode: Sendable {
+        /// To run the app as its ledger has it: after a crash, or started by a worker that found none.
+        case resume
+        /// To receive orders: `soma launch` sends its launch (then the app runs), `soma resources release` of a
+        /// stopped app its release, then a stop. It ends by itself when nothing is asked for `unusedSeconds`.
+        case idle(unusedSeconds: Double)
+        /// In the foreground, with the launch's order.
+        case launch(LaunchOrder)
+    }
+
+    /// How long a supervisor started idle waits for its first order.
+    public static let idleSeconds = 30.0
+
     /// Runs the supervisor of the app at `home` until it is stopped or gives up. Returns the exit code.
-    public static func run(home: AppHome, options: Options = Options(), logger: Logger) async -> Int32 {
+    public static func run(home: AppHome, mode: Mode = .resume, options: Options = Options(), logger: Logger) async -> Int32 {
         guard let lock = FileLock.acquire(path: home.supervisorLock) else {
             logger.info("a supervisor is already running for \(home.name)")
             return 0
@@ -35,22 +50,14 @@ public enum Supervisor {
             logger.error("\(error)")
             return 1
         }
-        // The app's restart intensity (soma.toml `[supervisor]`), for the worker and the resources' processes.
-        var policy = options.policy
-        if let app = try? ledger.app() {
-            if let maximum = app.maxRestarts { policy.maximumRestarts = maximum }
-            if let window = app.restartWindow { policy.window = window }
-        }
         let host = LocalProcessHost()
-        let bound = StartGate()
+        let bound = StartGate<Bool>()
+        let activity = ControlActivity()
         let resources = ResourceManager(home: home, ledger: ledger, logger: logger, executable: DetachedProcess.currentExecutable,
-                                        host: host, policy: policy)
-        let workers = WorkerSupervisor(home: home, ledger: ledger, options: options, policy: policy, logger: logger, host: host,
-                                       resources: resources, controlBound: bound)
-        guard await workers.prepare() else { return 1 }
-        let (version, entry) = (await workers.version, await workers.entry)
-        logger.info("supervising \(home.name) version \(version) pid=\(getpid())")
-        let control = ControlService(home: home, logger: logger, workers: workers, resources: resources, bound: bound, entry: entry)
+                                        host: host, policy: options.policy)
+        let workers = WorkerSupervisor(home: home, ledger: ledger, options: options, mode: mode, logger: logger, host: host,
+                                       resources: resources, controlBound: bound, activity: activity)
+        let control = ControlService(home: home, logger: logger, workers: workers, resources: resources, bound: bound, activity: activity)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: control),
@@ -63,7 +70,10 @@ public enum Supervisor {
         } catch {
             logger.error("the supervisor stopped: \(error)")
         }
-        let (failed, failure) = await workers.outcome
+        guard let (failed, failure) = await workers.outcome else {
+            logger.info("supervisor exiting")
+            return 0
+        }
         try? ledger.processStopped("worker")
         try? ledger.processStopped("supervisor")
         try? ledger.setState(failed ? "failed" : "stopped", failure: failure)

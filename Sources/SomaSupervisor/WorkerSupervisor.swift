@@ -5,7 +5,6 @@ import SomaLedger
 import SomaProcesses
 import SomaProtocol
 import SomaProviders
-import SomaStorage
 import ServiceLifecycle
 
 /// The app's worker under supervision: the version it runs, its process (started, adopted after a supervisor
@@ -17,13 +16,26 @@ actor WorkerSupervisor: Service {
     let options: Supervisor.Options
     let logger: Logger
     let executable: String
-    let policy: RestartPolicy
+    var policy: RestartPolicy
     /// Where the app's processes run.
     let host: any ProcessHost
     let resources: ResourceManager
     /// Opened once the control socket accepts connections (false when it cannot): the worker asks it for its
     /// resources as it starts.
-    let controlBound: StartGate
+    let controlBound: StartGate<Bool>
+    /// Opened with the entry of the version to run once it is chosen, nil when the app does not run.
+    let prepared = StartGate<String?>()
+    /// How this supervisor was started: to run the app as the ledger has it, to receive a launch, or with one.
+    let mode: Supervisor.Mode
+    /// An idle supervisor's wait: opened with a launch's order, or nil when it is stopped (or nobody asks).
+    let orders = StartGate<LaunchOrder?>()
+    /// Whether the app ran under this supervisor (an idle one that only served a release did not).
+    var launched = false
+    /// An idle supervisor was sent its launch: a second order is refused.
+    var launchOrdered = false
+    let activity: ControlActivity
+    /// What the last worker refused to start at said about the stored state: the version it is at.
+    var storedVersion: Int?
     var worker: SupervisedProcess?
     var workerPID: pid_t?
     var workerStartedAt = Date()
@@ -46,68 +58,111 @@ actor WorkerSupervisor: Service {
     /// A swap in progress: a second one is refused (the CLI's ledger lock refuses it first).
     var swapping = false
 
-    init(home: AppHome, ledger: Ledger, options: Supervisor.Options, policy: RestartPolicy, logger: Logger, host: any ProcessHost,
-         resources: ResourceManager, controlBound: StartGate) {
+    init(home: AppHome, ledger: Ledger, options: Supervisor.Options, mode: Supervisor.Mode, logger: Logger, host: any ProcessHost,
+         resources: ResourceManager, controlBound: StartGate<Bool>, activity: ControlActivity) {
         self.home = home
         self.ledger = ledger
         self.options = options
         self.logger = logger
-        self.policy = policy
+        self.policy = options.policy
+        self.mode = mode
+        self.activity = activity
         self.executable = DetachedProcess.currentExecutable
         self.host = host
         self.resources = resources
         self.controlBound = controlBound
     }
 
-    /// Reads the app from the ledger and chooses the version to run; false (logged) when there is none.
+    /// Reads the app from the ledger and chooses the version to run; false (logged, and the app's failure)
+    /// when there is none.
     func prepare() -> Bool {
         do {
             guard let app = try ledger.app(), app.currentVersion != nil else {
-                logger.error("the app home \(home.path) has no version to run")
-                return false
+                throw LedgerError(code: "no-version", "the app home \(home.path) has no version to run")
             }
             port = app.port ?? 0
+            if let maximum = app.maxRestarts { policy.maximumRestarts = maximum }
+            if let window = app.restartWindow { policy.window = window }
             try selectVersion()
             try ledger.processStarted("supervisor", pid: getpid(), countRestart: false)
             try ledger.setState("running")
             try ledger.record("supervisor-started", "pid \(getpid())")
+            launched = true
             return true
         } catch {
             logger.error("\(error)")
+            state = .failed
+            failure = "\(error)"
             return false
         }
     }
 
-    /// Once the control socket is bound and the resources are reconciled, runs the worker until it is stopped
-    /// (`soma stop`, or the group's graceful shutdown) or given up on.
+    /// Once the control socket is bound (and, started idle, once a launch is ordered), chooses the version,
+    /// reconciles the resources and runs the worker until it is stopped (`soma stop`, or the group's graceful
+    /// shutdown) or given up on.
     func run() async {
-        guard await controlBound.wait() else {
-            state = .failed
-            failure = "the supervisor could not serve its control socket (see soma logs)"
-            return
-        }
-        await resources.reconcile()
-        let worker = SupervisedProcess(spec: workerSpec(), policy: policy, host: host, command: { await self.workerCommand() },
-                                       observer: { await self.workerReported($0) })
-        self.worker = worker
         await withGracefulShutdownHandler {
-            // A stop asked while the resources were reconciled leaves nothing to start.
-            guard !self.stopping else { return }
-            try? await worker.start()
-            _ = await worker.ended()
+            await self.supervise()
         } onGracefulShutdown: {
             Task { await self.stop() }
         }
     }
 
-    /// The app's state for the ledger once supervision has ended.
-    var outcome: (failed: Bool, failure: String?) { (state == .failed, failure) }
+    func supervise() async {
+        guard await controlBound.wait() else {
+            state = .failed
+            failure = "the supervisor could not serve its control socket (see soma logs)"
+            prepared.open(nil)
+            return
+        }
+        switch mode {
+        case .resume:
+            break
+        case .launch(let order):
+            do {
+                _ = try record(order)
+            } catch {
+                logger.error("\(error.message)")
+                state = .failed
+                failure = error.message
+                prepared.open(nil)
+                return
+            }
+        case .idle(let seconds):
+            let quietEnd = Task { await self.endWhenUnused(after: seconds) }
+            let order = await orders.wait()
+            quietEnd.cancel()
+            guard order != nil else {
+                prepared.open(nil)
+                return
+            }
+        }
+        guard prepare() else {
+            prepared.open(nil)
+            return
+        }
+        prepared.open(entry)
+        logger.info("supervising \(home.name) version \(version) pid=\(getpid())")
+        await resources.use(policy: policy)
+        await resources.reconcile()
+        let worker = SupervisedProcess(spec: workerSpec(), policy: policy, host: host, command: { await self.workerCommand() },
+                                       observer: { await self.workerReported($0) })
+        self.worker = worker
+        // A stop asked while the resources were reconciled leaves nothing to start.
+        guard !stopping else { return }
+        try? await worker.start()
+        _ = await worker.ended()
+    }
 
-    /// The version to run: the one the stored state is at when the ledger knows it (a swap whose commit point
-    /// passed before the supervisor recorded it is finished here), else the ledger's current version.
-    func selectVersion() throws {
+    /// The app's state for the ledger once supervision has ended; nil when the app did not run under it.
+    var outcome: (failed: Bool, failure: String?)? { launched || state == .failed ? (state == .failed, failure) : nil }
+
+    /// The version to run: the one the stored state is at, as the worker said (a swap whose commit point passed
+    /// before the supervisor recorded it is finished here), when the ledger knows it; else the ledger's current
+    /// version. The supervisor never opens the state itself: only the worker does.
+    func selectVersion(stored: Int? = nil) throws {
         guard let app = try ledger.app(), var current = app.currentVersion else { throw LedgerError(code: "no-version", "the app has no version") }
-        if let stored = StateStore.recordedProgramVersion(at: home.statePath), stored != current {
+        if let stored, stored != current {
             guard try ledger.version(stored) != nil else {
                 throw LedgerError(code: "unknown-version", "the stored state is at version \(stored), which the ledger does not have; version \(current) cannot read it")
             }
@@ -193,7 +248,8 @@ actor WorkerSupervisor: Service {
             switch next {
             case .respawn:
                 do {
-                    try selectVersion()
+                    try selectVersion(stored: storedVersion)
+                    storedVersion = nil
                 } catch {
                     logger.error("cannot select the version to run: \(error)")
                 }
@@ -219,6 +275,7 @@ actor WorkerSupervisor: Service {
                 logger.error("giving up: \(failure!)")
             }
             try? ledger.record("failed", failure!)
+            try? ledger.setState("failed", failure: failure)
             stopping = true
         case .unhealthy(let pid):
             logger.warning("the worker pid=\(pid) stopped answering its health checks; killing it")
@@ -233,7 +290,7 @@ actor WorkerSupervisor: Service {
         guard !swapping, let served = try? await WorkerClient(path: home.workerSocket).health(timeout: .seconds(2)).version,
               served != version, !swapping else { return }
         do {
-            try selectVersion()
+            try selectVersion(stored: served)
             logger.info("the worker serves version \(served): version \(version) is current")
         } catch {
             logger.error("the worker serves version \(served), and the ledger cannot say so: \(error)")
@@ -244,6 +301,7 @@ actor WorkerSupervisor: Service {
 
     /// Stops the worker (SIGTERM, then SIGKILL after 10 s) and ends supervision.
     func stop() async {
+        orders.open(nil)
         stopping = true
         state = .stopping
         // A launch that held the face for its plan ends with the app stopped: the next start opens it.

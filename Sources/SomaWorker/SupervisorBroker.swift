@@ -16,6 +16,14 @@ struct SupervisorBroker: ResourceBroker {
         LineSocket(path: home.controlSocket, timeoutSeconds: 120, hello: Hello(.control, peer: .worker), server: .supervisor)
     }
 
+    /// Tells the supervisor, which never opens the state itself, which version the stored state is at.
+    /// Unheard (no supervisor), it is said again by the next worker that starts.
+    func report(storedVersion: Int) {
+        let socket = socket()
+        defer { socket.close() }
+        _ = try? socket.request(ControlRequest.storedState(version: storedVersion), replying: Done.self)
+    }
+
     func find(_ name: String) throws -> FoundResource? {
         let socket = socket()
         defer { socket.close() }

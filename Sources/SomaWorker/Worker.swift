@@ -63,6 +63,7 @@ public enum Worker {
                 // A swap reached its commit point but the supervisor did not hear of it (or the other way round):
                 // the supervisor decides which version runs from the state, so it must not start this one.
                 logger.error("the stored state is at version \(stored), not \(configuration.version); the supervisor must start version \(stored)")
+                SupervisorBroker(home: configuration.home, providers: [:], ports: [:]).report(storedVersion: stored)
                 return WorkerExit.versionMismatch
             }
             engine = try TurnEngine(program: program, store: store, broker: SupervisorBroker(home: configuration.home, providers: config.resourceProviders, ports: config.resourcePorts),

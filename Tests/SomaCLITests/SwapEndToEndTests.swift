@@ -245,7 +245,7 @@ import Testing
         #expect(try await ResourcesEndToEndTests.waitFor(30) { FileManager.default.fileExists(atPath: marker) })
         let second = try await app.soma("swap", "v2.cell", "--yes")
         #expect(second.status == 1)
-        #expect(second.error.contains("is busy") && second.error.contains("holds its lock"), "\(second.output)\(second.error)")
+        #expect(second.error.contains("another swap of shop is in progress"), "\(second.output)\(second.error)")
         try FileManager.default.removeItem(atPath: marker)
         let finished = try await first.value
         #expect(finished.status == 0, "\(finished.output)\(finished.error)")

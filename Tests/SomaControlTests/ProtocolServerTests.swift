@@ -68,12 +68,12 @@ import Testing
     @Test func aClientOfAnotherMajorIsRefusedAndNothingReachesTheHandler() async throws {
         let served = try await serve()
         defer { served.serving.cancel() }
-        let newer = ControlClient(path: served.path, protocol: .control, peer: .cli, server: .supervisor, version: ProtocolVersion(major: 3, minor: 0))
+        let newer = ControlClient(path: served.path, protocol: .control, peer: .cli, server: .supervisor, version: ProtocolVersion(major: 4, minor: 0))
         await #expect {
             _ = try await newer.call(.stop, replying: Done.self)
         } throws: { error in
             guard let failure = error as? ProtocolFailure else { return false }
-            return failure.code == "protocol-version" && failure.message.contains("3.0") && failure.message.contains("2.0")
+            return failure.code == "protocol-version" && failure.message.contains("4.0") && failure.message.contains("3.0")
         }
         #expect(await served.calls.names.isEmpty, "the stop was never read")
     }

@@ -100,10 +100,10 @@ import Testing
         let served = try await serve()
         defer { served.serving.cancel() }
         await #expect {
-            _ = try await served.client(version: ProtocolVersion(major: 3, minor: 0)).call(.stop, replying: Done.self)
+            _ = try await served.client(version: ProtocolVersion(major: 4, minor: 0)).call(.stop, replying: Done.self)
         } throws: { error in
             guard let failure = error as? ProtocolFailure else { return false }
-            return failure.code == "protocol-version" && failure.message.contains("3.0") && failure.message.contains("2.0")
+            return failure.code == "protocol-version" && failure.message.contains("4.0") && failure.message.contains("3.0")
                 && failure.message.contains("127.0.0.1")
         }
         #expect(await served.calls.names.isEmpty)

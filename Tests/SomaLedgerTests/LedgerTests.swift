@@ -72,15 +72,4 @@ import Testing
             #expect(error.message.contains("newer soma"))
         }
     }
-
-    @Test func theLockIsExclusiveUntilItsHolderDies() throws {
-        let ledger = try Ledger(path: try temporaryPath())
-        #expect(try ledger.acquireLock("mutate", pid: getpid(), purpose: "launch") == nil)
-        let other = try #require(try ledger.acquireLock("mutate", pid: getpid() + 100_000, purpose: "swap") == nil ? nil : "held")
-        #expect(other == "held")
-        // A holder that no longer exists does not block anyone.
-        try ledger.releaseLock("mutate", pid: getpid())
-        #expect(try ledger.acquireLock("mutate", pid: 999_999, purpose: "dead") == nil)
-        #expect(try ledger.acquireLock("mutate", pid: getpid(), purpose: "launch") == nil)
-    }
 }

@@ -71,6 +71,9 @@ import Testing
         let marker = "\(Double(Int.random(in: 100_000...999_999)) + 0.5)"
         let other = LocalProcessHost()
         let orphan = try await other.spawn(ProcessCommand(executable: "/bin/sleep", arguments: [marker], logPath: log))
+        // Spawned is not yet exec'd: until then its command line is still this process's.
+        let execed = Date().addingTimeInterval(5)
+        while ProcessTable.commandLine(of: orphan)?.last != marker && Date() < execed { try await Task.sleep(for: .milliseconds(5)) }
         var spec = SupervisedProcess.Spec(name: "sleeper")
         spec.adoption = .search(arguments: [marker])
         let (process, reports) = supervise(spec, ProcessCommand(executable: "/bin/sleep", arguments: [marker], logPath: log))
