@@ -113,7 +113,7 @@ let package = Package(
             name: "SomaLedgerMigrations", path: "migrations", exclude: ["README.md"], swiftSettings: strict),
         .target(
             name: "SomaLedger",
-            dependencies: ["SomaLedgerMigrations", "SomaStorage", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["SomaLedgerMigrations", "SomaProtocol", "SomaStorage", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .target(
             name: "SomaSupervisor",

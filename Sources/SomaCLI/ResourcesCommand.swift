@@ -81,15 +81,15 @@ struct ResourceView {
     }
 }
 
-struct ResourcesList: ParsableCommand {
+struct ResourcesList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "Every resource of the app.")
 
     @OptionGroup var selection: AppSelection
     @Flag(help: "Print the resources as a JSON array.") var json = false
 
-    func run() throws {
+    func run() async throws {
         let home = try selection.resolve()
-        let views = try Ledger(path: home.ledgerPath).resources().map { ResourceView($0) }
+        let views = try await AppRecords.resources(home).map { ResourceView($0) }
         if json {
             print(try JSONOutput.text(views.map { ResourceJSON(view: $0) }))
         } else if views.isEmpty {
@@ -109,7 +109,7 @@ struct ResourcesShow: AsyncParsableCommand {
 
     func run() async throws {
         let home = try selection.resolve()
-        guard let record = try Ledger(path: home.ledgerPath).resource(name) else {
+        guard let record = try await AppRecords.resource(home, named: name) else {
             throw CLIFailure("\(home.name) has no resource named '\(name)'", hint: "soma resources list shows them")
         }
         let view = ResourceView(record, withDeadLetters: true)
@@ -181,8 +181,7 @@ struct ResourcesRelease: AsyncParsableCommand {
 
     func run() async throws {
         let home = try selection.resolve()
-        let ledger = try Ledger(path: home.ledgerPath)
-        guard let record = try ledger.resource(name) else {
+        guard let record = try await AppRecords.resource(home, named: name) else {
             throw CLIFailure("\(home.name) has no resource named '\(name)'", hint: "soma resources list shows them")
         }
         guard record.state != "released" else {

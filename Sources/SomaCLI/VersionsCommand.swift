@@ -13,18 +13,16 @@ struct VersionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let home = try selection.resolve()
-        let ledger = try Ledger(path: home.ledgerPath)
-        let current = try ledger.app()?.currentVersion
-        let versions = try ledger.versions().filter { $0.state == "active" }
+        let versions = try await AppRecords.versions(home)
         if json {
-            let objects: [[String: Any]] = versions.map { version in
+            let objects: [[String: Any]] = try versions.map { version in
                 var object: [String: Any] = ["number": version.number, "hash": version.hash, "entry": version.entry,
-                                             "created_at": version.createdAt, "current": version.number == current]
+                                             "created_at": version.createdAt, "current": version.current]
                 // Absent values are null, not left out (docs/schemas/versions.schema.json).
                 object["activated_at"] = version.activatedAt ?? NSNull()
                 object["swap_milliseconds"] = version.swapMilliseconds ?? NSNull()
                 object["restores"] = version.restores ?? NSNull()
-                object["plan"] = version.plan.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) } ?? NSNull()
+                object["plan"] = try version.plan.map { try JSONSerialization.jsonObject(with: JSONEncoder().encode($0)) } ?? NSNull()
                 return object
             }
             let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .prettyPrinted])
@@ -35,7 +33,7 @@ struct VersionsCommand: AsyncParsableCommand {
         for version in versions {
             var swap = version.swapMilliseconds.map { String(format: "%.1f ms", $0) } ?? (version.number == versions.first?.number ? "launch" : "-")
             if let restores = version.restores { swap += " (rollback to the code of \(restores))" }
-            rows.append([version.number == current ? "*" : " ", String(version.number), version.entry, version.hash,
+            rows.append([version.current ? "*" : " ", String(version.number), version.entry, version.hash,
                          version.activatedAt ?? version.createdAt, swap])
         }
         print(Self.aligned(rows))

@@ -162,6 +162,12 @@ extension ProtocolClient where Request == ControlRequest {
     public func stop() async throws {
         _ = try await call(.stop, replying: Done.self)
     }
+    public func resources() async throws -> [ResourceRecord] {
+        try await call(.resources, replying: [ResourceRecord].self)
+    }
+    public func versions() async throws -> [VersionSummary] {
+        try await call(.versions, replying: [VersionSummary].self)
+    }
     public func launch(_ order: LaunchOrder) async throws -> LaunchReply {
         try await call(.launch(order), replying: LaunchReply.self, timeout: .seconds(30))
     }

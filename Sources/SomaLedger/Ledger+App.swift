@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SomaProtocol
 
 public struct AppRecord: Sendable, Equatable {
     public var name: String
@@ -237,6 +238,19 @@ extension Ledger {
                              arguments: [id, since ?? ""]).map {
                 EventRecord(id: $0[0], at: $0[1], kind: $0[2], detail: $0[3])
             }
+        }
+    }
+}
+
+extension Ledger {
+    /// The versions the app has run (not a pending one), oldest first, as `soma versions` shows them.
+    public func versionSummaries() throws(LedgerError) -> [VersionSummary] {
+        let current = try app()?.currentVersion
+        return try versions().filter { $0.state == "active" }.map { version in
+            VersionSummary(number: version.number, hash: version.hash, entry: version.entry, createdAt: version.createdAt,
+                           activatedAt: version.activatedAt,
+                           plan: version.plan.flatMap { try? JSONDecoder().decode(SwapPlan.self, from: Data($0.utf8)) },
+                           swapMilliseconds: version.swapMilliseconds, restores: version.restores, current: version.number == current)
         }
     }
 }

@@ -2,50 +2,6 @@ import Foundation
 import GRDB
 import SomaProtocol
 
-/// What a program asks for, written to the ledger before any provider acts: the worker's `ResourceRequest`
-/// as it came, and the version of the program that asked. Its fields read through (`intent.kind`).
-@dynamicMemberLookup
-public struct ResourceIntent: Sendable, Equatable {
-    public var request: ResourceRequest
-    public var requestedByVersion: Int
-
-    public init(_ request: ResourceRequest, requestedByVersion: Int) {
-        self.request = request
-        self.requestedByVersion = requestedByVersion
-    }
-
-    public subscript<Value>(dynamicMember field: KeyPath<ResourceRequest, Value>) -> Value {
-        request[keyPath: field]
-    }
-
-    /// The provider that carries it out: soma.toml's `[resources.NAME] provider`, else `local`.
-    public var provider: String { request.provider ?? "local" }
-
-    /// As the program writes the type: `QueueService<Order>`, `Database<ShopDb>`.
-    public var typeDescription: String {
-        (request.kind == .queue ? "QueueService" : "Database") + "<\(request.element)>"
-    }
-}
-
-public struct ResourceRecord: Sendable, Equatable {
-    public var intent: ResourceIntent
-    /// `provisioning`, `ready`, `failed`, `orphaned` or `released`.
-    public var state: String
-    public var endpoint: Endpoint?
-    public var dataPath: String?
-    public var pid: Int32?
-    public var restarts: Int
-    public var failure: String?
-    public var attempts: Int
-    /// The provider's answer when it last made the resource exist: a process serves it (a queue, a server),
-    /// which the supervisor runs, restarts and health-checks.
-    public var servedByProcess = false
-    public var createdAt: String
-    public var updatedAt: String
-
-    public var name: String { intent.name }
-}
-
 extension Ledger {
     static let resourceColumns = """
         name, kind, element, element_version, provider, host, engine, options, requested_by_version,

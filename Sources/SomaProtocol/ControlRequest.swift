@@ -23,6 +23,10 @@ public enum ControlRequest: Codable, Sendable {
     case find(name: String)
     /// → `Done`
     case release(name: String, purge: Bool)
+    /// The app's resources as the ledger has them. → `[ResourceRecord]`
+    case resources
+    /// The versions the app has run, oldest first. → `[VersionSummary]`
+    case versions
     /// From the worker, as it refuses to start: the stored state is at this version, not the one it was given
     /// (a swap's commit point passed unrecorded). → `Done`
     case storedState(version: Int)
@@ -41,6 +45,8 @@ public enum ControlRequest: Codable, Sendable {
         case .provision: "provision"
         case .find: "find"
         case .release: "release"
+        case .resources: "resources"
+        case .versions: "versions"
         case .storedState: "stored-state"
         }
     }

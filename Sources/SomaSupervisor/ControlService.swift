@@ -76,6 +76,10 @@ final class ControlService: Service, Sendable {
             await responder.answer { try await workers.swap(command) }
         case .launch(let order):
             await responder.answer { try await workers.launch(order) }
+        case .resources:
+            await responder.answer { try await resources.records() }
+        case .versions:
+            await responder.answer { try await workers.versions() }
         case .storedState(let version):
             await responder.reply(await workers.stateIsAt(version))
         case .stop:

@@ -46,6 +46,15 @@ actor ResourceManager: Service {
         self.policy = policy
     }
 
+    /// What `soma resources` shows.
+    func records() throws(ProtocolFailure) -> [ResourceRecord] {
+        do {
+            return try ledger.resources()
+        } catch {
+            throw ProtocolFailure(code: error.code, error.message)
+        }
+    }
+
     /// A new worker binds its resources anew as it starts.
     func workerStarted() {
         boundResources = []

@@ -1,6 +1,7 @@
 import Foundation
 import SomaControl
 import SomaLedger
+import SomaProtocol
 import SomaProviders
 
 /// Ends a resource: the provider archives its data under `archive/NAME-TIME` in the app home (or deletes

@@ -80,3 +80,14 @@ extension WorkerSupervisor {
         return Done("noted")
     }
 }
+
+extension WorkerSupervisor {
+    /// What `soma versions` shows: the versions the app has run.
+    func versions() throws(ProtocolFailure) -> [VersionSummary] {
+        do {
+            return try ledger.versionSummaries()
+        } catch {
+            throw ProtocolFailure(code: error.code, error.message)
+        }
+    }
+}

@@ -56,6 +56,10 @@ import Testing
             #expect(failure.code == "already-launched")
         }
         #expect(try await ResourcesEndToEndTests.sqlite3(home.ledgerPath, "SELECT COUNT(*) FROM versions") == "1")
+        // Reading commands ask the running supervisor.
+        let versions = try await client.versions()
+        #expect(versions.map(\.number) == [1] && versions.first?.current == true)
+        #expect(try await client.resources().isEmpty)
 
         // A swap carries its code and the version it was checked against; another one running is a conflict.
         let code = try order(app, expecting: nil).code!
