@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Provisioning time of a local queue and a local sqlite database: from the ledger's intent row (created_at)
-to the outcome (updated_at, state ready), over fresh app homes. Usage: provision.py [SOMA] [RUNS]"""
-import datetime, os, sqlite3, statistics, subprocess, sys, tempfile
+to the outcome (updated_at, state ready), over fresh app homes; and `soma launch` to serving, first and again
+after a stop. Given several soma binaries, runs them in turns, round by round, so that they share the
+machine's state. Usage: provision.py [--runs N] [SOMA ...]"""
+import argparse, datetime, os, sqlite3, statistics, subprocess, tempfile
 
-soma = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/release/soma")
-runs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+parser = argparse.ArgumentParser()
+parser.add_argument("--runs", type=int, default=10)
+parser.add_argument("somas", nargs="*", default=[".build/release/soma"])
+arguments = parser.parse_args()
+somas = [os.path.abspath(path) for path in arguments.somas]
 program = """
 type Job = { id: String }
 type Row = { id: String, n: Int }
@@ -20,22 +25,31 @@ cell Bench {
 def parse(stamp):
     return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
-timings = {"queue": [], "database": []}
-launches = []
-for run in range(runs):
-    with tempfile.TemporaryDirectory(prefix="soma-prov-") as folder:
-        with open(os.path.join(folder, "bench.cell"), "w") as file:
-            file.write(program)
-        env = dict(os.environ, SOMA_HOME=os.path.join(folder, "home"))
-        start = datetime.datetime.now()
-        subprocess.run([soma, "launch", "bench.cell"], cwd=folder, env=env, check=True, capture_output=True)
-        launches.append((datetime.datetime.now() - start).total_seconds() * 1000)
-        ledger = sqlite3.connect(os.path.join(folder, "home/apps/bench/ledger.sqlite"))
-        for kind, created, updated, state in ledger.execute("SELECT kind, created_at, updated_at, state FROM resources"):
-            assert state == "ready", state
-            timings[kind].append((parse(updated) - parse(created)).total_seconds() * 1000)
-        subprocess.run([soma, "stop"], cwd=folder, env=env, check=True, capture_output=True)
+def timed(command, **options):
+    start = datetime.datetime.now()
+    subprocess.run(command, check=True, capture_output=True, **options)
+    return (datetime.datetime.now() - start).total_seconds() * 1000
 
-for kind, values in timings.items():
-    print(f"{kind:9} intent → ready: median {statistics.median(values):.1f} ms, min {min(values):.1f}, max {max(values):.1f} ({runs} runs)")
-print(f"launch (check, provision both, serving): median {statistics.median(launches):.0f} ms")
+results = {soma: {"queue": [], "database": [], "launch": [], "relaunch": []} for soma in somas}
+for run in range(arguments.runs):
+    for soma in somas:
+        result = results[soma]
+        with tempfile.TemporaryDirectory(prefix="soma-prov-") as folder:
+            with open(os.path.join(folder, "bench.cell"), "w") as file:
+                file.write(program)
+            env = dict(os.environ, SOMA_HOME=os.path.join(folder, "home"))
+            result["launch"].append(timed([soma, "launch", "bench.cell"], cwd=folder, env=env))
+            ledger = sqlite3.connect(os.path.join(folder, "home/apps/bench/ledger.sqlite"))
+            for kind, created, updated, state in ledger.execute("SELECT kind, created_at, updated_at, state FROM resources"):
+                assert state == "ready", state
+                result[kind].append((parse(updated) - parse(created)).total_seconds() * 1000)
+            ledger.close()
+            subprocess.run([soma, "stop"], cwd=folder, env=env, check=True, capture_output=True)
+            result["relaunch"].append(timed([soma, "launch", "bench.cell"], cwd=folder, env=env))
+            subprocess.run([soma, "stop"], cwd=folder, env=env, check=True, capture_output=True)
+
+for soma in somas:
+    print(soma)
+    for what, values in results[soma].items():
+        label = f"{what} intent → ready" if what in ("queue", "database") else f"{what} to serving"
+        print(f"  {label:28} median {statistics.median(values):6.1f} ms, min {min(values):6.1f}, max {max(values):6.1f} ({len(values)} runs)")
