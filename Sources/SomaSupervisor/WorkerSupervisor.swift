@@ -55,7 +55,7 @@ actor WorkerSupervisor: Service {
     /// worker checks against to know the shapes of older stored values.
     var entry = ""
     var againstEntry: String?
-    /// A swap in progress: a second one is refused (the CLI's ledger lock refuses it first).
+    /// A swap in progress: a second one is refused.
     var swapping = false
 
     init(home: AppHome, ledger: Ledger, options: Supervisor.Options, mode: Supervisor.Mode, logger: Logger, host: any ProcessHost,
