@@ -123,8 +123,8 @@ public actor SupervisedProcess {
         }
     }
 
-    /// Polled quickly at first, then less often: a PostgreSQL server logs every session it turns away while
-    /// it starts.
+    /// Polled every 5 ms; a PostgreSQL server less and less often, since it logs every session it turns away
+    /// while it starts.
     func waitUntilReady() async throws(ProcessError) {
         let deadline = Date().addingTimeInterval(spec.readySeconds)
         var pause = 5.0
@@ -145,7 +145,7 @@ public actor SupervisedProcess {
                                    reason: "\(spec.name) did not become ready within \(Int(spec.readySeconds)) s (see soma logs)")
             }
             try? await Task.sleep(for: .milliseconds(Int(pause)))
-            pause = min(pause * 1.5, 50)
+            if case .postgres? = spec.ready { pause = min(pause * 1.5, 50) }
         }
     }
 
