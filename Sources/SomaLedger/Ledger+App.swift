@@ -58,60 +58,13 @@ extension Ledger {
         }
     }
 
-    public func createApp(name: String, port: Int?) throws(LedgerError) {
-        try write("creating the app") { db in
-            try db.execute(sql: "INSERT INTO app (name, created_at, state, port) VALUES (?, ?, 'stopped', ?)",
-                           arguments: [name, Self.now(), port])
-        }
-    }
-
     public func setState(_ state: String, failure: String? = nil) throws(LedgerError) {
         try write("recording the app's state") { db in
             try db.execute(sql: "UPDATE app SET state = ?, failure = ?", arguments: [state, failure])
         }
     }
 
-    public func setRestartIntensity(maxRestarts: Int?, window: Double?) throws(LedgerError) {
-        try write("recording the restart intensity") { db in
-            try db.execute(sql: "UPDATE app SET max_restarts = ?, restart_window = ?", arguments: [maxRestarts, window])
-        }
-    }
-
-    public func setProviderPaths(_ paths: [String]) throws(LedgerError) {
-        let text = (try? JSONEncoder().encode(paths)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        try write("recording the provider paths") { db in
-            try db.execute(sql: "UPDATE app SET provider_paths = ?", arguments: [text])
-        }
-    }
-
-    public func setPort(_ port: Int) throws(LedgerError) {
-        try write("recording the port") { db in
-            try db.execute(sql: "UPDATE app SET port = ?", arguments: [port])
-        }
-    }
-
     // MARK: - Versions
-
-    /// Records a version with its files; the hash covers every file's path and content.
-    public func addVersion(entry: String, files: [(path: String, content: [UInt8])], hash: String) throws(LedgerError) -> Int {
-        try write("recording a version") { db in
-            let number = try Self.insertVersion(db, entry: entry, files: files, hash: hash, state: "active")
-            try db.execute(sql: "UPDATE app SET current_version = ?", arguments: [number])
-            return number
-        }
-    }
-
-    /// A version's soma.toml edited while the app was stopped: its settings (port, restart intensity, face)
-    /// apply at the next launch without a new version, since no code changed.
-    public func replaceSettings(ofVersion number: Int, path: String, content: [UInt8]?, hash: String) throws(LedgerError) {
-        try write("recording the version's settings") { db in
-            try db.execute(sql: "DELETE FROM version_files WHERE version = ? AND path = ?", arguments: [number, path])
-            if let content {
-                try db.execute(sql: "INSERT INTO version_files (version, path, content) VALUES (?, ?, ?)", arguments: [number, path, Data(content)])
-            }
-            try db.execute(sql: "UPDATE versions SET hash = ? WHERE number = ?", arguments: [hash, number])
-        }
-    }
 
     /// Records a version a swap is about to plan: not current until `activateVersion`. Pending versions left
     /// by a swap that never finished are forgotten first, so numbers stay contiguous.

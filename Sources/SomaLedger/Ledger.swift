@@ -48,9 +48,12 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// One transaction; a `LedgerError` the body throws (a refusal) rolls it back and comes out as it is.
     func write<T>(_ what: String, _ body: (Database) throws -> T) throws(LedgerError) -> T {
         do {
             return try database.write(body)
+        } catch let refusal as LedgerError {
+            throw refusal
         } catch {
             throw LedgerError(code: "ledger-write", "\(what) in \(path): \(error)")
         }

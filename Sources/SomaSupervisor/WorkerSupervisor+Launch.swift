@@ -17,49 +17,25 @@ extension WorkerSupervisor {
         return reply
     }
 
-    /// Writes what the launch decided into the ledger. An order made against another current version than the
-    /// ledger's (a launch came in between) is refused before anything is written.
+    /// Writes what the launch decided into the ledger, in one transaction. An order made against another
+    /// current version than the ledger's (a launch came in between) is refused, and nothing is written.
     func record(_ order: LaunchOrder) throws(ProtocolFailure) -> LaunchReply {
+        let version: Int
         do {
-            let existing = try ledger.app()
-            let current = existing?.currentVersion
-            guard current == order.expectedVersion else {
-                throw ProtocolFailure(
-                    code: "conflict",
-                    "\(home.name) is at \(current.map { "version \($0)" } ?? "no version"), not \(order.expectedVersion.map { "version \($0)" } ?? "no version") as this launch expected: another launch came first; nothing was changed",
-                    hint: "launch again")
-            }
-            if existing == nil { try ledger.createApp(name: order.app, port: nil) }
-            let version: Int
-            if let current {
-                version = current
-            } else {
-                guard let code = order.code else {
-                    throw ProtocolFailure(code: "no-code", "the launch of a new app carries no code; nothing was changed")
-                }
-                version = try ledger.addVersion(entry: code.entry, files: code.files.map { ($0.path, [UInt8]($0.content)) }, hash: code.hash)
-            }
-            if let settings = order.settings, let current {
-                try ledger.replaceSettings(ofVersion: current, path: settings.path, content: settings.content.map { [UInt8]($0) }, hash: settings.hash)
-                // Written again from the ledger with the new soma.toml.
-                try? FileManager.default.removeItem(atPath: home.codeFolder(version: current))
-                try ledger.record("settings", "soma.toml of version \(current) replaced at launch")
-            }
-            try ledger.setPort(order.port)
-            try ledger.setProviderPaths(order.providerPaths)
-            try ledger.setRestartIntensity(maxRestarts: order.maxRestarts, window: order.restartWindow)
-            try ledger.setState("starting")
-            if order.holdFace {
-                _ = FileManager.default.createFile(atPath: home.faceHoldPath, contents: nil, attributes: [.posixPermissions: 0o600])
-            } else {
-                unlink(home.faceHoldPath)
-            }
-            return LaunchReply(version: version)
-        } catch let failure as ProtocolFailure {
-            throw failure
+            version = try ledger.recordLaunch(order)
         } catch {
-            throw ProtocolFailure(code: "ledger", "cannot record the launch of \(home.name): \(error)")
+            throw ProtocolFailure(code: error.code, error.message, hint: error.code == "conflict" ? "launch again" : nil)
         }
+        if order.settings != nil {
+            // Written again from the ledger with the new soma.toml.
+            try? FileManager.default.removeItem(atPath: home.codeFolder(version: version))
+        }
+        if order.holdFace {
+            _ = FileManager.default.createFile(atPath: home.faceHoldPath, contents: nil, attributes: [.posixPermissions: 0o600])
+        } else {
+            unlink(home.faceHoldPath)
+        }
+        return LaunchReply(version: version)
     }
 
     /// An idle supervisor nobody has asked anything for `seconds` ends (its CLI died before its order).

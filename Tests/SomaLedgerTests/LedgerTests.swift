@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SomaLedger
 import SomaLedgerMigrations
+import SomaProtocol
 import Testing
 
 @Suite struct LedgerTests {
@@ -71,5 +72,58 @@ import Testing
             #expect(error.code == "ledger-newer")
             #expect(error.message.contains("newer soma"))
         }
+    }
+
+    func launch(expecting version: Int?, code: Bool = true, settings: LaunchOrder.Settings? = nil, port: Int = 8080) -> LaunchOrder {
+        LaunchOrder(app: "shop", expectedVersion: version,
+                    code: code ? ProgramCode(entry: "app.cell", files: [.init(path: "app.cell", content: Data("cell A {}".utf8))], hash: "00000000000000aa") : nil,
+                    settings: settings, port: port, providerPaths: ["/opt/providers"], maxRestarts: 3, restartWindow: 20, holdFace: false)
+    }
+
+    /// The snapshot of every table a launch writes, to compare before and after a refused one.
+    func contents(_ path: String) throws -> [String] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            try ["app", "versions", "version_files", "events"].flatMap { table in
+                try Row.fetchAll(db, sql: "SELECT * FROM \(table)").map { "\(table): \($0)" }
+            }
+        }
+    }
+
+    @Test func aLaunchIsRecordedAllAtOnce() throws {
+        let path = try temporaryPath()
+        let ledger = try Ledger(path: path)
+        #expect(try ledger.recordLaunch(launch(expecting: nil)) == 1)
+        let app = try #require(try ledger.app())
+        #expect(app.name == "shop" && app.currentVersion == 1 && app.port == 8080 && app.state == "starting")
+        #expect(app.maxRestarts == 3 && app.restartWindow == 20 && app.providerPaths == ["/opt/providers"])
+        #expect(try ledger.versionFiles(1).map(\.path) == ["app.cell"])
+
+        // Only soma.toml changed: the version keeps its number and takes the new file and hash.
+        let settings = LaunchOrder.Settings(path: "soma.toml", content: Data("[app]\nport = 9090\n".utf8), hash: "00000000000000bb")
+        #expect(try ledger.recordLaunch(launch(expecting: 1, code: false, settings: settings, port: 9090)) == 1)
+        #expect(try ledger.version(1)?.hash == "00000000000000bb" && ledger.app()?.port == 9090)
+        #expect(try ledger.versionFiles(1).map(\.path).sorted() == ["app.cell", "soma.toml"])
+        #expect(try ledger.events().map(\.kind) == ["settings"])
+    }
+
+    @Test func aLaunchMadeAgainstAnotherVersionOrWithoutCodeWritesNothing() throws {
+        let path = try temporaryPath()
+        let ledger = try Ledger(path: path)
+        let empty = try contents(path)
+        #expect(throws: LedgerError.self) { try ledger.recordLaunch(launch(expecting: nil, code: false)) }
+        #expect(try contents(path) == empty, "a new app without its code")
+
+        _ = try ledger.recordLaunch(launch(expecting: nil))
+        let launched = try contents(path)
+        do {
+            _ = try ledger.recordLaunch(launch(expecting: nil, port: 9999))
+            Issue.record("a second first launch was recorded")
+        } catch {
+            #expect(error.code == "conflict" && error.message.contains("version 1"), "\(error)")
+        }
+        #expect(throws: LedgerError.self) { try ledger.recordLaunch(launch(expecting: 7, port: 9999)) }
+        #expect(try contents(path) == launched)
     }
 }
