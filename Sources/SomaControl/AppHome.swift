@@ -34,7 +34,6 @@ public struct AppHome: Sendable {
     public var logPath: String { file("logs/app.log") }
     /// Written by a worker that cannot run (its `on start` aborted, its program does not load): the cause, for
     /// the supervisor to name when it gives up.
-    public var workerFailurePath: String { file("state/worker-failure") }
     /// Present while a launch of new code under a stopped app decides on its plan: the worker runs the stored
     /// version without opening its face, as if the app were still stopped.
     public var faceHoldPath: String { file("state/face-held") }

@@ -30,6 +30,9 @@ public enum ControlRequest: Codable, Sendable {
     /// From the worker, as it refuses to start: the stored state is at this version, not the one it was given
     /// (a swap's commit point passed unrecorded). → `Done`
     case storedState(version: Int)
+    /// From the worker, as it gives up starting: why it cannot run, for the supervisor to name when it stops
+    /// restarting it. → `Done`
+    case workerFailed(reason: String)
 
     /// The command's name, for logs and errors.
     public var name: String {
@@ -48,6 +51,7 @@ public enum ControlRequest: Codable, Sendable {
         case .resources: "resources"
         case .versions: "versions"
         case .storedState: "stored-state"
+        case .workerFailed: "worker-failed"
         }
     }
 }

@@ -82,6 +82,8 @@ final class ControlService: Service, Sendable {
             await responder.answer { try await workers.versions() }
         case .storedState(let version):
             await responder.reply(await workers.stateIsAt(version))
+        case .workerFailed(let reason):
+            await responder.reply(await workers.workerFailed(reason))
         case .stop:
             // Answer first: the control socket closes with the supervisor. The caller waits for the lock.
             await responder.reply(Done("stopping"))

@@ -50,6 +50,12 @@ extension WorkerSupervisor {
         }
     }
 
+    /// From the worker, as it gives up starting: why it cannot run.
+    func workerFailed(_ reason: String) -> Done {
+        lastWorkerFailure = reason
+        return Done("noted")
+    }
+
     /// From the worker, as it refuses to start: the version the stored state is at.
     func stateIsAt(_ stored: Int) -> Done {
         storedVersion = stored

@@ -44,7 +44,7 @@ actor WorkerSupervisor: Service {
     var failure: String?
     var stopping = false
     var restarts = 0
-    /// What the last worker to exit wrote about why it could not run (WorkerFailure).
+    /// What the last worker said about why it cannot run, as it gave up starting (`workerFailed`).
     var lastWorkerFailure: String?
     /// While an adopted worker runs: whether it swapped to a version its old supervisor did not record.
     var servedVersionCheck: Task<Void, Never>?
@@ -215,6 +215,7 @@ actor WorkerSupervisor: Service {
         switch report {
         case .started(let pid, let restart):
             if !restart && restarts == 0 { try? ledger.resetProcessRestarts("worker") }
+            lastWorkerFailure = nil
             workerPID = pid
             state = .running
             await resources.workerStarted()
@@ -244,7 +245,6 @@ actor WorkerSupervisor: Service {
             servedVersionCheck = nil
             workerPID = nil
             try? ledger.processStopped("worker")
-            lastWorkerFailure = Self.takeWorkerFailure(home)
             switch next {
             case .respawn:
                 do {
@@ -307,14 +307,6 @@ actor WorkerSupervisor: Service {
         // A launch that held the face for its plan ends with the app stopped: the next start opens it.
         unlink(home.faceHoldPath)
         await worker?.stop()
-    }
-
-    /// Why the worker that just exited could not run, as it wrote it (WorkerFailure); read once.
-    static func takeWorkerFailure(_ home: AppHome) -> String? {
-        defer { unlink(home.workerFailurePath) }
-        guard let data = FileManager.default.contents(atPath: home.workerFailurePath) else { return nil }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? nil : text
     }
 }
 

@@ -24,6 +24,13 @@ struct SupervisorBroker: ResourceBroker {
         _ = try? socket.request(ControlRequest.storedState(version: storedVersion), replying: Done.self)
     }
 
+    /// Tells the supervisor why this worker cannot run. Unheard (no supervisor), the cause is still in the log.
+    func report(failure: String) {
+        let socket = socket()
+        defer { socket.close() }
+        _ = try? socket.request(ControlRequest.workerFailed(reason: failure), replying: Done.self)
+    }
+
     func find(_ name: String) throws -> FoundResource? {
         let socket = socket()
         defer { socket.close() }

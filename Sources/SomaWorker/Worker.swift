@@ -120,7 +120,7 @@ public enum Worker {
 
     /// Why this worker cannot run, for the supervisor to name when it stops restarting it.
     static func noteFailure(_ cause: String, home: AppHome) {
-        _ = FileManager.default.createFile(atPath: home.workerFailurePath, contents: Data(cause.utf8), attributes: [.posixPermissions: 0o600])
+        SupervisorBroker(home: home, providers: [:], ports: [:]).report(failure: cause)
     }
 
     /// Serves the face and the control socket until a graceful shutdown; 0 then, 1 when the face failed.
