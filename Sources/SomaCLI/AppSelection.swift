@@ -3,6 +3,7 @@ import Foundation
 import SomaChecker
 import SomaControl
 import SomaLedger
+import SomaProtocol
 
 /// `--app NAME`, defaulting to the only app under SOMA_HOME.
 struct AppSelection: ParsableArguments {
@@ -55,6 +56,29 @@ struct CLIFailure: Error, CustomStringConvertible {
 extension AppHome {
     /// Whether a supervisor runs for this app now.
     var isRunning: Bool { FileLock.isHeld(path: supervisorLock) }
+
+    /// Starts a supervisor that waits for orders, and gives it `order` once it answers. A supervisor that is
+    /// running already (another command started one) is given the order too.
+    func orderSupervisor<Reply: Sendable>(_ order: (ControlClient) async throws -> Reply) async throws -> Reply {
+        if !isRunning {
+            _ = try DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", path, "--idle"],
+                                          logPath: logPath)
+        }
+        let client = ControlClient(path: controlSocket)
+        let deadline = Date().addingTimeInterval(20)
+        while true {
+            do {
+                return try await order(client)
+            } catch let failure as ProtocolFailure {
+                throw CLIFailure(failure.message, hint: failure.hint)
+            } catch {
+                guard Date() < deadline else {
+                    throw CLIFailure("the supervisor of \(name) did not answer: \(error)", hint: "soma logs --app \(name) says why")
+                }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+    }
 
     /// Waits (up to `seconds`) until no supervisor runs for this app; says whether none does.
     @discardableResult

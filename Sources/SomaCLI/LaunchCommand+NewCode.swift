@@ -30,7 +30,7 @@ extension LaunchCommand {
         session.needsYesOffTerminal = true
         let applied: Bool
         do {
-            applied = try await session.run(entry: bundle.entry, files: bundle.files, hash: bundle.hash)
+            applied = try await session.run(bundle.code)
         } catch let failure as CLIFailure {
             await stopAgain(home)
             throw CLIFailure("\(failure.message); \(home.name) is stopped again at version \(stored.number)", code: failure.code, hint: failure.hint)

@@ -118,35 +118,12 @@ struct LaunchCommand: AsyncParsableCommand {
         }
         // What is ready before the supervisor starts was provisioned by an earlier launch; the rest is reported.
         let progress = ProvisioningProgress(home: home)
-        let version = try await Self.startIdleSupervisor(home) { try await $0.launch(order).version }
+        let version = try await home.orderSupervisor { try await $0.launch(order).version }
         if let replacing {
             try await replaceAtStart(replacing, with: bundle, home: home, progress: progress)
             return
         }
         try await waitUntilServing(home, version: version, progress: progress)
-    }
-
-    /// Starts a supervisor that waits for orders, and gives it `order` once it answers. A supervisor that is
-    /// running already (another command started one) is given the order too.
-    static func startIdleSupervisor<Reply: Sendable>(_ home: AppHome, order: (ControlClient) async throws -> Reply) async throws -> Reply {
-        if !home.isRunning {
-            _ = try DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", home.path, "--idle"],
-                                          logPath: home.logPath)
-        }
-        let client = ControlClient(path: home.controlSocket)
-        let deadline = Date().addingTimeInterval(20)
-        while true {
-            do {
-                return try await order(client)
-            } catch let failure as ProtocolFailure {
-                throw CLIFailure(failure.message, hint: failure.hint)
-            } catch {
-                guard Date() < deadline else {
-                    throw CLIFailure("the supervisor of \(home.name) did not answer: \(error)", hint: "soma logs --app \(home.name) says why")
-                }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-        }
     }
 
     /// Until the ssh provider exists, a resource or a worker placed on another host cannot run: refused before

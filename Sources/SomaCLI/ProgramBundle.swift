@@ -49,6 +49,10 @@ struct ProgramBundle {
 
     var codeHash: String { Self.codeHash(files) }
     /// As the supervisor is sent it, to record.
-    var code: ProgramCode { ProgramCode(entry: entry, files: files.map { ProgramCode.File(path: $0.path, content: Data($0.content)) }, hash: hash) }
+    var code: ProgramCode { Self.code(entry: entry, files: files, hash: hash) }
+
+    static func code(entry: String, files: [(path: String, content: [UInt8])], hash: String) -> ProgramCode {
+        ProgramCode(entry: entry, files: files.map { ProgramCode.File(path: $0.path, content: Data($0.content)) }, hash: hash)
+    }
     var settings: [UInt8]? { files.first { $0.path == Self.settingsFile }?.content }
 }

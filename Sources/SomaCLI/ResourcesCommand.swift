@@ -195,7 +195,7 @@ struct ResourcesRelease: AsyncParsableCommand {
             if wasRunning {
                 _ = try await ControlClient(path: home.controlSocket).release(name, purge: purge)
             } else {
-                _ = try await LaunchCommand.startIdleSupervisor(home) { try await $0.release(name, purge: purge) }
+                _ = try await home.orderSupervisor { try await $0.release(name, purge: purge) }
                 try? await ControlClient(path: home.controlSocket).stop()
                 await home.waitUntilStopped(seconds: 20)
             }

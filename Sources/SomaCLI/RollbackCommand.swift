@@ -64,6 +64,7 @@ struct RollbackCommand: AsyncParsableCommand {
             print(CheckReport(outcome).text())
             throw CLIFailure("\(home.name) cannot roll back from version \(current) to version \(target.number): \(outcome.errorCount) error\(outcome.errorCount == 1 ? "" : "s"); nothing was changed")
         }
-        try await session.run(entry: target.entry, files: try ledger.versionFiles(target.number), hash: target.hash, restores: target.number)
+        let code = ProgramBundle.code(entry: target.entry, files: try ledger.versionFiles(target.number), hash: target.hash)
+        try await session.run(code, restores: target.number)
     }
 }

@@ -41,6 +41,6 @@ struct SwapCommand: AsyncParsableCommand {
             print("\(home.name) already runs this code (version \(current)); nothing to swap")
             return
         }
-        try await session.run(entry: bundle.entry, files: bundle.files, hash: bundle.hash)
+        try await session.run(bundle.code)
     }
 }

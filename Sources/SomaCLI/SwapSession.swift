@@ -46,9 +46,8 @@ struct SwapSession {
     /// `restores`: for a rollback, the earlier version whose code this is.
     /// True when the version was applied; false when it stopped at the plan (a dry run, or not confirmed).
     @discardableResult
-    func run(entry: String, files: [(path: String, content: [UInt8])], hash: String, restores: Int? = nil) async throws -> Bool {
+    func run(_ code: ProgramCode, restores: Int? = nil) async throws -> Bool {
         let verb = restores == nil ? "swap" : "rollback"
-        let code = ProgramCode(entry: entry, files: files.map { ProgramCode.File(path: $0.path, content: Data($0.content)) }, hash: hash)
         let client = ControlClient(path: home.controlSocket)
         // Unless it stops at the plan, the worker keeps its dry run's migrated memory for the swap that follows.
         let planned = try await ask(client, code, restores: restores, apply: false, keep: !dryRun)

@@ -68,23 +68,21 @@ extension Ledger {
 
     /// Records a version a swap is about to plan: not current until `activateVersion`. Pending versions left
     /// by a swap that never finished are forgotten first, so numbers stay contiguous.
-    public func addPendingVersion(entry: String, files: [(path: String, content: [UInt8])], hash: String,
-                                  restores: Int? = nil) throws(LedgerError) -> Int {
+    public func addPendingVersion(_ code: ProgramCode, restores: Int? = nil) throws(LedgerError) -> Int {
         try write("recording a pending version") { db in
             try Self.deletePending(db)
-            return try Self.insertVersion(db, entry: entry, files: files, hash: hash, state: "pending", restores: restores)
+            return try Self.insertVersion(db, code, state: "pending", restores: restores)
         }
     }
 
     /// The next version number, with its files.
-    static func insertVersion(_ db: Database, entry: String, files: [(path: String, content: [UInt8])], hash: String, state: String,
-                              restores: Int? = nil) throws -> Int {
+    static func insertVersion(_ db: Database, _ code: ProgramCode, state: String, restores: Int? = nil) throws -> Int {
         let number = (try Int.fetchOne(db, sql: "SELECT MAX(number) FROM versions") ?? 0) + 1
         try db.execute(sql: "INSERT INTO versions (number, hash, entry, created_at, state, restores) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [number, hash, entry, Self.now(), state, restores])
-        for file in files {
+                       arguments: [number, code.hash, code.entry, Self.now(), state, restores])
+        for file in code.files {
             try db.execute(sql: "INSERT INTO version_files (version, path, content) VALUES (?, ?, ?)",
-                           arguments: [number, file.path, Data(file.content)])
+                           arguments: [number, file.path, file.content])
         }
         return number
     }

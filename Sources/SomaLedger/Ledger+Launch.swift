@@ -26,8 +26,7 @@ extension Ledger {
                 guard let code = order.code else {
                     throw LedgerError(code: "no-code", "the launch of the new app \(order.app) carries no code; nothing was changed")
                 }
-                version = try Self.insertVersion(db, entry: code.entry, files: code.files.map { ($0.path, [UInt8]($0.content)) },
-                                                 hash: code.hash, state: "active")
+                version = try Self.insertVersion(db, code, state: "active")
                 try db.execute(sql: "UPDATE app SET current_version = ?", arguments: [version])
             }
             if let settings = order.settings, let current {

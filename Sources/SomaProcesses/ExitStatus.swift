@@ -15,7 +15,7 @@ public enum ExitStatus: Codable, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .exited(let code): "exit code \(code)"
         case .signaled(let signal): "signal \(signal)"
-        case .disappeared: "exited"
+        case .disappeared: "status unknown: it was adopted, not started by this supervisor"
         case .notStarted(let why): "not started: \(why)"
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SomaControl
+import SomaLedger
 import SomaProtocol
 import ServiceLifecycle
 import Logging
@@ -101,6 +102,15 @@ extension WorkerSupervisor {
             throw failure
         } catch {
             throw ProtocolFailure(code: "worker-unreachable", "the worker is not reachable (\(state.rawValue)): \(error)")
+        }
+    }
+
+    /// What `soma versions` shows: the versions the app has run.
+    func versions() throws(ProtocolFailure) -> [VersionSummary] {
+        do {
+            return try ledger.versionSummaries()
+        } catch {
+            throw ProtocolFailure(error)
         }
     }
 

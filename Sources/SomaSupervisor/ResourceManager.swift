@@ -51,7 +51,7 @@ actor ResourceManager: Service {
         do {
             return try ledger.resources()
         } catch {
-            throw ProtocolFailure(code: error.code, error.message)
+            throw ProtocolFailure(error)
         }
     }
 

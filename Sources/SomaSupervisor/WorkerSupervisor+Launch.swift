@@ -24,7 +24,7 @@ extension WorkerSupervisor {
         do {
             version = try ledger.recordLaunch(order)
         } catch {
-            throw ProtocolFailure(code: error.code, error.message, hint: error.code == "conflict" ? "launch again" : nil)
+            throw ProtocolFailure(error, hint: error.code == "conflict" ? "launch again" : nil)
         }
         if order.settings != nil {
             // Written again from the ledger with the new soma.toml.
@@ -60,16 +60,5 @@ extension WorkerSupervisor {
     func stateIsAt(_ stored: Int) -> Done {
         storedVersion = stored
         return Done("noted")
-    }
-}
-
-extension WorkerSupervisor {
-    /// What `soma versions` shows: the versions the app has run.
-    func versions() throws(ProtocolFailure) -> [VersionSummary] {
-        do {
-            return try ledger.versionSummaries()
-        } catch {
-            throw ProtocolFailure(code: error.code, error.message)
-        }
     }
 }

@@ -28,8 +28,7 @@ extension WorkerSupervisor {
         let number: Int
         let newEntry: String
         do {
-            number = try ledger.addPendingVersion(entry: command.code.entry, files: command.code.files.map { ($0.path, [UInt8]($0.content)) },
-                                                  hash: command.code.hash, restores: command.restores)
+            number = try ledger.addPendingVersion(command.code, restores: command.restores)
             // A discarded pending version leaves its number free and may have left its folder: the code under
             // that number now is this one.
             try? FileManager.default.removeItem(atPath: home.codeFolder(version: number))

@@ -109,11 +109,29 @@ actor WorkerSupervisor: Service {
     }
 
     func supervise() async {
+        let ready = await readyToRun()
+        // Control over TCP listens as the chosen version's soma.toml says; nothing listens when the app does not run.
+        prepared.open(ready ? entry : nil)
+        guard ready else { return }
+        logger.info("supervising \(home.name) version \(version) pid=\(getpid())")
+        await resources.use(policy: policy)
+        await resources.reconcile()
+        let worker = SupervisedProcess(spec: workerSpec(), policy: policy, host: host, command: { await self.workerCommand() },
+                                       observer: { await self.workerReported($0) })
+        self.worker = worker
+        // A stop asked while the resources were reconciled leaves nothing to start.
+        guard !stopping else { return }
+        try? await worker.start()
+        _ = await worker.ended()
+    }
+
+    /// Waits for what the mode needs before the app runs (the control socket, and an idle supervisor's order),
+    /// records a launch, and chooses the version; false when the app is not to run.
+    func readyToRun() async -> Bool {
         guard await controlBound.wait() else {
             state = .failed
             failure = "the supervisor could not serve its control socket (see soma logs)"
-            prepared.open(nil)
-            return
+            return false
         }
         switch mode {
         case .resume:
@@ -125,33 +143,15 @@ actor WorkerSupervisor: Service {
                 logger.error("\(error.message)")
                 state = .failed
                 failure = error.message
-                prepared.open(nil)
-                return
+                return false
             }
         case .idle(let seconds):
             let quietEnd = Task { await self.endWhenUnused(after: seconds) }
             let order = await orders.wait()
             quietEnd.cancel()
-            guard order != nil else {
-                prepared.open(nil)
-                return
-            }
+            guard order != nil else { return false }
         }
-        guard prepare() else {
-            prepared.open(nil)
-            return
-        }
-        prepared.open(entry)
-        logger.info("supervising \(home.name) version \(version) pid=\(getpid())")
-        await resources.use(policy: policy)
-        await resources.reconcile()
-        let worker = SupervisedProcess(spec: workerSpec(), policy: policy, host: host, command: { await self.workerCommand() },
-                                       observer: { await self.workerReported($0) })
-        self.worker = worker
-        // A stop asked while the resources were reconciled leaves nothing to start.
-        guard !stopping else { return }
-        try? await worker.start()
-        _ = await worker.ended()
+        return prepare()
     }
 
     /// The app's state for the ledger once supervision has ended; nil when the app did not run under it.

@@ -16,19 +16,13 @@ struct SupervisorBroker: ResourceBroker {
         LineSocket(path: home.controlSocket, timeoutSeconds: 120, hello: Hello(.control, peer: .worker), server: .supervisor)
     }
 
-    /// Tells the supervisor, which never opens the state itself, which version the stored state is at.
-    /// Unheard (no supervisor), it is said again by the next worker that starts.
-    func report(storedVersion: Int) {
-        let socket = socket()
+    /// Tells the supervisor what it cannot see for itself as the worker gives up starting: which version the
+    /// stored state is at (`storedState`; the supervisor never opens the state), or why it cannot run
+    /// (`workerFailed`). Unheard (no supervisor), the next worker says it again, and the log has it.
+    static func tell(_ home: AppHome, _ news: ControlRequest) {
+        let socket = LineSocket(path: home.controlSocket, timeoutSeconds: 10, hello: Hello(.control, peer: .worker), server: .supervisor)
         defer { socket.close() }
-        _ = try? socket.request(ControlRequest.storedState(version: storedVersion), replying: Done.self)
-    }
-
-    /// Tells the supervisor why this worker cannot run. Unheard (no supervisor), the cause is still in the log.
-    func report(failure: String) {
-        let socket = socket()
-        defer { socket.close() }
-        _ = try? socket.request(ControlRequest.workerFailed(reason: failure), replying: Done.self)
+        _ = try? socket.request(news, replying: Done.self)
     }
 
     func find(_ name: String) throws -> FoundResource? {

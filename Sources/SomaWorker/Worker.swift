@@ -63,7 +63,7 @@ public enum Worker {
                 // A swap reached its commit point but the supervisor did not hear of it (or the other way round):
                 // the supervisor decides which version runs from the state, so it must not start this one.
                 logger.error("the stored state is at version \(stored), not \(configuration.version); the supervisor must start version \(stored)")
-                SupervisorBroker(home: configuration.home, providers: [:], ports: [:]).report(storedVersion: stored)
+                SupervisorBroker.tell(configuration.home, .storedState(version: stored))
                 return WorkerExit.versionMismatch
             }
             engine = try TurnEngine(program: program, store: store, broker: SupervisorBroker(home: configuration.home, providers: config.resourceProviders, ports: config.resourcePorts),
@@ -120,7 +120,7 @@ public enum Worker {
 
     /// Why this worker cannot run, for the supervisor to name when it stops restarting it.
     static func noteFailure(_ cause: String, home: AppHome) {
-        SupervisorBroker(home: home, providers: [:], ports: [:]).report(failure: cause)
+        SupervisorBroker.tell(home, .workerFailed(reason: cause))
     }
 
     /// Serves the face and the control socket until a graceful shutdown; 0 then, 1 when the face failed.

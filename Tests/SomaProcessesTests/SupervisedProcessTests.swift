@@ -43,6 +43,19 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: geteuid() == 0, "only root runs a process as another account"))
+    func anAccountThatDoesNotExistIsRefusedBeforeAnythingStarts() async {
+        let host = LocalProcessHost()
+        do {
+            _ = try await host.spawn(ProcessCommand(executable: "/bin/true", arguments: [], account: "soma-no-such-account", logPath: log))
+            Issue.record("a process was started as an account that does not exist")
+        } catch let error as ProcessError {
+            #expect(error.code == .notStarted && error.reason.contains("soma-no-such-account"), "\(error)")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
     @Test func aProcessThatKeepsExitingIsRestartedThenGivenUpOn() async throws {
         let (process, reports) = supervise(.init(name: "quitter"), policy: RestartPolicy(maximumRestarts: 3, window: 30, initialBackoff: 0.01),
                                            shell("exit 1"))
