@@ -173,12 +173,8 @@ extension TurnEngine {
         var last: UInt64 = 0
         var sends: [PendingSignal] = []
         for name in program.cellOrder where program.cells[name]?.startHandler != nil {
-            let outcome = lock.withLock { () -> Result<(Value, UInt64, [PendingSignal]), TurnError> in
-                do throws(TurnError) {
-                    return .success(try runLocked(cell: name, handler: { $0.startHandler }, arguments: [:], chain: [], removing: nil))
-                } catch {
-                    return .failure(error)
-                }
+            let outcome = await lanes.lane(name).perform { [self] in
+                Result { () throws(TurnError) in try runTurn(cell: name, handler: { $0.startHandler }, arguments: [:], removing: nil) }
             }
             switch outcome {
             case .success(let (_, sequence, produced)):

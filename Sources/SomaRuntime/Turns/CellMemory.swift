@@ -1,7 +1,7 @@
 import SomaProtocol
 
 /// A cell's committed memory: what every turn starts from. Owned by the turn engine and changed only when a
-/// turn commits, under the engine's lock.
+/// turn commits, under the engine's lock; its own lane's turns read it without (docs/turns.md).
 final class CellMemory {
     var scalars: [String: Value] = [:]
     var maps: [String: [Value: Value]] = [:]

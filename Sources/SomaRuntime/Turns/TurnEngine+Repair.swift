@@ -25,7 +25,8 @@ extension TurnEngine {
     public func repair(cell: String, slot: String, key: String, _ action: Repair) async throws(TurnError) -> QuarantinedValue {
         if !TurnGate.admitted { await gate.enter() }
         defer { if !TurnGate.admitted { gate.leave() } }
-        let outcome = lock.withLock { () -> Result<(QuarantinedValue, UInt64), TurnError> in
+        // On the cell's lane, so that no turn of the cell reads its quarantine while it changes.
+        let outcome = await lanes.lane(cell).perform { [self] in lock.withLock { () -> Result<(QuarantinedValue, UInt64), TurnError> in
             let program = current
             guard let memory = memories[cell], let model = program.cells[cell], let slotModel = model.model.slot(slot),
                   let found = memory.quarantined[slot]?[key] else {
@@ -33,7 +34,7 @@ extension TurnEngine {
             }
             memory.quarantined[slot]?[key] = nil
             do {
-                let turn = TurnState(cell: model, memory: memory, program: program, engine: self, chain: [])
+                let turn = TurnState(cell: model, memory: memory, program: program, engine: self)
                 var removal: WriteBatch.Change?
                 switch action {
                 case .remove:
@@ -57,7 +58,7 @@ extension TurnEngine {
                 memory.quarantined[slot, default: [:]][key] = found
                 return .failure((error as? TurnError) ?? TurnError(.runtime, "\(error)"))
             }
-        }
+        } }
         let (found, sequence) = try outcome.get()
         do {
             try await store.waitUntilDurable(sequence)

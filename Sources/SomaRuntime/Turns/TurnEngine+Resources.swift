@@ -112,12 +112,10 @@ extension TurnEngine {
             guard let handler = program.cells[cell]?.handlers[binding], let parameter = handler.parameters.first else {
                 throw TurnError(.runtime, "cell '\(cell)' has no handler for queue '\(binding)'")
             }
-            let result = lock.withLock { () -> Result<(Value, UInt64, [PendingSignal]), TurnError> in
-                do throws(TurnError) {
-                    return .success(try runLocked(cell: cell, handler: { $0.handlers[binding] }, arguments: [parameter.name: value], chain: [],
-                                                  removing: nil, consumed: (queue, message.id)))
-                } catch {
-                    return .failure(error)
+            let argument = parameter.name, messageID = message.id
+            let result = lanes.lane(cell).performBlocking { [self] in
+                Result { () throws(TurnError) in
+                    try runTurn(cell: cell, handler: { $0.handlers[binding] }, arguments: [argument: value], removing: nil, consumed: (queue, messageID))
                 }
             }
             (_, sequence, sends) = try result.get()

@@ -9,11 +9,13 @@ public protocol TurnObserver: Sendable {
     func turnFinished(cell: String, trigger: String, seconds: Double, error: TurnError?)
 }
 
-/// Runs turns. One turn at a time in the worker (so one at a time per cell, and `call` chains cannot
-/// deadlock); each turn's writes are applied to memory when it commits, then made durable by the store's
-/// group commit; the caller hears the result only after that. The program can be replaced between turns.
-// Unchecked: its mutable state (the program, memory, ids, consumers, the swap in preparation) is read and
-// written under `lock`; issue 17 splits it along its seams and moves that state into types the compiler checks.
+/// Runs turns: one at a time per cell, each on its cell's lane, so that turns of different cells run at the
+/// same time and a turn waiting on a resource holds up only its own cell (docs/turns.md). Each turn's writes are
+/// applied to its cell's memory when it commits, then made durable by the store's group commit; the caller
+/// hears the result only after that. The program can be replaced between turns.
+// Unchecked: the program, the map of memories, the ids, the consumers and the swap in preparation are read and
+// written under `lock`. A cell's memory is read by its lane's turns without it, and written only by their
+// commits (under `lock`) or while every turn is held.
 public final class TurnEngine: @unchecked Sendable {
     /// The running program; read and replaced under `lock`, so a swap lands between turns.
     var current: RuntimeProgram
@@ -22,7 +24,11 @@ public final class TurnEngine: @unchecked Sendable {
     /// Called once when a commit fails: memory is then ahead of the disk, and the process must start over
     /// from what is durable (the worker exits; its supervisor restarts it).
     let onStorageFailure: @Sendable (String) -> Void
+    /// Held only to read the program and a cell's memory as a turn starts, and for commits: never while a
+    /// handler runs or waits on a resource.
     let lock = NSLock()
+    /// Where each cell's turns run, one at a time per cell.
+    let lanes = CellLanes()
     var memories: [String: CellMemory] = [:]
     var sendIDs: Int64 = 0
     var timers: [Task<Void, Never>] = []
@@ -272,19 +278,21 @@ public final class TurnEngine: @unchecked Sendable {
         return await TurnGate.$admitted.withValue(true) { await body(program) }
     }
 
-    func run(cell: String, trigger: String, handler: HandlerLookup, arguments: [String: Value], removing sendID: Int64?) async throws(TurnError) -> Value {
+    func run(cell: String, trigger: String, handler: @escaping HandlerLookup, arguments: [String: Value], removing sendID: Int64?) async throws(TurnError) -> Value {
         if !TurnGate.admitted { await gate.enter() }
         defer { if !TurnGate.admitted { gate.leave() } }
         let started = ContinuousClock.now
-        var (result, sequence, sends, failure) = lock.withLock { () -> (Value, UInt64, [PendingSignal], TurnError?) in
-            do {
-                let (value, sequence, sends) = try runLocked(cell: cell, handler: handler, arguments: arguments, chain: [], removing: sendID)
-                return (value, sequence, sends, nil)
-            } catch {
-                // A delivered signal whose turn aborted is consumed all the same: it would abort again.
-                let sequence = sendID.map { store.enqueue(WriteBatch(changes: [.removeSend(id: $0)]), touchesMemory: false) } ?? store.visibleSequence
-                return (.unit, sequence, [], (error as? TurnError) ?? TurnError(.runtime, "\(error)"))
-            }
+        let outcome = await lanes.lane(cell).perform { [self] in
+            Result { () throws(TurnError) in try runTurn(cell: cell, handler: handler, arguments: arguments, removing: sendID) }
+        }
+        var (result, sequence, sends, failure): (Value, UInt64, [PendingSignal], TurnError?)
+        switch outcome {
+        case .success(let (value, committed, produced)):
+            (result, sequence, sends, failure) = (value, committed, produced, nil)
+        case .failure(let error):
+            // A delivered signal whose turn aborted is consumed all the same: it would abort again.
+            let consumed = sendID.map { id in lock.withLock { store.enqueue(WriteBatch(changes: [.removeSend(id: id)]), touchesMemory: false) } }
+            (result, sequence, sends, failure) = (.unit, consumed ?? store.visibleSequence, [], error)
         }
         do {
             try await store.waitUntilDurable(sequence)
@@ -302,18 +310,19 @@ public final class TurnEngine: @unchecked Sendable {
         observer?.turnFinished(cell: cell, trigger: trigger, seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, error: error)
     }
 
-    /// Runs one turn with the lock held: the handler, then the invariants, then the commit to memory and the
-    /// store's queue. Returns the result, the batch's sequence number and the sends to deliver once durable.
-    func runLocked(cell name: String, handler lookup: HandlerLookup, arguments: [String: Value], chain: [String],
-                           removing sendID: Int64?, consumed: (queue: String, messageID: String)? = nil) throws(TurnError) -> (Value, UInt64, [PendingSignal]) {
-        let program = current
-        guard let cell = program.cells[name], let memory = memories[name] else {
+    /// Runs one turn on its cell's lane: the handler, then the invariants, with no lock held (other cells'
+    /// turns run meanwhile), then, under the short commit lock, the commit to memory and the store's queue.
+    /// Returns the result, the batch's sequence number and the sends to deliver once durable.
+    func runTurn(cell name: String, handler lookup: HandlerLookup, arguments: [String: Value],
+                 removing sendID: Int64?, consumed: (queue: String, messageID: String)? = nil) throws(TurnError) -> (Value, UInt64, [PendingSignal]) {
+        let (program, found) = lock.withLock { (current, memories[name]) }
+        guard let cell = program.cells[name], let memory = found else {
             throw TurnError(.runtime, "unknown cell '\(name)'")
         }
         guard let handler = lookup(cell) else {
             throw TurnError(.runtime, "cell '\(name)' has no handler for this turn")
         }
-        let turn = TurnState(cell: cell, memory: memory, program: program, engine: self, chain: chain)
+        let turn = TurnState(cell: cell, memory: memory, program: program, engine: self)
         let evaluator = Evaluator(program: program, turn: turn)
         for parameter in handler.parameters {
             evaluator.scopes[0].declare(parameter.name, arguments[parameter.name] ?? .unit)
@@ -332,14 +341,18 @@ public final class TurnEngine: @unchecked Sendable {
             throw TurnError(.runtime, "\(error)")
         }
         turn.consumed = consumed
-        if store.refusesWrites, sendID != nil || turn.writesDurably {
-            throw TurnError(.diskFull, Self.diskFullMessage)
-        }
-        var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix)
-        if let sendID { batch.changes.append(.removeSend(id: sendID)) }
-        let sequence = batch.isEmpty ? store.visibleSequence : store.enqueue(batch)
-        pump.submit(sequence: sequence, effects: effects)
-        return (value, sequence, sends)
+        return try lock.withLock { () -> Result<(Value, UInt64, [PendingSignal]), TurnError> in
+            // Memory went back to what is durable while this turn ran (a commit failed for want of space).
+            guard memories[name] === memory else { return .failure(TurnError(.diskFull, Self.diskFullMessage)) }
+            if store.refusesWrites, sendID != nil || turn.writesDurably {
+                return .failure(TurnError(.diskFull, Self.diskFullMessage))
+            }
+            var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix)
+            if let sendID { batch.changes.append(.removeSend(id: sendID)) }
+            let sequence = batch.isEmpty ? store.visibleSequence : store.enqueue(batch)
+            pump.submit(sequence: sequence, effects: effects)
+            return .success((value, sequence, sends))
+        }.get()
     }
 
     /// Every invariant of the cell over the turn's view of its memory; the first that does not hold aborts.
@@ -351,14 +364,14 @@ public final class TurnEngine: @unchecked Sendable {
         }
     }
 
-    /// `call Cell.signal(...)` from inside a turn: the callee's turn runs now, with the lock already held, and
-    /// commits on its own, even if the caller then aborts. Its sends are delivered once its own batch is durable.
-    func callLocked(cell: String, signal: String, arguments: [String: Value], chain: [String], location: String?) throws -> Value {
-        if chain.contains(cell) {
-            throw TurnError(.callCycle, "call cycle: \((chain + [cell]).joined(separator: " → "))", at: location)
+    /// `call Cell.signal(...)` from inside a turn of `caller`: the callee's turn runs on its own lane while the
+    /// caller's waits, and commits on its own, even if the caller then aborts. Its sends are delivered once its
+    /// own batch is durable.
+    func call(from caller: String, cell: String, signal: String, arguments: [String: Value], location: String?) throws(TurnError) -> Value {
+        let outcome = try lanes.call(from: caller, to: cell, location: location) { [self] in
+            Result { () throws(TurnError) in try runTurn(cell: cell, handler: { $0.handlers[signal] }, arguments: arguments, removing: nil) }
         }
-        let (value, sequence, sends) = try runLocked(cell: cell, handler: { $0.handlers[signal] }, arguments: arguments,
-                                                     chain: chain, removing: nil)
+        let (value, sequence, sends) = try outcome.get()
         if !sends.isEmpty {
             Task {
                 guard (try? await store.waitUntilDurable(sequence)) != nil else { return }

@@ -10,8 +10,6 @@ final class TurnState {
     let memory: CellMemory
     let program: RuntimeProgram
     unowned let engine: TurnEngine
-    /// Cells whose turns are running beneath this one (`call` chains), to refuse cycles.
-    let chain: [String]
 
     private var scalarWrites: [String: Value] = [:]
     private var mapWrites: [String: [Value: Value?]] = [:]
@@ -22,12 +20,11 @@ final class TurnState {
     /// The queue message this turn consumes: its ack commits with the turn.
     var consumed: (queue: String, messageID: String)?
 
-    init(cell: RuntimeProgram.CellProgram, memory: CellMemory, program: RuntimeProgram, engine: TurnEngine, chain: [String]) {
+    init(cell: RuntimeProgram.CellProgram, memory: CellMemory, program: RuntimeProgram, engine: TurnEngine) {
         self.cell = cell
         self.memory = memory
         self.program = program
         self.engine = engine
-        self.chain = chain
     }
 
     var cellName: String { cell.model.name }
@@ -148,7 +145,7 @@ final class TurnState {
     }
 
     func call(cell: String, signal: String, arguments: [String: Value], location: String?) throws -> Value {
-        try engine.callLocked(cell: cell, signal: signal, arguments: arguments, chain: chain + [cellName], location: location)
+        try engine.call(from: cellName, cell: cell, signal: signal, arguments: arguments, location: location)
     }
 
     // MARK: - Commit
