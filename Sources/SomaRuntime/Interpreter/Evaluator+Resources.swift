@@ -82,7 +82,7 @@ extension Evaluator {
                 } catch {
                     throw TurnError(.resource, "\(error)", at: location(span))
                 }
-                return .int(stored + turn.engine.pump.pendingPushes(name) + turn.pushes(to: name))
+                return .int(stored + turn.context.pump.pendingPushes(name) + turn.pushes(to: name))
             default:
                 throw unknown()
             }
@@ -91,7 +91,7 @@ extension Evaluator {
         guard method == "sql" else { throw unknown() }
         guard case .string(let sql) = try argument(0) else { throw runtimeError("db.sql takes the query as a String", at: span) }
         let parameters = try values.dropFirst().map { try Self.sqlArgument($0, span: span, evaluator: self) }
-        guard turn.engine.pump.waitUntilApplied(name, timeout: 10) else {
+        guard turn.context.pump.waitUntilApplied(name, timeout: 10) else {
             throw TurnError(.resource, "database '\(name)' is not taking writes: db.sql cannot see the latest rows", at: location(span))
         }
         do {
@@ -127,7 +127,7 @@ extension Evaluator {
             throw TurnError(.resource, "table '\(tableName)' of database '\(databaseName)' is not open", at: location(span))
         }
         let rows = TableRows(codec: codec, types: types, table: table, rowType: rowType)
-        let pump = turn.engine.pump
+        let pump = turn.context.pump
         func argument(_ index: Int) throws -> Value {
             guard index < values.count else { throw runtimeError("'\(tableName).\(method)' is missing an argument", at: span) }
             return values[index]

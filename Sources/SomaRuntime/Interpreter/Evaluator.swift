@@ -36,7 +36,7 @@ final class Evaluator {
         self.init(program: program, codec: program.codec, types: program.types, expressionTypes: program.expressionTypes,
                   coercions: program.coercions, functions: program.functions, sources: program.sources, budget: program.stepBudget)
         self.turn = turn
-        self.resources = turn?.engine.resources
+        self.resources = turn?.context.resources
     }
 
     // MARK: - Errors

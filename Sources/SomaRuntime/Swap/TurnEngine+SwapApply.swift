@@ -163,11 +163,6 @@ extension TurnEngine {
     }
 
 
-    func startBackground(_ program: RuntimeProgram) {
-        startTimers(program)
-        startConsumers(program)
-    }
-
     /// Every `on start` of the new program, as turns with the gate closed; the first abort, if any.
     func runStartHandlers(_ program: RuntimeProgram) async -> TurnError? {
         var last: UInt64 = 0

@@ -34,7 +34,7 @@ extension TurnEngine {
             }
             memory.quarantined[slot]?[key] = nil
             do {
-                let turn = TurnState(cell: model, memory: memory, program: program, engine: self)
+                let turn = TurnState(cell: model, memory: memory, program: program, context: self)
                 var removal: WriteBatch.Change?
                 switch action {
                 case .remove:
@@ -51,7 +51,7 @@ extension TurnEngine {
                 }
                 if store.refusesWrites { throw TurnError(.diskFull, Self.diskFullMessage) }
                 try Self.checkInvariants(of: model, with: Evaluator(program: program, turn: turn))
-                var (batch, _, _) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix)
+                var (batch, _, _) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swapTracker)
                 if let removal { batch.changes.append(removal) }
                 return .success((found, store.enqueue(batch)))
             } catch {

@@ -69,21 +69,6 @@ extension TurnEngine {
         }
     }
 
-    /// One consumer per `on BINDING(msg)` handler of a queue binding.
-    func startConsumers(_ program: RuntimeProgram) {
-        var started: [QueueConsumer] = []
-        for name in program.cellOrder {
-            guard let cell = program.cells[name] else { continue }
-            for model in cell.model.resources where model.kind == .queue {
-                guard cell.handlers[model.binding] != nil, let queueName = model.name, let queue = resources.queue(queueName) else { continue }
-                let consumer = QueueConsumer(engine: self, cell: name, binding: model.binding, queue: queue)
-                consumer.start()
-                started.append(consumer)
-            }
-        }
-        addConsumers(started)
-    }
-
     /// Runs the consuming turn of one message, blocking until it is durable. Its ack is one of the turn's
     /// effects: it reaches the queue only if the turn commits.
     func consume(cell: String, binding: String, queue: String, message: QueueMessage, element: SomaType) -> TurnError? {

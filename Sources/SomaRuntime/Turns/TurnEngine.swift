@@ -31,7 +31,6 @@ public final class TurnEngine: @unchecked Sendable {
     let lanes = CellLanes()
     var memories: [String: CellMemory] = [:]
     var sendIDs: Int64 = 0
-    var timers: [Task<Void, Never>] = []
     private var pendingAtStart: [PendingSignal] = []
     private var effectsAtStart: [StoredState.PendingEffect] = []
     var effectIDs: Int64 = 0
@@ -39,7 +38,8 @@ public final class TurnEngine: @unchecked Sendable {
     let messagePrefix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
     let resources: ResourceSet
     let pump: EffectPump
-    private var consumers: [QueueConsumer] = []
+    /// The timers and queue consumers that run turns of their own accord.
+    let background = Background()
     let log: @Sendable (String) -> Void
     /// Turns wait here while a swap holds them.
     let gate = TurnGate()
@@ -174,21 +174,6 @@ public final class TurnEngine: @unchecked Sendable {
         }
     }
 
-    func encodeArguments(_ signal: PendingSignal) -> String {
-        let program = current
-        guard let model = program.cells[signal.cell]?.model.signal(signal.signal) else { return "{}" }
-        var writer = JSONWriter()
-        writer.raw("{")
-        for (index, parameter) in model.parameters.enumerated() {
-            if index > 0 { writer.raw(",") }
-            writer.string(parameter.name)
-            writer.raw(":")
-            program.codec.write(signal.arguments[parameter.name] ?? .null, as: parameter.type, into: &writer)
-        }
-        writer.raw("}")
-        return writer.text
-    }
-
     // MARK: - Life cycle
 
     /// Opens (provisioning when needed) every resource the cells bind, resumes the effects left from before a
@@ -217,38 +202,8 @@ public final class TurnEngine: @unchecked Sendable {
         let leftover = pendingAtStart
         pendingAtStart = []
         for signal in leftover { deliver(signal) }
-        startTimers(program)
-        startConsumers(program)
+        startBackground(program)
         startRestamp(staleAtStart)
-    }
-
-    /// One task per `every` handler, each running its turn on time.
-    func startTimers(_ program: RuntimeProgram) {
-        for name in program.cellOrder {
-            for handler in program.cells[name]?.timers ?? [] {
-                guard case .every(let milliseconds) = handler.trigger, milliseconds > 0 else { continue }
-                timers.append(Task { [weak self] in
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(milliseconds))
-                        guard let self, !Task.isCancelled else { return }
-                        let every = handler.trigger
-                        _ = try? await self.run(cell: name, trigger: "every \(milliseconds)ms",
-                                                handler: { $0.timers.first { $0.trigger == every } }, arguments: [:], removing: nil)
-                    }
-                })
-            }
-        }
-    }
-
-    /// Stops the timers and the queue consumers (each finishes the turn it runs); the effect pump goes on.
-    func stopBackground() {
-        for timer in timers { timer.cancel() }
-        timers = []
-        let stopping = lock.withLock {
-            defer { consumers = [] }
-            return consumers
-        }
-        for consumer in stopping { consumer.stop() }
     }
 
     public func stop() {
@@ -322,7 +277,7 @@ public final class TurnEngine: @unchecked Sendable {
         guard let handler = lookup(cell) else {
             throw TurnError(.runtime, "cell '\(name)' has no handler for this turn")
         }
-        let turn = TurnState(cell: cell, memory: memory, program: program, engine: self)
+        let turn = TurnState(cell: cell, memory: memory, program: program, context: self)
         let evaluator = Evaluator(program: program, turn: turn)
         for parameter in handler.parameters {
             evaluator.scopes[0].declare(parameter.name, arguments[parameter.name] ?? .unit)
@@ -347,7 +302,7 @@ public final class TurnEngine: @unchecked Sendable {
             if store.refusesWrites, sendID != nil || turn.writesDurably {
                 return .failure(TurnError(.diskFull, Self.diskFullMessage))
             }
-            var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix)
+            var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swapTracker)
             if let sendID { batch.changes.append(.removeSend(id: sendID)) }
             let sequence = batch.isEmpty ? store.visibleSequence : store.enqueue(batch)
             pump.submit(sequence: sequence, effects: effects)
@@ -403,10 +358,6 @@ public final class TurnEngine: @unchecked Sendable {
             defer { effectsAtStart = [] }
             return effectsAtStart
         }
-    }
-
-    func addConsumers(_ added: [QueueConsumer]) {
-        lock.withLock { consumers.append(contentsOf: added) }
     }
 
     /// Replaces the program between turns (hot swap); running turns finish on the old one.

@@ -9,7 +9,7 @@ final class TurnState {
     let cell: RuntimeProgram.CellProgram
     let memory: CellMemory
     let program: RuntimeProgram
-    unowned let engine: TurnEngine
+    unowned let context: any TurnContext
 
     private var scalarWrites: [String: Value] = [:]
     private var mapWrites: [String: [Value: Value?]] = [:]
@@ -20,11 +20,11 @@ final class TurnState {
     /// The queue message this turn consumes: its ack commits with the turn.
     var consumed: (queue: String, messageID: String)?
 
-    init(cell: RuntimeProgram.CellProgram, memory: CellMemory, program: RuntimeProgram, engine: TurnEngine) {
+    init(cell: RuntimeProgram.CellProgram, memory: CellMemory, program: RuntimeProgram, context: any TurnContext) {
         self.cell = cell
         self.memory = memory
         self.program = program
-        self.engine = engine
+        self.context = context
     }
 
     var cellName: String { cell.model.name }
@@ -145,7 +145,7 @@ final class TurnState {
     }
 
     func call(cell: String, signal: String, arguments: [String: Value], location: String?) throws -> Value {
-        try engine.call(from: cellName, cell: cell, signal: signal, arguments: arguments, location: location)
+        try context.call(from: cellName, cell: cell, signal: signal, arguments: arguments, location: location)
     }
 
     // MARK: - Commit
@@ -158,11 +158,12 @@ final class TurnState {
         return mapWrites.contains { slot, writes in !writes.isEmpty && cell.model.slot(slot)?.properties.isDurable == true }
     }
 
-    /// Applies the turn's writes to the committed memory and returns the durable part as a batch.
-    func commit(sendIDs: inout Int64, effectIDs: inout Int64, messagePrefix: String) -> (batch: WriteBatch, sends: [PendingSignal], effects: [ResourceEffect]) {
+    /// Applies the turn's writes to the committed memory and returns the durable part as a batch; `tracker`
+    /// (a swap's dry run) notes the keys written. Called under the engine's commit lock.
+    func commit(sendIDs: inout Int64, effectIDs: inout Int64, messagePrefix: String,
+                tracker: SwapTracker?) -> (batch: WriteBatch, sends: [PendingSignal], effects: [ResourceEffect]) {
         var batch = WriteBatch()
         let name = cellName
-        let tracker = engine.swapTracker
         for (slotName, value) in scalarWrites {
             memory.scalars[slotName] = value
             tracker?.noteScalar(cell: name, slot: slotName)
@@ -200,7 +201,7 @@ final class TurnState {
             let signal = PendingSignal(id: sendIDs, cell: send.cell, signal: send.signal, arguments: send.arguments)
             pending.append(signal)
             batch.changes.append(.addSend(id: signal.id, cell: signal.cell, signal: signal.signal,
-                                          arguments: engine.encodeArguments(signal)))
+                                          arguments: signal.encodedArguments(in: program)))
         }
         let effects = resourceEffects(effectIDs: &effectIDs, messagePrefix: messagePrefix)
         for effect in effects {
@@ -209,12 +210,4 @@ final class TurnState {
         }
         return (batch, pending, effects)
     }
-}
-
-/// A `send` committed and waiting to be delivered as a turn of its target cell.
-struct PendingSignal: Sendable {
-    var id: Int64
-    var cell: String
-    var signal: String
-    var arguments: [String: Value]
 }
