@@ -1,6 +1,9 @@
-// The baseline for the HTTP benchmark: a plain Hummingbird + GRDB server doing what the Soma benchmark
-// program does — decode a JSON body, write one key/value row in its own transaction (SQLite WAL,
-// synchronous = FULL), answer once committed. Same durability as a Soma turn, no runtime in between.
+// The baselines for the HTTP benchmark: a plain Hummingbird + GRDB server doing what the Soma benchmark
+// program does — decode a JSON body, write one key/value row (SQLite WAL, synchronous = FULL), answer once
+// committed. Same durability as a Soma turn, no runtime in between. Two ways to write:
+//   one transaction per request (the default);
+//   --batching: concurrent requests' rows share one transaction and one sync (group commit by hand), the
+//   best a hand-written server does at this durability.
 import Foundation
 import GRDB
 import Hummingbird
@@ -11,8 +14,8 @@ struct Put: Decodable {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3, let port = Int(arguments[2]) else {
-    FileHandle.standardError.write(Data("usage: soma-baseline DATABASE PORT\n".utf8))
+guard arguments.count == 3 || (arguments.count == 4 && arguments[3] == "--batching"), let port = Int(arguments[2]) else {
+    FileHandle.standardError.write(Data("usage: soma-baseline DATABASE PORT [--batching]\n".utf8))
     exit(2)
 }
 var configuration = Configuration()
@@ -22,12 +25,17 @@ try database.writeWithoutTransaction { db in
     try db.execute(sql: "PRAGMA journal_mode = WAL")
     try db.execute(sql: "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID")
 }
+let writer = arguments.count == 4 ? BatchingWriter(database: database) : nil
 
 let router = Router()
 router.post("/Bench/put") { request, context -> Response in
     let put = try await request.decode(as: Put.self, context: context)
-    try await database.write { db in
-        try db.execute(sql: "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", arguments: [put.key, put.value])
+    if let writer {
+        try await writer.put(put)
+    } else {
+        try await database.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", arguments: [put.key, put.value])
+        }
     }
     return Response(status: .ok, headers: [.contentType: "application/json"],
                     body: ResponseBody(byteBuffer: ByteBuffer(string: String(put.value))))

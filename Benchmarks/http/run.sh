@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The HTTP benchmark of docs/performance.md: requests/s and latency of a signal whose turn writes one
 # persistent Map entry, against a plain Hummingbird + GRDB server doing the same write in one transaction
-# per request (both SQLite WAL with synchronous = FULL), driven by wrk over keep-alive, in one run.
+# per request, and against the same server with a batching writer (concurrent requests' rows in one
+# transaction); all SQLite WAL with synchronous = FULL, driven by wrk over keep-alive, in one run.
 # Also: launch-to-serving time and the supervisor's and worker's resident memory.
 #   Benchmarks/http/run.sh                  # 10 s per side, 32 connections
 #   DURATION=30s CONNECTIONS=64 Benchmarks/http/run.sh
@@ -59,3 +60,12 @@ for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break;
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s Benchmarks/http/unique-put.lua "http://127.0.0.1:$port" \
   | grep -E "Requests/sec|Latency|50%|99%|Non-2xx|Socket errors"
 echo "baseline resident memory after the load: $(rss "$baseline")"
+kill "$baseline"; wait "$baseline" 2>/dev/null || true
+
+echo "== baseline: Hummingbird + GRDB, a batching writer (concurrent requests share one transaction and one sync)"
+"$bin/soma-baseline" "$work/batching.sqlite" "$port" --batching >/dev/null 2>&1 &
+baseline=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s Benchmarks/http/unique-put.lua "http://127.0.0.1:$port" \
+  | grep -E "Requests/sec|Latency|50%|99%|Non-2xx|Socket errors"
+echo "batching baseline resident memory after the load: $(rss "$baseline")"

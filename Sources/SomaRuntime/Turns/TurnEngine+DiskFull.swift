@@ -32,8 +32,8 @@ extension TurnEngine {
         lock.withLock {
             do {
                 (memories, _) = try Self.makeMemories(current, try store.load())
-                prepared = nil
-                swapTracker = nil
+                swap.prepared = nil
+                swap.tracker = nil
                 store.memoryMatchesDisk()
             } catch {
                 onStorageFailure("reloading memory after a commit failed for want of space: \(error)")

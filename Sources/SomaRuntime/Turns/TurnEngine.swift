@@ -43,13 +43,8 @@ public final class TurnEngine: @unchecked Sendable {
     let log: @Sendable (String) -> Void
     /// Turns wait here while a swap holds them.
     let gate = TurnGate()
-    /// A swap's dry run, kept for the swap that follows it; its tracker notes the keys turns write meanwhile.
-    var prepared: PreparedSwap?
-    /// Installed by a swap's dry run, until the swap holds turns (or the dry run is dropped).
-    var swapTracker: SwapTracker?
-    /// The rewrite of lazily migrated values still stored at their old version; a swap waits for it.
-    var restamp: Task<Void, Never>?
-    var restampStopping = false
+    /// Hot swaps, and what lives from one to the next. Set once, at the end of `init`: it needs the engine.
+    private(set) var swap: SwapCoordinator!
     /// Slots found at an older version when the worker started (a swap's rewrite was cut short).
     var staleAtStart: [StateRewrite.LazySlot] = []
 
@@ -64,6 +59,7 @@ public final class TurnEngine: @unchecked Sendable {
         self.resources = ResourceSet(broker: broker)
         self.pump = EffectPump(store: store, resources: resources, log: log)
         try load(try store.load())
+        swap = SwapCoordinator(engine: self)
         store.observeDiskFull { [weak self] full in self?.diskFullChanged(full) }
     }
 
@@ -184,16 +180,16 @@ public final class TurnEngine: @unchecked Sendable {
         let program = self.program
         try openBindings(program)
         // A swap whose state commit point passed before its tables were rebuilt is finished here.
-        let tables = tableMigrations(program, affected: [])
+        let tables = swap.tableMigrations(program, affected: [])
         if !tables.isEmpty {
             do {
-                try migrateTables(tables)
-                dropTableArchives(tables)
+                try swap.migrateTables(tables)
+                swap.dropTableArchives(tables)
             } catch {
                 throw TurnError(.resource, "the tables of this version cannot be brought up to date: \(error)")
             }
         }
-        dropLeftoverArchives(program)
+        swap.dropLeftoverArchives(program)
         resumeEffects(program)
         pump.start()
         for name in program.cellOrder where program.cells[name]?.startHandler != nil {
@@ -203,12 +199,12 @@ public final class TurnEngine: @unchecked Sendable {
         pendingAtStart = []
         for signal in leftover { deliver(signal) }
         startBackground(program)
-        startRestamp(staleAtStart)
+        swap.startRestamp(staleAtStart)
     }
 
     public func stop() {
         stopBackground()
-        lock.withLock { restampStopping = true }
+        lock.withLock { swap.restampStopping = true }
         pump.stop()
     }
 
@@ -302,7 +298,7 @@ public final class TurnEngine: @unchecked Sendable {
             if store.refusesWrites, sendID != nil || turn.writesDurably {
                 return .failure(TurnError(.diskFull, Self.diskFullMessage))
             }
-            var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swapTracker)
+            var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swap.tracker)
             if let sendID { batch.changes.append(.removeSend(id: sendID)) }
             let sequence = batch.isEmpty ? store.visibleSequence : store.enqueue(batch)
             pump.submit(sequence: sequence, effects: effects)

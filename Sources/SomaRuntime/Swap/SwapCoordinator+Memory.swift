@@ -5,7 +5,7 @@ import SomaStorage
 /// A swap's migration of memory (RUNTIME.md §6). The dry run migrates a snapshot of memory while turns go on;
 /// with turns held, the swap migrates again only what turns wrote since the snapshot and builds the new
 /// program's memory from the rest, so the time turns wait does not grow with the data.
-extension TurnEngine {
+extension SwapCoordinator {
     /// The dry run over memory: every slot the swap changes, as it is now (taken under the lock, so one
     /// consistent moment; copy-on-write, so no copy), migrated value by value on every core. From the snapshot
     /// on, the tracker notes the keys turns write. Memory holds every stored value, decoded: this is the same
@@ -13,15 +13,15 @@ extension TurnEngine {
     func prepareSwap(_ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) -> PreparedSwap {
         let prepared = PreparedSwap(identity: .init(request),
                                     tracker: SwapTracker(slots: Set(work.slots.map { SwapTracker.SlotID(cell: $0.cell, slot: $0.slot) })))
-        let (running, snapshot) = lock.withLock { () -> (RuntimeProgram, [SwapTracker.SlotID: (map: [Value: Value]?, scalar: Value?)]) in
+        let (running, snapshot) = engine.lock.withLock { () -> (RuntimeProgram, [SwapTracker.SlotID: (map: [Value: Value]?, scalar: Value?)]) in
             self.prepared = nil
-            swapTracker = prepared.tracker
+            tracker = prepared.tracker
             var snapshot: [SwapTracker.SlotID: (map: [Value: Value]?, scalar: Value?)] = [:]
             for slot in work.slots {
-                let memory = memories[slot.cell]
+                let memory = engine.memories[slot.cell]
                 snapshot[.init(cell: slot.cell, slot: slot.slot)] = (memory?.maps[slot.slot], memory?.scalars[slot.slot])
             }
-            return (current, snapshot)
+            return (engine.current, snapshot)
         }
         let upgrader = ValueUpgrader(program: request.program, previous: running)
         for slot in work.slots {
@@ -82,7 +82,7 @@ extension TurnEngine {
 
     /// Keeps a plan's dry run for the swap that follows; dropped after ten minutes without one.
     func keepPrepared(_ prepared: PreparedSwap) {
-        lock.withLock { self.prepared = prepared }
+        engine.lock.withLock { self.prepared = prepared }
         Task { [weak self] in
             try? await Task.sleep(for: .seconds(600))
             self?.dropPrepared(prepared)
@@ -92,10 +92,10 @@ extension TurnEngine {
     /// The kept dry run when it is this request's; any other is dropped.
     func takePrepared(for request: SwapRequest) -> PreparedSwap? {
         let identity = PreparedSwap.Identity(request)
-        return lock.withLock {
+        return engine.lock.withLock {
             defer { prepared = nil }
-            guard let prepared, prepared.identity == identity, swapTracker === prepared.tracker else {
-                swapTracker = nil
+            guard let prepared, prepared.identity == identity, tracker === prepared.tracker else {
+                tracker = nil
                 return nil
             }
             return prepared
@@ -104,10 +104,10 @@ extension TurnEngine {
 
     /// Stops tracking for `prepared` (nil: for any), and forgets it.
     func dropPrepared(_ which: PreparedSwap? = nil) {
-        lock.withLock {
-            if let which, prepared !== which && swapTracker !== which.tracker { return }
+        engine.lock.withLock {
+            if let which, prepared !== which && tracker !== which.tracker { return }
             prepared = nil
-            swapTracker = nil
+            tracker = nil
         }
     }
 
@@ -116,11 +116,11 @@ extension TurnEngine {
     /// values, renamed states moved. Returns the running memory too (an undo puts it back).
     func switchMemory(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure)
         -> (old: [String: CellMemory], new: [String: CellMemory]) {
-        let outcome = lock.withLock { () -> Result<([String: CellMemory], [String: CellMemory]), SlotMigrationFailure> in
-            swapTracker = nil
+        let outcome = engine.lock.withLock { () -> Result<([String: CellMemory], [String: CellMemory]), SlotMigrationFailure> in
+            tracker = nil
             do throws(SlotMigrationFailure) {
                 try migrateWrittenSince(prepared, work, request)
-                return .success((memories, try newMemories(prepared, work, request)))
+                return .success((engine.memories, try newMemories(prepared, work, request)))
             } catch {
                 return .failure(error)
             }
@@ -130,14 +130,14 @@ extension TurnEngine {
 
     /// Called with the lock held.
     private func migrateWrittenSince(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) {
-        let running = current
+        let running = engine.current
         let upgrader = ValueUpgrader(program: request.program, previous: running)
         let tracker = prepared.tracker
         for slot in work.slots {
             let id = SwapTracker.SlotID(cell: slot.cell, slot: slot.slot)
             let keys = tracker.keys[id] ?? []
             guard !keys.isEmpty || tracker.scalars.contains(id) else { continue }
-            let memory = memories[slot.cell]
+            let memory = engine.memories[slot.cell]
             let (keyType, writtenValue) = Self.mapParts(slot.written) ?? (.json, slot.written)
             let (from, to) = keys.isEmpty ? (slot.oldType, slot.newType) : Self.valueTypes(slot)
             let converter = ValueConverter(upgrader: upgrader, running: running, written: writtenValue, from: from, to: to,
@@ -165,17 +165,17 @@ extension TurnEngine {
 
     /// Called with the lock held.
     private func newMemories(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) -> [String: CellMemory] {
-        let running = current, new = request.program
+        let running = engine.current, new = request.program
         var result: [String: CellMemory] = [:]
         for name in new.cellOrder {
             guard let cell = new.cells[name] else { continue }
             let memory: CellMemory
             do {
-                memory = try Self.initialMemory(of: cell, in: new)
+                memory = try TurnEngine.initialMemory(of: cell, in: new)
             } catch {
                 throw SlotMigrationFailure(cell: name, slot: "", key: "", reason: "the initial memory of the new version fails: \(error)")
             }
-            let before = memories[name], oldCell = running.cells[name]
+            let before = engine.memories[name], oldCell = running.cells[name]
             for slot in cell.model.slots {
                 let id = SwapTracker.SlotID(cell: name, slot: slot.name)
                 if let map = prepared.maps[id] {

@@ -4,7 +4,7 @@ import SomaDiagnostics
 import SomaProtocol
 import SomaStorage
 
-extension TurnEngine {
+extension SwapCoordinator {
     /// Applies a swap: plans it again with the data as it is now, migrates memory (the plan's dry run when it
     /// was kept for this swap, else now, while turns go on), provisions the new version's resources, holds new
     /// turns (they wait at the gate), lets running turns and pending effects finish, migrates what turns wrote
@@ -12,7 +12,7 @@ extension TurnEngine {
     /// switches program and memory, runs `on start`, and releases the held turns; stored values of a type that
     /// went up a version are rewritten after that. Before the commit point a refusal changes nothing; a failed
     /// `on start` undoes the swap.
-    public func applySwap(_ request: SwapRequest) async throws(SwapRefused) -> SwapPlan {
+    func applySwap(_ request: SwapRequest) async throws(SwapRefused) -> SwapPlan {
         let started = ContinuousClock.now
         SwapCheckpoint.applying.reach()
         let work = swapWork(request)
@@ -36,38 +36,38 @@ extension TurnEngine {
                 throw SwapRefused(plan: plan)
             }
         }
-        let old = program, new = request.program
+        let old = engine.program, new = request.program
         do {
-            try openBindings(new)
+            try engine.openBindings(new)
         } catch {
             dropPrepared()
-            plan.refusals.append(.init(code: "resource-failed", message: "the new version's resources cannot be provisioned: \(error)"))
+            plan.refusals.append(.init(code: "resource-failed", message: "the new version's engine.resources cannot be provisioned: \(error)"))
             throw SwapRefused(plan: plan)
         }
-        stopBackground()
+        engine.stopBackground()
         let held = ContinuousClock.now
-        guard await gate.close(waitingUpTo: 30) else {
+        guard await engine.gate.close(waitingUpTo: 30) else {
             dropPrepared()
-            startBackground(old)
+            engine.startBackground(old)
             plan.refusals.append(.init(code: "turns-running", message: "running turns did not finish within 30 s; nothing was changed"))
             throw SwapRefused(plan: plan)
         }
         func abandon(_ code: String, _ message: String, hint: String? = nil) -> SwapRefused {
             dropPrepared()
-            startBackground(old)
-            gate.open()
+            engine.startBackground(old)
+            engine.gate.open()
             plan.refusals.append(.init(code: code, message: message, hint: hint))
             return SwapRefused(plan: plan)
         }
         do {
-            try await store.waitUntilDurable(store.visibleSequence)
+            try await engine.store.waitUntilDurable(engine.store.visibleSequence)
         } catch {
             throw abandon("state-commit", "\(error)")
         }
-        let (idle, behind) = pump.waitUntilIdle(timeout: 10)
+        let (idle, behind) = engine.pump.waitUntilIdle(timeout: 10)
         guard idle else {
             throw abandon("effects-pending", "effects of committed turns have not reached \(behind.joined(separator: ", ")) within 10 s; nothing was changed",
-                          hint: "check the resource with 'soma resources list', then swap again")
+                          hint: "check the resource with 'soma engine.resources list', then swap again")
         }
         let census: StateCensus
         do {
@@ -94,14 +94,14 @@ extension TurnEngine {
         do {
             var planned = stateRewrite(work, request, memories: fresh)
             planned.beforeCommit = { SwapCheckpoint.migrating.reach() }
-            try store.rewrite(planned)
+            try engine.store.rewrite(planned)
             rewrite = planned
         } catch {
             throw abandon("state-swap", "\(error)")
         }
-        lock.withLock {
-            memories = fresh
-            current = new
+        engine.lock.withLock {
+            engine.memories = fresh
+            engine.current = new
         }
         let tables = tableMigrations(new, previous: old, affected: work.affected)
         do {
@@ -119,13 +119,13 @@ extension TurnEngine {
                           hint: "fix 'on start' and swap again")
         }
         SwapCheckpoint.started.reach()
-        try? store.finishRewrite()
+        try? engine.store.finishRewrite()
         dropTableArchives(tables)
         Self.letGoOfShared(prepared, oldMemories, work)
         startRestamp(rewrite.lazySlots, afterSwap: true)
-        startBackground(new)
-        plan.heldTurns = gate.heldCount
-        gate.open()
+        engine.startBackground(new)
+        plan.heldTurns = engine.gate.heldCount
+        engine.gate.open()
         plan.heldMilliseconds = Self.milliseconds(since: held)
         plan.totalMilliseconds = Self.milliseconds(since: started)
         plan.dryRunChecked = prepared.migrated
@@ -159,7 +159,7 @@ extension TurnEngine {
             }
         }
         guard !slots.isEmpty || !states.isEmpty else { return StateCensus() }
-        return try store.census(slots: slots, states: states)
+        return try engine.store.census(slots: slots, states: states)
     }
 
 
@@ -168,8 +168,8 @@ extension TurnEngine {
         var last: UInt64 = 0
         var sends: [PendingSignal] = []
         for name in program.cellOrder where program.cells[name]?.startHandler != nil {
-            let outcome = await lanes.lane(name).perform { [self] in
-                Result { () throws(TurnError) in try runTurn(cell: name, handler: { $0.startHandler }, arguments: [:], removing: nil) }
+            let outcome = await engine.lanes.lane(name).perform { [self] in
+                Result { () throws(TurnError) in try engine.runTurn(cell: name, handler: { $0.startHandler }, arguments: [:], removing: nil) }
             }
             switch outcome {
             case .success(let (_, sequence, produced)):
@@ -177,16 +177,16 @@ extension TurnEngine {
                 sends.append(contentsOf: produced)
             case .failure(let error):
                 // What the earlier ones committed must be on disk before an undo puts back what they replaced.
-                try? await store.waitUntilDurable(last)
+                try? await engine.store.waitUntilDurable(last)
                 return error
             }
         }
         do {
-            try await store.waitUntilDurable(last)
+            try await engine.store.waitUntilDurable(last)
         } catch {
             return TurnError(.storage, "\(error)")
         }
-        for signal in sends { deliver(signal) }
+        for signal in sends { engine.deliver(signal) }
         return nil
     }
 
@@ -194,14 +194,14 @@ extension TurnEngine {
     /// memory it had (untouched since the gate closed: the new version's turns ran on the new memory).
     func undo(to old: RuntimeProgram, memories oldMemories: [String: CellMemory], version: Int) {
         do {
-            try store.undoRewrite(programVersion: version)
-            lock.withLock {
-                memories = oldMemories
-                current = old
+            try engine.store.undoRewrite(programVersion: version)
+            engine.lock.withLock {
+                engine.memories = oldMemories
+                engine.current = old
             }
         } catch {
             // The store could not be put back: start over from what is durable, as after a crash.
-            onStorageFailure("undoing a swap: \(error)")
+            engine.onStorageFailure("undoing a swap: \(error)")
         }
     }
 }

@@ -7,7 +7,7 @@ import SomaResources
 /// Table rows in a swap: a database whose layout changes has its changed tables rebuilt, each row brought to the
 /// new row type (migrated, or read as it is), in one transaction of that database. The layout the tables have
 /// is kept in the database itself, so a worker that starts after the state's commit point finishes the job.
-extension TurnEngine {
+extension SwapCoordinator {
     struct TableMigration {
         var name: String
         var schema: SomaType
@@ -24,7 +24,7 @@ extension TurnEngine {
         let upgrader = ValueUpgrader(program: program, previous: previous)
         for cellName in program.cellOrder {
             for model in program.cells[cellName]?.model.resources ?? [] where model.kind == .database {
-                guard let name = model.name, !found.contains(where: { $0.name == name }), let handle = resources.database(name),
+                guard let name = model.name, !found.contains(where: { $0.name == name }), let handle = engine.resources.database(name),
                       let newLayout = DatabaseLayout(schema: model.element, types: program.types) else { continue }
                 let stored = ((try? handle.tables.storedLayout()) ?? nil) ?? handle.layout
                 var rebuilds: [TableRebuild] = []
@@ -62,7 +62,7 @@ extension TurnEngine {
     /// Rebuilds each database's tables on a copy, counting rows; the first failure as a refusal.
     func dryRunTables(_ migrations: [TableMigration], scratch: String, into plan: inout SwapPlan) {
         for migration in migrations {
-            guard migration.isSQLite, let sqlite = resources.database(migration.name)?.tables as? SQLiteTables else {
+            guard migration.isSQLite, let sqlite = engine.resources.database(migration.name)?.tables as? SQLiteTables else {
                 plan.refusals.append(.init(code: "unsupported", message: "database '\(migration.name)' (postgres): a swap cannot change its tables yet",
                                            hint: "keep its schema unchanged in this version"))
                 return
@@ -92,17 +92,17 @@ extension TurnEngine {
     /// Rebuilds for real and gives the handles their new layout.
     func migrateTables(_ migrations: [TableMigration]) throws {
         for migration in migrations {
-            guard let handle = resources.database(migration.name) else { continue }
+            guard let handle = engine.resources.database(migration.name) else { continue }
             try handle.tables.rebuild(to: migration.newLayout, migration.rebuilds)
-            try resources.relayout(migration.name, schema: migration.schema, layout: migration.newLayout)
+            try engine.resources.relayout(migration.name, schema: migration.schema, layout: migration.newLayout)
         }
     }
 
     func restoreTables(_ migrations: [TableMigration]) {
         for migration in migrations {
-            guard let handle = resources.database(migration.name) else { continue }
+            guard let handle = engine.resources.database(migration.name) else { continue }
             try? handle.tables.restoreArchives(to: migration.oldLayout, migration.rebuilds)
-            try? resources.relayout(migration.name, schema: migration.schema, layout: migration.oldLayout)
+            try? engine.resources.relayout(migration.name, schema: migration.schema, layout: migration.oldLayout)
         }
     }
 
@@ -111,11 +111,11 @@ extension TurnEngine {
     func dropLeftoverArchives(_ program: RuntimeProgram) {
         for cellName in program.cellOrder {
             for model in program.cells[cellName]?.model.resources ?? [] where model.kind == .database {
-                guard let name = model.name, let handle = resources.database(name) else { continue }
+                guard let name = model.name, let handle = engine.resources.database(name) else { continue }
                 do {
                     try handle.tables.dropLeftoverArchives()
                 } catch {
-                    log("\(error)")
+                    engine.log("\(error)")
                 }
             }
         }
@@ -123,7 +123,7 @@ extension TurnEngine {
 
     func dropTableArchives(_ migrations: [TableMigration]) {
         for migration in migrations {
-            try? resources.database(migration.name)?.tables.dropArchives(migration.rebuilds)
+            try? engine.resources.database(migration.name)?.tables.dropArchives(migration.rebuilds)
         }
     }
 }

@@ -9,7 +9,7 @@ import SomaStorage
 /// itself — hold new turns, let running ones finish, switch memory, record the new version in the stored state
 /// in one transaction (the commit point), switch the program, run `on start`, release the held turns. A failed
 /// `on start` undoes the swap.
-extension TurnEngine {
+extension SwapCoordinator {
     /// The stored data a swap rewrites.
     struct SwapWork {
         struct Slot {
@@ -36,7 +36,7 @@ extension TurnEngine {
     }
 
     func swapWork(_ request: SwapRequest) -> SwapWork {
-        let old = program, new = request.program
+        let old = engine.program, new = request.program
         var versions: [String: Int] = [:]
         for (key, named) in old.types.types where !key.contains("@") { versions[key] = named.version }
         var work = SwapWork()
@@ -86,7 +86,7 @@ extension TurnEngine {
     /// memory once turns run again); any other changed slot (a compatible change, a rollback's step back) is
     /// written from memory in the transaction.
     func stateRewrite(_ work: SwapWork, _ request: SwapRequest, memories: [String: CellMemory]) -> StateRewrite {
-        let old = program, new = request.program
+        let old = engine.program, new = request.program
         var rewrite = StateRewrite(programVersion: request.toVersion)
         for slot in work.slots where slot.durable {
             let newVersion = new.version(of: slot.newType)
@@ -122,13 +122,13 @@ extension TurnEngine {
 
     /// The plan with live data, its refusals, and (when nothing refuses) the dry run. Changes nothing.
     /// `keepingDryRun`: the swap follows, and the dry run's migrated memory is kept for it.
-    public func planSwap(_ request: SwapRequest, keepingDryRun: Bool = false) -> SwapPlan {
+    func planSwap(_ request: SwapRequest, keepingDryRun: Bool = false) -> SwapPlan {
         let work = swapWork(request)
         var plan = planSwap(request, work: work)
         if plan.isRefused { return plan }
         dryRun(work, request, into: &plan, keeping: keepingDryRun)
         if plan.refusals.isEmpty {
-            dryRunTables(tableMigrations(request.program, previous: program, affected: work.affected), scratch: request.scratchFolder, into: &plan)
+            dryRunTables(tableMigrations(request.program, previous: engine.program, affected: work.affected), scratch: request.scratchFolder, into: &plan)
         }
         return plan
     }
@@ -190,11 +190,11 @@ extension TurnEngine {
         } else if !shapes.isEmpty {
             plan.warnings = shapes
         }
-        if store.refusesWrites {
+        if engine.store.refusesWrites {
             plan.refusals.append(.init(code: "disk-full", message: "the disk holding the program's state is full; a swap writes it",
                                        hint: "free space; writes resume by themselves, then swap again"))
         }
-        let quarantined = self.quarantined
+        let quarantined = engine.quarantined
         if let first = quarantined.first {
             // A migration cannot read what does not read; carrying it over unread would hide it from the new code.
             plan.refusals.append(.init(code: "quarantined-values",
@@ -222,17 +222,17 @@ extension TurnEngine {
     /// How many values these slots hold and how many keys are in these states, counted in memory (which holds
     /// everything stored) rather than in the store, whose every read would hold up the commits of running turns.
     func memoryCensus(slots: [(cell: String, slot: String)], states: [(cell: String, machine: String, state: String)]) -> StateCensus {
-        lock.withLock {
+        engine.lock.withLock {
             var census = StateCensus()
             var seen: Set<SwapTracker.SlotID> = []
             for (cell, slot) in slots where seen.insert(.init(cell: cell, slot: slot)).inserted {
-                guard let model = current.cells[cell]?.model.slot(slot), model.properties.isDurable, let memory = memories[cell] else { continue }
+                guard let model = engine.current.cells[cell]?.model.slot(slot), model.properties.isDurable, let memory = engine.memories[cell] else { continue }
                 let count = memory.maps[slot]?.count ?? (memory.scalars[slot] == nil ? 0 : 1)
                 guard count > 0 else { continue }
-                census.values.append(.init(cell: cell, slot: slot, version: current.version(of: model.type), count: count, exampleKey: ""))
+                census.values.append(.init(cell: cell, slot: slot, version: engine.current.version(of: model.type), count: count, exampleKey: ""))
             }
             for (cell, machine, state) in states {
-                let count = memories[cell]?.machines[machine]?.values.reduce(0) { $0 + ($1 == state ? 1 : 0) } ?? 0
+                let count = engine.memories[cell]?.machines[machine]?.values.reduce(0) { $0 + ($1 == state ? 1 : 0) } ?? 0
                 guard count > 0 else { continue }
                 census.keys.append(.init(cell: cell, machine: machine, state: state, count: count, exampleKey: ""))
             }
@@ -244,7 +244,7 @@ extension TurnEngine {
     func queueCensus(_ work: SwapWork) -> [String: [String: Int]] {
         var found: [String: [String: Int]] = [:]
         for queue in work.queues {
-            guard let handle = resources.queue(queue.name) else { continue }
+            guard let handle = engine.resources.queue(queue.name) else { continue }
             let client = QueueClient(name: queue.name, socketPath: handle.endpoint)
             defer { client.close() }
             found[queue.name] = (try? client.stats())?.versions ?? [:]
@@ -282,7 +282,7 @@ extension TurnEngine {
                 if count > 0 { found = "\(SwapPlan.count(count, "live key")) \(count == 1 ? "is" : "are") in it (e.g. \(rows[0].exampleKey))" }
             case .queueMessages(let resource):
                 var count = queueStats[resource]?.values.reduce(0, +) ?? 0
-                if queueStats[resource] == nil, let handle = resources.queue(resource) {
+                if queueStats[resource] == nil, let handle = engine.resources.queue(resource) {
                     let client = QueueClient(name: resource, socketPath: handle.endpoint)
                     count = (try? client.stats())?.size ?? 0
                     client.close()
@@ -317,9 +317,9 @@ extension TurnEngine {
             plan.refusals.append(Self.refusal(error))
             return
         }
-        let upgrader = ValueUpgrader(program: request.program, previous: program)
+        let upgrader = ValueUpgrader(program: request.program, previous: engine.program)
         for queue in work.queues {
-            guard let handle = resources.queue(queue.name) else { continue }
+            guard let handle = engine.resources.queue(queue.name) else { continue }
             let client = QueueClient(name: queue.name, socketPath: handle.endpoint)
             defer { client.close() }
             let messages = (try? client.peek(belowVersion: queue.newVersion, limit: 10_000)) ?? []
