@@ -139,6 +139,11 @@ let package = Package(
             name: "soma-baseline",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/BaselineServer", swiftSettings: strict),
+        .executableTarget(
+            name: "soma-queue-driver",
+            dependencies: ["SomaProtocol", "SomaResources", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Benchmarks/QueueDriver", swiftSettings: strict),
 
         // What more than one test target needs and no product does: a small tmpfs to fill.
         .target(name: "SomaTestSupport", path: "Tests/Support"),

