@@ -6,7 +6,8 @@ batch to be acknowledged (durable), while a consumer takes batches and acknowled
 message is consumed. Prints messages per second (push + consume + ack) per system and batch size.
 
 Usage: Benchmarks/resources/queue_throughput.py [SOMA] [MESSAGES] [BATCH ...]
-DRIVER=compiled (the default) drives every system with soma-queue-driver (Benchmarks/QueueDriver: Swift, NIO,
+SOMA_BEFORE=OTHER_SOMA adds that build's queue process as "soma-before" to every round (an older build beside
+this one). DRIVER=compiled (the default) drives every system with soma-queue-driver (Benchmarks/QueueDriver: Swift, NIO,
 each system's own protocol; DRIVER_BINARY names it, default .build/release/soma-queue-driver), so that the
 servers are what is measured; DRIVER=python drives them with the asyncio clients below, which cost about
 150 µs a request and so measure the client as much as the server at batch 1.
@@ -132,7 +133,7 @@ class SomaConnection:
         return reply
 
 
-async def run_soma(folder, batch):
+async def run_soma(folder, batch, soma=soma):
     data = os.path.join(folder, "soma")
     os.makedirs(data, mode=0o700)
     server = subprocess.Popen([soma, "queue-serve", "--data", data, "--name", "bench", "--max-attempts", "5", "--visibility-ms", "30000"],
@@ -247,6 +248,10 @@ def nats_version():
 async def main():
     install()
     systems = {"soma": run_soma, "redis": run_redis, "nats": run_nats}
+    if os.environ.get("SOMA_BEFORE"):
+        # Another soma build's queue process, measured in the same rounds (an older build beside this one).
+        before = os.path.abspath(os.environ["SOMA_BEFORE"])
+        systems["soma-before"] = lambda folder, batch: run_soma(folder, batch, soma=before)
     if os.environ.get("SYSTEMS"):
         systems = {name: systems[name] for name in os.environ["SYSTEMS"].split(",")}
     print(f"{total} messages of 1 KiB, push + consume + ack, each acknowledged once durable; median of {rounds} rounds; driver: {driver}")
@@ -261,7 +266,7 @@ async def main():
             for name, run in systems.items():
                 with tempfile.TemporaryDirectory(prefix=f"queue-bench-{name}-") as folder:
                     samples[name].append(total / await run(folder, batch))
-            others = [samples[name][-1] for name in systems if name != "soma"]
+            others = [samples[name][-1] for name in systems if not name.startswith("soma")]
             if "soma" in systems and others:
                 ratios.append(samples["soma"][-1] / max(others))
         rates = {name: statistics.median(values) for name, values in samples.items()}

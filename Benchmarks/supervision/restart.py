@@ -66,7 +66,7 @@ try:
         for binary in somas:
             folder, env, downtime = apps[binary]
             status = json.loads(soma(binary, folder, env, "status", "--json"))
-            url, worker = status["url"], status["worker_pid"]
+            url, worker = status["url"], int(status["worker_pid"])  # older builds print it as text
             started = time.monotonic()
             os.kill(worker, signal.SIGKILL)
             while answers(url) and time.monotonic() - started < 1:

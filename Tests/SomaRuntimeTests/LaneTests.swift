@@ -120,6 +120,45 @@ import Testing
         print("lanes: \(cycles) of 2000 calls refused as call-cycle")
     }
 
+    /// A turn tried on its caller's thread that reaches a call, or runs long, goes back to its lane and runs
+    /// again from the start there: what it wrote before is counted once, never twice.
+    @Test func aTurnSentBackToItsLaneCommitsOnce() async throws {
+        let harness = try await RuntimeHarness("""
+        cell Counter {
+          face {
+            signal ask() -> Int
+            signal long(n: Int) -> Int
+            signal quick() -> Int
+          }
+          memory { count: Int [persistent] = 0 }
+          on ask() {
+            count = count + 1
+            call Other.one() + count
+          }
+          on long(n: Int) {
+            count = count + 1
+            var total = 0
+            for i in range(0, n) { total = total + 1 }
+            count
+          }
+          on quick() {
+            count = count + 1
+            count
+          }
+        }
+        cell Other {
+          face { signal one() -> Int }
+          on one() { 1 }
+        }
+        """)
+        defer { harness.close() }
+        #expect(await harness.send("Counter.ask").body == "2")
+        #expect(await harness.send("Counter.ask").body == "3")
+        #expect(await harness.send("Counter.long", #"{"n": 10000}"#).body == "3")
+        #expect(await harness.send("Counter.long", #"{"n": 10}"#).body == "4")
+        #expect(await harness.send("Counter.quick").body == "5")
+    }
+
     /// A cell calling itself, directly or round a chain, is refused with the cycle named.
     @Test func aCallBackToAWaitingCellIsACycle() async throws {
         let harness = try await RuntimeHarness("""

@@ -164,7 +164,7 @@ extension Evaluator {
             guard high > low else { return .list([]) }
             let count = high - low
             steps += count
-            if steps > budget { throw TurnError(.stepBudget, "the turn took more than \(budget) steps", at: location(span)) }
+            if steps > budget { throw overBudget(at: span) }
             return .list((low..<high).map { .int($0) })
         case "abs":
             switch try only() {

@@ -15,6 +15,7 @@ extension Evaluator {
         guard let resources else {
             throw runtimeError("\(constructor) cannot be provisioned here", at: span)
         }
+        try mayBlock()
         var name: String?
         var options: [String: Value] = [:]
         for argument in arguments {
@@ -60,6 +61,12 @@ extension Evaluator {
         return .resource(kind: constructor, name: name)
     }
 
+    /// Before anything that can wait on a resource: a turn running away from its cell's lane goes back to it
+    /// (docs/turns.md, "Turns that never wait").
+    func mayBlock() throws {
+        if turn?.runsInline == true { throw LaneRequired() }
+    }
+
     // MARK: - Queues and databases
 
     func resourceMethod(_ kind: String, _ name: String, _ method: String, _ values: [Value], span: SourceSpan, unknown: () -> TurnError) throws -> Value {
@@ -76,6 +83,7 @@ extension Evaluator {
                 turn.push(queue: name, version: turn.program.version(of: queue.element), body: codec.encode(value, as: queue.element))
                 return .unit
             case "size":
+                try mayBlock()
                 let stored: Int
                 do {
                     stored = try queue.turnClient.stats().size
@@ -89,6 +97,7 @@ extension Evaluator {
         }
         guard let database = resources.database(name) else { throw TurnError(.resource, "database '\(name)' is not open", at: location(span)) }
         guard method == "sql" else { throw unknown() }
+        try mayBlock()
         guard case .string(let sql) = try argument(0) else { throw runtimeError("db.sql takes the query as a String", at: span) }
         let parameters = try values.dropFirst().map { try Self.sqlArgument($0, span: span, evaluator: self) }
         guard turn.context.pump.waitUntilApplied(name, timeout: 10) else {
@@ -164,6 +173,8 @@ extension Evaluator {
                 return Value.precedes(lk, rk)
             }
         }
+        // Every table method but `put` (which only adds to the turn's writes) may read the database.
+        if method != "put" { try mayBlock() }
         switch method {
         case "put":
             let row = try argument(0)

@@ -18,7 +18,10 @@ final class Evaluator {
     var resources: ResourceSet?
     var scopes: [Scope] = [Scope()]
     var steps = 0
-    let budget: Int
+    var budget: Int
+    /// Set for a turn running away from its lane: reaching `budget` (then the inline limit) sends the turn back
+    /// to its lane instead of aborting it.
+    var budgetSendsToLane = false
 
     init(program: RuntimeProgram?, codec: ValueCodec, types: TypeTable, expressionTypes: [Int: SomaType],
          coercions: [Int: SomaType], functions: [String: FunctionDeclaration], sources: SourceMap, budget: Int) {
@@ -53,9 +56,13 @@ final class Evaluator {
 
     @inline(__always) func step(_ span: SourceSpan) throws {
         steps += 1
-        if steps > budget {
-            throw TurnError(.stepBudget, "the turn took more than \(budget) steps", at: location(span))
-        }
+        if steps > budget { throw overBudget(at: span) }
+    }
+
+    /// What reaching the budget means: the end of the turn, or, away from its lane, a return to it.
+    func overBudget(at span: SourceSpan) -> any Error {
+        if budgetSendsToLane { return LaneRequired() }
+        return TurnError(.stepBudget, "the turn took more than \(budget) steps", at: location(span))
     }
 
     // MARK: - Scopes

@@ -4,12 +4,14 @@ import Foundation
 /// thread of the lane's own. The evaluator is synchronous and resource calls block, so a turn waiting on a
 /// PostgreSQL server or a queue holds this thread, and only this cell. The thread ends after a while idle and
 /// starts again with the next job, so a lane costs nothing while its cell is quiet.
-// Unchecked: `jobs` and `threadRunning` are read and written only under `condition`; `name` is immutable.
+// Unchecked: `jobs`, `threadRunning` and `busy` are read and written only under `condition`; `name` is immutable.
 final class CellLane: @unchecked Sendable {
     let name: String
     private let condition = NSCondition()
     private var jobs: [@Sendable () -> Void] = []
     private var threadRunning = false
+    /// A job of this lane is running, on the lane's thread or on a caller's (`runIfIdle`).
+    private var busy = false
     /// How long the thread waits for another job before it ends.
     private static let idleSeconds: TimeInterval = 2
     /// The evaluator walks the program's tree: a deep expression needs the stack a main thread has.
@@ -35,10 +37,39 @@ final class CellLane: @unchecked Sendable {
         return result.wait()
     }
 
+    /// For a thread that may block (another lane's, a queue consumer's): runs `job` on it when the lane is idle,
+    /// else waits for the lane to run it. Either way the calling thread waits for the job, so running it here
+    /// saves the lane's thread two wake-ups and holds up nothing more.
+    func runHereOrOnLane<T: Sendable>(_ job: @escaping @Sendable () -> T) -> T {
+        runIfIdle(job) ?? performBlocking(job)
+    }
+
+    /// Runs `job` at once on the calling thread when the lane is idle (nothing running, nothing queued), holding
+    /// the lane meanwhile; nil, without running it, when the lane is not idle. For turns that wait on nothing.
+    func runIfIdle<T>(_ job: () -> T) -> T? {
+        let idle = condition.withLock {
+            guard !busy, jobs.isEmpty else { return false }
+            busy = true
+            return true
+        }
+        guard idle else { return nil }
+        let result = job()
+        condition.withLock {
+            busy = false
+            if !jobs.isEmpty { wakeThread() }
+        }
+        return result
+    }
+
     private func submit(_ job: @escaping @Sendable () -> Void) {
-        condition.lock()
-        defer { condition.unlock() }
-        jobs.append(job)
+        condition.withLock {
+            jobs.append(job)
+            if !busy { wakeThread() }
+        }
+    }
+
+    /// With `condition` held: the lane's thread takes the next job, started if it is not running.
+    private func wakeThread() {
         if threadRunning {
             condition.signal()
             return
@@ -51,18 +82,23 @@ final class CellLane: @unchecked Sendable {
     }
 
     private func drain() {
-        while let job = next() { job() }
+        while let job = next() {
+            job()
+            condition.withLock { busy = false }
+        }
     }
 
     private func next() -> (@Sendable () -> Void)? {
         condition.lock()
         defer { condition.unlock() }
-        while jobs.isEmpty {
-            if !condition.wait(until: Date().addingTimeInterval(Self.idleSeconds)) && jobs.isEmpty {
+        while jobs.isEmpty || busy {
+            if !condition.wait(until: Date().addingTimeInterval(Self.idleSeconds)) && (jobs.isEmpty || busy) {
+                // Idle (or a caller holds the lane: it wakes a thread again when it leaves jobs behind).
                 threadRunning = false
                 return nil
             }
         }
+        busy = true
         return jobs.removeFirst()
     }
 

@@ -6,6 +6,17 @@ import Synchronization
 final class CellLanes: Sendable {
     private let lanes = Mutex<[String: CellLane]>([:])
     private let waits = Mutex(WaitForGraph())
+    /// Handlers ("cell/trigger") found to call or to reach a resource: their turns go to the lane at once.
+    private let needLane = Mutex<Set<String>>([])
+
+    /// Whether a turn of this handler may try to run on its caller's thread (it has not needed its lane yet).
+    func mayRunInline(cell: String, trigger: String) -> Bool {
+        !needLane.withLock { $0.contains("\(cell)/\(trigger)") }
+    }
+
+    func noteLaneRequired(cell: String, trigger: String) {
+        _ = needLane.withLock { $0.insert("\(cell)/\(trigger)") }
+    }
 
     /// The lane of `cell`, made the first time it is asked for (a swap can add cells).
     func lane(_ cell: String) -> CellLane {
@@ -27,6 +38,6 @@ final class CellLanes: Sendable {
             throw TurnError(.callCycle, "call cycle: \(path.joined(separator: " → "))", at: location)
         }
         defer { waits.withLock { $0.done(from: caller) } }
-        return lane(callee).performBlocking(body)
+        return lane(callee).runHereOrOnLane(body)
     }
 }

@@ -98,7 +98,7 @@ extension TurnEngine {
                 throw TurnError(.runtime, "cell '\(cell)' has no handler for queue '\(binding)'")
             }
             let argument = parameter.name, messageID = message.id
-            let result = lanes.lane(cell).performBlocking { [self] in
+            let result = lanes.lane(cell).runHereOrOnLane { [self] in
                 Result { () throws(TurnError) in
                     try runTurn(cell: cell, handler: { $0.handlers[binding] }, arguments: [argument: value], removing: nil, consumed: (queue, messageID))
                 }

@@ -24,6 +24,8 @@ public final class TurnEngine: @unchecked Sendable {
     /// Called once when a commit fails: memory is then ahead of the disk, and the process must start over
     /// from what is durable (the worker exits; its supervisor restarts it).
     let onStorageFailure: @Sendable (String) -> Void
+    /// The most steps a turn runs on its caller's thread before it goes to its lane (a few hundred µs).
+    static let inlineSteps = 2_000
     /// Held only to read the program and a cell's memory as a turn starts, and for commits: never while a
     /// handler runs or waits on a resource.
     let lock = NSLock()
@@ -195,11 +197,13 @@ public final class TurnEngine: @unchecked Sendable {
         for name in program.cellOrder where program.cells[name]?.startHandler != nil {
             _ = try await run(cell: name, trigger: "start", handler: { $0.startHandler }, arguments: [:], removing: nil)
         }
-        let leftover = pendingAtStart
-        pendingAtStart = []
+        let leftover = lock.withLock {
+            defer { pendingAtStart = [] }
+            return pendingAtStart
+        }
         for signal in leftover { deliver(signal) }
         startBackground(program)
-        swap.startRestamp(staleAtStart)
+        swap.startRestamp(lock.withLock { staleAtStart })
     }
 
     public func stop() {
@@ -233,8 +237,24 @@ public final class TurnEngine: @unchecked Sendable {
         if !TurnGate.admitted { await gate.enter() }
         defer { if !TurnGate.admitted { gate.leave() } }
         let started = ContinuousClock.now
-        let outcome = await lanes.lane(cell).perform { [self] in
-            Result { () throws(TurnError) in try runTurn(cell: cell, handler: handler, arguments: arguments, removing: sendID) }
+        let lane = lanes.lane(cell)
+        // A turn that touches only memory runs at once on this thread when its lane is idle, as it did before
+        // lanes: the hop to the lane's thread and back costs more than such a turn (docs/turns.md).
+        var ran: Result<(Value, UInt64, [PendingSignal]), TurnError>?
+        if lanes.mayRunInline(cell: cell, trigger: trigger) {
+            switch lane.runIfIdle({ [self] in runTurnInline(cell: cell, handler: handler, arguments: arguments, removing: sendID) }) {
+            case .some(.some(let outcome)): ran = outcome
+            case .some(.none): lanes.noteLaneRequired(cell: cell, trigger: trigger)
+            case .none: break
+            }
+        }
+        let outcome: Result<(Value, UInt64, [PendingSignal]), TurnError>
+        if let ran {
+            outcome = ran
+        } else {
+            outcome = await lane.perform { [self] in
+                Result { () throws(TurnError) in try runTurn(cell: cell, handler: handler, arguments: arguments, removing: sendID) }
+            }
         }
         var (result, sequence, sends, failure): (Value, UInt64, [PendingSignal], TurnError?)
         switch outcome {
@@ -266,6 +286,25 @@ public final class TurnEngine: @unchecked Sendable {
     /// Returns the result, the batch's sequence number and the sends to deliver once durable.
     func runTurn(cell name: String, handler lookup: HandlerLookup, arguments: [String: Value],
                  removing sendID: Int64?, consumed: (queue: String, messageID: String)? = nil) throws(TurnError) -> (Value, UInt64, [PendingSignal]) {
+        guard let committed = try execute(cell: name, handler: lookup, arguments: arguments, removing: sendID, consumed: consumed, inline: false) else {
+            throw TurnError(.runtime, "a turn on its lane was sent back to its lane")
+        }
+        return committed
+    }
+
+    /// Runs one turn on the calling thread, as on its lane, unless it reaches a call or a resource that can wait:
+    /// then nothing has happened yet, and nil says to run it on the lane. Only for a lane that is idle.
+    func runTurnInline(cell name: String, handler lookup: HandlerLookup, arguments: [String: Value],
+                       removing sendID: Int64?) -> Result<(Value, UInt64, [PendingSignal]), TurnError>? {
+        do throws(TurnError) {
+            return try execute(cell: name, handler: lookup, arguments: arguments, removing: sendID, consumed: nil, inline: true).map { .success($0) }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private func execute(cell name: String, handler lookup: HandlerLookup, arguments: [String: Value], removing sendID: Int64?,
+                         consumed: (queue: String, messageID: String)?, inline: Bool) throws(TurnError) -> (Value, UInt64, [PendingSignal])? {
         let (program, found) = lock.withLock { (current, memories[name]) }
         guard let cell = program.cells[name], let memory = found else {
             throw TurnError(.runtime, "unknown cell '\(name)'")
@@ -273,8 +312,13 @@ public final class TurnEngine: @unchecked Sendable {
         guard let handler = lookup(cell) else {
             throw TurnError(.runtime, "cell '\(name)' has no handler for this turn")
         }
-        let turn = TurnState(cell: cell, memory: memory, program: program, context: self)
+        let turn = TurnState(cell: cell, memory: memory, program: program, context: self, runsInline: inline)
         let evaluator = Evaluator(program: program, turn: turn)
+        if inline, evaluator.budget > Self.inlineSteps {
+            // A long turn would hold its caller's thread, one of the few that serve every request.
+            evaluator.budget = Self.inlineSteps
+            evaluator.budgetSendsToLane = true
+        }
         for parameter in handler.parameters {
             evaluator.scopes[0].declare(parameter.name, arguments[parameter.name] ?? .unit)
         }
@@ -286,6 +330,8 @@ public final class TurnEngine: @unchecked Sendable {
                 value = signal.value
             }
             try Self.checkInvariants(of: cell, with: evaluator)
+        } catch is LaneRequired {
+            return nil
         } catch let error as TurnError {
             throw error
         } catch {

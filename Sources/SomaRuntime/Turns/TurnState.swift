@@ -10,6 +10,9 @@ final class TurnState {
     let memory: CellMemory
     let program: RuntimeProgram
     unowned let context: any TurnContext
+    /// Whether the turn runs on its caller's thread instead of its cell's lane: then it must not wait on anything
+    /// but memory, and a call or a resource read sends it back to the lane (`LaneRequired`).
+    let runsInline: Bool
 
     private var scalarWrites: [String: Value] = [:]
     private var mapWrites: [String: [Value: Value?]] = [:]
@@ -20,11 +23,12 @@ final class TurnState {
     /// The queue message this turn consumes: its ack commits with the turn.
     var consumed: (queue: String, messageID: String)?
 
-    init(cell: RuntimeProgram.CellProgram, memory: CellMemory, program: RuntimeProgram, context: any TurnContext) {
+    init(cell: RuntimeProgram.CellProgram, memory: CellMemory, program: RuntimeProgram, context: any TurnContext, runsInline: Bool = false) {
         self.cell = cell
         self.memory = memory
         self.program = program
         self.context = context
+        self.runsInline = runsInline
     }
 
     var cellName: String { cell.model.name }
@@ -145,7 +149,8 @@ final class TurnState {
     }
 
     func call(cell: String, signal: String, arguments: [String: Value], location: String?) throws -> Value {
-        try context.call(from: cellName, cell: cell, signal: signal, arguments: arguments, location: location)
+        if runsInline { throw LaneRequired() }
+        return try context.call(from: cellName, cell: cell, signal: signal, arguments: arguments, location: location)
     }
 
     // MARK: - Commit
