@@ -60,8 +60,8 @@ try:
             for cells in (1, 4):
                 figures[binary][cells].append(wrk(apps[binary][2], cells))
 finally:
-    for folder, env, _ in apps.values():
-        subprocess.run([somas[0], "stop"], cwd=folder, env=env, capture_output=True)
+    for binary, (folder, env, _) in apps.items():
+        subprocess.run([binary, "stop"], cwd=folder, env=env, capture_output=True)
 
 print(f"== {os.cpu_count()} cores; wrk -t2 -c{arguments.connections} -d{arguments.duration}; {arguments.iterations} iterations and one persistent write per turn; {arguments.rounds} rounds")
 for binary in somas:

@@ -76,12 +76,14 @@ final class CellLane: @unchecked Sendable {
         }
         threadRunning = true
         let thread = Thread { [self] in drain() }
-        thread.name = "soma-lane-\(name)"
         thread.stackSize = Self.stackSize
         thread.start()
     }
 
     private func drain() {
+        // Named from inside: set before `start`, the name does not reach the kernel here, and the thread keeps its
+        // creator's (a pool thread's). `top -H` and `perf` show lanes by this one.
+        Thread.current.name = "soma-lane-\(name)"
         while let job = next() {
             job()
             condition.withLock { busy = false }

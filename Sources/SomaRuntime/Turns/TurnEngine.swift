@@ -24,8 +24,9 @@ public final class TurnEngine: @unchecked Sendable {
     /// Called once when a commit fails: memory is then ahead of the disk, and the process must start over
     /// from what is durable (the worker exits; its supervisor restarts it).
     let onStorageFailure: @Sendable (String) -> Void
-    /// The most steps a turn runs on its caller's thread before it goes to its lane (a few hundred µs).
-    static let inlineSteps = 2_000
+    /// The most steps a turn runs on its caller's thread before it goes to its lane: tens of µs. Longer, the turn
+    /// would hold a thread that serves requests; shorter than the hop to the lane and back costs.
+    static let inlineSteps = 200
     /// Held only to read the program and a cell's memory as a turn starts, and for commits: never while a
     /// handler runs or waits on a resource.
     let lock = NSLock()
