@@ -70,12 +70,13 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func anotherCellsTurnsRunWhileOneCellIsBusy() async throws {
         let harness = try await RuntimeHarness(Self.program)
         defer { harness.close() }
-        // A turn long enough to see through: about a second of this machine's time, within the step budget.
+        // A turn long enough to see through: about a second of this machine's time, and at most about 600,000
+        // of the budget's 1,000,000 steps (some 6 a loop round).
         let probe = 20_000
         let started = Date()
         #expect(await harness.send("Slow.spin", #"{"n": \#(probe)}"#).status == 200)
         let perIteration = Date().timeIntervalSince(started) / Double(probe)
-        let iterations = min(200_000, max(probe, Int(1.0 / perIteration)))
+        let iterations = min(100_000, max(probe, Int(1.0 / perIteration)))
 
         let slow = Task { await harness.send("Slow.spin", #"{"n": \#(iterations)}"#) }
         try await Task.sleep(for: .milliseconds(50))

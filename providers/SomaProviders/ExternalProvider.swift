@@ -163,7 +163,14 @@ public struct ExternalProvider: ResourceProvider {
                 platform.processGroupID = 0
                 platform.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .milliseconds(500)),
                                              .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(500))]
-                let result = try await Subprocess.run(.path(FilePath(path)), arguments: [], platformOptions: platform, input: .string(input),
+                // The request reaches the plugin's stdin from an unlinked file, not a pipe: a plugin that exits
+                // without reading it would break swift-subprocess's pipe writer, whose descriptor is then never
+                // closed, and swift-subprocess traps on that ("FileDescriptor … was not closed"), taking the
+                // supervisor down with it. We close the file ourselves, whatever happens.
+                let request = try Self.unlinkedFile(holding: input)
+                defer { try? request.close() }
+                let result = try await Subprocess.run(.path(FilePath(path)), arguments: [], platformOptions: platform,
+                                                      input: .fileDescriptor(request, closeAfterSpawningProcess: false),
                                                       output: .string(limit: 4 << 20), error: .string(limit: 64 << 10))
                 let code: Int32?
                 switch result.terminationStatus {
@@ -200,6 +207,23 @@ public struct ExternalProvider: ResourceProvider {
                                     + (reply.error?.hint.map { " (\($0))" } ?? ""))
         }
         return reply
+    }
+}
+
+extension ExternalProvider {
+    /// A file only this process can read, already unlinked, holding `text`, open for reading from its start.
+    static func unlinkedFile(holding text: String) throws -> FileDescriptor {
+        let path = FilePath(NSTemporaryDirectory()).appending("soma-plugin-request-\(UUID().uuidString)").string
+        let descriptor = try FileDescriptor.open(path, .readWrite, options: [.create, .exclusiveCreate], permissions: [.ownerReadWrite])
+        unlink(path)
+        do {
+            _ = try descriptor.writeAll(Array(text.utf8))
+            _ = try descriptor.seek(offset: 0, from: .start)
+        } catch {
+            try? descriptor.close()
+            throw error
+        }
+        return descriptor
     }
 }
 
