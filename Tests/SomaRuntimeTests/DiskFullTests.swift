@@ -46,11 +46,14 @@ import Testing
         let counted = await harness.send("Notes.count").body
         #expect(settled, "count \(counted), acknowledged \(acknowledged.count)")
         #expect(await harness.send("Notes.get", #"{"id": "before-1"}"#).status == 200)
-        // Full to the last byte: what the refused writes freed (a checkpoint, a rolled-back page) must not let
-        // a small write through, as it once did.
+        // Full to the last byte. The store's probe may have found room and ended the refusal just before the
+        // fill; then a small write can still fit in pages SQLite holds already (the WAL reuses its file). Either
+        // answer is right as long as it is the truth: 507 disk-full, or 200 and stored for good (checked below).
         disk.fill()
-        let refused = await harness.send("Notes.put", Self.note("while-full", size: 10))
-        #expect(refused.status == 507 && refused.body.contains(#""code":"disk-full""#), "\(refused.body)")
+        let whileFull = await harness.send("Notes.put", Self.note("while-full", size: 10))
+        #expect(whileFull.status == 200 || (whileFull.status == 507 && whileFull.body.contains(#""code":"disk-full""#)), "\(whileFull.body)")
+        let acknowledgedWhileFull = whileFull.status == 200
+        print("disk full to the last byte: a small write answered \(whileFull.status)")
 
         disk.free()
         #expect(await Self.eventually { await harness.send("Notes.put", Self.note("after", size: 10)).status == 200 }, "writing resumes")
@@ -61,7 +64,9 @@ import Testing
         var stored: Set<String> = []
         for (id, _) in answers where await reopened.send("Notes.get", #"{"id": "\#(id)"}"#).body != "null" { stored.insert(id) }
         #expect(stored == acknowledged.subtracting((0..<5).map { "before-\($0)" }), "acknowledged and stored differ by \(stored.symmetricDifference(acknowledged.subtracting((0..<5).map { "before-\($0)" })).sorted().prefix(10))")
-        #expect(await reopened.send("Notes.count").body == String(acknowledged.count + 1))
+        let storedWhileFull = await reopened.send("Notes.get", #"{"id": "while-full"}"#).body != "null"
+        #expect(storedWhileFull == acknowledgedWhileFull, "the write while full answered \(whileFull.status), stored: \(storedWhileFull)")
+        #expect(await reopened.send("Notes.count").body == String(acknowledged.count + 1 + (acknowledgedWhileFull ? 1 : 0)))
     }
 
     static func note(_ id: String, size: Int) -> String {

@@ -28,6 +28,12 @@ struct ValueUpgrader {
     let program: RuntimeProgram
     var previous: RuntimeProgram?
 
+    /// A queue's element type as a message of an older version was written: its own shape at that version.
+    static func element(_ element: SomaType, writtenAt version: Int) -> SomaType {
+        guard case .named(let key) = element else { return element }
+        return element.snapshotted(versions: [key: version])
+    }
+
     /// The stored JSON of a value of `old` (a type of the older program, with its named types as old shapes)
     /// as a value of `new`.
     func upgrade(_ json: JSONValue, from old: SomaType, to new: SomaType, path: String) throws(MigrationFailure) -> Value {

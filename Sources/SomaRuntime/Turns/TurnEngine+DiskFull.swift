@@ -32,8 +32,7 @@ extension TurnEngine {
         lock.withLock {
             do {
                 (memories, _) = try Self.makeMemories(current, try store.load())
-                swap.prepared = nil
-                swap.tracker = nil
+                swap.memory.forget()
                 store.memoryMatchesDisk()
             } catch {
                 onStorageFailure("reloading memory after a commit failed for want of space: \(error)")

@@ -51,7 +51,7 @@ extension TurnEngine {
                 }
                 if store.refusesWrites { throw TurnError(.diskFull, Self.diskFullMessage) }
                 try Self.checkInvariants(of: model, with: Evaluator(program: program, turn: turn))
-                var (batch, _, _) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swap.tracker)
+                var (batch, _, _) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swap.memory.tracker)
                 if let removal { batch.changes.append(removal) }
                 return .success((found, store.enqueue(batch)))
             } catch {

@@ -87,7 +87,7 @@ extension TurnEngine {
                 let json = try JSONValue.parse(message.body)
                 if message.version < stored {
                     // Pushed by an older version: migrated as it is consumed, before the handler sees it.
-                    value = try ValueUpgrader(program: program).upgrade(json, from: SwapCoordinator.snapshot(element, at: message.version), to: element, path: binding)
+                    value = try ValueUpgrader(program: program).upgrade(json, from: ValueUpgrader.element(element, writtenAt: message.version), to: element, path: binding)
                 } else {
                     value = try program.codec.decode(json, as: element, path: binding)
                 }

@@ -183,16 +183,16 @@ public final class TurnEngine: @unchecked Sendable {
         let program = self.program
         try openBindings(program)
         // A swap whose state commit point passed before its tables were rebuilt is finished here.
-        let tables = swap.tableMigrations(program, affected: [])
+        let tables = swap.tables.migrations(program, affected: [])
         if !tables.isEmpty {
             do {
-                try swap.migrateTables(tables)
-                swap.dropTableArchives(tables)
+                try swap.tables.migrate(tables)
+                swap.tables.dropArchives(tables)
             } catch {
                 throw TurnError(.resource, "the tables of this version cannot be brought up to date: \(error)")
             }
         }
-        swap.dropLeftoverArchives(program)
+        swap.tables.dropLeftoverArchives(program)
         resumeEffects(program)
         pump.start()
         for name in program.cellOrder where program.cells[name]?.startHandler != nil {
@@ -204,12 +204,12 @@ public final class TurnEngine: @unchecked Sendable {
         }
         for signal in leftover { deliver(signal) }
         startBackground(program)
-        swap.startRestamp(lock.withLock { staleAtStart })
+        swap.restamper.start(lock.withLock { staleAtStart })
     }
 
     public func stop() {
         stopBackground()
-        lock.withLock { swap.restampStopping = true }
+        swap.restamper.stop()
         pump.stop()
     }
 
@@ -278,8 +278,7 @@ public final class TurnEngine: @unchecked Sendable {
     }
 
     func observe(cell: String, trigger: String, since started: ContinuousClock.Instant, error: TurnError?) {
-        let elapsed = (ContinuousClock.now - started).components
-        observer?.turnFinished(cell: cell, trigger: trigger, seconds: Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18, error: error)
+        observer?.turnFinished(cell: cell, trigger: trigger, seconds: (ContinuousClock.now - started).inSeconds, error: error)
     }
 
     /// Runs one turn on its cell's lane: the handler, then the invariants, with no lock held (other cells'
@@ -345,7 +344,7 @@ public final class TurnEngine: @unchecked Sendable {
             if store.refusesWrites, sendID != nil || turn.writesDurably {
                 return .failure(TurnError(.diskFull, Self.diskFullMessage))
             }
-            var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swap.tracker)
+            var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swap.memory.tracker)
             if let sendID { batch.changes.append(.removeSend(id: sendID)) }
             let sequence = batch.isEmpty ? store.visibleSequence : store.enqueue(batch)
             pump.submit(sequence: sequence, effects: effects)

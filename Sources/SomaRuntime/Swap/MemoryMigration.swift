@@ -4,13 +4,27 @@ import SomaStorage
 
 /// A swap's migration of memory (RUNTIME.md §6). The dry run migrates a snapshot of memory while turns go on;
 /// with turns held, the swap migrates again only what turns wrote since the snapshot and builds the new
-/// program's memory from the rest, so the time turns wait does not grow with the data.
-extension SwapCoordinator {
+/// program's memory from the rest, so the time turns wait does not grow with the data. It keeps what lives
+/// from a plan to the swap that follows: the plan's dry run, and its tracker, which every commit feeds with the
+/// keys it writes.
+// Unchecked: `prepared` and `tracker` are read and written under the engine's lock, which also orders them with
+// the commits that note their writes in `tracker`.
+final class MemoryMigration: @unchecked Sendable {
+    unowned let engine: TurnEngine
+    /// A swap's dry run, kept for the swap that follows it.
+    private(set) var prepared: PreparedSwap?
+    /// Installed by a swap's dry run, until the swap holds turns (or the dry run is dropped).
+    private(set) var tracker: SwapTracker?
+
+    init(engine: TurnEngine) {
+        self.engine = engine
+    }
+
     /// The dry run over memory: every slot the swap changes, as it is now (taken under the lock, so one
     /// consistent moment; copy-on-write, so no copy), migrated value by value on every core. From the snapshot
     /// on, the tracker notes the keys turns write. Memory holds every stored value, decoded: this is the same
     /// data an SQLite copy of the store would give, plus the ephemeral slots.
-    func prepareSwap(_ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) -> PreparedSwap {
+    func prepare(_ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) -> PreparedSwap {
         let prepared = PreparedSwap(identity: .init(request),
                                     tracker: SwapTracker(slots: Set(work.slots.map { SwapTracker.SlotID(cell: $0.cell, slot: $0.slot) })))
         let (running, snapshot) = engine.lock.withLock { () -> (RuntimeProgram, [SwapTracker.SlotID: (map: [Value: Value]?, scalar: Value?)]) in
@@ -28,7 +42,7 @@ extension SwapCoordinator {
             let id = SwapTracker.SlotID(cell: slot.cell, slot: slot.slot)
             guard let content = snapshot[id] else { continue }
             if let map = content.map {
-                let (from, to) = Self.valueTypes(slot)
+                let (from, to) = slot.valueTypes
                 let (keyType, writtenValue) = Self.mapParts(slot.written) ?? (.json, .json)
                 prepared.maps[id] = try Self.migrate(map, slot: slot, keyType: keyType, running: running) {
                     ValueConverter(upgrader: upgrader, running: running, written: writtenValue, from: from, to: to,
@@ -81,16 +95,16 @@ extension SwapCoordinator {
     }
 
     /// Keeps a plan's dry run for the swap that follows; dropped after ten minutes without one.
-    func keepPrepared(_ prepared: PreparedSwap) {
+    func keep(_ prepared: PreparedSwap) {
         engine.lock.withLock { self.prepared = prepared }
         Task { [weak self] in
             try? await Task.sleep(for: .seconds(600))
-            self?.dropPrepared(prepared)
+            self?.drop(prepared)
         }
     }
 
     /// The kept dry run when it is this request's; any other is dropped.
-    func takePrepared(for request: SwapRequest) -> PreparedSwap? {
+    func take(for request: SwapRequest) -> PreparedSwap? {
         let identity = PreparedSwap.Identity(request)
         return engine.lock.withLock {
             defer { prepared = nil }
@@ -103,7 +117,7 @@ extension SwapCoordinator {
     }
 
     /// Stops tracking for `prepared` (nil: for any), and forgets it.
-    func dropPrepared(_ which: PreparedSwap? = nil) {
+    func drop(_ which: PreparedSwap? = nil) {
         engine.lock.withLock {
             if let which, prepared !== which && tracker !== which.tracker { return }
             prepared = nil
@@ -128,6 +142,13 @@ extension SwapCoordinator {
         return try outcome.get()
     }
 
+    /// After a commit failed for want of space, memory is reloaded and a dry run of the memory before is of no use.
+    /// Called with the lock held.
+    func forget() {
+        prepared = nil
+        tracker = nil
+    }
+
     /// Called with the lock held.
     private func migrateWrittenSince(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) {
         let running = engine.current
@@ -139,7 +160,7 @@ extension SwapCoordinator {
             guard !keys.isEmpty || tracker.scalars.contains(id) else { continue }
             let memory = engine.memories[slot.cell]
             let (keyType, writtenValue) = Self.mapParts(slot.written) ?? (.json, slot.written)
-            let (from, to) = keys.isEmpty ? (slot.oldType, slot.newType) : Self.valueTypes(slot)
+            let (from, to) = keys.isEmpty ? (slot.oldType, slot.newType) : slot.valueTypes
             let converter = ValueConverter(upgrader: upgrader, running: running, written: writtenValue, from: from, to: to,
                                            affected: work.affected, path: "\(slot.cell).\(slot.slot)")
             for key in keys {

@@ -6,24 +6,38 @@ import SomaStorage
 /// the rows are rewritten here from memory, a chunk at a time, each only if no turn has written it since (the
 /// turn's row is at the new version already). A worker that starts before this has finished reads the rows left
 /// through their migration, and carries on. A swap waits until it has finished.
-extension SwapCoordinator {
-    static let restampChunk = 100
+// Unchecked: `running` and `stopping` are read and written under the engine's lock.
+final class Restamper: @unchecked Sendable {
+    static let chunk = 100
     /// Chunks waiting for the disk at once: the committer writes them in one transaction, one sync for several.
-    static let restampDepth = 1
+    static let depth = 1
+
+    unowned let engine: TurnEngine
+    private var running: Task<Void, Never>?
+    private var stopping = false
+
+    init(engine: TurnEngine) {
+        self.engine = engine
+    }
 
     /// On a thread of its own: its reads and chunks are blocking work that must not take a thread turns need.
     /// `afterSwap`: started by the swap that just finished (else by a worker that found rows left at start).
-    func startRestamp(_ slots: [StateRewrite.LazySlot], afterSwap: Bool = false) {
+    func start(_ slots: [StateRewrite.LazySlot], afterSwap: Bool = false) {
         guard !slots.isEmpty else { return }
         engine.lock.withLock {
-            restampStopping = false
-            restamp = Task { [self] in await ParallelWork.onOwnThread { [self] in rewriteStale(slots, afterSwap: afterSwap) } }
+            stopping = false
+            running = Task { [self] in await ParallelWork.onOwnThread { [self] in rewriteStale(slots, afterSwap: afterSwap) } }
         }
     }
 
     /// Returns once no stored value is left at an older version.
-    func waitForRestamp() async {
-        await engine.lock.withLock { restamp }?.value
+    func wait() async {
+        await engine.lock.withLock { running }?.value
+    }
+
+    /// Stops the rewrite at its next chunk (the worker is stopping); the next start carries on.
+    func stop() {
+        engine.lock.withLock { stopping = true }
     }
 
     private func rewriteStale(_ slots: [StateRewrite.LazySlot], afterSwap: Bool) {
@@ -35,29 +49,29 @@ extension SwapCoordinator {
         do {
             for slot in slots {
                 var after: String?
-                while !engine.lock.withLock({ restampStopping }) {
-                    let keys = try engine.store.staleKeys(cell: slot.cell, slot: slot.slot, version: slot.version, after: after, limit: Self.restampChunk)
+                while !engine.lock.withLock({ stopping }) {
+                    let keys = try engine.store.staleKeys(cell: slot.cell, slot: slot.slot, version: slot.version, after: after, limit: Self.chunk)
                     guard let last = keys.last else { break }
                     after = last
-                    let batch = restampBatch(slot, keys: keys)
-                    guard !batch.isEmpty else { continue }
-                    rewritten += batch.changes.count
-                    let sequence = engine.store.enqueue(batch, touchesMemory: false)
+                    let rows = batch(rewriting: keys, of: slot)
+                    guard !rows.isEmpty else { continue }
+                    rewritten += rows.changes.count
+                    let sequence = engine.store.enqueue(rows, touchesMemory: false)
                     inFlight.append(sequence)
-                    if inFlight.count > Self.restampDepth { try engine.store.waitUntilDurableBlocking(inFlight.removeFirst()) }
+                    if inFlight.count > Self.depth { try engine.store.waitUntilDurableBlocking(inFlight.removeFirst()) }
                 }
             }
             if let last = inFlight.last { try engine.store.waitUntilDurableBlocking(last) }
-            guard !engine.lock.withLock({ restampStopping }) else { return }
+            guard !engine.lock.withLock({ stopping }) else { return }
             let names = slots.map { "\($0.cell).\($0.slot)" }.joined(separator: ", ")
-            engine.log("rewrote \(rewritten) stored value(s) of \(names) at their new version in \(Int(Self.milliseconds(since: started))) ms")
+            engine.log("rewrote \(rewritten) stored value(s) of \(names) at their new version in \(Int((ContinuousClock.now - started).inMilliseconds)) ms")
         } catch {
             engine.log("rewriting stored values at their new version stopped: \(error); the next start carries on")
         }
     }
 
     /// The rows of `keys` rewritten from what memory holds for them now.
-    private func restampBatch(_ slot: StateRewrite.LazySlot, keys: [String]) -> WriteBatch {
+    private func batch(rewriting keys: [String], of slot: StateRewrite.LazySlot) -> WriteBatch {
         let program = engine.program
         guard let model = program.cells[slot.cell]?.model.slot(slot.slot) else { return WriteBatch() }
         var batch = WriteBatch()

@@ -5,136 +5,14 @@ import SomaProtocol
 import SomaResources
 import SomaStorage
 
-/// Hot swap (RUNTIME.md §6): the plan with live data, the dry run over a snapshot of memory, and the swap
-/// itself — hold new turns, let running ones finish, switch memory, record the new version in the stored state
-/// in one transaction (the commit point), switch the program, run `on start`, release the held turns. A failed
-/// `on start` undoes the swap.
-extension SwapCoordinator {
-    /// The stored data a swap rewrites.
-    struct SwapWork {
-        struct Slot {
-            var cell: String
-            var slot: String
-            /// The slot's type in the running program, as that program writes it.
-            var written: SomaType
-            /// The same type with its named types at their running versions (`Order@1`), as the new program knows them.
-            var oldType: SomaType
-            var newType: SomaType
-            var durable: Bool
-        }
-        struct Queue {
-            var name: String
-            var element: SomaType
-            var newVersion: Int
-        }
-        var slots: [Slot] = []
-        var dropped: [(cell: String, slot: String)] = []
-        var queues: [Queue] = []
-        var renames: [StateRewrite.StateRename] = []
-        /// Type names whose stored form changes: migrated, changed compatibly, or holding one that is.
-        var affected: Set<String> = []
-    }
-
-    func swapWork(_ request: SwapRequest) -> SwapWork {
-        let old = engine.program, new = request.program
-        var versions: [String: Int] = [:]
-        for (key, named) in old.types.types where !key.contains("@") { versions[key] = named.version }
-        var work = SwapWork()
-        work.affected = Set(request.analysis.types.filter { $0.kind == .migrated || $0.kind == .compatible }.map(\.name))
-        var grew = true
-        while grew {
-            grew = false
-            for (name, version) in versions where !work.affected.contains(name) {
-                guard let shape = new.types["\(name)@\(version)"] else { continue }
-                let fieldTypes = shape.fields.map(\.type) + shape.cases.flatMap { $0.fields.map(\.type) }
-                if fieldTypes.contains(where: { $0.mentions(anyOf: work.affected) }) {
-                    work.affected.insert(name)
-                    grew = true
-                }
-            }
-        }
-        let retyped = Set(request.analysis.slots.filter { $0.kind == .retyped }.map { "\($0.cell).\($0.slot)" })
-        for cellName in old.cellOrder {
-            guard let oldCell = old.cells[cellName] else { continue }
-            for oldSlot in oldCell.model.slots {
-                guard let newSlot = new.cells[cellName]?.model.slot(oldSlot.name) else {
-                    if oldSlot.properties.isDurable { work.dropped.append((cellName, oldSlot.name)) }
-                    continue
-                }
-                let oldType = oldSlot.type.snapshotted(versions: versions)
-                guard oldType.mentions(anyOf: work.affected) || retyped.contains("\(cellName).\(oldSlot.name)") else { continue }
-                work.slots.append(.init(cell: cellName, slot: oldSlot.name, written: oldSlot.type, oldType: oldType, newType: newSlot.type,
-                                        durable: oldSlot.properties.isDurable))
-            }
-        }
-        for change in request.analysis.states where change.kind == .renamed {
-            guard let to = change.renamedTo else { continue }
-            work.renames.append(.init(cell: change.cell, machine: change.machine, from: change.state, to: to))
-        }
-        for cellName in new.cellOrder {
-            for model in new.cells[cellName]?.model.resources ?? [] where model.kind == .queue {
-                guard let name = model.name, model.element.mentions(anyOf: work.affected),
-                      !work.queues.contains(where: { $0.name == name }) else { continue }
-                work.queues.append(.init(name: name, element: model.element, newVersion: new.version(of: model.element)))
-            }
-        }
-        return work
-    }
-
-    /// The rewrite of the stored state at the commit point, given the new version's memory (migrated already).
-    /// A slot whose type goes up a version keeps its rows at the old version (lazily migrated: rewritten from
-    /// memory once turns run again); any other changed slot (a compatible change, a rollback's step back) is
-    /// written from memory in the transaction.
-    func stateRewrite(_ work: SwapWork, _ request: SwapRequest, memories: [String: CellMemory]) -> StateRewrite {
-        let old = engine.program, new = request.program
-        var rewrite = StateRewrite(programVersion: request.toVersion)
-        for slot in work.slots where slot.durable {
-            let newVersion = new.version(of: slot.newType)
-            if newVersion > old.version(of: slot.written) {
-                rewrite.lazySlots.append(.init(cell: slot.cell, slot: slot.slot, version: newVersion))
-            } else if let memory = memories[slot.cell] {
-                rewrite.slots.append(.init(cell: slot.cell, slot: slot.slot, rows: Self.storedRows(of: slot.slot, type: slot.newType, in: memory, program: new)))
-            }
-        }
-        rewrite.droppedSlots = work.dropped
-        rewrite.renames = work.renames
-        return rewrite
-    }
-
-    /// A slot's values as the store keeps them: a map's entries by encoded key, any other slot's value under "".
-    static func storedRows(of slot: String, type: SomaType, in memory: CellMemory, program: RuntimeProgram) -> [(key: String, version: Int, json: String)] {
-        let version = program.version(of: type)
-        guard case .map(let keyType, let valueType) = type else {
-            return memory.scalars[slot].map { [("", version, program.codec.encode($0, as: type))] } ?? []
-        }
-        return (memory.maps[slot] ?? [:]).map { key, value in
-            (program.codec.encode(key, as: keyType), version, program.codec.encode(value, as: valueType))
-        }
-    }
-
-    /// A map slot's stored values are its values; any other slot's, the whole value.
-    static func valueTypes(_ slot: SwapWork.Slot) -> (SomaType, SomaType) {
-        if case .map(_, let oldValue) = slot.oldType, case .map(_, let newValue) = slot.newType { return (oldValue, newValue) }
-        return (slot.oldType, slot.newType)
-    }
-
-    // MARK: - The plan
-
-    /// The plan with live data, its refusals, and (when nothing refuses) the dry run. Changes nothing.
-    /// `keepingDryRun`: the swap follows, and the dry run's migrated memory is kept for it.
-    func planSwap(_ request: SwapRequest, keepingDryRun: Bool = false) -> SwapPlan {
-        let work = swapWork(request)
-        var plan = planSwap(request, work: work)
-        if plan.isRefused { return plan }
-        dryRun(work, request, into: &plan, keeping: keepingDryRun)
-        if plan.refusals.isEmpty {
-            dryRunTables(tableMigrations(request.program, previous: engine.program, affected: work.affected), scratch: request.scratchFolder, into: &plan)
-        }
-        return plan
-    }
+/// A swap's plan with live data (RUNTIME.md §6): what it migrates and how much, what it changes, and what live
+/// data refuses it (values in a dropped slot, keys in a removed state, messages a version cannot read). It
+/// counts in memory, which holds everything stored, and asks the queues; it changes nothing.
+struct SwapPlanner {
+    unowned let engine: TurnEngine
 
     /// The plan with live counts and the refusals they cause, without a dry run.
-    func planSwap(_ request: SwapRequest, work: SwapWork) -> SwapPlan {
+    func plan(_ request: SwapRequest, work: SwapWork) -> SwapPlan {
         var plan = SwapPlan(fromVersion: request.fromVersion, toVersion: request.toVersion)
         plan.restores = request.restores
         let analysis = request.analysis
@@ -302,56 +180,17 @@ extension SwapCoordinator {
         return "\(file.path):\(position.line):\(position.column)"
     }
 
-    /// Every migration over a snapshot of memory (every stored and ephemeral value) and over the queued
-    /// messages; the first failure becomes a `migration-fails` refusal naming its key. `keeping`: the migrated
-    /// memory is kept for the swap that follows.
-    func dryRun(_ work: SwapWork, _ request: SwapRequest, into plan: inout SwapPlan, keeping: Bool) {
-        let started = ContinuousClock.now
-        defer { plan.dryRunMilliseconds = Self.milliseconds(since: started) }
-        do {
-            let prepared = try prepareSwap(work, request)
-            plan.dryRunChecked += prepared.migrated
-            if keeping { keepPrepared(prepared) } else { dropPrepared(prepared) }
-        } catch {
-            dropPrepared()
-            plan.refusals.append(Self.refusal(error))
-            return
-        }
-        let upgrader = ValueUpgrader(program: request.program, previous: engine.program)
-        for queue in work.queues {
-            guard let handle = engine.resources.queue(queue.name) else { continue }
-            let client = QueueClient(name: queue.name, socketPath: handle.endpoint)
-            defer { client.close() }
-            let messages = (try? client.peek(belowVersion: queue.newVersion, limit: 10_000)) ?? []
-            for message in messages {
-                do {
-                    _ = try upgrader.upgrade(try JSONValue.parse(message.body), from: Self.snapshot(queue.element, at: message.version),
-                                             to: queue.element, path: queue.name)
-                    plan.dryRunChecked += 1
-                } catch {
-                    plan.refusals.append(.init(code: DiagnosticCode.migrationFails.rawValue,
-                                               message: "migrating message \(message.id) of queue '\(queue.name)' fails: \(error)",
-                                               hint: "fix the migration and swap again; nothing was changed"))
-                    return
-                }
+    /// Counts what the analysis's conditions are about (a dropped slot's values, a removed state's keys), and nothing else.
+    func conditionCensus(_ analysis: SwapAnalysis) throws -> StateCensus {
+        var slots: [(cell: String, slot: String)] = [], states: [(cell: String, machine: String, state: String)] = []
+        for condition in analysis.conditions {
+            switch condition.subject {
+            case .slotData(let cell, let slot): slots.append((cell, slot))
+            case .liveKeys(let cell, let machine, let state): states.append((cell, machine, state))
+            case .queueMessages: break
             }
         }
-    }
-
-    static func refusal(_ failure: SlotMigrationFailure) -> SwapPlan.Refusal {
-        .init(code: DiagnosticCode.migrationFails.rawValue,
-              message: "migrating \(failure.cell).\(failure.slot) fails\(failure.key.isEmpty ? "" : " on key \(failure.key)"): \(failure.reason)",
-              hint: "fix the migration (or the value) and swap again; nothing was changed")
-    }
-
-    /// The element type as a message of an older version was written: its own shape at that version.
-    static func snapshot(_ element: SomaType, at version: Int) -> SomaType {
-        guard case .named(let key) = element else { return element }
-        return element.snapshotted(versions: [key: version])
-    }
-
-    static func milliseconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = (ContinuousClock.now - start).components
-        return Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
+        guard !slots.isEmpty || !states.isEmpty else { return StateCensus() }
+        return try engine.store.census(slots: slots, states: states)
     }
 }

@@ -7,8 +7,9 @@ import SomaResources
 /// Table rows in a swap: a database whose layout changes has its changed tables rebuilt, each row brought to the
 /// new row type (migrated, or read as it is), in one transaction of that database. The layout the tables have
 /// is kept in the database itself, so a worker that starts after the state's commit point finishes the job.
-extension SwapCoordinator {
-    struct TableMigration {
+struct TableMigrator {
+    /// One database whose tables a swap rebuilds.
+    struct Migration {
         var name: String
         var schema: SomaType
         var oldLayout: DatabaseLayout
@@ -17,10 +18,12 @@ extension SwapCoordinator {
         var isSQLite: Bool
     }
 
+    unowned let engine: TurnEngine
+
     /// The databases of `program` whose stored layout differs from the one the program gives them; `previous`
     /// is the running program during a swap (its reverse migrations serve a rollback).
-    func tableMigrations(_ program: RuntimeProgram, previous: RuntimeProgram? = nil, affected: Set<String>) -> [TableMigration] {
-        var found: [TableMigration] = []
+    func migrations(_ program: RuntimeProgram, previous: RuntimeProgram? = nil, affected: Set<String>) -> [Migration] {
+        var found: [Migration] = []
         let upgrader = ValueUpgrader(program: program, previous: previous)
         for cellName in program.cellOrder {
             for model in program.cells[cellName]?.model.resources ?? [] where model.kind == .database {
@@ -36,7 +39,7 @@ extension SwapCoordinator {
                 }
                 let sameTables = Set(stored.tables.map(\.name)).isSuperset(of: newLayout.tables.map(\.name))
                 guard !rebuilds.isEmpty || !sameTables else { continue }
-                found.append(TableMigration(name: name, schema: model.element, oldLayout: stored, newLayout: newLayout, rebuilds: rebuilds,
+                found.append(Migration(name: name, schema: model.element, oldLayout: stored, newLayout: newLayout, rebuilds: rebuilds,
                                             isSQLite: handle.tables is SQLiteTables))
             }
         }
@@ -60,7 +63,7 @@ extension SwapCoordinator {
     }
 
     /// Rebuilds each database's tables on a copy, counting rows; the first failure as a refusal.
-    func dryRunTables(_ migrations: [TableMigration], scratch: String, into plan: inout SwapPlan) {
+    func dryRun(_ migrations: [Migration], scratch: String, into plan: inout SwapPlan) {
         for migration in migrations {
             guard migration.isSQLite, let sqlite = engine.resources.database(migration.name)?.tables as? SQLiteTables else {
                 plan.refusals.append(.init(code: "unsupported", message: "database '\(migration.name)' (postgres): a swap cannot change its tables yet",
@@ -90,7 +93,7 @@ extension SwapCoordinator {
     }
 
     /// Rebuilds for real and gives the handles their new layout.
-    func migrateTables(_ migrations: [TableMigration]) throws {
+    func migrate(_ migrations: [Migration]) throws {
         for migration in migrations {
             guard let handle = engine.resources.database(migration.name) else { continue }
             try handle.tables.rebuild(to: migration.newLayout, migration.rebuilds)
@@ -98,7 +101,7 @@ extension SwapCoordinator {
         }
     }
 
-    func restoreTables(_ migrations: [TableMigration]) {
+    func restore(_ migrations: [Migration]) {
         for migration in migrations {
             guard let handle = engine.resources.database(migration.name) else { continue }
             try? handle.tables.restoreArchives(to: migration.oldLayout, migration.rebuilds)
@@ -121,7 +124,7 @@ extension SwapCoordinator {
         }
     }
 
-    func dropTableArchives(_ migrations: [TableMigration]) {
+    func dropArchives(_ migrations: [Migration]) {
         for migration in migrations {
             try? engine.resources.database(migration.name)?.tables.dropArchives(migration.rebuilds)
         }
