@@ -137,7 +137,7 @@ import Testing
     /// unchanged; 400 only for a number no Json holds. After any run of such turns the state reopens as it was.
     @Test func anyJsonEitherFitsExactlyOrChangesNothing() async throws {
         var harness = try await RuntimeHarness(Self.program)
-        let codec = try #require(RuntimeProgram(outcome: SomaCheck.check(source: Self.program)).codec)
+        let codec = RuntimeProgram(outcome: SomaCheck.check(source: Self.program)).codec
         var count = 0
         await propertyCheck(count: 400, input: JsonCase.generator) { item in
             count += 1

@@ -192,7 +192,7 @@ final class MemoryMigration: @unchecked Sendable {
             guard let cell = new.cells[name] else { continue }
             let memory: CellMemory
             do {
-                memory = try TurnEngine.initialMemory(of: cell, in: new)
+                memory = try CellMemory.initial(of: cell, in: new)
             } catch {
                 throw SlotMigrationFailure(cell: name, slot: "", key: "", reason: "the initial memory of the new version fails: \(error)")
             }

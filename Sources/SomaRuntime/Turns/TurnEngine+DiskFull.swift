@@ -31,7 +31,7 @@ extension TurnEngine {
     func reloadMemoryFromStore() {
         lock.withLock {
             do {
-                (memories, _) = try Self.makeMemories(current, try store.load())
+                (memories, _) = try CellMemory.loaded(current, try store.load())
                 swap.memory.forget()
                 store.memoryMatchesDisk()
             } catch {

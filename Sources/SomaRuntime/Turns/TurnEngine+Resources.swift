@@ -39,34 +39,13 @@ extension TurnEngine {
             }
         }
         for row in stored {
-            if let effect = decodeEffect(row, program: program) {
+            if let effect = ResourceEffect(stored: row, program: program, resources: resources) {
                 effects.append(effect)
             } else {
                 log("a stored effect on '\(row.resource)' (\(row.operation)) cannot be carried out by this program; it stays stored")
             }
         }
         pump.submit(sequence: 0, effects: effects)
-    }
-
-    func decodeEffect(_ row: StoredState.PendingEffect, program: RuntimeProgram) -> ResourceEffect? {
-        guard let stored = OutboxEffect(operation: row.operation, payload: row.payload) else { return nil }
-        switch stored {
-        case .push(let messageID, let version, let body):
-            return ResourceEffect(id: row.id, resource: row.resource, operation: .push(.init(messageID: messageID, version: version, body: body)))
-        case .ack(let messageID):
-            return ResourceEffect(id: row.id, resource: row.resource, operation: .ack(messageID: messageID))
-        case .put(let tableName, let text), .delete(let tableName, let text):
-            guard let database = resources.database(row.resource), let table = database.layout.table(tableName),
-                  case .named(let schemaKey) = database.schema, case .table(let rowType)? = program.types[schemaKey]?.field(tableName)?.type,
-                  let json = try? JSONValue.parse(text) else { return nil }
-            if case .delete = stored {
-                let key = TableRows.databaseValue(json, storage: table.columns[table.keyIndex].storage)
-                return ResourceEffect(id: row.id, resource: row.resource, operation: .delete(table: tableName, key: key, json: text))
-            }
-            guard case .object(let fields) = json, let value = try? program.codec.decode(json, as: rowType) else { return nil }
-            let key = TableRows.databaseValue(fields[table.key] ?? .null, storage: table.columns[table.keyIndex].storage)
-            return ResourceEffect(id: row.id, resource: row.resource, operation: .put(table: tableName, key: key, row: value, json: text))
-        }
     }
 
     /// Runs the consuming turn of one message, blocking until it is durable. Its ack is one of the turn's
