@@ -8,7 +8,7 @@ import SomaProtocol
 enum AppRecords {
     static func resources(_ home: AppHome) async throws -> [ResourceRecord] {
         if home.isRunning, let records = try? await ControlClient(path: home.controlSocket).resources() { return records }
-        return try Ledger(path: home.ledgerPath).resources()
+        return try Ledger(readingAt: home.ledgerPath).resources()
     }
 
     static func resource(_ home: AppHome, named name: String) async throws -> ResourceRecord? {
@@ -17,6 +17,6 @@ enum AppRecords {
 
     static func versions(_ home: AppHome) async throws -> [VersionSummary] {
         if home.isRunning, let versions = try? await ControlClient(path: home.controlSocket).versions() { return versions }
-        return try Ledger(path: home.ledgerPath).versionSummaries()
+        return try Ledger(readingAt: home.ledgerPath).versionSummaries()
     }
 }

@@ -92,7 +92,7 @@ extension AppHome {
 
     func requireRunning() throws {
         guard isRunning else {
-            let state = (try? Ledger(path: ledgerPath).app()) ?? nil
+            let state = (try? Ledger(readingAt: ledgerPath).app()) ?? nil
             let detail = state?.state == "failed" ? "failed: \(state?.failure ?? "see soma logs")" : "is stopped"
             throw CLIFailure("\(name) \(detail)", code: CLIExit.noApp,
                              hint: state?.state == "failed" ? "soma logs --app \(name) shows why; fix it, then soma launch" : "start it with: soma launch")

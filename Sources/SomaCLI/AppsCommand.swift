@@ -4,18 +4,23 @@ import SomaControl
 import SomaLedger
 import SomaProtocol
 
-struct AppsCommand: ParsableCommand {
+struct AppsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apps",
         abstract: "The apps under this SOMA_HOME and their state.")
 
     @Flag(help: "Print the apps as a JSON array.") var json = false
 
-    func run() throws {
+    func run() async throws {
         var apps: [AppJSON] = []
         for name in AppSelection.appNames() {
             let home = AppHome(somaHome: AppHome.somaHome, name: name)
-            let app = try? Ledger(path: home.ledgerPath).app()
+            // A running app's supervisor says; a stopped one's ledger is read.
+            if home.isRunning, let status = try? await ControlClient(path: home.controlSocket).status(timeout: .seconds(2)) {
+                apps.append(AppJSON(name: name, state: "running", version: status.version, port: status.port, home: home.path))
+                continue
+            }
+            let app = try? Ledger(readingAt: home.ledgerPath).app()
             let state = home.isRunning ? "running" : ((app?.state == "failed") ? "failed" : "stopped")
             apps.append(AppJSON(name: name, state: state, version: app?.currentVersion, port: app?.port, home: home.path))
         }

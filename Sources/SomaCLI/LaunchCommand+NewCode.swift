@@ -26,7 +26,7 @@ extension LaunchCommand {
     func replaceAtStart(_ stored: VersionRecord, with bundle: ProgramBundle, home: AppHome, progress: ProvisioningProgress) async throws {
         try await waitUntilServing(home, version: stored.number, progress: progress, until: .held)
         print("\(home.name) is stopped at version \(stored.number), and \(file) holds other code: it replaces that version as a swap does")
-        var session = try SwapSession(home: home, options: try SwapOptions.parse(yes ? ["--yes"] : []))
+        var session = try await SwapSession(home: home, options: try SwapOptions.parse(yes ? ["--yes"] : []))
         session.needsYesOffTerminal = true
         let applied: Bool
         do {
@@ -42,7 +42,7 @@ extension LaunchCommand {
             await stopAgain(home)
             throw CLIFailure("\(home.name) is stopped again at version \(stored.number)", hint: "`soma launch \(file) --yes` applies the plan")
         }
-        let version = try Ledger(path: home.ledgerPath).app()?.currentVersion ?? stored.number
+        let version = try await ControlClient(path: home.controlSocket).status().version
         try await waitUntilServing(home, version: version, progress: progress)
     }
 

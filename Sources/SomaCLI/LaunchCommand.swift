@@ -63,17 +63,17 @@ struct LaunchCommand: AsyncParsableCommand {
         // Everything that can refuse runs before anything is written: a refused launch changes nothing.
         let requestedPort = port ?? outcome.program.config.port
         let newHomePort: Int? = home.exists ? nil : try choosePort(requested: requestedPort, recorded: nil)
+        // The ledger is read here, never written: the supervisor records the launch (a new home's ledger is made
+        // by it), and refuses it if the ledger changed in between (another launch came first).
+        let ledger = home.exists ? try Ledger(readingAt: home.ledgerPath) : nil
         try home.create()
-        // The ledger is read here, never written: the supervisor records the launch, and refuses it if the ledger
-        // changed in between (another launch came first).
-        let ledger = try Ledger(path: home.ledgerPath)
-        let existing = try ledger.app()
+        let existing = try ledger?.app()
         // New code under a stopped app: the stored version starts with its face closed, and the new code
         // replaces it as a swap does, planned against the live data, once confirmed.
         var replacing: VersionRecord?
         var settings: LaunchOrder.Settings?
-        let currentVersion = try existing?.currentVersion.flatMap { try ledger.version($0) }
-        if let currentVersion, currentVersion.hash != bundle.hash {
+        let currentVersion = try existing?.currentVersion.flatMap { try ledger?.version($0) }
+        if let ledger, let currentVersion, currentVersion.hash != bundle.hash {
             let storedFiles = try ledger.versionFiles(currentVersion.number)
             let sameCode = ProgramBundle.codeHash(storedFiles) == bundle.codeHash && currentVersion.entry == bundle.entry
             if sameCode && !home.isRunning {
@@ -169,23 +169,25 @@ struct LaunchCommand: AsyncParsableCommand {
         var progress = progress
         var failure: String?
         while Date() < deadline {
-            progress.report()
             if let status = try await Self.statusIfAnswered(client) {
+                // What is provisioned, as the supervisor (the ledger's writer) has it.
+                let records = (try? await client.resources()) ?? []
+                progress.report(records)
                 if status.state == wanted {
-                    if wanted == .serving { printLaunched(home, version: version, url: status.url) }
+                    if wanted == .serving { printLaunched(home, version: version, url: status.url, resources: records) }
                     return
                 }
                 if status.state == .failed {
                     failure = status.failure
                     break
                 }
-            } else if !home.isRunning, let app = try? Ledger(path: home.ledgerPath).app(), app.state == "failed" || app.state == "stopped" {
+            } else if !home.isRunning, let app = try? Ledger(readingAt: home.ledgerPath).app(), app.state == "failed" || app.state == "stopped" {
                 break
             }
             try await Task.sleep(for: .milliseconds(10))
         }
         // The supervisor said why; one that ended first wrote it in the ledger.
-        failure = failure ?? (try? Ledger(path: home.ledgerPath).app())?.failure
+        failure = failure ?? (try? Ledger(readingAt: home.ledgerPath).app())?.failure
         let tail = LogFile(path: home.logPath).lastLines(12).joined(separator: "\n")
         throw CLIFailure("\(home.name) did not start\(failure.map { ": \($0)" } ?? "")\n\(tail)", hint: "soma logs --app \(home.name) shows the whole log")
     }
@@ -203,19 +205,19 @@ struct LaunchCommand: AsyncParsableCommand {
     }
 
     /// Written unbuffered: a foreground supervisor keeps running after it, with stdout often a file or a pipe.
-    func printLaunched(_ home: AppHome, version: Int, url: String) {
+    func printLaunched(_ home: AppHome, version: Int, url: String, resources: [ResourceRecord]) {
         let text = """
             launched \(home.name) (version \(version))
               url         \(url)
               home        \(home.path)
-            \(Self.resourceLines(home))
+            \(Self.resourceLines(resources))
 
             """
         Terminal.out(text)
     }
 
-    static func resourceLines(_ home: AppHome) -> String {
-        let records = ((try? Ledger(path: home.ledgerPath).resources()) ?? []).filter { $0.state != "released" }
+    static func resourceLines(_ resources: [ResourceRecord]) -> String {
+        let records = resources.filter { $0.state != "released" }
         guard !records.isEmpty else { return "  resources   none" }
         let width = records.map(\.name.count).max() ?? 0
         return "  resources\n" + records.map { record in
@@ -234,7 +236,7 @@ struct LaunchCommand: AsyncParsableCommand {
             let client = ControlClient(path: home.controlSocket)
             while !Task.isCancelled {
                 if let status = try? await client.status(), status.state == .serving {
-                    printLaunched(home, version: status.version, url: status.url)
+                    printLaunched(home, version: status.version, url: status.url, resources: (try? await client.resources()) ?? [])
                     return
                 }
                 try? await Task.sleep(for: .milliseconds(10))

@@ -1,6 +1,7 @@
 import Foundation
 import SomaControl
 import SomaLedger
+import SomaProtocol
 
 /// What launch shows while resources are provisioned: on a terminal, one line per resource that turns from
 /// "provisioning …" into "ready" in place; otherwise one plain line per event.
@@ -11,15 +12,17 @@ struct ProvisioningProgress {
     var started: [String: Date] = [:]
     var openLine = false
 
-    /// Takes note of what is ready already (before the supervisor starts): that was provisioned by an earlier
-    /// launch. A resource provisioned between two looks is still reported, without its time.
+    /// Takes note of what is ready already (before the supervisor starts, from the stopped app's ledger): that
+    /// was provisioned by an earlier launch. A resource provisioned between two looks is still reported, without
+    /// its time.
     init(home: AppHome) {
         self.home = home
-        for record in (try? Ledger(path: home.ledgerPath).resources()) ?? [] { seen[record.name] = record.state }
+        guard home.exists, let ledger = try? Ledger(readingAt: home.ledgerPath) else { return }
+        for record in (try? ledger.resources()) ?? [] { seen[record.name] = record.state }
     }
 
-    mutating func report() {
-        guard let records = try? Ledger(path: home.ledgerPath).resources() else { return }
+    /// The resources as they are now, from the supervisor.
+    mutating func report(_ records: [ResourceRecord]) {
         for record in records where seen[record.name] != record.state {
             seen[record.name] = record.state
             let type = record.intent.typeDescription

@@ -4,7 +4,7 @@ import SomaLedger
 import SomaResources
 
 /// `soma resources dead-letters NAME`: a queue's dead letters, newest first, with the error of their last attempt.
-struct ResourcesDeadLetters: ParsableCommand {
+struct ResourcesDeadLetters: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "dead-letters",
                                                     abstract: "A queue's dead letters, newest first, with their last error.")
 
@@ -13,8 +13,8 @@ struct ResourcesDeadLetters: ParsableCommand {
     @Option(help: "At most this many.") var limit = 100
     @Flag(help: "Print them as a JSON array.") var json = false
 
-    func run() throws {
-        let client = try QueueAccess.client(selection, name)
+    func run() async throws {
+        let client = try await QueueAccess.client(selection, name)
         defer { client.close() }
         let letters = try client.deadLetters(limit: max(1, limit))
         if json {
@@ -34,7 +34,7 @@ struct ResourcesDeadLetters: ParsableCommand {
 }
 
 /// `soma resources replay NAME --id ID | --all`: dead letters back into the queue, their attempts counted anew.
-struct ResourcesReplay: ParsableCommand {
+struct ResourcesReplay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "replay",
                                                     abstract: "Send a queue's dead letters back to be consumed again.")
 
@@ -47,8 +47,8 @@ struct ResourcesReplay: ParsableCommand {
         guard all != !id.isEmpty else { throw ValidationError("say which dead letters: --id ID (one or more), or --all") }
     }
 
-    func run() throws {
-        let client = try QueueAccess.client(selection, name)
+    func run() async throws {
+        let client = try await QueueAccess.client(selection, name)
         defer { client.close() }
         let replayed = try client.replay(all ? nil : id)
         let missing = Set(id).subtracting(replayed.map(\.id))
@@ -61,9 +61,9 @@ struct ResourcesReplay: ParsableCommand {
 
 /// The queue process of a ready queue resource, reached on its socket.
 enum QueueAccess {
-    static func client(_ selection: AppSelection, _ name: String) throws -> QueueClient {
+    static func client(_ selection: AppSelection, _ name: String) async throws -> QueueClient {
         let home = try selection.resolve()
-        guard let record = try Ledger(path: home.ledgerPath).resource(name) else {
+        guard let record = try await AppRecords.resource(home, named: name) else {
             throw CLIFailure("\(home.name) has no resource named '\(name)'", hint: "soma resources list shows them")
         }
         guard record.intent.kind == .queue else { throw CLIFailure("'\(name)' is a \(record.intent.kind), not a queue") }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import SomaChecker
 import SomaControl
-import SomaLedger
+import SomaProtocol
 import SomaSupervisor
 
 /// `soma rollback [--to N]`: runs an earlier version's code again, as a new version (history only grows), when
@@ -34,10 +34,9 @@ struct RollbackCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let session = try SwapSession(selection, options: options)
-        let (home, ledger, current, running) = (session.home, session.ledger, session.current, session.running)
-        let versions = try ledger.versions().filter { $0.state == "active" }
-        let target: VersionRecord
+        let session = try await SwapSession(selection, options: options)
+        let (home, current, running, versions) = (session.home, session.current, session.running, session.versions)
+        let target: VersionSummary
         if let to {
             guard let found = versions.first(where: { $0.number == to }) else {
                 let known = versions.map { String($0.number) }.joined(separator: ", ")
@@ -56,7 +55,8 @@ struct RollbackCommand: AsyncParsableCommand {
             return
         }
 
-        let targetEntry = try VersionFiles.materialize(ledger, home: home, version: target.number, entry: target.entry)
+        let code = try await SwapSession.code(of: target, home: home)
+        let targetEntry = try VersionFiles.write(code.files, home: home, version: target.number, entry: target.entry)
         guard let outcome = SomaCheck.check(path: targetEntry, against: session.runningEntry, direction: .rollback) else {
             throw CLIFailure("cannot read version \(target.number)'s code at \(targetEntry)")
         }
@@ -64,7 +64,6 @@ struct RollbackCommand: AsyncParsableCommand {
             print(CheckReport(outcome).text())
             throw CLIFailure("\(home.name) cannot roll back from version \(current) to version \(target.number): \(outcome.errorCount) error\(outcome.errorCount == 1 ? "" : "s"); nothing was changed")
         }
-        let code = ProgramBundle.code(entry: target.entry, files: try ledger.versionFiles(target.number), hash: target.hash)
         try await session.run(code, restores: target.number)
     }
 }

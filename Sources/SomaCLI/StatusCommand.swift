@@ -15,7 +15,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let home = try selection.resolve()
-        if json && !home.isRunning, home.exists, let app = try? Ledger(path: home.ledgerPath).app() {
+        if json && !home.isRunning, home.exists, let app = try? Ledger(readingAt: home.ledgerPath).app() {
             // Scripts read the state of a stopped or failed app too; the exit code still says it is not running.
             let state: AppState = app.state == "failed" ? .failed : .stopped
             print(try JSONOutput.text(StoppedStatusJSON(app: app.name, state: state, version: app.currentVersion, port: app.port, failure: app.failure)))

@@ -28,7 +28,7 @@ struct SwapCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let session = try SwapSession(selection, options: options)
+        let session = try await SwapSession(selection, options: options)
         let (home, current) = (session.home, session.current)
         // The new version checks on its own and against the running one before anything is recorded.
         guard let outcome = SomaCheck.check(path: file, against: session.runningEntry) else { throw CLIFailure("cannot read '\(file)'") }

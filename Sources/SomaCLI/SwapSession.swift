@@ -12,10 +12,11 @@ import SomaSupervisor
 /// checked against a version that no longer runs.
 struct SwapSession {
     var home: AppHome
-    var ledger: Ledger
     var current: Int
-    /// The version running now, and its entry file (materialized, to check the new code against).
-    var running: VersionRecord
+    /// The versions the app has run (as its supervisor has them), the one running now, and that one's entry
+    /// file (written under code/vN, to check the new code against).
+    var versions: [VersionSummary]
+    var running: VersionSummary
     var runningEntry: String
     var options: SwapOptions
     var dryRun: Bool { options.dryRun }
@@ -26,21 +27,39 @@ struct SwapSession {
     var needsYesOffTerminal = false
 
     /// The selected app, which must be running, with its current version.
-    init(_ selection: AppSelection, options: SwapOptions) throws {
-        try self.init(home: try selection.resolve(), options: options)
+    init(_ selection: AppSelection, options: SwapOptions) async throws {
+        try await self.init(home: try selection.resolve(), options: options)
     }
 
-    init(home: AppHome, options: SwapOptions) throws {
+    init(home: AppHome, options: SwapOptions) async throws {
         self.home = home
+        self.options = options
         try home.requireRunning()
-        ledger = try Ledger(path: home.ledgerPath)
-        guard let current = try ledger.app()?.currentVersion, let running = try ledger.version(current) else {
+        versions = try await ControlClient(path: home.controlSocket).versions()
+        guard let running = versions.first(where: \.current) else {
             throw CLIFailure("\(home.name) has no version recorded", code: CLIExit.noApp)
         }
-        self.current = current
+        self.current = running.number
         self.running = running
-        self.options = options
-        runningEntry = try VersionFiles.materialize(ledger, home: home, version: running.number, entry: running.entry)
+        runningEntry = try await Self.entryFile(of: running, home: home)
+    }
+
+    /// A version's entry file under code/vN, its code asked of the supervisor when it is not there yet.
+    static func entryFile(of version: VersionSummary, home: AppHome) async throws -> String {
+        let path = VersionFiles.entryPath(home: home, version: version.number, entry: version.entry)
+        guard !FileManager.default.fileExists(atPath: path) else { return path }
+        return try VersionFiles.write(try await code(of: version, home: home).files, home: home, version: version.number, entry: version.entry)
+    }
+
+    /// A version's code, as the supervisor's ledger keeps it. A supervisor of control 3.0 has no `code` and
+    /// answers it as a malformed request: the CLI then reads the ledger of this machine's home, as 3.0 did.
+    static func code(of version: VersionSummary, home: AppHome) async throws -> ProgramCode {
+        do {
+            return try await ControlClient(path: home.controlSocket).code(version: version.number)
+        } catch let failure as ProtocolFailure where failure.code == ProtocolFailure.Code.malformed.rawValue {
+            let files = try Ledger(readingAt: home.ledgerPath).versionFiles(version.number)
+            return ProgramCode(entry: version.entry, files: files.map { ProgramCode.File(path: $0.path, content: Data($0.content)) }, hash: version.hash)
+        }
     }
 
     /// `restores`: for a rollback, the earlier version whose code this is.

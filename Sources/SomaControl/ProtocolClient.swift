@@ -168,6 +168,9 @@ extension ProtocolClient where Request == ControlRequest {
     public func versions() async throws -> [VersionSummary] {
         try await call(.versions, replying: [VersionSummary].self)
     }
+    public func code(version: Int) async throws -> ProgramCode {
+        try await call(.code(version: version), replying: ProgramCode.self)
+    }
     public func launch(_ order: LaunchOrder) async throws -> LaunchReply {
         try await call(.launch(order), replying: LaunchReply.self, timeout: .seconds(30))
     }

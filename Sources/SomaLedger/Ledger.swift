@@ -20,6 +20,28 @@ public final class Ledger: Sendable {
         try migrate()
     }
 
+    /// The ledger of an app no supervisor runs, for a command that only reads it: opened read-only, so that
+    /// reading takes no write lock and syncs nothing. A ledger an older soma wrote is upgraded first (the one
+    /// write a reader makes, and only to the schema: docs/protocol.md); one of a newer soma is refused.
+    public init(readingAt path: String) throws(LedgerError) {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LedgerError(code: "ledger-missing", "there is no ledger at \(path)")
+        }
+        var configuration = Configuration()
+        configuration.label = "soma.ledger.reader"
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw LedgerError(code: "ledger-open", "cannot open the ledger at \(path): \(error)")
+        }
+        guard try pendingMigrations() else { return }
+        let upgraded = try Ledger(path: path)
+        try? upgraded.database.close()
+    }
+
     public static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for migration in LedgerMigrations.all {
@@ -30,19 +52,27 @@ public final class Ledger: Sendable {
         return migrator
     }
 
+    /// Whether an older soma wrote this ledger (migrations are left to apply); refuses one of a newer soma.
+    func pendingMigrations() throws(LedgerError) -> Bool {
+        let known = Set(LedgerMigrations.all.map(\.identifier))
+        let applied: Set<String>
+        do {
+            applied = try database.read { try Self.migrator.appliedIdentifiers($0) }
+        } catch {
+            throw LedgerError(code: "ledger-read", "cannot read the ledger's schema at \(path): \(error)")
+        }
+        if let newer = applied.subtracting(known).sorted().first {
+            throw LedgerError(code: "ledger-newer",
+                              "this app home was written by a newer soma (ledger migration '\(newer)'); use that soma or a newer one")
+        }
+        return !known.isSubset(of: applied)
+    }
+
     /// Upgrades an older home in place; refuses a home written by a newer soma.
     func migrate() throws(LedgerError) {
-        let migrator = Self.migrator
-        let known = Set(LedgerMigrations.all.map(\.identifier))
+        guard try pendingMigrations() else { return }
         do {
-            let applied = try database.read { try migrator.appliedIdentifiers($0) }
-            if let newer = applied.subtracting(known).sorted().first {
-                throw LedgerError(code: "ledger-newer",
-                                  "this app home was written by a newer soma (ledger migration '\(newer)'); use that soma or a newer one")
-            }
-            try migrator.migrate(database)
-        } catch let error as LedgerError {
-            throw error
+            try Self.migrator.migrate(database)
         } catch {
             throw LedgerError(code: "ledger-migrate", "cannot upgrade the ledger at \(path): \(error)")
         }

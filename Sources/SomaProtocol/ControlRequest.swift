@@ -27,6 +27,9 @@ public enum ControlRequest: Codable, Sendable {
     case resources
     /// The versions the app has run, oldest first. → `[VersionSummary]`
     case versions
+    /// A version's code as the ledger keeps it, for `soma swap` and `soma rollback` to check against (control
+    /// 3.1). → `ProgramCode`
+    case code(version: Int)
     /// From the worker, as it refuses to start: the stored state is at this version, not the one it was given
     /// (a swap's commit point passed unrecorded). → `Done`
     case storedState(version: Int)
@@ -50,6 +53,7 @@ public enum ControlRequest: Codable, Sendable {
         case .release: "release"
         case .resources: "resources"
         case .versions: "versions"
+        case .code: "code"
         case .storedState: "stored-state"
         case .workerFailed: "worker-failed"
         }

@@ -81,6 +81,8 @@ final class ControlService: Service, Sendable {
             await responder.answer { try await resources.records() }
         case .versions:
             await responder.answer { try await workers.versions() }
+        case .code(let version):
+            await responder.answer { try await workers.code(of: version) }
         case .storedState(let version):
             await responder.reply(await workers.stateIsAt(version))
         case .workerFailed(let reason):
@@ -112,6 +114,21 @@ extension WorkerSupervisor {
         } catch {
             throw ProtocolFailure(error)
         }
+    }
+
+    /// A version's code as the ledger keeps it.
+    func code(of number: Int) throws(ProtocolFailure) -> ProgramCode {
+        let version: VersionRecord?, files: [(path: String, content: [UInt8])]
+        do {
+            version = try ledger.version(number)
+            files = version == nil ? [] : try ledger.versionFiles(number)
+        } catch {
+            throw ProtocolFailure(error)
+        }
+        guard let version else {
+            throw ProtocolFailure(code: "no-such-version", "\(home.name) has no version \(number)", hint: "soma versions lists them")
+        }
+        return ProgramCode(entry: version.entry, files: files.map { ProgramCode.File(path: $0.path, content: Data($0.content)) }, hash: version.hash)
     }
 
     func status(control: ControlListener?) async -> StatusReply {

@@ -74,6 +74,35 @@ import Testing
         }
     }
 
+    /// A reading command opens the ledger read-only: it cannot write, it does not make a ledger that is not
+    /// there, an older schema is upgraded first (the one write it makes), and a newer one is refused.
+    @Test func aReaderOpensTheLedgerReadOnly() throws {
+        let path = try temporaryPath()
+        #expect(throws: LedgerError.self) { try Ledger(readingAt: path) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+
+        let old = try DatabaseQueue(path: path)
+        try Ledger.migrator.migrate(old, upTo: "0007-hash-width")
+        try old.write { db in
+            try db.execute(sql: "INSERT INTO app (name, created_at, state, current_version, port) VALUES ('shop', '2026-01-01T00:00:00Z', 'stopped', 1, 8080)")
+        }
+        try old.close()
+        let reader = try Ledger(readingAt: path)
+        #expect(try reader.app()?.port == 8080)
+        #expect(try reader.resources().isEmpty, "read through the upgraded schema (0008 adds served_by_process)")
+        #expect(throws: LedgerError.self) { try reader.processStarted("worker", pid: 1, countRestart: false) }
+
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('9999-from-the-future')") }
+        try queue.close()
+        do {
+            _ = try Ledger(readingAt: path)
+            Issue.record("a ledger of a newer soma was read")
+        } catch {
+            #expect(error.code == "ledger-newer")
+        }
+    }
+
     func launch(expecting version: Int?, code: Bool = true, settings: LaunchOrder.Settings? = nil, port: Int = 8080) -> LaunchOrder {
         LaunchOrder(app: "shop", expectedVersion: version,
                     code: code ? ProgramCode(entry: "app.cell", files: [.init(path: "app.cell", content: Data("cell A {}".utf8))], hash: "00000000000000aa") : nil,
