@@ -59,10 +59,12 @@ extension AppHome {
 
     /// Starts a supervisor that waits for orders, and gives it `order` once it answers. A supervisor that is
     /// running already (another command started one) is given the order too.
-    func orderSupervisor<Reply: Sendable>(_ order: (ControlClient) async throws -> Reply) async throws -> Reply {
+    /// `whileItStarts` runs once a supervisor is spawned, before the first attempt to reach it.
+    func orderSupervisor<Reply: Sendable>(whileItStarts prepare: () -> Void = {}, _ order: (ControlClient) async throws -> Reply) async throws -> Reply {
         if !isRunning {
             _ = try DetachedProcess.spawn(DetachedProcess.currentExecutable, arguments: ["supervise", "--home", path, "--idle"],
                                           logPath: logPath)
+            prepare()
         }
         let client = ControlClient(path: controlSocket)
         let deadline = Date().addingTimeInterval(20)
@@ -75,7 +77,8 @@ extension AppHome {
                 guard Date() < deadline else {
                     throw CLIFailure("the supervisor of \(name) did not answer: \(error)", hint: "soma logs --app \(name) says why")
                 }
-                try await Task.sleep(for: .milliseconds(10))
+                // A refused connection costs microseconds; the supervisor listens tens of ms after its spawn.
+                try await Task.sleep(for: .milliseconds(2))
             }
         }
     }

@@ -118,7 +118,7 @@ struct LaunchCommand: AsyncParsableCommand {
         }
         // What is ready before the supervisor starts was provisioned by an earlier launch; the rest is reported.
         let progress = ProvisioningProgress(home: home)
-        let version = try await home.orderSupervisor { try await $0.launch(order).version }
+        let version = try await home.orderSupervisor(whileItStarts: { Frame.warmUp(.launch(order), as: .cli) }) { try await $0.launch(order).version }
         if let replacing {
             try await replaceAtStart(replacing, with: bundle, home: home, progress: progress)
             return
@@ -168,15 +168,19 @@ struct LaunchCommand: AsyncParsableCommand {
         let client = ControlClient(path: home.controlSocket)
         var progress = progress
         var failure: String?
+        var polls = 0
         while Date() < deadline {
+            polls += 1
             if let status = try await Self.statusIfAnswered(client) {
-                // What is provisioned, as the supervisor (the ledger's writer) has it.
-                let records = (try? await client.resources()) ?? []
-                progress.report(records)
                 if status.state == wanted {
+                    let records = (try? await client.resources()) ?? []
+                    progress.report(records)
                     if wanted == .serving { printLaunched(home, version: version, url: status.url, resources: records) }
                     return
                 }
+                // What is provisioned, as the supervisor (the ledger's writer) has it: every 20 ms is enough for
+                // the lines it prints, and leaves the supervisor to the launch in between.
+                if polls % 4 == 1 { progress.report((try? await client.resources()) ?? []) }
                 if status.state == .failed {
                     failure = status.failure
                     break
@@ -184,7 +188,7 @@ struct LaunchCommand: AsyncParsableCommand {
             } else if !home.isRunning, let app = try? Ledger(readingAt: home.ledgerPath).app(), app.state == "failed" || app.state == "stopped" {
                 break
             }
-            try await Task.sleep(for: .milliseconds(10))
+            try await Task.sleep(for: .milliseconds(5))
         }
         // The supervisor said why; one that ended first wrote it in the ledger.
         failure = failure ?? (try? Ledger(readingAt: home.ledgerPath).app())?.failure

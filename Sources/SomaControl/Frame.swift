@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import SomaProtocol
 
 /// One frame of any protocol: a JSON object on one line. Times are RFC 3339.
@@ -111,5 +113,21 @@ public enum Handshake {
         } catch {
             return error
         }
+    }
+}
+
+extension Frame {
+    /// Encodes and decodes one exchange of the control protocol (a hello, `request`, a greeting, a reply) and
+    /// throws the result away. The first use of each Codable type costs milliseconds (its metadata is built then);
+    /// a process that waits on something anyway (the CLI for the supervisor it spawned, the supervisor for its
+    /// ledger's sync) pays it meanwhile, not on the launch's critical path.
+    public static func warmUp(_ request: ControlRequest, as peer: PeerRole) {
+        // The event loops a connection runs on start with their first use too.
+        _ = NIOSingletons.posixEventLoopGroup.next()
+        let hello = Hello(.control, peer: peer)
+        _ = try? decode(HelloFrame.self, from: encode(HelloFrame(hello)))
+        _ = try? decode(ControlRequest.self, from: encode(request))
+        _ = try? decode(Greeting.self, from: encode(Greeting.hello(hello)))
+        _ = try? decode(ReplyFrame<LaunchReply>.self, from: encode(ReplyFrame<LaunchReply>.reply(LaunchReply(version: 1))))
     }
 }

@@ -72,7 +72,7 @@ public final class Ledger: Sendable {
     func migrate() throws(LedgerError) {
         guard try pendingMigrations() else { return }
         do {
-            try Self.migrator.migrate(database)
+            try DurableDatabase.migrate(Self.migrator, database)
         } catch {
             throw LedgerError(code: "ledger-migrate", "cannot upgrade the ledger at \(path): \(error)")
         }

@@ -29,6 +29,21 @@ public enum DurableDatabase {
         return database
     }
 
+    /// Brings the schema up to date. Each step is a transaction of its own, as GRDB runs them, but none waits for
+    /// the disk (`synchronous = NORMAL` while they run): in WAL mode a crash can then lose only the last steps,
+    /// never tear one, and a lost step runs again at the next open. The first commit at `FULL` after them syncs
+    /// the WAL, and with it every step before. A new file's eight steps cost a launch eight syncs otherwise.
+    public static func migrate(_ migrator: DatabaseMigrator, _ database: DatabaseQueue, syncsOnCommit: Bool = true) throws {
+        guard try database.read({ try !migrator.hasCompletedMigrations($0) }) else { return }
+        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        defer {
+            try? database.writeWithoutTransaction { db in
+                try db.execute(sql: syncsOnCommit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+            }
+        }
+        try migrator.migrate(database)
+    }
+
     /// A consistent copy of an open database at `path` (SQLite's online backup), replacing what was there:
     /// where a swap's dry run works.
     public static func backup(_ database: DatabaseQueue, to path: String) throws {

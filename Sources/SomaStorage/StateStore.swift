@@ -41,7 +41,7 @@ public final class StateStore: @unchecked Sendable {
         self.path = path
         do {
             database = try DurableDatabase.open(path: path, label: "soma.state")
-            try Self.migrator.migrate(database)
+            try DurableDatabase.migrate(Self.migrator, database)
         } catch {
             throw StorageError(code: "state-open", path: path, operation: "opening the state database", underlying: "\(error)")
         }

@@ -36,6 +36,9 @@ public enum Supervisor {
     /// How long a supervisor started idle waits for its first order.
     public static let idleSeconds = 30.0
 
+    static let sampleOrder = LaunchOrder(app: "warm-up", expectedVersion: nil, code: ProgramCode(entry: "app.cell", files: [.init(path: "app.cell", content: Data())], hash: ""),
+                                         settings: nil, port: 1, providerPaths: [], maxRestarts: 1, restartWindow: 1, holdFace: false)
+
     /// Runs the supervisor of the app at `home` until it is stopped or gives up. Returns the exit code.
     public static func run(home: AppHome, mode: Mode = .resume, options: Options = Options(), logger: Logger) async -> Int32 {
         guard let lock = FileLock.acquire(path: home.supervisorLock) else {
@@ -43,6 +46,10 @@ public enum Supervisor {
             return 0
         }
         defer { withExtendedLifetime(lock) {} }
+        if case .idle = mode {
+            // Meanwhile the ledger syncs: the launch order that follows then decodes at once (Frame.warmUp).
+            Thread.detachNewThread { Frame.warmUp(.launch(Self.sampleOrder), as: .supervisor) }
+        }
         let ledger: Ledger
         do {
             ledger = try Ledger(path: home.ledgerPath)
