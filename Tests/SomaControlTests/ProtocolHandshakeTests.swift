@@ -16,7 +16,7 @@ import Testing
         let newer = Hello(.control, peer: .supervisor, version: ProtocolVersion(major: 4, minor: 1), build: "0.4.0")
         let refusal = try #require(cli.refusal(of: newer, at: "the supervisor at /apps/shop/control.sock"))
         #expect(refusal.code == "protocol-version")
-        for part in ["/apps/shop/control.sock", "4.1", "3.0", "0.4.0", "cli"] {
+        for part in ["/apps/shop/control.sock", "4.1", ProtocolName.control.current.description, "0.4.0", "cli"] {
             #expect(refusal.message.contains(part), "\(refusal.message) names \(part)")
         }
         #expect(refusal.hint != nil)
@@ -46,7 +46,7 @@ import Testing
         #expect(!accepted)
         let object = try #require(try JSONSerialization.jsonObject(with: frame) as? [String: Any])
         #expect(object["ok"] as? Bool == false)
-        #expect((object["message"] as? String)?.contains("soma-control 3.0") == true)
+        #expect((object["message"] as? String)?.contains("soma-control \(ProtocolName.control.current)") == true)
         #expect((object["fields"] as? [String: String])?["code"] == "protocol-version")
     }
 

@@ -73,7 +73,7 @@ import Testing
             _ = try await newer.call(.stop, replying: Done.self)
         } throws: { error in
             guard let failure = error as? ProtocolFailure else { return false }
-            return failure.code == "protocol-version" && failure.message.contains("4.0") && failure.message.contains("3.0")
+            return failure.code == "protocol-version" && failure.message.contains("4.0") && failure.message.contains(ProtocolName.control.current.description)
         }
         #expect(await served.calls.names.isEmpty, "the stop was never read")
     }

@@ -103,7 +103,7 @@ import Testing
             _ = try await served.client(version: ProtocolVersion(major: 4, minor: 0)).call(.stop, replying: Done.self)
         } throws: { error in
             guard let failure = error as? ProtocolFailure else { return false }
-            return failure.code == "protocol-version" && failure.message.contains("4.0") && failure.message.contains("3.0")
+            return failure.code == "protocol-version" && failure.message.contains("4.0") && failure.message.contains(ProtocolName.control.current.description)
                 && failure.message.contains("127.0.0.1")
         }
         #expect(await served.calls.names.isEmpty)

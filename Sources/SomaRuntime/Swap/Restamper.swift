@@ -26,7 +26,12 @@ final class Restamper: @unchecked Sendable {
         guard !slots.isEmpty else { return }
         engine.lock.withLock {
             stopping = false
-            running = Task { [self] in await ParallelWork.onOwnThread { [self] in rewriteStale(slots, afterSwap: afterSwap) } }
+            // The rewrite reads the engine (its lock, memory, store) between chunks: it holds it, so that an
+            // engine let go of meanwhile (a worker's last reference, a test's end) lives until the rewrite stops.
+            let engine: TurnEngine = engine
+            running = Task { [self] in
+                await ParallelWork.onOwnThread { [self] in withExtendedLifetime(engine) { rewriteStale(slots, afterSwap: afterSwap) } }
+            }
         }
     }
 
