@@ -14,7 +14,8 @@ THREADS=${THREADS:-2}
 
 if ! command -v wrk >/dev/null; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get install -y -qq wrk >/dev/null
+  # A fresh machine's package lists may be empty: update them only when the install needs it.
+  $sudo apt-get install -y -qq wrk >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null; }
 fi
 swift build -c release --product soma 2>&1 | tail -n 1
 swift build -c release --product soma-baseline 2>&1 | tail -n 1
