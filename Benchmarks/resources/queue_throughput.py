@@ -48,7 +48,11 @@ def install():
     global nats_server
     if not shutil.which("redis-server"):
         sudo = [] if os.geteuid() == 0 else ["sudo"]
-        subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "redis-server"], check=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        # A fresh machine's package lists may be empty: update them only when the install needs it.
+        if subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "redis-server"], env=env).returncode != 0:
+            subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True, env=env)
+            subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "redis-server"], check=True, env=env)
     try:
         import redis, nats  # noqa: F401
     except ImportError:
