@@ -4,7 +4,7 @@ import Foundation
 /// thread of the lane's own. The evaluator is synchronous and resource calls block, so a turn waiting on a
 /// PostgreSQL server or a queue holds this thread, and only this cell. The thread ends after a while idle and
 /// starts again with the next job, so a lane costs nothing while its cell is quiet.
-// Unchecked: `jobs`, `threadRunning` and `busy` are read and written only under `condition`; `name` is immutable.
+// Unchecked: `jobs`, `threadRunning`, `busy` and `triggersNeedingLane` are read and written only under `condition`; `name` is immutable.
 final class CellLane: @unchecked Sendable {
     let name: String
     private let condition = NSCondition()
@@ -12,6 +12,8 @@ final class CellLane: @unchecked Sendable {
     private var threadRunning = false
     /// A job of this lane is running, on the lane's thread or on a caller's (`runIfIdle`).
     private var busy = false
+    /// The handlers of this cell (by trigger) whose turns called or reached a resource: they go to the lane.
+    private var triggersNeedingLane: Set<String> = []
     /// How long the thread waits for another job before it ends.
     private static let idleSeconds: TimeInterval = 2
     /// The evaluator walks the program's tree: a deep expression needs the stack a main thread has.
@@ -47,8 +49,14 @@ final class CellLane: @unchecked Sendable {
     /// Runs `job` at once on the calling thread when the lane is idle (nothing running, nothing queued), holding
     /// the lane meanwhile; nil, without running it, when the lane is not idle. For turns that wait on nothing.
     func runIfIdle<T>(_ job: () -> T) -> T? {
+        runIfIdle(trigger: nil, job)
+    }
+
+    /// The same for a turn of `trigger`, unless that trigger's turns were found to need the lane (`needsLane`):
+    /// checked under the lock the lane takes anyway, so the fast path costs no lock of its own.
+    func runIfIdle<T>(trigger: String?, _ job: () -> T) -> T? {
         let idle = condition.withLock {
-            guard !busy, jobs.isEmpty else { return false }
+            guard !busy, jobs.isEmpty, !(trigger.map(triggersNeedingLane.contains) ?? false) else { return false }
             busy = true
             return true
         }
@@ -59,6 +67,11 @@ final class CellLane: @unchecked Sendable {
             if !jobs.isEmpty { wakeThread() }
         }
         return result
+    }
+
+    /// A turn of `trigger` called or reached a resource: the trigger's turns go to the lane at once from now on.
+    func needsLane(_ trigger: String) {
+        _ = condition.withLock { triggersNeedingLane.insert(trigger) }
     }
 
     private func submit(_ job: @escaping @Sendable () -> Void) {

@@ -6,23 +6,6 @@ import Synchronization
 final class CellLanes: Sendable {
     private let lanes = Mutex<[String: CellLane]>([:])
     private let waits = Mutex(WaitForGraph())
-    /// Handlers found to call or to reach a resource: their turns go to the lane at once.
-    private let needLane = Mutex<Set<Handler>>([])
-
-    /// A handler by its cell and trigger; a pair, not a formatted string, since every request asks.
-    private struct Handler: Hashable {
-        var cell: String
-        var trigger: String
-    }
-
-    /// Whether a turn of this handler may try to run on its caller's thread (it has not needed its lane yet).
-    func mayRunInline(cell: String, trigger: String) -> Bool {
-        !needLane.withLock { $0.contains(Handler(cell: cell, trigger: trigger)) }
-    }
-
-    func noteLaneRequired(cell: String, trigger: String) {
-        _ = needLane.withLock { $0.insert(Handler(cell: cell, trigger: trigger)) }
-    }
 
     /// The lane of `cell`, made the first time it is asked for (a swap can add cells).
     func lane(_ cell: String) -> CellLane {

@@ -162,12 +162,10 @@ public final class TurnEngine: @unchecked Sendable {
         // A turn that touches only memory runs at once on this thread when its lane is idle, as it did before
         // lanes: the hop to the lane's thread and back costs more than such a turn (docs/turns.md).
         var ran: Result<(Value, UInt64, [PendingSignal]), TurnError>?
-        if lanes.mayRunInline(cell: cell, trigger: trigger) {
-            switch lane.runIfIdle({ [self] in runTurnInline(cell: cell, handler: handler, arguments: arguments, removing: sendID) }) {
-            case .some(.some(let outcome)): ran = outcome
-            case .some(.none): lanes.noteLaneRequired(cell: cell, trigger: trigger)
-            case .none: break
-            }
+        switch lane.runIfIdle(trigger: trigger, { [self] in runTurnInline(cell: cell, handler: handler, arguments: arguments, removing: sendID) }) {
+        case .some(.some(let outcome)): ran = outcome
+        case .some(.none): lane.needsLane(trigger)
+        case .none: break
         }
         let outcome: Result<(Value, UInt64, [PendingSignal]), TurnError>
         if let ran {
