@@ -6,7 +6,6 @@ import SomaProtocol
 /// What launch shows while resources are provisioned: on a terminal, one line per resource that turns from
 /// "provisioning …" into "ready" in place; otherwise one plain line per event.
 struct ProvisioningProgress {
-    let home: AppHome
     let terminal = isatty(STDOUT_FILENO) == 1
     var seen: [String: String] = [:]
     var started: [String: Date] = [:]
@@ -16,7 +15,6 @@ struct ProvisioningProgress {
     /// was provisioned by an earlier launch. A resource provisioned between two looks is still reported, without
     /// its time.
     init(home: AppHome) {
-        self.home = home
         guard home.exists, let ledger = try? Ledger(readingAt: home.ledgerPath) else { return }
         for record in (try? ledger.resources()) ?? [] { seen[record.name] = record.state }
     }

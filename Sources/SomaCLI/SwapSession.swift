@@ -57,8 +57,10 @@ struct SwapSession {
         do {
             return try await ControlClient(path: home.controlSocket).code(version: version.number)
         } catch let failure as ProtocolFailure where failure.code == ProtocolFailure.Code.malformed.rawValue {
-            let files = try Ledger(readingAt: home.ledgerPath).versionFiles(version.number)
-            return ProgramCode(entry: version.entry, files: files.map { ProgramCode.File(path: $0.path, content: Data($0.content)) }, hash: version.hash)
+            guard let code = try Ledger(readingAt: home.ledgerPath).code(ofVersion: version.number) else {
+                throw CLIFailure("\(home.name) has no version \(version.number)", hint: "soma versions lists them")
+            }
+            return code
         }
     }
 

@@ -142,6 +142,13 @@ extension Ledger {
         }
     }
 
+    /// A version's code as a `ProgramCode` (what a swap order carries); nil when there is no such version.
+    public func code(ofVersion number: Int) throws(LedgerError) -> ProgramCode? {
+        guard let version = try version(number) else { return nil }
+        let files = try versionFiles(number).map { ProgramCode.File(path: $0.path, content: Data($0.content)) }
+        return ProgramCode(entry: version.entry, files: files, hash: version.hash)
+    }
+
     // MARK: - Processes
 
     public func processStarted(_ role: String, pid: Int32, countRestart: Bool) throws(LedgerError) {

@@ -118,17 +118,16 @@ extension WorkerSupervisor {
 
     /// A version's code as the ledger keeps it.
     func code(of number: Int) throws(ProtocolFailure) -> ProgramCode {
-        let version: VersionRecord?, files: [(path: String, content: [UInt8])]
+        let code: ProgramCode?
         do {
-            version = try ledger.version(number)
-            files = version == nil ? [] : try ledger.versionFiles(number)
+            code = try ledger.code(ofVersion: number)
         } catch {
             throw ProtocolFailure(error)
         }
-        guard let version else {
+        guard let code else {
             throw ProtocolFailure(code: "no-such-version", "\(home.name) has no version \(number)", hint: "soma versions lists them")
         }
-        return ProgramCode(entry: version.entry, files: files.map { ProgramCode.File(path: $0.path, content: Data($0.content)) }, hash: version.hash)
+        return code
     }
 
     func status(control: ControlListener?) async -> StatusReply {

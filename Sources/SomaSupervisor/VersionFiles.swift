@@ -12,8 +12,7 @@ public enum VersionFiles {
     public static func materialize(_ ledger: Ledger, home: AppHome, version: Int, entry: String) throws -> String {
         let entryPath = entryPath(home: home, version: version, entry: entry)
         guard !FileManager.default.fileExists(atPath: entryPath) else { return entryPath }
-        return try write(try ledger.versionFiles(version).map { ProgramCode.File(path: $0.path, content: Data($0.content)) },
-                         home: home, version: version, entry: entry)
+        return try write(try ledger.code(ofVersion: version)?.files ?? [], home: home, version: version, entry: entry)
     }
 
     /// Where a version's entry file is, once written.

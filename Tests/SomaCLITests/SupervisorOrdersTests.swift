@@ -60,6 +60,14 @@ import Testing
         let versions = try await client.versions()
         #expect(versions.map(\.number) == [1] && versions.first?.current == true)
         #expect(try await client.resources().isEmpty)
+        // The code swap and rollback check against is the launch's, byte for byte; a version it never had is named.
+        #expect(try await client.code(version: 1) == (try order(app, expecting: nil).code))
+        do {
+            _ = try await client.code(version: 9)
+            Issue.record("the code of a version that does not exist was answered")
+        } catch let failure as ProtocolFailure {
+            #expect(failure.code == "no-such-version" && failure.message.contains("no version 9"), "\(failure)")
+        }
 
         // A swap carries its code and the version it was checked against; another one running is a conflict.
         let code = try order(app, expecting: nil).code!

@@ -26,20 +26,20 @@ final class MemoryMigration: @unchecked Sendable {
     /// data an SQLite copy of the store would give, plus the ephemeral slots.
     func prepare(_ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) -> PreparedSwap {
         let prepared = PreparedSwap(identity: .init(request),
-                                    tracker: SwapTracker(slots: Set(work.slots.map { SwapTracker.SlotID(cell: $0.cell, slot: $0.slot) })))
+                                    tracker: SwapTracker(slots: Set(work.slots.map(\.id))))
         let (running, snapshot) = engine.lock.withLock { () -> (RuntimeProgram, [SwapTracker.SlotID: (map: [Value: Value]?, scalar: Value?)]) in
             self.prepared = nil
             tracker = prepared.tracker
             var snapshot: [SwapTracker.SlotID: (map: [Value: Value]?, scalar: Value?)] = [:]
             for slot in work.slots {
                 let memory = engine.memories[slot.cell]
-                snapshot[.init(cell: slot.cell, slot: slot.slot)] = (memory?.maps[slot.slot], memory?.scalars[slot.slot])
+                snapshot[slot.id] = (memory?.maps[slot.slot], memory?.scalars[slot.slot])
             }
             return (engine.current, snapshot)
         }
         let upgrader = ValueUpgrader(program: request.program, previous: running)
         for slot in work.slots {
-            let id = SwapTracker.SlotID(cell: slot.cell, slot: slot.slot)
+            let id = slot.id
             guard let content = snapshot[id] else { continue }
             if let map = content.map {
                 let (from, to) = slot.valueTypes
@@ -155,7 +155,7 @@ final class MemoryMigration: @unchecked Sendable {
         let upgrader = ValueUpgrader(program: request.program, previous: running)
         let tracker = prepared.tracker
         for slot in work.slots {
-            let id = SwapTracker.SlotID(cell: slot.cell, slot: slot.slot)
+            let id = slot.id
             let keys = tracker.keys[id] ?? []
             guard !keys.isEmpty || tracker.scalars.contains(id) else { continue }
             let memory = engine.memories[slot.cell]

@@ -209,7 +209,7 @@ final class SwapCoordinator: Sendable {
     static func letGoOfShared(_ prepared: PreparedSwap, _ oldMemories: [String: CellMemory], _ work: SwapWork) {
         prepared.maps.removeAll()
         prepared.scalars.removeAll()
-        let own = Set(work.slots.map { SwapTracker.SlotID(cell: $0.cell, slot: $0.slot) }
+        let own = Set(work.slots.map(\.id)
                       + work.dropped.map { SwapTracker.SlotID(cell: $0.cell, slot: $0.slot) })
         for (cell, memory) in oldMemories {
             for slot in Array(memory.maps.keys) where !own.contains(.init(cell: cell, slot: slot)) { memory.maps[slot] = nil }
