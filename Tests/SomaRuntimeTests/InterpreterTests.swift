@@ -28,6 +28,7 @@ import Testing
         signal early(x: Int) -> String
         signal overflow(x: Int) -> Int
         signal unwrap(x: Option<Int>) -> Int
+        signal captures(n: Int) -> Int
       }
       on add(a: Int, b: Int) { a + b }
       on divide(a: Int, b: Int) { a / b }
@@ -63,6 +64,16 @@ import Testing
       }
       on overflow(x: Int) { x * x }
       on unwrap(x: Option<Int>) { x.unwrap() }
+      on captures(n: Int) {
+        var f = fn(x: Int) -> x
+        for i in range(0, n) {
+          let k = i * 10
+          f = fn(x: Int) -> x + k
+        }
+        // A scope a lambda still holds is not reused: this loop must not overwrite the k that f captured.
+        for j in range(0, 3) { let k = 99 }
+        f(1)
+      }
     }
     """
 
@@ -86,6 +97,7 @@ import Testing
         ("Calc.index", #"{"keys": [2, 1]}"#, 200, #"[[1,"10"],[2,"20"]]"#),
         ("Calc.early", #"{"x": 1}"#, 200, #""positive""#),
         ("Calc.early", #"{"x": 0}"#, 200, #""not positive""#),
+        ("Calc.captures", #"{"n": 5}"#, 200, "41"),
         // Run-time errors: 500 with the reason and the place.
         ("Calc.divide", #"{"a": 1, "b": 0}"#, 500, "division by zero"),
         ("Calc.overflow", #"{"x": 5000000000}"#, 500, "integer overflow"),

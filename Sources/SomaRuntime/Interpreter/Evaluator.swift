@@ -17,6 +17,9 @@ final class Evaluator {
     /// The worker's open resources; nil for pure code.
     var resources: ResourceSet?
     var scopes: [Scope] = [Scope()]
+    /// Scopes left by blocks and loop bodies that no lambda captured, kept for the next block: a loop would
+    /// otherwise allocate and free a scope and its storage on every iteration.
+    private var spareScopes: [Scope] = []
     var steps = 0
     var budget: Int
     /// Set for a turn running away from its lane: reaching `budget` (then the inline limit) sends the turn back
@@ -75,9 +78,21 @@ final class Evaluator {
     }
 
     func withScope<T>(_ body: () throws -> T) rethrows -> T {
-        scopes.append(Scope())
-        defer { scopes.removeLast() }
+        pushScope()
+        defer { popScope() }
         return try body()
+    }
+
+    func pushScope() {
+        scopes.append(spareScopes.popLast() ?? Scope())
+    }
+
+    /// Drops the innermost scope, and keeps it for reuse unless a lambda still holds it.
+    func popScope() {
+        var scope = scopes.removeLast()
+        guard isKnownUniquelyReferenced(&scope) else { return }
+        scope.clear()
+        spareScopes.append(scope)
     }
 
     // MARK: - Statements
@@ -224,8 +239,8 @@ final class Evaluator {
         case .match(let scrutinee, let arms):
             let value = try evaluate(scrutinee)
             for arm in arms {
-                scopes.append(Scope())
-                defer { scopes.removeLast() }
+                pushScope()
+                defer { popScope() }
                 if try matches(arm.pattern, value, scope: scopes[scopes.count - 1]) {
                     return try evaluate(arm.body)
                 }
