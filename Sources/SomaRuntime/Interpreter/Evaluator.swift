@@ -83,12 +83,12 @@ final class Evaluator {
         return try body()
     }
 
-    func pushScope() {
+    private func pushScope() {
         scopes.append(spareScopes.popLast() ?? Scope())
     }
 
     /// Drops the innermost scope, and keeps it for reuse unless a lambda still holds it.
-    func popScope() {
+    private func popScope() {
         var scope = scopes.removeLast()
         guard isKnownUniquelyReferenced(&scope) else { return }
         scope.clear()

@@ -1,13 +1,13 @@
 /// One level of local names. A class so lambdas share the variables they capture.
 final class Scope {
-    struct Entry {
+    private struct Entry {
         let name: String
         var value: Value
         var mutable: Bool
     }
 
     // One array rather than one per field: a lookup is one access to check and one buffer to walk.
-    private(set) var entries: [Entry] = []
+    private var entries: [Entry] = []
 
     init() {}
 
