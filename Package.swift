@@ -159,13 +159,13 @@ let package = Package(
         .testTarget(name: "SomaControlTests", dependencies: ["SomaControl", "SomaProtocol", .product(name: "NIOCore", package: "swift-nio"),
                                                              .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "SomaFaceTests", dependencies: ["SomaFace", "SomaChecker"]),
-        .testTarget(name: "SomaResourcesTests", dependencies: ["SomaResources", "SomaProviders", "SomaProcesses", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "SomaResourcesTests", dependencies: ["SomaResources", "SomaProtocol", "SomaProviders", "SomaProcesses", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "SomaLedgerTests",
             dependencies: ["SomaLedger", "SomaLedgerMigrations", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(
             name: "SomaCLITests",
-            dependencies: ["SomaCLI", "SomaResources", "SomaProviders", "SomaProcesses", .product(name: "Subprocess", package: "swift-subprocess"),
+            dependencies: ["SomaCLI", "SomaProtocol", "SomaResources", "SomaProviders", "SomaProcesses", .product(name: "Subprocess", package: "swift-subprocess"),
                            .product(name: "GRDB", package: "GRDB.swift"), "SomaTestSupport",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio")],
             exclude: ["Golden"]),

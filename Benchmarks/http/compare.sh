@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Two soma builds side by side on the HTTP benchmark, in interleaved rounds (A B A B …), with the median of
-# each side: how much a change costs on the request path, measured in one run on one machine.
+# Two soma builds side by side on the HTTP benchmark, in interleaved rounds whose order alternates (A B, B A,
+# A B …, so that neither side always runs just after the other's writes settle), with the median of each side
+# and each round's ratio: how much a change costs on the request path, measured in one run on one machine.
 #   Benchmarks/http/compare.sh OLD_SOMA NEW_SOMA            # 5 rounds of 10 s each side, 32 connections
 #   ROUNDS=7 DURATION=15s Benchmarks/http/compare.sh …
 # Build the older one from its commit in a worktree of its own, for example:
@@ -29,8 +30,10 @@ done
 
 echo "== $(nproc) cores, $(uname -r); wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $ROUNDS rounds, POST /Bench/put"
 declare -A rates latencies
+ratios=""
 for round in $(seq "$ROUNDS"); do
-  for side in old new; do
+  order="old new"; [ $((round % 2)) = 0 ] && order="new old"
+  for side in $order; do
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s Benchmarks/http/unique-put.lua "http://127.0.0.1:$(port_of $side)")
     rate=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
@@ -38,8 +41,10 @@ for round in $(seq "$ROUNDS"); do
     latencies[$side]+="$p99 "
     echo "round $round $side: $rate req/s, p99 $p99"
   done
+  ratios+="$(python3 -c "print(f'{$(awk '{ print $NF }' <<<"${rates[new]}") / $(awk '{ print $NF }' <<<"${rates[old]}"):.3f}')") "
 done
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 old_rate=$(median <<<"${rates[old]}") new_rate=$(median <<<"${rates[new]}")
 echo "median: old $old_rate req/s, new $new_rate req/s, new/old $(python3 -c "print(f'{$new_rate / $old_rate:.3f}')")"
+echo "new/old per round: $ratios"
 echo "p99 per round: old ${latencies[old]}| new ${latencies[new]}"

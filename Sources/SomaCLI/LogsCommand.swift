@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SomaProtocol
 
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -60,37 +61,43 @@ struct LogsCommand: AsyncParsableCommand {
         }
     }
 
+    /// The log is read in chunks from the supervisor where it runs (the home's file when none does), so the
+    /// same reads serve an app on another machine, and `-f` goes on across a stop and a launch.
     func run() async throws {
         let home = try selection.resolve()
         let filter = Filter(since: since.flatMap(Self.seconds).map { Date().addingTimeInterval(-$0) }, level: level.flatMap { LogLine.Level(rawValue: $0) },
                             source: source, pattern: grep.flatMap { try? NSRegularExpression(pattern: $0) })
-        var previous: LogLine?
+        var reader = Reader()
         var chosen: [LogLine] = []
-        for raw in LogFile(path: home.logPath).lines() {
-            let event = LogLine.parse(raw, after: previous)
-            previous = event
-            if filter.keeps(event) { chosen.append(event) }
+        while true {
+            let chunk = await AppRecords.logs(home, from: reader.offset)
+            chosen += reader.take(chunk).filter(filter.keeps)
+            if chunk.text.isEmpty || chunk.next >= chunk.size { break }
         }
         if let lines { chosen = Array(chosen.suffix(lines)) }
         for event in chosen { emit(event) }
         guard follow else { return }
-        guard let handle = FileHandle(forReadingAtPath: home.logPath) else { return }
-        handle.seekToEndOfFile()
-        var pending = Data()
         while !Task.isCancelled {
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                try await Task.sleep(for: .milliseconds(200))
-                continue
-            }
-            pending.append(chunk)
-            guard let newline = pending.lastIndex(of: 0x0A) else { continue }
-            for raw in String(decoding: pending[pending.startIndex..<newline], as: UTF8.self).split(separator: "\n") {
+            let chunk = await AppRecords.logs(home, from: reader.offset)
+            for event in reader.take(chunk) where filter.keeps(event) { emit(event) }
+            if chunk.text.isEmpty || chunk.next >= chunk.size { try await Task.sleep(for: .milliseconds(200)) }
+        }
+    }
+
+    /// Where the reading is, and the event before it: a line without a time of its own continues it.
+    struct Reader {
+        var offset = 0
+        var previous: LogLine?
+
+        mutating func take(_ chunk: LogChunk) -> [LogLine] {
+            // Read again from its start: the log became shorter than where the last read ended.
+            if chunk.from < offset { previous = nil }
+            offset = chunk.next
+            return chunk.text.split(separator: "\n", omittingEmptySubsequences: true).map { raw in
                 let event = LogLine.parse(String(raw), after: previous)
                 previous = event
-                if filter.keeps(event) { emit(event) }
+                return event
             }
-            pending.removeSubrange(pending.startIndex...newline)
         }
     }
 

@@ -22,17 +22,16 @@ struct ResourceView {
     var dead: [DeadLetter] = []
     var fileSize: Int?
 
-    init(_ record: ResourceRecord, withDeadLetters: Bool = false) {
+    init(_ record: ResourceRecord, _ inspection: ResourceInspection) {
         self.record = record
-        guard record.state == "ready", let endpoint = record.endpoint?.address else { return }
-        if record.intent.kind == .queue, record.pid != nil {
-            let client = QueueClient(name: record.name, socketPath: endpoint)
-            stats = try? client.stats()
-            if withDeadLetters { dead = (try? client.deadLetters(limit: 20)) ?? [] }
-            client.close()
-        } else if record.intent.kind == .database {
-            fileSize = (try? FileManager.default.attributesOfItem(atPath: endpoint)[.size] as? Int) ?? nil
-        }
+        stats = inspection.stats
+        dead = inspection.deadLetters
+        fileSize = inspection.sizeBytes
+    }
+
+    /// The record with what the resource holds, asked of the supervisor, which reads it where it lives.
+    static func inspected(_ record: ResourceRecord, home: AppHome, deadLetters: Int = 0) async -> ResourceView {
+        ResourceView(record, await AppRecords.inspection(home, record, deadLetters: deadLetters))
     }
 
     var typeDescription: String { record.intent.typeDescription }
@@ -89,7 +88,8 @@ struct ResourcesList: AsyncParsableCommand {
 
     func run() async throws {
         let home = try selection.resolve()
-        let views = try await AppRecords.resources(home).map { ResourceView($0) }
+        var views: [ResourceView] = []
+        for record in try await AppRecords.resources(home) { views.append(await ResourceView.inspected(record, home: home)) }
         if json {
             print(try JSONOutput.text(views.map { ResourceJSON(view: $0) }))
         } else if views.isEmpty {
@@ -112,7 +112,7 @@ struct ResourcesShow: AsyncParsableCommand {
         guard let record = try await AppRecords.resource(home, named: name) else {
             throw CLIFailure("\(home.name) has no resource named '\(name)'", hint: "soma resources list shows them")
         }
-        let view = ResourceView(record, withDeadLetters: true)
+        let view = await ResourceView.inspected(record, home: home, deadLetters: 20)
         var fields = view.fields
         var shown = ResourceJSON(view: view, detailed: true)
         if record.intent.kind == .database, record.intent.engine == .sqlite, let endpoint = record.endpoint?.address {

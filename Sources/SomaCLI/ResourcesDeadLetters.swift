@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import SomaControl
 import SomaLedger
 import SomaResources
+import SomaProtocol
 
 /// `soma resources dead-letters NAME`: a queue's dead letters, newest first, with the error of their last attempt.
 struct ResourcesDeadLetters: AsyncParsableCommand {
@@ -14,9 +16,8 @@ struct ResourcesDeadLetters: AsyncParsableCommand {
     @Flag(help: "Print them as a JSON array.") var json = false
 
     func run() async throws {
-        let client = try await QueueAccess.client(selection, name)
-        defer { client.close() }
-        let letters = try client.deadLetters(limit: max(1, limit))
+        let (home, record) = try await QueueAccess.runningQueue(selection, name)
+        let letters = await AppRecords.inspection(home, record, deadLetters: max(1, limit)).deadLetters
         if json {
             print(try JSONOutput.text(letters.map(DeadLetterJSON.init)))
             return
@@ -48,9 +49,13 @@ struct ResourcesReplay: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = try await QueueAccess.client(selection, name)
-        defer { client.close() }
-        let replayed = try client.replay(all ? nil : id)
+        let (home, record) = try await QueueAccess.runningQueue(selection, name)
+        let replayed: [QueueMessage]
+        do {
+            replayed = try await QueueAccess.replay(home, record, ids: all ? nil : id)
+        } catch let failure as ProtocolFailure {
+            throw CLIFailure(failure.message, hint: failure.hint)
+        }
         let missing = Set(id).subtracting(replayed.map(\.id))
         print("replayed \(replayed.count) message\(replayed.count == 1 ? "" : "s") into \(name)")
         if !missing.isEmpty {
@@ -59,17 +64,30 @@ struct ResourcesReplay: AsyncParsableCommand {
     }
 }
 
-/// The queue process of a ready queue resource, reached on its socket.
+/// A ready queue resource, whose process runs; asked of the supervisor, which reaches it where it lives.
 enum QueueAccess {
-    static func client(_ selection: AppSelection, _ name: String) async throws -> QueueClient {
+    static func runningQueue(_ selection: AppSelection, _ name: String) async throws -> (AppHome, ResourceRecord) {
         let home = try selection.resolve()
         guard let record = try await AppRecords.resource(home, named: name) else {
             throw CLIFailure("\(home.name) has no resource named '\(name)'", hint: "soma resources list shows them")
         }
         guard record.intent.kind == .queue else { throw CLIFailure("'\(name)' is a \(record.intent.kind), not a queue") }
-        guard record.state == "ready", record.pid != nil, case .unixSocket(let endpoint)? = record.endpoint else {
+        guard record.state == "ready", record.pid != nil, record.endpoint != nil else {
             throw CLIFailure("queue '\(name)' is not running (\(record.state))", code: CLIExit.noApp, hint: "launch the app; its queues start with it")
         }
-        return QueueClient(name: name, socketPath: endpoint)
+        return (home, record)
+    }
+
+    /// Through the supervisor, the ledger's and the queues' keeper; one older than control 3.2 has no `replay`,
+    /// and the CLI reaches the queue on this machine as before.
+    static func replay(_ home: AppHome, _ record: ResourceRecord, ids: [String]?) async throws -> [QueueMessage] {
+        if home.isRunning {
+            do {
+                return try await ControlClient(path: home.controlSocket).replay(record.name, ids: ids)
+            } catch let failure as ProtocolFailure where failure.code == ProtocolFailure.Code.malformed.rawValue {
+                // A supervisor of control 3.1, which cannot read `replay`.
+            }
+        }
+        return try ResourceInspector.replay(record, ids: ids, as: .cli)
     }
 }

@@ -168,6 +168,15 @@ extension ProtocolClient where Request == ControlRequest {
     public func versions() async throws -> [VersionSummary] {
         try await call(.versions, replying: [VersionSummary].self)
     }
+    public func inspect(_ name: String, deadLetters: Int) async throws -> ResourceInspection {
+        try await call(.inspect(name: name, deadLetters: deadLetters), replying: ResourceInspection.self, timeout: .seconds(60))
+    }
+    public func replay(_ name: String, ids: [String]?) async throws -> [QueueMessage] {
+        try await call(.replay(name: name, ids: ids), replying: [QueueMessage].self, timeout: .seconds(60))
+    }
+    public func logs(from: Int, limit: Int) async throws -> LogChunk {
+        try await call(.logs(from: from, limit: limit), replying: LogChunk.self)
+    }
     public func code(version: Int) async throws -> ProgramCode {
         try await call(.code(version: version), replying: ProgramCode.self)
     }

@@ -25,6 +25,14 @@ public enum ControlRequest: Codable, Sendable {
     case release(name: String, purge: Bool)
     /// The app's resources as the ledger has them. → `[ResourceRecord]`
     case resources
+    /// What a resource holds now, with at most `deadLetters` of a queue's dead letters (control 3.2).
+    /// → `ResourceInspection`
+    case inspect(name: String, deadLetters: Int)
+    /// A queue's dead letters back into it: `ids`, or every one when nil (control 3.2). → `[QueueMessage]`, those
+    /// replayed
+    case replay(name: String, ids: [String]?)
+    /// The app's log from byte offset `from`, at most `limit` bytes of whole lines (control 3.2). → `LogChunk`
+    case logs(from: Int, limit: Int)
     /// The versions the app has run, oldest first. → `[VersionSummary]`
     case versions
     /// A version's code as the ledger keeps it, for `soma swap` and `soma rollback` to check against (control
@@ -52,6 +60,9 @@ public enum ControlRequest: Codable, Sendable {
         case .find: "find"
         case .release: "release"
         case .resources: "resources"
+        case .inspect: "inspect"
+        case .replay: "replay"
+        case .logs: "logs"
         case .versions: "versions"
         case .code: "code"
         case .storedState: "stored-state"

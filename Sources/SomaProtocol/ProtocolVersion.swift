@@ -28,8 +28,9 @@ public enum ProtocolName: String, Codable, Sendable, CaseIterable {
     public var current: ProtocolVersion {
         switch self {
         // Control 3: a swap carries its code and a launch is an order, so that only the supervisor writes the
-        // ledger. A CLI of 2 would send a version number a supervisor of 3 cannot read. 3.1 adds `code`.
-        case .control: ProtocolVersion(major: 3, minor: 1)
+        // ledger. A CLI of 2 would send a version number a supervisor of 3 cannot read. 3.1 adds `code`;
+        // 3.2 adds `inspect`, `replay` and `logs`, so that no reading command needs the app's files.
+        case .control: ProtocolVersion(major: 3, minor: 2)
         case .worker: ProtocolVersion(major: 2, minor: 0)
         case .queue: ProtocolVersion(major: 2, minor: 0)
         }

@@ -79,6 +79,13 @@ final class ControlService: Service, Sendable {
             await responder.answer { try await workers.launch(order) }
         case .resources:
             await responder.answer { try await resources.records() }
+        case .inspect(let name, let deadLetters):
+            await responder.answer { try await resources.inspect(name, deadLetters: deadLetters) }
+        case .replay(let name, let ids):
+            await responder.answer { try await resources.replay(name, ids: ids) }
+        case .logs(let from, let limit):
+            let path = home.logPath
+            await responder.reply(LogReader.chunk(at: path, from: from, limit: min(max(0, limit), 4 << 20)))
         case .versions:
             await responder.answer { try await workers.versions() }
         case .code(let version):

@@ -1,6 +1,7 @@
 import Foundation
 import SomaResources
 import Testing
+import SomaProtocol
 
 /// kill -9 of a queue process (`soma queue-serve`) under load from several connections: a push acknowledged
 /// is never lost (unless a consumer acked it), an ack acknowledged never comes back.

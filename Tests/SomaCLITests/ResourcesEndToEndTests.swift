@@ -1,4 +1,6 @@
 import Foundation
+import SomaControl
+import SomaProtocol
 import Subprocess
 import Testing
 #if canImport(System)
@@ -183,6 +185,11 @@ import SystemPackage
         #expect(parsed.first?["id"] != nil && (parsed.first?["last_error"] as? String)?.contains("cannot do p") == true, "\(letters.output)")
         #expect(try await app.get("/metrics").body.contains(#"soma_queue_dead_letters{queue="work"} 1"#))
         #expect(try await app.soma("resources", "list").output.contains("0 msg, 1 dead"))
+        // The supervisor reads them where the queue lives (control 3.2): the CLI needs none of the app's files.
+        let control = ControlClient(path: AppHome(somaHome: app.somaHome, name: app.name).controlSocket)
+        let inspection = try await control.inspect("work", deadLetters: 5)
+        #expect(inspection.stats?.dead == 1 && inspection.deadLetters.map(\.attempts) == [2], "\(inspection)")
+        await #expect(throws: ProtocolFailure.self) { try await control.inspect("nothing", deadLetters: 1) }
 
         // Replayed, it is consumed again; still poison, it dies again with its attempts counted anew.
         #expect(try await app.soma("resources", "replay", "work").status == 2, "--id or --all is needed")
@@ -191,6 +198,7 @@ import SystemPackage
         #expect(try await app.soma("resources", "replay", "work", "--id", "nope").status == 1)
         #expect(try await Self.waitFor(10) { try await Self.resources(app)["work"]?["dead_letters"] == "1" })
         #expect(app.logTail.contains("attempt 2"), "consumed twice more after the replay")
+        #expect(app.logTail.contains("replayed 1 dead letter into queue work"), "the supervisor replayed it")
     }
 
     @Test func aQueueProcessThatStopsAnsweringIsKilledAndReplaced() async throws {

@@ -3,7 +3,7 @@ import Testing
 
 /// A resource that stops answering holds up only the cell waiting on it (docs/turns.md): a real PostgreSQL
 /// server, then a real queue process, is stopped with SIGSTOP while a turn of one cell reads from it, and
-/// another cell's steady load is answered meanwhile (its p99 is printed: 5–9 ms here, against issue 17's 20 ms). After SIGCONT the waiting turn finishes, and nothing
+/// another cell's steady load is answered meanwhile, its p99 under issue 17's 20 ms (5–9 ms here). After SIGCONT the waiting turn finishes, and nothing
 /// acknowledged is lost.
 @Suite(.serialized) struct StoppedResourceEndToEndTests {
     static let program = """
@@ -97,13 +97,20 @@ import Testing
         #expect(try await app.post("/Reader/backlog", "{}").body == "0")
         var bumped = 0, saved = 0
         for (resource, path) in [("reports", "/Reader/count_rows"), ("jobs", "/Reader/backlog")] {
-            let latencies = try await Self.bumpsWhileStopped(app, resource: resource, waiting: path, bumped: &bumped, saved: &saved)
-            let p99 = latencies[latencies.count * 99 / 100], slowest = latencies.last ?? 0
-            print("lanes: with \(resource) stopped, another cell's turn p50 \(latencies[latencies.count / 2] * 1000) ms, p99 \(p99 * 1000) ms, max \(slowest * 1000) ms")
-            // One lock for the whole worker made every one of these wait for the stopped resource.
-            #expect(slowest < 1, "another cell's turn waited \(slowest) s on the stopped \(resource)")
-            // The p99 itself is a measurement (docs/performance.md), not asserted: on a noisy day a debug build's
-            // HTTP client alone has spikes past issue 17's 20 ms, which no lane can help.
+            // Issue 17's bound: the other cell's p99 under 20 ms across the stop. A round past it is measured
+            // once more before it fails: a debug build's HTTP client on a busy machine has spikes of its own,
+            // while a lane held by the stopped resource fails both rounds by seconds.
+            var p99s: [Double] = []
+            for _ in 0..<2 {
+                let latencies = try await Self.bumpsWhileStopped(app, resource: resource, waiting: path, bumped: &bumped, saved: &saved)
+                let p99 = latencies[latencies.count * 99 / 100], slowest = latencies.last ?? 0
+                print("lanes: with \(resource) stopped, another cell's turn p50 \(latencies[latencies.count / 2] * 1000) ms, p99 \(p99 * 1000) ms, max \(slowest * 1000) ms")
+                // One lock for the whole worker made every one of these wait for the stopped resource.
+                #expect(slowest < 1, "another cell's turn waited \(slowest) s on the stopped \(resource)")
+                p99s.append(p99)
+                if p99 < 0.020 { break }
+            }
+            #expect(p99s.contains { $0 < 0.020 }, "another cell's p99 with \(resource) stopped: \(p99s.map { "\($0 * 1000) ms" })")
         }
         // Nothing acknowledged is lost: the count survives a restart of the worker from the store.
         #expect(try await app.soma("stop").status == 0)

@@ -1,6 +1,7 @@
 import Foundation
 import SomaResources
 import Testing
+import SomaProtocol
 
 /// `soma swap` with the real binary: the repo's shop example, version 1 → 2, with live data in every place a
 /// swap must carry it (memory, state machine keys, queued messages, table rows).

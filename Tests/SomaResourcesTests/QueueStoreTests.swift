@@ -3,6 +3,7 @@ import GRDB
 @testable import SomaResources
 import Synchronization
 import Testing
+import SomaProtocol
 
 @Suite struct QueueStoreTests {
     func store(maxAttempts: Int = 5, visibility: Int = 30_000) throws -> (QueueStore, String) {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import NIOCore
+import SomaProtocol
 
 /// The group commit, on the queue's loop. Operations submitted during one turn of the loop are applied
 /// together at its end, in one transaction that does not wait for the disk: leases first, then pushes, acks

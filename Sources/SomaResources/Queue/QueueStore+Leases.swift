@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SomaProtocol
 
 /// Leasing, on the queue's loop. A lease hides a message for the visibility timeout and counts an attempt;
 /// it is kept in memory and written to the file by the next group that writes anyway (a push, an ack or a

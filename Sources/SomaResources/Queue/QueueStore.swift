@@ -3,6 +3,7 @@ import GRDB
 import NIOCore
 import NIOPosix
 import SomaStorage
+import SomaProtocol
 
 /// A durable queue in one SQLite database (WAL), run by one event loop thread, as redis runs: the operations
 /// that arrive during one turn of the loop are applied together at its end (group commit,

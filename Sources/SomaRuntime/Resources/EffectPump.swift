@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SomaResources
 import SomaStorage
+import SomaProtocol
 
 /// Carries committed turns' effects to their resources, on its own thread: for each resource, in the order
 /// the turns committed, only once the turn is durable (a push is delivered if and only if its turn commits).

@@ -1,5 +1,6 @@
 import Foundation
 import SomaResources
+import SomaProtocol
 
 /// Feeds one queue to its `on BINDING(msg)` handler, on its own thread: leases messages (waiting for them
 /// on the queue's side), runs one turn per message, and gives a message back with its error when its turn

@@ -23,6 +23,15 @@ public struct DeadLetter: Codable, Sendable, Equatable {
     public var diedAt: String
     /// Why its last attempt failed (nil for letters that died before errors were kept).
     public var lastError: String?
+
+    public init(id: String, version: Int, body: String, attempts: Int, diedAt: String, lastError: String?) {
+        self.id = id
+        self.version = version
+        self.body = body
+        self.attempts = attempts
+        self.diedAt = diedAt
+        self.lastError = lastError
+    }
 }
 
 public struct QueueStats: Codable, Sendable, Equatable {
@@ -34,6 +43,15 @@ public struct QueueStats: Codable, Sendable, Equatable {
     public var visibilityMilliseconds: Int
     /// Messages waiting or being consumed, by the version of their type ("1": 12): what a swap migrates.
     public var versions: [String: Int]?
+
+    public init(size: Int, inFlight: Int, dead: Int, maxAttempts: Int, visibilityMilliseconds: Int, versions: [String: Int]?) {
+        self.size = size
+        self.inFlight = inFlight
+        self.dead = dead
+        self.maxAttempts = maxAttempts
+        self.visibilityMilliseconds = visibilityMilliseconds
+        self.versions = versions
+    }
 }
 
 /// One request line of the queue protocol (JSON over the queue's Unix socket).
