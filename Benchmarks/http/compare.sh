@@ -23,6 +23,8 @@ cleanup() {
 trap cleanup EXIT
 cp Benchmarks/http/bench.cell "$work/bench.cell"
 
+# The CPU ticks of one side's processes (supervisor, worker, queues): all of them name its home.
+ticks_of() { local total=0; for pid in $(pgrep -f "$work/$1/" || true); do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0))); done; echo $total; }
 port_of() { SOMA_HOME="$work/$1" "${!1}" status --app bench --json | python3 -c "import json,sys; print(json.load(sys.stdin)['port'])"; }
 for side in old new; do
   SOMA_HOME="$work/$side" "${!side}" launch "$work/bench.cell" >/dev/null
@@ -34,12 +36,15 @@ ratios=""
 for round in $(seq "$ROUNDS"); do
   order="old new"; [ $((round % 2)) = 0 ] && order="new old"
   for side in $order; do
+    other=old; [ "$side" = old ] && other=new
+    idle_before=$(ticks_of $other)
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s Benchmarks/http/unique-put.lua "http://127.0.0.1:$(port_of $side)")
     rate=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
     rates[$side]+="$rate "
     latencies[$side]+="$p99 "
-    echo "round $round $side: $rate req/s, p99 $p99"
+    idle_cpu=$(python3 -c "print(f'{($(ticks_of $other) - $idle_before) / $(getconf CLK_TCK):.2f}')")
+    echo "round $round $side: $rate req/s, p99 $p99 (meanwhile $other's idle app used $idle_cpu s of CPU)"
   done
   ratios+="$(python3 -c "print(f'{$(awk '{ print $NF }' <<<"${rates[new]}") / $(awk '{ print $NF }' <<<"${rates[old]}"):.3f}')") "
 done
