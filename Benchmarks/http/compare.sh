@@ -37,14 +37,16 @@ for round in $(seq "$ROUNDS"); do
   order="old new"; [ $((round % 2)) = 0 ] && order="new old"
   for side in $order; do
     other=old; [ "$side" = old ] && other=new
-    idle_before=$(ticks_of $other)
+    idle_before=$(ticks_of $other) busy_before=$(ticks_of $side)
     out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s Benchmarks/http/unique-put.lua "http://127.0.0.1:$(port_of $side)")
     rate=$(awk '/Requests\/sec/ { print $2 }' <<<"$out")
     p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
     rates[$side]+="$rate "
     latencies[$side]+="$p99 "
-    idle_cpu=$(python3 -c "print(f'{($(ticks_of $other) - $idle_before) / $(getconf CLK_TCK):.2f}')")
-    echo "round $round $side: $rate req/s, p99 $p99 (meanwhile $other's idle app used $idle_cpu s of CPU)"
+    busy_after=$(ticks_of $side) idle_after=$(ticks_of $other)
+    requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+    cpu=$(python3 -c "t = $(getconf CLK_TCK); print(f'{($busy_after - $busy_before) / t * 1e6 / $requests:.1f} µs of CPU a request; the idle app used {($idle_after - $idle_before) / t:.2f} s')")
+    echo "round $round $side: $rate req/s, p99 $p99, $cpu"
   done
   ratios+="$(python3 -c "print(f'{$(awk '{ print $NF }' <<<"${rates[new]}") / $(awk '{ print $NF }' <<<"${rates[old]}"):.3f}')") "
 done

@@ -166,7 +166,8 @@ public struct ExternalProvider: ResourceProvider {
                 // The request reaches the plugin's stdin from an unlinked file, not a pipe: a plugin that exits
                 // without reading it would break swift-subprocess's pipe writer, whose descriptor is then never
                 // closed, and swift-subprocess traps on that ("FileDescriptor … was not closed"), taking the
-                // supervisor down with it. We close the file ourselves, whatever happens.
+                // supervisor down with it (swiftlang/swift-subprocess#367, open upstream). We close the file
+                // ourselves, whatever happens.
                 let request = try Self.unlinkedFile(holding: input)
                 defer { try? request.close() }
                 let result = try await Subprocess.run(.path(FilePath(path)), arguments: [], platformOptions: platform,
