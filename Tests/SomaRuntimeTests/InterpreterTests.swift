@@ -29,6 +29,7 @@ import Testing
         signal overflow(x: Int) -> Int
         signal unwrap(x: Option<Int>) -> Int
         signal captures(n: Int) -> Int
+        signal distinct(items: List<Item>) -> Set<Item>
       }
       on add(a: Int, b: Int) { a + b }
       on divide(a: Int, b: Int) { a / b }
@@ -74,6 +75,11 @@ import Testing
         for j in range(0, 3) { let k = 99 }
         f(1)
       }
+      on distinct(items: List<Item>) {
+        var seen: Set<Item> = []
+        for item in items { seen = seen.insert(item) }
+        seen
+      }
     }
     """
 
@@ -98,6 +104,9 @@ import Testing
         ("Calc.early", #"{"x": 1}"#, 200, #""positive""#),
         ("Calc.early", #"{"x": 0}"#, 200, #""not positive""#),
         ("Calc.captures", #"{"n": 5}"#, 200, "41"),
+        // A set of records is ordered field by field, by the fields' names (price, qty, sku), in every process.
+        ("Calc.distinct", #"{"items": [{"sku": "a", "qty": 2, "price": 1.5}, {"sku": "b", "qty": 1, "price": 1.5}, {"sku": "c", "qty": 1, "price": 0.5}, {"sku": "b", "qty": 1, "price": 1.5}]}"#,
+         200, #"[{"sku":"c","qty":1,"price":0.5},{"sku":"b","qty":1,"price":1.5},{"sku":"a","qty":2,"price":1.5}]"#),
         // Run-time errors: 500 with the reason and the place.
         ("Calc.divide", #"{"a": 1, "b": 0}"#, 500, "division by zero"),
         ("Calc.overflow", #"{"x": 5000000000}"#, 500, "integer overflow"),
