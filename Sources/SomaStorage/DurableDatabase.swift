@@ -11,6 +11,25 @@ public enum DurableDatabase {
     /// (a queue): SQLite then commits with `synchronous = NORMAL`, which still syncs at checkpoints.
     public static func open(path: String, label: String, busyTimeout: Double? = nil, exclusive: Bool = false,
                             pageSize: Int? = nil, syncsOnCommit: Bool = true) throws -> DatabaseQueue {
+        let configuration = configuration(label: label, busyTimeout: busyTimeout, exclusive: exclusive, pageSize: pageSize, syncsOnCommit: syncsOnCommit)
+        privatize(path)
+        let database = try DatabaseQueue(path: path, configuration: configuration)
+        try database.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+        }
+        return database
+    }
+
+    /// The same as a pool: one writer, and readers that read a committed snapshot without waiting for the
+    /// writer's transaction. The state store, whose turns will read what memory no longer holds while its
+    /// committer writes (docs/state.md).
+    public static func openPool(path: String, label: String) throws -> DatabasePool {
+        privatize(path)
+        // A pool is always in WAL mode.
+        return try DatabasePool(path: path, configuration: configuration(label: label, busyTimeout: nil, exclusive: false, pageSize: nil, syncsOnCommit: true))
+    }
+
+    static func configuration(label: String, busyTimeout: Double?, exclusive: Bool, pageSize: Int?, syncsOnCommit: Bool) -> Configuration {
         var configuration = Configuration()
         configuration.label = label
         if let busyTimeout { configuration.busyMode = .timeout(busyTimeout) }
@@ -21,19 +40,14 @@ public enum DurableDatabase {
             if let pageSize { try db.execute(sql: "PRAGMA page_size = \(pageSize)") }
             try db.execute(sql: syncsOnCommit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         }
-        privatize(path)
-        let database = try DatabaseQueue(path: path, configuration: configuration)
-        try database.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
-        }
-        return database
+        return configuration
     }
 
     /// Brings the schema up to date. Each step is a transaction of its own, as GRDB runs them, but none waits for
     /// the disk (`synchronous = NORMAL` while they run): in WAL mode a crash can then lose only the last steps,
     /// never tear one, and a lost step runs again at the next open. The first commit at `FULL` after them syncs
     /// the WAL, and with it every step before. A new file's eight steps cost a launch eight syncs otherwise.
-    public static func migrate(_ migrator: DatabaseMigrator, _ database: DatabaseQueue, syncsOnCommit: Bool = true) throws {
+    public static func migrate(_ migrator: DatabaseMigrator, _ database: some DatabaseWriter, syncsOnCommit: Bool = true) throws {
         guard try database.read({ try !migrator.hasCompletedMigrations($0) }) else { return }
         try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         defer {

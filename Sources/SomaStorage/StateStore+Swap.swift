@@ -186,9 +186,9 @@ extension StateStore {
         try db.execute(sql: "DELETE FROM swap_undo_values; DELETE FROM swap_undo_slots; DELETE FROM swap_undo_states")
     }
 
-    static func run(_ rewrite: StateRewrite, on database: DatabaseQueue, path: String) throws {
+    static func run(_ rewrite: StateRewrite, on database: DatabasePool, path: String) throws {
         do {
-            try database.inTransaction(.immediate) { db in
+            try database.writeInTransaction(.immediate) { db in
                 try clearUndo(db)
                 for slot in rewrite.slots {
                     try keepForUndo(db, cell: slot.cell, slot: slot.slot)

@@ -9,7 +9,7 @@ import SomaProtocol
 // written under `condition`; the database is GRDB's, which serializes its own access.
 public final class StateStore: @unchecked Sendable {
     public let path: String
-    let database: DatabaseQueue
+    let database: DatabasePool
     private let condition = NSCondition()
     private var pending: [(sequence: UInt64, batch: WriteBatch)] = []
     private var waiters: [UInt64: [CheckedContinuation<Void, any Error>]] = [:]
@@ -40,7 +40,7 @@ public final class StateStore: @unchecked Sendable {
     public init(path: String) throws {
         self.path = path
         do {
-            database = try DurableDatabase.open(path: path, label: "soma.state")
+            database = try DurableDatabase.openPool(path: path, label: "soma.state")
             try DurableDatabase.migrate(Self.migrator, database)
         } catch {
             throw StorageError(code: "state-open", path: path, operation: "opening the state database", underlying: "\(error)")
@@ -306,7 +306,7 @@ public final class StateStore: @unchecked Sendable {
 
             var storageFailure: StorageError?
             do {
-                try database.inTransaction { db in
+                try database.writeInTransaction { db in
                     for (_, batch) in group {
                         try Self.apply(batch, to: db, capturing: capturing)
                     }
@@ -358,7 +358,7 @@ public final class StateStore: @unchecked Sendable {
     /// A small write of its own: when it commits, there is room again.
     private func probeSpace() -> Bool {
         do {
-            try database.inTransaction { db in
+            try database.writeInTransaction { db in
                 try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('space_probe', ?)", arguments: [String(Date().timeIntervalSince1970)])
                 return .commit
             }
