@@ -76,7 +76,7 @@ let package = Package(
             name: "SomaProviders",
             dependencies: ["SomaProtocol", "SomaControl", "SomaResources", "SomaProcesses", .product(name: "Subprocess", package: "swift-subprocess")],
             path: "providers/SomaProviders", swiftSettings: strict),
-        .target(name: "SomaRuntime", dependencies: ["SomaProtocol", "SomaChecker", "SomaStorage", "SomaResources"], swiftSettings: strict),
+        .target(name: "SomaRuntime", dependencies: ["SomaProtocol", "SomaChecker", "SomaStorage", "SomaControl", "SomaResources"], swiftSettings: strict),
         .target(
             name: "SomaControl",
             dependencies: [
@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "SomaFace",
             dependencies: [
-                "SomaRuntime",
+                "SomaRuntime", "SomaControl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Metrics", package: "swift-metrics"),

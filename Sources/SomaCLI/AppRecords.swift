@@ -21,17 +21,27 @@ enum AppRecords {
         return try Ledger(readingAt: home.ledgerPath).versionSummaries()
     }
 
-    /// What a resource holds now. A supervisor older than control 3.2, or none, leaves it to this machine.
-    static func inspection(_ home: AppHome, _ record: ResourceRecord, deadLetters: Int) async -> ResourceInspection {
-        if home.isRunning, let inspection = try? await ControlClient(path: home.controlSocket).inspect(record.name, deadLetters: deadLetters) {
-            return inspection
+    /// `ask` of the app's supervisor, or nil where the caller reads this machine's home instead: no supervisor
+    /// runs, or it is older than the request (it answers a case it does not know as `protocol-malformed`).
+    /// Any other failure is thrown.
+    static func supervisorAnswer<T>(_ home: AppHome, _ ask: (ControlClient) async throws -> T) async throws -> T? {
+        guard home.isRunning else { return nil }
+        do {
+            return try await ask(ControlClient(path: home.controlSocket))
+        } catch let failure as ProtocolFailure where failure.code == ProtocolFailure.Code.malformed.rawValue {
+            return nil
         }
+    }
+
+    /// What a resource holds now (control 3.2), else read on this machine.
+    static func inspection(_ home: AppHome, _ record: ResourceRecord, deadLetters: Int) async -> ResourceInspection {
+        if let inspection = try? await supervisorAnswer(home, { try await $0.inspect(record.name, deadLetters: deadLetters) }) { return inspection }
         return ResourceInspector.inspect(record, deadLetters: deadLetters, as: .cli)
     }
 
-    /// A stretch of the app's log, read by the supervisor where it runs, or from this machine's home.
+    /// A stretch of the app's log, read by the supervisor where it runs (control 3.2), else from this machine's home.
     static func logs(_ home: AppHome, from: Int, limit: Int = 1 << 20) async -> LogChunk {
-        if home.isRunning, let chunk = try? await ControlClient(path: home.controlSocket).logs(from: from, limit: limit) { return chunk }
+        if let chunk = try? await supervisorAnswer(home, { try await $0.logs(from: from, limit: limit) }) { return chunk }
         return LogReader.chunk(at: home.logPath, from: from, limit: limit)
     }
 }

@@ -18,16 +18,16 @@ struct ResourcesCommand: AsyncParsableCommand {
 /// One resource as `list` and `show` print it: the ledger row, with live figures from the resource itself.
 struct ResourceView {
     var record: ResourceRecord
-    var stats: QueueStats?
-    var dead: [DeadLetter] = []
-    var fileSize: Int?
+    var inspection: ResourceInspection
 
     init(_ record: ResourceRecord, _ inspection: ResourceInspection) {
         self.record = record
-        stats = inspection.stats
-        dead = inspection.deadLetters
-        fileSize = inspection.sizeBytes
+        self.inspection = inspection
     }
+
+    var stats: QueueStats? { inspection.stats }
+    var dead: [DeadLetter] { inspection.deadLetters }
+    var fileSize: Int? { inspection.sizeBytes }
 
     /// The record with what the resource holds, asked of the supervisor, which reads it where it lives.
     static func inspected(_ record: ResourceRecord, home: AppHome, deadLetters: Int = 0) async -> ResourceView {

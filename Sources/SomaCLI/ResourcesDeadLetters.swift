@@ -78,16 +78,9 @@ enum QueueAccess {
         return (home, record)
     }
 
-    /// Through the supervisor, the ledger's and the queues' keeper; one older than control 3.2 has no `replay`,
-    /// and the CLI reaches the queue on this machine as before.
+    /// Through the supervisor, the queues' keeper (control 3.2), else reached on this machine.
     static func replay(_ home: AppHome, _ record: ResourceRecord, ids: [String]?) async throws -> [QueueMessage] {
-        if home.isRunning {
-            do {
-                return try await ControlClient(path: home.controlSocket).replay(record.name, ids: ids)
-            } catch let failure as ProtocolFailure where failure.code == ProtocolFailure.Code.malformed.rawValue {
-                // A supervisor of control 3.1, which cannot read `replay`.
-            }
-        }
+        if let replayed = try await AppRecords.supervisorAnswer(home, { try await $0.replay(record.name, ids: ids) }) { return replayed }
         return try ResourceInspector.replay(record, ids: ids, as: .cli)
     }
 }

@@ -51,17 +51,14 @@ struct SwapSession {
         return try VersionFiles.write(try await code(of: version, home: home).files, home: home, version: version.number, entry: version.entry)
     }
 
-    /// A version's code, as the supervisor's ledger keeps it. A supervisor of control 3.0 has no `code` and
-    /// answers it as a malformed request: the CLI then reads the ledger of this machine's home, as 3.0 did.
+    /// A version's code, as the supervisor's ledger keeps it. A supervisor of control 3.0 has no `code`: the
+    /// CLI then reads the ledger of this machine's home, as 3.0 did.
     static func code(of version: VersionSummary, home: AppHome) async throws -> ProgramCode {
-        do {
-            return try await ControlClient(path: home.controlSocket).code(version: version.number)
-        } catch let failure as ProtocolFailure where failure.code == ProtocolFailure.Code.malformed.rawValue {
-            guard let code = try Ledger(readingAt: home.ledgerPath).code(ofVersion: version.number) else {
-                throw CLIFailure("\(home.name) has no version \(version.number)", hint: "soma versions lists them")
-            }
-            return code
+        if let code = try await AppRecords.supervisorAnswer(home, { try await $0.code(version: version.number) }) { return code }
+        guard let code = try Ledger(readingAt: home.ledgerPath).code(ofVersion: version.number) else {
+            throw CLIFailure("\(home.name) has no version \(version.number)", hint: "soma versions lists them")
         }
+        return code
     }
 
     /// `restores`: for a rollback, the earlier version whose code this is.

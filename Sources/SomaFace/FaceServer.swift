@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import SomaChecker
+import SomaControl
 import SomaRuntime
 import Synchronization
 
@@ -78,7 +79,7 @@ public struct FaceServer: Sendable {
             var text = server.metrics.prometheusText()
             // Blocking calls to the queue processes: on a thread of their own, not one the face's tasks need.
             let engine = server.dispatcher.engine
-            let dead = await ParallelWork.onOwnThread { engine.deadLetterCounts() }
+            let dead = await OwnThread.run { engine.deadLetterCounts() }
             if !dead.isEmpty {
                 text += Array("# HELP soma_queue_dead_letters Messages that used up their attempts, by queue.\n# TYPE soma_queue_dead_letters gauge\n".utf8)
                 for (queue, count) in dead.sorted(by: { $0.key < $1.key }) {

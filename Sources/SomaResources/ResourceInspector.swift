@@ -3,7 +3,7 @@ import SomaProtocol
 
 /// Reads what a resource on this machine holds, and replays a local queue's dead letters: for the supervisor,
 /// which answers them to the CLI, and for the CLI itself when it talks to a supervisor older than control 3.2.
-/// Blocking: a queue that is stopped can take its client's whole timeout to answer.
+/// Blocking: a queue that is stopped can take its client's whole timeout to answer (`OwnThread`).
 public enum ResourceInspector {
     /// `peer`: who asks, as the queue's log names it.
     public static func inspect(_ record: ResourceRecord, deadLetters: Int, as peer: PeerRole) -> ResourceInspection {
@@ -40,13 +40,6 @@ public enum ResourceInspector {
             throw ProtocolFailure(code: failure.code, failure.message)
         } catch {
             throw ProtocolFailure(code: "queue-unreachable", "queue '\(record.name)': \(error)")
-        }
-    }
-
-    /// `body` on a thread of its own, so that a queue slow to answer holds no thread of Swift's pool.
-    public static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: body()) }
         }
     }
 }

@@ -176,9 +176,7 @@ actor ResourceManager: Service {
 
     /// `soma resources release NAME [--purge]` while the app runs: refused for a resource the program binds.
     func release(_ name: String, purge: Bool, version: Int) async throws(ProtocolFailure) -> Done {
-        guard let record = try? ledger.resource(name) else {
-            throw ProtocolFailure(code: "unknown-resource", "no resource named '\(name)'")
-        }
+        let record = try self.record(named: name)
         if boundResources.contains(name) {
             throw ProtocolFailure(code: "resource-bound",
                                   "resource '\(name)' is bound by the running program (version \(version)): remove its binding and swap, or stop the app first")

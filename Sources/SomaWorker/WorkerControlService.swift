@@ -77,7 +77,7 @@ extension WorkerControlService {
         guard swap.apply else {
             let keep = swap.keep
             // A dry run is long, blocking work: on a thread of its own, not one the face's tasks need.
-            return SwapReply(plan: await ParallelWork.onOwnThread { engine.planSwap(request, keepingDryRun: keep) })
+            return SwapReply(plan: await OwnThread.run { engine.planSwap(request, keepingDryRun: keep) })
         }
         do {
             let plan = try await engine.applySwap(request)

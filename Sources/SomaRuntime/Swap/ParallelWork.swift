@@ -5,15 +5,8 @@ import Glibc
 
 /// Long work off the threads that run turns: split in chunks over one thread per core, at a lower scheduling
 /// priority than turns (a swap's dry run uses every idle core, and yields them to requests that arrive
-/// meanwhile), or on a thread of its own.
-public enum ParallelWork {
-    /// `body` on a new thread, awaited without holding a thread of Swift concurrency's pool.
-    public static func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: body()) }
-        }
-    }
-
+/// meanwhile). Work that needs only a thread of its own goes to `OwnThread`.
+enum ParallelWork {
     /// Runs `body` once for every chunk index, and returns when all have run.
     static func run(chunks: Int, _ body: @escaping @Sendable (Int) -> Void) {
         let counter = Counter()

@@ -1,4 +1,5 @@
 import Foundation
+import SomaControl
 import SomaStorage
 
 /// Lazily migrated slots (RUNTIME.md §6). A swap switches memory to the new version at once but leaves the stored
@@ -30,7 +31,7 @@ final class Restamper: @unchecked Sendable {
             // engine let go of meanwhile (a worker's last reference, a test's end) lives until the rewrite stops.
             let engine: TurnEngine = engine
             running = Task { [self] in
-                await ParallelWork.onOwnThread { [self] in withExtendedLifetime(engine) { rewriteStale(slots, afterSwap: afterSwap) } }
+                await OwnThread.run { [self] in withExtendedLifetime(engine) { rewriteStale(slots, afterSwap: afterSwap) } }
             }
         }
     }

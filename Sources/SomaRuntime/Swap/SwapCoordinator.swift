@@ -1,5 +1,6 @@
 import Foundation
 import SomaChecker
+import SomaControl
 import SomaDiagnostics
 import SomaProtocol
 import SomaResources
@@ -95,7 +96,7 @@ final class SwapCoordinator: Sendable {
         if let kept = memory.take(for: request) {
             prepared = kept
         } else {
-            let dryRun = await ParallelWork.onOwnThread { [self] () -> Result<PreparedSwap, SlotMigrationFailure> in
+            let dryRun = await OwnThread.run { [self] () -> Result<PreparedSwap, SlotMigrationFailure> in
                 do throws(SlotMigrationFailure) { return .success(try memory.prepare(work, request)) } catch { return .failure(error) }
             }
             switch dryRun {
