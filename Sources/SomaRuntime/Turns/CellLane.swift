@@ -4,7 +4,7 @@ import Foundation
 /// thread of the lane's own. The evaluator is synchronous and resource calls block, so a turn waiting on a
 /// PostgreSQL server or a queue holds this thread, and only this cell. The thread ends after a while idle and
 /// starts again with the next job, so a lane costs nothing while its cell is quiet.
-// Unchecked: `jobs`, `threadRunning`, `busy` and `triggersNeedingLane` are read and written only under `condition`; `name` is immutable.
+// Unchecked: `jobs`, `threadRunning`, `busy`, `runningShort`, `shortWaiters` and `triggersNeedingLane` are read and written only under `condition`; `name` is immutable.
 final class CellLane: @unchecked Sendable {
     let name: String
     private let condition = NSCondition()
@@ -12,6 +12,11 @@ final class CellLane: @unchecked Sendable {
     private var threadRunning = false
     /// A job of this lane is running, on the lane's thread or on a caller's (`runIfIdle`).
     private var busy = false
+    /// The running job is a short one on a caller's thread: other callers wait for it instead of queueing.
+    private var runningShort = false
+    /// Callers waiting for a short job to end. They wait on `condition` as the lane's thread does, so a wake-up
+    /// meant for either is a broadcast while there are any.
+    private var shortWaiters = 0
     /// The handlers of this cell (by trigger) whose turns called or reached a resource: they go to the lane.
     private var triggersNeedingLane: Set<String> = []
     /// How long the thread waits for another job before it ends.
@@ -43,28 +48,35 @@ final class CellLane: @unchecked Sendable {
     /// else waits for the lane to run it. Either way the calling thread waits for the job, so running it here
     /// saves the lane's thread two wake-ups and holds up nothing more.
     func runHereOrOnLane<T: Sendable>(_ job: @escaping @Sendable () -> T) -> T {
-        runIfIdle(job) ?? performBlocking(job)
+        runIfIdle(trigger: nil, short: false, job) ?? performBlocking(job)
     }
 
-    /// Runs `job` at once on the calling thread when the lane is idle (nothing running, nothing queued), holding
-    /// the lane meanwhile; nil, without running it, when the lane is not idle. For turns that wait on nothing.
-    func runIfIdle<T>(_ job: () -> T) -> T? {
-        runIfIdle(trigger: nil, job)
-    }
-
-    /// The same for a turn of `trigger`, unless that trigger's turns were found to need the lane (`needsLane`):
-    /// checked under the lock the lane takes anyway, so the fast path costs no lock of its own.
-    func runIfIdle<T>(trigger: String?, _ job: () -> T) -> T? {
+    /// Runs `job` at once on the calling thread when the lane is idle, holding the lane meanwhile; nil, without
+    /// running it, when the lane has work queued or on its thread, or when `trigger`'s turns were found to need
+    /// the lane (`needsLane`, checked under the lock the lane takes anyway). A short job that another caller runs
+    /// here is waited for: it ends within microseconds, and the hop to the lane's thread and back costs more
+    /// (two thread wake-ups). `short` says that `job` is one such job: it waits on nothing and its steps are
+    /// bounded, as the engine's inline turns are.
+    func runIfIdle<T>(trigger: String?, short: Bool, _ job: () -> T) -> T? {
         let idle = condition.withLock {
-            guard !busy, jobs.isEmpty, !(trigger.map(triggersNeedingLane.contains) ?? false) else { return false }
+            guard !(trigger.map(triggersNeedingLane.contains) ?? false) else { return false }
+            while busy, runningShort, jobs.isEmpty {
+                shortWaiters += 1
+                condition.wait()
+                shortWaiters -= 1
+            }
+            guard !busy, jobs.isEmpty else { return false }
             busy = true
+            runningShort = short
             return true
         }
         guard idle else { return nil }
         let result = job()
         condition.withLock {
             busy = false
+            runningShort = false
             if !jobs.isEmpty { wakeThread() }
+            if shortWaiters > 0 { condition.broadcast() }
         }
         return result
     }
@@ -84,7 +96,7 @@ final class CellLane: @unchecked Sendable {
     /// With `condition` held: the lane's thread takes the next job, started if it is not running.
     private func wakeThread() {
         if threadRunning {
-            condition.signal()
+            if shortWaiters > 0 { condition.broadcast() } else { condition.signal() }
             return
         }
         threadRunning = true

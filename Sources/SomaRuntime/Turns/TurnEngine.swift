@@ -162,7 +162,7 @@ public final class TurnEngine: @unchecked Sendable {
         // A turn that touches only memory runs at once on this thread when its lane is idle, as it did before
         // lanes: the hop to the lane's thread and back costs more than such a turn (docs/turns.md).
         var ran: Result<(Value, UInt64, [PendingSignal]), TurnError>?
-        switch lane.runIfIdle(trigger: trigger, { [self] in runTurnInline(cell: cell, handler: handler, arguments: arguments, removing: sendID) }) {
+        switch lane.runIfIdle(trigger: trigger, short: true, { [self] in runTurnInline(cell: cell, handler: handler, arguments: arguments, removing: sendID) }) {
         case .some(.some(let outcome)): ran = outcome
         case .some(.none): lane.needsLane(trigger)
         case .none: break
