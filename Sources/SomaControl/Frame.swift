@@ -122,12 +122,17 @@ extension Frame {
     /// a process that waits on something anyway (the CLI for the supervisor it spawned, the supervisor for its
     /// ledger's sync) pays it meanwhile, not on the launch's critical path.
     public static func warmUp(_ request: ControlRequest, as peer: PeerRole) {
+        warmUp(request, reply: LaunchReply(version: 1), as: peer)
+    }
+
+    /// The same for an exchange whose reply is `reply`'s type.
+    public static func warmUp<Reply: Codable & Sendable>(_ request: ControlRequest, reply: Reply, as peer: PeerRole) {
         // The event loops a connection runs on start with their first use too.
         _ = NIOSingletons.posixEventLoopGroup.next()
         let hello = Hello(.control, peer: peer)
         _ = try? decode(HelloFrame.self, from: encode(HelloFrame(hello)))
         _ = try? decode(ControlRequest.self, from: encode(request))
         _ = try? decode(Greeting.self, from: encode(Greeting.hello(hello)))
-        _ = try? decode(ReplyFrame<LaunchReply>.self, from: encode(ReplyFrame<LaunchReply>.reply(LaunchReply(version: 1))))
+        _ = try? decode(ReplyFrame<Reply>.self, from: encode(ReplyFrame<Reply>.reply(reply)))
     }
 }

@@ -19,6 +19,18 @@ struct SupervisorBroker: ResourceBroker {
     /// Tells the supervisor what it cannot see for itself as the worker gives up starting: which version the
     /// stored state is at (`storedState`; the supervisor never opens the state), or why it cannot run
     /// (`workerFailed`). Unheard (no supervisor), the next worker says it again, and the log has it.
+    /// Builds, on a thread of its own, the Codable metadata of the broker's exchanges (`find` and `provision`)
+    /// while the worker checks its program and loads its state: the first use of each type costs milliseconds
+    /// that would otherwise fall between the state's load and the first resource (Frame.warmUp).
+    static func warmUp() {
+        Thread.detachNewThread {
+            let request = ResourceRequest(name: "", kind: .queue, engine: .queue, element: "", elementVersion: 1, options: .object([:]), host: "local")
+            let resource = ProvisionedResource(name: "", kind: .queue, engine: .queue, endpoint: .unixSocket(path: ""))
+            Frame.warmUp(.find(name: ""), reply: FindReply(FoundResource(request: request, resource: resource)), as: .worker)
+            Frame.warmUp(.provision(request), reply: resource, as: .worker)
+        }
+    }
+
     static func tell(_ home: AppHome, _ news: ControlRequest) {
         let socket = LineSocket(path: home.controlSocket, timeoutSeconds: 10, hello: Hello(.control, peer: .worker), server: .supervisor)
         defer { socket.close() }

@@ -39,6 +39,7 @@ public enum Worker {
             return 1
         }
         defer { withExtendedLifetime(lock) {} }
+        SupervisorBroker.warmUp()
         guard let (program, config) = load(configuration, logger: logger) else {
             noteFailure("the program does not load (see soma logs)", home: configuration.home)
             return 1
