@@ -156,6 +156,7 @@ let package = Package(
             dependencies: ["SomaRuntime", "SomaChecker", "SomaStorage", .product(name: "PropertyBased", package: "swift-property-based"),
                            .product(name: "GRDB", package: "GRDB.swift"), "SomaTestSupport"]),
         .testTarget(name: "SomaProcessesTests", dependencies: ["SomaProcesses"]),
+        .testTarget(name: "SomaSupervisorTests", dependencies: ["SomaSupervisor"]),
         .testTarget(name: "SomaControlTests", dependencies: ["SomaControl", "SomaProtocol", .product(name: "NIOCore", package: "swift-nio"),
                                                              .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "SomaFaceTests", dependencies: ["SomaFace", "SomaChecker"]),

@@ -168,24 +168,23 @@ struct LaunchCommand: AsyncParsableCommand {
         let client = ControlClient(path: home.controlSocket)
         var progress = progress
         var failure: String?
-        var polls = 0
+        var seen = 0
         while Date() < deadline {
-            polls += 1
-            if let status = try await Self.statusIfAnswered(client) {
-                if status.state == wanted {
-                    let records = (try? await client.resources()) ?? []
-                    progress.report(records)
-                    if wanted == .serving { printLaunched(home, version: version, url: status.url, resources: records) }
+            if let news = try await Self.watchIfAnswered(client, after: seen) {
+                seen = news.generation
+                // What is provisioned, as the supervisor (the ledger's writer) has it.
+                progress.report(news.resources)
+                if news.status.state == wanted {
+                    if wanted == .serving { printLaunched(home, version: version, url: news.status.url, resources: news.resources) }
                     return
                 }
-                // What is provisioned, as the supervisor (the ledger's writer) has it: every 20 ms is enough for
-                // the lines it prints, and leaves the supervisor to the launch in between.
-                if polls % 4 == 1 { progress.report((try? await client.resources()) ?? []) }
-                if status.state == .failed {
-                    failure = status.failure
+                if news.status.state == .failed {
+                    failure = news.status.failure
                     break
                 }
-            } else if !home.isRunning, let app = try? Ledger(readingAt: home.ledgerPath).app(), app.state == "failed" || app.state == "stopped" {
+                continue
+            }
+            if !home.isRunning, let app = try? Ledger(readingAt: home.ledgerPath).app(), app.state == "failed" || app.state == "stopped" {
                 break
             }
             try await Task.sleep(for: .milliseconds(5))
@@ -194,6 +193,24 @@ struct LaunchCommand: AsyncParsableCommand {
         failure = failure ?? (try? Ledger(readingAt: home.ledgerPath).app())?.failure
         let tail = LogFile(path: home.logPath).lastLines(12).joined(separator: "\n")
         throw CLIFailure("\(home.name) did not start\(failure.map { ": \($0)" } ?? "")\n\(tail)", hint: "soma logs --app \(home.name) shows the whole log")
+    }
+
+    /// The app and its resources once they changed since `seen` (the supervisor answers at the change, or after
+    /// a second without one); nil while the supervisor does not answer. A supervisor of another soma is an error
+    /// at once, not a wait for something that will never answer; one of control 3.2, which has no `watch`, is
+    /// asked for its status and resources after a pause.
+    static func watchIfAnswered(_ client: ControlClient, after seen: Int) async throws -> WatchReply? {
+        do {
+            return try await client.watch(after: seen, timeout: .seconds(1))
+        } catch let failure as ProtocolFailure where failure.code == ProtocolFailure.Code.versionMismatch.rawValue {
+            throw CLIFailure(failure.message, hint: failure.hint)
+        } catch let failure as ProtocolFailure where failure.code == ProtocolFailure.Code.malformed.rawValue {
+            try await Task.sleep(for: .milliseconds(10))
+            guard let status = try await statusIfAnswered(client) else { return nil }
+            return WatchReply(generation: seen, status: status, resources: (try? await client.resources()) ?? [])
+        } catch {
+            return nil
+        }
     }
 
     /// The supervisor's status, or nil while it does not answer yet; a supervisor of another soma is an error

@@ -153,6 +153,10 @@ extension ProtocolClient where Request == ControlRequest {
     public func status(timeout: Duration = .seconds(10)) async throws -> StatusReply {
         try await call(.status, replying: StatusReply.self, timeout: timeout)
     }
+    public func watch(after generation: Int, timeout: Duration) async throws -> WatchReply {
+        let milliseconds = Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        return try await call(.watch(after: generation, timeoutMilliseconds: milliseconds), replying: WatchReply.self, timeout: timeout + .seconds(10))
+    }
     public func send(_ call: FaceCall) async throws -> FaceCallReply {
         try await self.call(.send(call), replying: FaceCallReply.self, timeout: .seconds(60))
     }

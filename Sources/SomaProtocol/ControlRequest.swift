@@ -3,6 +3,10 @@
 public enum ControlRequest: Codable, Sendable {
     /// → `StatusReply`
     case status
+    /// The status and the resources once something they show has changed since `after` (a `WatchReply`'s
+    /// generation; 0 at first), or after `timeoutMilliseconds` without a change (control 3.3). `soma launch`
+    /// waits with it instead of asking `status` and `resources` in a loop. → `WatchReply`
+    case watch(after: Int, timeoutMilliseconds: Int)
     /// A face call without HTTP (`soma send`), forwarded to the worker. → `FaceCallReply`
     case send(FaceCall)
     /// Plan or apply a swap to new code, which the supervisor records as a pending version. → `SwapReply`
@@ -44,11 +48,15 @@ public enum ControlRequest: Codable, Sendable {
     /// From the worker, as it gives up starting: why it cannot run, for the supervisor to name when it stops
     /// restarting it. → `Done`
     case workerFailed(reason: String)
+    /// From the worker, once its control socket answers and its face serves (or is held closed for a launch's
+    /// plan): what `watch` waits for, without asking the worker's health in a loop (control 3.3). → `Done`
+    case workerReady
 
     /// The command's name, for logs and errors.
     public var name: String {
         switch self {
         case .status: "status"
+        case .watch: "watch"
         case .send: "send"
         case .swap: "swap"
         case .launch: "launch"
@@ -67,6 +75,7 @@ public enum ControlRequest: Codable, Sendable {
         case .code: "code"
         case .storedState: "stored-state"
         case .workerFailed: "worker-failed"
+        case .workerReady: "worker-ready"
         }
     }
 }

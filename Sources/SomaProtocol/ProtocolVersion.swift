@@ -29,8 +29,9 @@ public enum ProtocolName: String, Codable, Sendable, CaseIterable {
         switch self {
         // Control 3: a swap carries its code and a launch is an order, so that only the supervisor writes the
         // ledger. A CLI of 2 would send a version number a supervisor of 3 cannot read. 3.1 adds `code`;
-        // 3.2 adds `inspect`, `replay` and `logs`, so that no reading command needs the app's files.
-        case .control: ProtocolVersion(major: 3, minor: 2)
+        // 3.2 adds `inspect`, `replay` and `logs`, so that no reading command needs the app's files; 3.3 adds
+        // `watch` and `workerReady`, so that a launch waits for news instead of asking in a loop.
+        case .control: ProtocolVersion(major: 3, minor: 3)
         case .worker: ProtocolVersion(major: 2, minor: 0)
         case .queue: ProtocolVersion(major: 2, minor: 0)
         }

@@ -78,6 +78,20 @@ public struct StatusReply: Codable, Sendable, Equatable {
     }
 }
 
+/// `watch`'s answer: the app and its resources as they are now, and the generation of the change it saw. The
+/// next `watch(after: generation)` waits for the change after this one.
+public struct WatchReply: Codable, Sendable, Equatable {
+    public var generation: Int
+    public var status: StatusReply
+    public var resources: [ResourceRecord]
+
+    public init(generation: Int, status: StatusReply, resources: [ResourceRecord]) {
+        self.generation = generation
+        self.status = status
+        self.resources = resources
+    }
+}
+
 /// A supervisor's TCP control listener: its address, and the SHA-256 of the certificate it presents.
 public struct ControlListener: Codable, Sendable, Equatable {
     public var address: String

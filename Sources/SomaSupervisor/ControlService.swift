@@ -16,17 +16,19 @@ final class ControlService: Service, Sendable {
     /// Opened once the Unix socket accepts connections, or failed to.
     let bound: StartGate<Bool>
     let activity: ControlActivity
+    let changes: ChangeFeed
     /// The TCP listener, once it listens: `soma status` shows it.
     let listener = Mutex<ControlListener?>(nil)
 
     init(home: AppHome, logger: Logger, workers: WorkerSupervisor, resources: ResourceManager, bound: StartGate<Bool>,
-         activity: ControlActivity) {
+         activity: ControlActivity, changes: ChangeFeed) {
         self.home = home
         self.logger = logger
         self.workers = workers
         self.resources = resources
         self.bound = bound
         self.activity = activity
+        self.changes = changes
     }
 
     func run() async {
@@ -59,6 +61,13 @@ final class ControlService: Service, Sendable {
         switch request {
         case .status:
             await responder.reply(await workers.status(control: listener.withLock { $0 }))
+        case .watch(let after, let milliseconds):
+            let generation = await changes.next(after: after, timeout: .milliseconds(min(max(0, milliseconds), 60_000)))
+            let status = await workers.status(control: listener.withLock { $0 })
+            await responder.reply(WatchReply(generation: generation, status: status, resources: (try? await resources.records()) ?? []))
+        case .workerReady:
+            changes.changed()
+            await responder.reply(Done("noted"))
         case .send(let call):
             await responder.answer { try await workers.askWorker { try await $0.send(call) } }
         case .setAside(let resource):

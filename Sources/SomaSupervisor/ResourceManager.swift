@@ -26,14 +26,18 @@ actor ResourceManager: Service {
     var provisioning: [String: Task<Result<ProvisionedResource, ProtocolFailure>, Never>] = [:]
     /// The resources the running worker asked for: releasing one of them is refused.
     var boundResources: Set<String> = []
+    /// Told of every change to a resource's row, for `watch`.
+    let changes: ChangeFeed
 
-    init(home: AppHome, ledger: Ledger, logger: Logger, executable: String, host: any ProcessHost, policy: RestartPolicy) {
+    init(home: AppHome, ledger: Ledger, logger: Logger, executable: String, host: any ProcessHost, policy: RestartPolicy,
+         changes: ChangeFeed) {
         self.home = home
         self.ledger = ledger
         self.logger = logger
         self.executable = executable
         self.host = host
         self.policy = policy
+        self.changes = changes
     }
 
     func run() async {
@@ -115,6 +119,7 @@ actor ResourceManager: Service {
         let record: ResourceRecord
         do {
             record = try ledger.recordIntent(intent)
+            changes.changed()
         } catch {
             return .failure(ProtocolFailure(code: error.code, "\(error)"))
         }
@@ -145,6 +150,7 @@ actor ResourceManager: Service {
                 try await startResourceProcess(intent.name, process)
             }
             try ledger.resourceReady(intent.name, endpoint: result.endpoint, dataPath: result.dataPath, servedByProcess: result.process != nil)
+            changes.changed()
             try? ledger.record("provisioned", "\(intent.name) at \(result.endpoint)")
             if announce { logger.info("\(intent.kind) '\(intent.name)' is ready at \(result.endpoint)") }
             return .success(Self.provisioned(intent, endpoint: result.endpoint))
@@ -153,6 +159,7 @@ actor ResourceManager: Service {
             logger.error("\(failure)")
             await stopResourceProcess(intent.name)
             try? ledger.resourceFailed(intent.name, failure: "\(error)")
+            changes.changed()
             try? ledger.record("provision-failed", failure)
             let code = (error as? ResourceError)?.code ?? (error as? ProcessError)?.code.rawValue ?? "provision-failed"
             return .failure(ProtocolFailure(code: code, failure))
@@ -182,6 +189,7 @@ actor ResourceManager: Service {
                                   "resource '\(name)' is bound by the running program (version \(version)): remove its binding and swap, or stop the app first")
         }
         await stopResourceProcess(name)
+        defer { changes.changed() }
         do {
             try await ResourceRelease.release(record, home: home, provider: try provider(named: record.intent.provider),
                                               request: provisionRequest(record.intent), purge: purge, ledger: ledger)

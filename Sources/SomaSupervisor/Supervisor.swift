@@ -60,11 +60,13 @@ public enum Supervisor {
         let host = LocalProcessHost()
         let bound = StartGate<Bool>()
         let activity = ControlActivity()
+        let changes = ChangeFeed()
         let resources = ResourceManager(home: home, ledger: ledger, logger: logger, executable: DetachedProcess.currentExecutable,
-                                        host: host, policy: options.policy)
+                                        host: host, policy: options.policy, changes: changes)
         let workers = WorkerSupervisor(home: home, ledger: ledger, options: options, mode: mode, logger: logger, host: host,
-                                       resources: resources, controlBound: bound, activity: activity)
-        let control = ControlService(home: home, logger: logger, workers: workers, resources: resources, bound: bound, activity: activity)
+                                       resources: resources, controlBound: bound, activity: activity, changes: changes)
+        let control = ControlService(home: home, logger: logger, workers: workers, resources: resources, bound: bound, activity: activity,
+                                     changes: changes)
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: control),

@@ -40,7 +40,11 @@ actor WorkerSupervisor: Service {
     var workerPID: pid_t?
     var workerStartedAt = Date()
     /// The app's phase as the supervisor drives it.
-    var state = Phase.starting
+    var state = Phase.starting {
+        didSet { changes.changed() }
+    }
+    /// Told of every change `soma status` shows, for `watch`.
+    let changes: ChangeFeed
     var failure: String?
     var stopping = false
     var restarts = 0
@@ -59,7 +63,7 @@ actor WorkerSupervisor: Service {
     var swapping = false
 
     init(home: AppHome, ledger: Ledger, options: Supervisor.Options, mode: Supervisor.Mode, logger: Logger, host: any ProcessHost,
-         resources: ResourceManager, controlBound: StartGate<Bool>, activity: ControlActivity) {
+         resources: ResourceManager, controlBound: StartGate<Bool>, activity: ControlActivity, changes: ChangeFeed) {
         self.home = home
         self.ledger = ledger
         self.options = options
@@ -71,6 +75,7 @@ actor WorkerSupervisor: Service {
         self.host = host
         self.resources = resources
         self.controlBound = controlBound
+        self.changes = changes
     }
 
     /// Reads the app from the ledger and chooses the version to run; false (logged, and the app's failure)

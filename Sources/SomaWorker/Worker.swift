@@ -140,16 +140,18 @@ public enum Worker {
         let face = FaceServer(dispatcher: dispatcher, metrics: FaceMetrics.shared, openAPI: document, draining: draining,
                               appName: configuration.home.name, settings: settings, token: token)
         let serving = ServingFlag(version: configuration.version)
+        let hold = FaceHold(held: FileManager.default.fileExists(atPath: configuration.home.faceHoldPath))
+        let readiness = ReadinessNote(home: configuration.home, held: { hold.isHeld })
         // soma.toml [face] host, else the supervisor's (loopback).
         let host = settings.host ?? configuration.host, version = configuration.version
         let application = face.application(host: host, port: configuration.port, logger: logger) { port in
             serving.set(port: port)
             logger.info("serving on http://\(host):\(port) version=\(serving.version)")
+            readiness.faceServes()
         }
-        let hold = FaceHold(held: FileManager.default.fileExists(atPath: configuration.home.faceHoldPath))
         if hold.isHeld { logger.notice("the face stays closed while a launch decides whether new code replaces version \(version)") }
         let control = WorkerControlService(home: configuration.home, dispatcher: dispatcher, metrics: FaceMetrics.shared,
-                                           serving: serving, openAPI: document, hold: hold, host: host)
+                                           serving: serving, openAPI: document, hold: hold, readiness: readiness, host: host)
         let drain = DrainService(draining: draining, engine: engine, logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: drain), .init(service: HeldFaceService(hold: hold, face: application)), .init(service: control)],

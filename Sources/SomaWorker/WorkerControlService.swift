@@ -16,6 +16,7 @@ struct WorkerControlService: Service {
     let serving: ServingFlag
     let openAPI: OpenAPIDocument
     let hold: FaceHold
+    let readiness: ReadinessNote
     /// The address the face is bound to (soma.toml [face] host).
     var host = "127.0.0.1"
 
@@ -23,7 +24,7 @@ struct WorkerControlService: Service {
         let server = WorkerServer(path: home.workerSocket, protocol: .worker, role: .worker)
         // Ends with the graceful shutdown; its cancellation is the normal way out, not an error.
         try? await cancelWhenGracefulShutdown {
-            try await server.run { request, responder in
+            try await server.run(ready: { [readiness] _ in readiness.controlAnswers() }) { request, responder in
                 await handle(request, responder)
             }
         }
