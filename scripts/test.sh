@@ -11,6 +11,15 @@ if grep -qE "Test run with .* (failed|issue)" .build/test-output.txt || ! grep -
   exit 1
 fi
 
+# The runtime's turn and swap tests and the crash tests again, with a cache far smaller than their data, so that
+# entries leave memory and come back from the store in all of them (docs/state.md).
+SOMA_TEST_CACHE_BYTES=2048 swift test --skip-build --no-parallel --filter "SomaRuntimeTests|CrashTests|SwapCrashTests|SwapEndToEndTests" 2>&1 \
+  | tee .build/test-output-tiny-cache.txt | grep -E "✘|failed|error:|Test run with" || true
+if grep -qE "Test run with .* (failed|issue)" .build/test-output-tiny-cache.txt || ! grep -q "Test run with" .build/test-output-tiny-cache.txt; then
+  echo "test: the Swift tests failed with a tiny cache (SOMA_TEST_CACHE_BYTES=2048)"
+  exit 1
+fi
+
 if [ -f ../shared/conformance/run.py ]; then
   echo "conformance: ../shared/conformance/check"
   python3 ../shared/conformance/run.py --soma .build/debug/soma

@@ -79,6 +79,22 @@ public struct FaceServer: Sendable {
             var text = server.metrics.prometheusText()
             // Blocking calls to the queue processes: on a thread of their own, not one the face's tasks need.
             let engine = server.dispatcher.engine
+            let cache = engine.cache
+            text += Array("""
+                # HELP soma_cache_bytes What every cell's memory caches of the stored state (docs/state.md).
+                # TYPE soma_cache_bytes gauge
+                soma_cache_bytes \(cache.bytes)
+                # HELP soma_cache_limit_bytes soma.toml [memory] cache.
+                # TYPE soma_cache_limit_bytes gauge
+                soma_cache_limit_bytes \(cache.limit)
+                # HELP soma_cache_hits_total Reads of a Map's entry that memory answered.
+                # TYPE soma_cache_hits_total counter
+                soma_cache_hits_total \(cache.hits)
+                # HELP soma_cache_misses_total Reads of a Map's entry that went to the store.
+                # TYPE soma_cache_misses_total counter
+                soma_cache_misses_total \(cache.misses)
+
+                """.utf8)
             let dead = await OwnThread.run { engine.deadLetterCounts() }
             if !dead.isEmpty {
                 text += Array("# HELP soma_queue_dead_letters Messages that used up their attempts, by queue.\n# TYPE soma_queue_dead_letters gauge\n".utf8)

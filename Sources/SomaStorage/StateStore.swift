@@ -51,107 +51,6 @@ public final class StateStore: @unchecked Sendable {
         thread.start()
     }
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("1-memory") { db in
-            try db.execute(sql: """
-                CREATE TABLE slot_values (
-                  cell TEXT NOT NULL, slot TEXT NOT NULL, key TEXT NOT NULL,
-                  version INTEGER NOT NULL, value TEXT NOT NULL,
-                  PRIMARY KEY (cell, slot, key)) WITHOUT ROWID;
-                CREATE TABLE machine_states (
-                  cell TEXT NOT NULL, machine TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,
-                  PRIMARY KEY (cell, machine, key)) WITHOUT ROWID;
-                CREATE TABLE pending_sends (
-                  id INTEGER PRIMARY KEY, cell TEXT NOT NULL, signal TEXT NOT NULL, arguments TEXT NOT NULL);
-                """)
-        }
-        migrator.registerMigration("2-effects") { db in
-            try db.execute(sql: """
-                CREATE TABLE pending_effects (
-                  id INTEGER PRIMARY KEY, resource TEXT NOT NULL, operation TEXT NOT NULL, payload TEXT NOT NULL);
-                """)
-        }
-        migrator.registerMigration("3-versions") { db in
-            // meta: the program version the stored data is at (the swap's commit point writes it); the undo tables
-            // hold what a swap replaced until the new version has started, so a failed `on start` can undo it.
-            try db.execute(sql: """
-                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-                CREATE TABLE swap_undo_values (
-                  cell TEXT NOT NULL, slot TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, value TEXT NOT NULL,
-                  PRIMARY KEY (cell, slot, key)) WITHOUT ROWID;
-                CREATE TABLE swap_undo_slots (cell TEXT NOT NULL, slot TEXT NOT NULL, PRIMARY KEY (cell, slot)) WITHOUT ROWID;
-                CREATE TABLE swap_undo_states (
-                  cell TEXT NOT NULL, machine TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,
-                  PRIMARY KEY (cell, machine, key)) WITHOUT ROWID;
-                """)
-        }
-        migrator.registerMigration("4-lazy-undo") { db in
-            // A slot a swap migrates lazily keeps its rows at the old version; undoing the swap removes the rows
-            // written at the new one (lazy_version) and puts back what turns replaced (swap_undo_values).
-            try db.execute(sql: "ALTER TABLE swap_undo_slots ADD COLUMN lazy_version INTEGER")
-        }
-        migrator.registerMigration("5-set-aside-effects") { db in
-            try db.execute(sql: """
-                CREATE TABLE set_aside_effects (
-                  id INTEGER PRIMARY KEY, resource TEXT NOT NULL, operation TEXT NOT NULL, payload TEXT NOT NULL,
-                  error TEXT NOT NULL, failed_at INTEGER NOT NULL);
-                """)
-        }
-        return migrator
-    }
-
-    /// How many effects each resource has set aside, without reading them.
-    public func setAsideCounts() throws -> [String: Int] {
-        do {
-            return try database.read { db in
-                var counts: [String: Int] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT resource, COUNT(*) FROM set_aside_effects GROUP BY resource") { counts[row[0]] = row[1] }
-                return counts
-            }
-        } catch {
-            throw StorageError(code: "state-read", path: path, operation: "counting the set-aside effects", underlying: "\(error)")
-        }
-    }
-
-    /// The effects set aside because their resource refused them for good, oldest first.
-    public func setAsideEffects() throws -> [SetAsideEffect] {
-        do {
-            return try database.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, resource, operation, payload, error, failed_at FROM set_aside_effects ORDER BY id").map {
-                    SetAsideEffect(id: $0[0], resource: $0[1], operation: $0[2], payload: $0[3], error: $0[4], failedAt: $0[5])
-                }
-            }
-        } catch {
-            throw StorageError(code: "state-read", path: path, operation: "reading the set-aside effects", underlying: "\(error)")
-        }
-    }
-
-    /// Everything stored, for a worker that is starting.
-    public func load() throws -> StoredState {
-        do {
-            return try database.read { db in
-                var state = StoredState()
-                for row in try Row.fetchAll(db, sql: "SELECT cell, slot, key, version, value FROM slot_values") {
-                    state.values.append(.init(cell: row[0], slot: row[1], key: row[2], version: row[3], json: row[4]))
-                }
-                let states = try Row.fetchCursor(db, sql: "SELECT cell, machine, key, state FROM machine_states")
-                while let row = try states.next() {
-                    state.states.append(.init(cell: row[0], machine: row[1], key: try row.exactText(atIndex: 2), state: row[3]))
-                }
-                for row in try Row.fetchAll(db, sql: "SELECT id, cell, signal, arguments FROM pending_sends ORDER BY id") {
-                    state.sends.append(.init(id: row[0], cell: row[1], signal: row[2], arguments: row[3]))
-                }
-                for row in try Row.fetchAll(db, sql: "SELECT id, resource, operation, payload FROM pending_effects ORDER BY id") {
-                    state.effects.append(.init(id: row[0], resource: row[1], operation: row[2], payload: row[3]))
-                }
-                return state
-            }
-        } catch {
-            throw StorageError(code: "state-read", path: path, operation: "reading the stored state", underlying: "\(error)")
-        }
-    }
-
     /// Queues a batch for the next group commit and returns its sequence number. Batches commit in the order
     /// they are enqueued, so a durable sequence number means every earlier batch is durable too. While the disk
     /// is full the batch is dropped, and waiting for its number fails with `disk-full`; `touchesMemory` says
@@ -183,6 +82,14 @@ public final class StateStore: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return memoryAhead ? lastEnqueued : lastAccepted
+    }
+
+    /// Every batch up to this one is durable: memory may let go of what they wrote, since a read from the store
+    /// now finds it.
+    public var durableSequence: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return lastDurable
     }
 
     /// True from a commit that failed for want of space until writing works again: a turn that would write

@@ -30,8 +30,19 @@ public struct WriteBatch: Sendable {
     public var isEmpty: Bool { changes.isEmpty }
 }
 
-/// What the store holds, read once when a worker starts.
+/// What a worker starts from (`StateStore.load`), and the shapes of the store's other reads.
 public struct StoredState: Sendable {
+    /// How many keys a slot holds at one version.
+    public struct SlotStat: Sendable, Equatable {
+        public var cell: String
+        public var slot: String
+        public var version: Int
+        public var entries: Int
+
+        public init(cell: String, slot: String, version: Int, entries: Int) {
+            (self.cell, self.slot, self.version, self.entries) = (cell, slot, version, entries)
+        }
+    }
     public struct SlotValue: Sendable {
         public var cell: String
         public var slot: String
@@ -57,7 +68,9 @@ public struct StoredState: Sendable {
         public var operation: String
         public var payload: String
     }
+    /// The scalar slots' values (a Map's entries are read when turns read them).
     public var values: [SlotValue] = []
+    public var stats: [SlotStat] = []
     public var states: [MachineState] = []
     public var sends: [PendingSend] = []
     public var effects: [PendingEffect] = []

@@ -68,12 +68,13 @@ public enum Worker {
                 return WorkerExit.versionMismatch
             }
             engine = try TurnEngine(program: program, store: store, broker: SupervisorBroker(home: configuration.home, providers: config.resourceProviders, ports: config.resourcePorts),
-                                    observer: FaceMetrics.shared, log: { logger.warning("\($0)") }) { reason in
+                                    observer: FaceMetrics.shared, cacheBytes: config.cacheBytes ?? CacheBudget.defaultBytes,
+                                    log: { logger.warning("\($0)") }) { reason in
                 logger.critical("the state database failed; exiting so that the supervisor restarts from what is durable: \(reason)")
                 exit(70)
             }
             for value in engine.quarantined {
-                logger.error("quarantined \(value.subject): its stored value does not read (\(value.error)); turns that touch it fail until `soma repair` removes or replaces it")
+                logger.error("\(TurnEngine.quarantineNotice(value))")
             }
             try await engine.start()
         } catch let error as TurnError where error.kind == .resource {

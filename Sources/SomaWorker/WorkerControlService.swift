@@ -51,7 +51,8 @@ struct WorkerControlService: Service {
                 await responder.fail(ProtocolFailure(code: "set-aside-unreadable", "\(error)"))
             }
         case .quarantined:
-            await responder.reply(engine.quarantined)
+            // Every stored value is read first: a Map's entries are otherwise found only when turns read them.
+            await responder.answer { try await engine.findQuarantined() }
         case .repair(let command):
             await responder.answer { try await repair(command) }
         }

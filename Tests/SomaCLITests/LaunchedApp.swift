@@ -19,9 +19,15 @@ final class LaunchedApp: @unchecked Sendable {
         somaHome = folder.appendingPathComponent("home").path
         self.name = name
         try source.write(to: folder.appendingPathComponent("\(name).cell"), atomically: true, encoding: .utf8)
-        if let config {
+        if let config = Self.withTestCache(config) {
             try config.write(to: folder.appendingPathComponent("soma.toml"), atomically: true, encoding: .utf8)
         }
+    }
+
+    /// The test script's second pass (`SOMA_TEST_CACHE_BYTES`) runs every app with a cache far smaller than its data.
+    static func withTestCache(_ config: String?) -> String? {
+        guard let bytes = ProcessInfo.processInfo.environment["SOMA_TEST_CACHE_BYTES"], !(config ?? "").contains("[memory]") else { return config }
+        return (config ?? "") + "\n[memory]\ncache = \(bytes)\n"
     }
 
     @discardableResult

@@ -169,7 +169,7 @@ import Testing
         #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","qty":3}"#)
         #expect(await harness.send("Stock.get", #"{"id": "z"}"#).body == "null")
         #expect(try harness.store.programVersion() == 1)
-        let stored = try harness.store.load().values.map { "\($0.version) \($0.key) \($0.json)" }
+        let stored = try harness.store.allValues().map { "\($0.version) \($0.key) \($0.json)" }
         #expect(stored == [#"1 "a" {"id":"a","qty":3}"#], "\(stored)")
     }
 

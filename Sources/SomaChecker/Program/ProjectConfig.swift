@@ -42,6 +42,8 @@ public struct ProjectConfig: Sendable {
     public var face = FaceSettings()
     /// `[control]`: a TCP listening address for the control protocol, when one is configured.
     public var control = ControlSettings()
+    /// `[memory] cache`: the bytes every cell's memory may cache of the store together, when not the default.
+    public var cacheBytes: Int?
 
     public init() {}
 
@@ -71,7 +73,7 @@ public struct ProjectConfig: Sendable {
             return config
         }
         var locator = ConfigLocator(file: file)
-        let sections = ["app", "supervisor", "hosts", "verify", "providers", "resources", "face", "control"]
+        let sections = ["app", "supervisor", "hosts", "verify", "providers", "resources", "face", "control", "memory"]
         for key in table.keys where !sections.contains(key) {
             diagnostics.error(.config, "unknown section or setting '\(key)' in soma.toml", at: locator.topLevelSpan(key),
                               hint: Checker.suggestion(for: key, among: sections).map { "did you mean [\($0)]?" } ?? "soma.toml takes [\(sections.joined(separator: "], ["))]")
@@ -99,6 +101,22 @@ public struct ProjectConfig: Sendable {
                     continue
                 }
                 config.control.listen = listen
+            }
+        }
+        if let memory = table["memory"]?.table {
+            for key in memory.keys {
+                let span = locator.span(table: "memory", key: key)
+                guard key == "cache" else {
+                    diagnostics.error(.config, "unknown setting '\(key)' in [memory]", at: span,
+                                      hint: "[memory] takes cache, the memory that may hold stored values, as in cache = \"64MB\"")
+                    continue
+                }
+                guard let bytes = memory[key].flatMap(Self.byteSize), bytes >= 1024 else {
+                    diagnostics.error(.config, "memory.cache must be a size of at least 1KB, as in cache = \"64MB\"", at: span,
+                                      hint: "a whole number of bytes, or one with KB, MB or GB (1KB = 1024 bytes)")
+                    continue
+                }
+                config.cacheBytes = bytes
             }
         }
         if let supervisor = table["supervisor"]?.table {
@@ -175,6 +193,19 @@ public struct ProjectConfig: Sendable {
             }
         }
         return config
+    }
+
+    /// A size as soma.toml writes it: bytes as a number, or a string with a unit ("64MB", "512 KB", "1GB").
+    static func byteSize(_ value: any TOMLValueConvertible) -> Int? {
+        if let bytes = value.int { return bytes }
+        guard let text = value.string?.trimmingCharacters(in: .whitespaces).uppercased() else { return nil }
+        let units: [(String, Int)] = [("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10), ("B", 1)]
+        for (unit, scale) in units where text.hasSuffix(unit) {
+            guard let number = Int(text.dropLast(unit.count).trimmingCharacters(in: .whitespaces)), number >= 0 else { return nil }
+            let (bytes, overflow) = number.multipliedReportingOverflow(by: scale)
+            return overflow ? nil : bytes
+        }
+        return Int(text)
     }
 
     static func parseVerify(_ table: TOMLTable, locator: inout ConfigLocator, diagnostics: inout DiagnosticList) -> Verify {

@@ -21,27 +21,45 @@ final class MemoryMigration: @unchecked Sendable {
     }
 
     /// The dry run over memory: every slot the swap changes, as it is now (taken under the lock, so one
-    /// consistent moment; copy-on-write, so no copy), migrated value by value on every core. From the snapshot
-    /// on, the tracker notes the keys turns write. Memory holds every stored value, decoded: this is the same
-    /// data an SQLite copy of the store would give, plus the ephemeral slots.
+    /// consistent moment), migrated value by value on every core. A Map slot memory holds whole is taken from
+    /// its cache (copy-on-write, so no copy); any other is read from a snapshot of the store opened at the same
+    /// moment, with the cache's entries over it. From the snapshot on, the tracker notes the keys turns write.
     func prepare(_ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) -> PreparedSwap {
         let prepared = PreparedSwap(identity: .init(request),
                                     tracker: SwapTracker(slots: Set(work.slots.map(\.id))))
-        let (running, snapshot) = engine.lock.withLock { () -> (RuntimeProgram, [SwapTracker.SlotID: (map: [Value: Value]?, scalar: Value?)]) in
+        typealias Taken = (memory: CellMemory?, cache: SlotCache?, scalar: Value?)
+        let taken = engine.lock.withLock { () -> Result<(RuntimeProgram, [SwapTracker.SlotID: Taken], StoreSnapshot?), SlotMigrationFailure> in
             self.prepared = nil
             tracker = prepared.tracker
-            var snapshot: [SwapTracker.SlotID: (map: [Value: Value]?, scalar: Value?)] = [:]
+            var snapshot: [SwapTracker.SlotID: Taken] = [:]
+            var partial = false
             for slot in work.slots {
                 let memory = engine.memories[slot.cell]
-                snapshot[slot.id] = (memory?.maps[slot.slot], memory?.scalars[slot.slot])
+                let cache = memory?.cache(of: slot.slot)
+                snapshot[slot.id] = (memory, cache, memory?.scalars[slot.slot])
+                if cache?.isComplete == false { partial = true }
             }
-            return (engine.current, snapshot)
+            // After the caches: an entry they let go of since is durable, so in the store this snapshot sees.
+            guard partial else { return .success((engine.current, snapshot, nil)) }
+            do {
+                return .success((engine.current, snapshot, try engine.store.snapshot()))
+            } catch {
+                return .failure(SlotMigrationFailure(cell: "", slot: "", key: "", reason: "\(error)"))
+            }
         }
+        let (running, snapshot, stored) = try taken.get()
         let upgrader = ValueUpgrader(program: request.program, previous: running)
         for slot in work.slots {
             let id = slot.id
             guard let content = snapshot[id] else { continue }
-            if let map = content.map {
+            if let cache = content.cache, let memory = content.memory,
+               let model = running.cells[slot.cell]?.model.slot(slot.slot), let types = CellMemory.SlotTypes(model) {
+                let map: [Value: Value]
+                do {
+                    map = try memory.entireSlot(types, cache: cache, snapshot: stored, program: running)
+                } catch {
+                    throw SlotMigrationFailure(cell: slot.cell, slot: slot.slot, key: "", reason: "\(error)")
+                }
                 let (from, to) = slot.valueTypes
                 let (keyType, writtenValue) = Self.mapParts(slot.written) ?? (.json, .json)
                 prepared.maps[id] = try Self.migrate(map, slot: slot, keyType: keyType, running: running) {
@@ -163,12 +181,14 @@ final class MemoryMigration: @unchecked Sendable {
             let (from, to) = keys.isEmpty ? (slot.oldType, slot.newType) : slot.valueTypes
             let converter = ValueConverter(upgrader: upgrader, running: running, written: writtenValue, from: from, to: to,
                                            affected: work.affected, path: "\(slot.cell).\(slot.slot)")
+            let types = running.cells[slot.cell]?.model.slot(slot.slot).flatMap(CellMemory.SlotTypes.init)
             for key in keys {
-                guard let value = memory?.maps[slot.slot]?[key] else {
-                    prepared.maps[id]?[key] = nil
-                    continue
-                }
                 do {
+                    // Every batch is durable by now (turns are held), so a key the cache let go of reads from the store.
+                    guard let memory, let types, let value = try memory.committed(types, key, program: running) else {
+                        prepared.maps[id]?[key] = nil
+                        continue
+                    }
                     prepared.maps[id, default: [:]][key] = try converter.convert(value)
                 } catch {
                     throw SlotMigrationFailure(cell: slot.cell, slot: slot.slot, key: running.codec.encode(key, as: keyType), reason: "\(error)")
@@ -192,7 +212,7 @@ final class MemoryMigration: @unchecked Sendable {
             guard let cell = new.cells[name] else { continue }
             let memory: CellMemory
             do {
-                memory = try CellMemory.initial(of: cell, in: new)
+                memory = try CellMemory.initial(of: cell, in: new, store: engine.store, budget: engine.cache, report: engine.log)
             } catch {
                 throw SlotMigrationFailure(cell: name, slot: "", key: "", reason: "the initial memory of the new version fails: \(error)")
             }
@@ -200,7 +220,10 @@ final class MemoryMigration: @unchecked Sendable {
             for slot in cell.model.slots {
                 let id = SwapTracker.SlotID(cell: name, slot: slot.name)
                 if let map = prepared.maps[id] {
-                    memory.maps[slot.name] = map
+                    // Held whole until turns let go of it: for a persistent slot, the store holds every value (at
+                    // the commit point, or at the old version, read through the migration).
+                    let pinned = slot.properties.isDurable ? SlotCache.clean : SlotCache.forever
+                    memory.maps[slot.name] = SlotCache(entries: map, pinnedUntil: pinned) { SlotCache.overhead + $0.approximateBytes + $1.approximateBytes }
                 } else if let scalar = prepared.scalars[id] {
                     memory.scalars[slot.name] = scalar
                 } else if let before, let oldSlot = oldCell?.model.slot(slot.name), !work.slots.contains(where: { $0.cell == name && $0.slot == slot.name }),

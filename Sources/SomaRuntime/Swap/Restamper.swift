@@ -4,7 +4,7 @@ import SomaStorage
 
 /// Lazily migrated slots (RUNTIME.md §6). A swap switches memory to the new version at once but leaves the stored
 /// rows of a migrated type at their old version, so that turns are held only for the switch. Once they run again,
-/// the rows are rewritten here from memory, a chunk at a time, each only if no turn has written it since (the
+/// the rows are rewritten here, a chunk at a time, each only if no turn has written it since (the
 /// turn's row is at the new version already). A worker that starts before this has finished reads the rows left
 /// through their migration, and carries on. A swap waits until it has finished.
 // Unchecked: `running` and `stopping` are read and written under the engine's lock.
@@ -76,25 +76,26 @@ final class Restamper: @unchecked Sendable {
         }
     }
 
-    /// The rows of `keys` rewritten from what memory holds for them now.
+    /// The rows of `keys` rewritten at the new version.
     private func batch(rewriting keys: [String], of slot: StateRewrite.LazySlot) -> WriteBatch {
         let program = engine.program
         guard let model = program.cells[slot.cell]?.model.slot(slot.slot) else { return WriteBatch() }
         var batch = WriteBatch()
-        guard case .map(let keyType, let valueType) = model.type else {
+        guard case .map(_, let valueType) = model.type else {
             if let value = engine.lock.withLock({ engine.memories[slot.cell]?.scalars[slot.slot] }) {
                 batch.changes.append(.restampValue(cell: slot.cell, slot: slot.slot, key: "", version: slot.version,
                                                    json: program.codec.encode(value, as: model.type)))
             }
             return batch
         }
-        let decoded = keys.compactMap { stored -> (String, Value)? in
-            guard let json = try? JSONValue.parse(stored), let key = try? program.codec.decode(json, as: keyType) else { return nil }
-            return (stored, key)
-        }
-        let values = engine.lock.withLock { () -> [(String, Value)] in
-            let map = engine.memories[slot.cell]?.maps[slot.slot] ?? [:]
-            return decoded.compactMap { stored, key in map[key].map { (stored, $0) } }
+        // From the stored rows, read through their migration as a miss would read them: memory may not hold
+        // them. A turn's write since is at the new version already, and the restamp leaves it (`version <> ?`).
+        let types = CellMemory.SlotTypes(model)
+        let memory = engine.lock.withLock { engine.memories[slot.cell] }
+        let values = keys.compactMap { stored -> (String, Value)? in
+            guard let types, let memory, let row = try? memory.readStored(slot.slot, stored), row.version < slot.version,
+                  let value = try? memory.decode(row, types, program: program) else { return nil }
+            return (stored, value)
         }
         for (key, value) in values {
             batch.changes.append(.restampValue(cell: slot.cell, slot: slot.slot, key: key, version: slot.version,

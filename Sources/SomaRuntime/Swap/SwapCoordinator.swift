@@ -173,6 +173,7 @@ final class SwapCoordinator: Sendable {
         engine.lock.withLock {
             engine.memories = fresh
             engine.current = new
+            engine.cache.reset(to: fresh.values.reduce(0) { $0 + $1.cachedBytes })
         }
         let rebuilt = tables.migrations(new, previous: old, affected: work.affected)
         do {
@@ -254,6 +255,7 @@ final class SwapCoordinator: Sendable {
             engine.lock.withLock {
                 engine.memories = oldMemories
                 engine.current = old
+                engine.cache.reset(to: oldMemories.values.reduce(0) { $0 + $1.cachedBytes })
             }
         } catch {
             // The store could not be put back: start over from what is durable, as after a crash.

@@ -97,15 +97,15 @@ struct SwapPlanner {
         }
     }
 
-    /// How many values these slots hold and how many keys are in these states, counted in memory (which holds
-    /// everything stored) rather than in the store, whose every read would hold up the commits of running turns.
+    /// How many values these slots hold and how many keys are in these states, counted in memory (which counts
+    /// every stored key of a Map, and holds the states) rather than in the store.
     func memoryCensus(slots: [(cell: String, slot: String)], states: [(cell: String, machine: String, state: String)]) -> StateCensus {
         engine.lock.withLock {
             var census = StateCensus()
             var seen: Set<SwapTracker.SlotID> = []
             for (cell, slot) in slots where seen.insert(.init(cell: cell, slot: slot)).inserted {
                 guard let model = engine.current.cells[cell]?.model.slot(slot), model.properties.isDurable, let memory = engine.memories[cell] else { continue }
-                let count = memory.maps[slot]?.count ?? (memory.scalars[slot] == nil ? 0 : 1)
+                let count = memory.cache(of: slot)?.count ?? (memory.scalars[slot] == nil ? 0 : 1)
                 guard count > 0 else { continue }
                 census.values.append(.init(cell: cell, slot: slot, version: engine.current.version(of: model.type), count: count, exampleKey: ""))
             }

@@ -104,8 +104,11 @@ struct SwapWork {
         guard case .map(let keyType, let valueType) = type else {
             return memory.scalars[slot].map { [("", version, program.codec.encode($0, as: type))] } ?? []
         }
-        return (memory.maps[slot] ?? [:]).map { key, value in
-            (program.codec.encode(key, as: keyType), version, program.codec.encode(value, as: valueType))
+        // The swap's memory holds a migrated slot whole (MemoryMigration.newMemories).
+        var rows: [(key: String, version: Int, json: String)] = []
+        memory.maps[slot]?.forEachPresent { key, value in
+            rows.append((program.codec.encode(key, as: keyType), version, program.codec.encode(value, as: valueType)))
         }
+        return rows
     }
 }

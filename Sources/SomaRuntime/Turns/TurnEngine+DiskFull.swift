@@ -31,7 +31,8 @@ extension TurnEngine {
     func reloadMemoryFromStore() {
         lock.withLock {
             do {
-                (memories, _) = try CellMemory.loaded(current, try store.load())
+                (memories, _) = try CellMemory.loaded(current, try store.load(), store: store, budget: cache, report: log)
+                cache.reset(to: memories.values.reduce(0) { $0 + $1.cachedBytes })
                 swap.memory.forget()
                 store.memoryMatchesDisk()
             } catch {

@@ -11,12 +11,11 @@ extension TurnEngine {
         case replace(json: String)
     }
 
-    /// Every stored value that did not read when this worker started, and is not repaired yet.
+    /// Every stored value found not to read (at start for scalar slots, when first read for a Map's entries),
+    /// and not repaired yet. `findQuarantined` looks at every one.
     public var quarantined: [QuarantinedValue] {
-        lock.withLock {
-            memories.values.flatMap { memory in memory.quarantined.values.flatMap(\.values) }
-                .sorted { ($0.cell, $0.slot, $0.key) < ($1.cell, $1.slot, $1.key) }
-        }
+        lock.withLock { memories.values.flatMap(\.allQuarantined) }
+            .sorted { ($0.cell, $0.slot, $0.key) < ($1.cell, $1.slot, $1.key) }
     }
 
     /// Removes or replaces one quarantined value as a turn of its cell: it waits for a swap like any turn, the
@@ -29,22 +28,26 @@ extension TurnEngine {
         let outcome = await lanes.lane(cell).perform { [self] in lock.withLock { () -> Result<(QuarantinedValue, UInt64), TurnError> in
             let program = current
             guard let memory = memories[cell], let model = program.cells[cell], let slotModel = model.model.slot(slot),
-                  let found = memory.quarantined[slot]?[key] else {
+                  let found = memory.quarantinedValue(slot, storedKey: key) else {
                 return .failure(TurnError(.runtime, "\(QuarantinedValue.subject(cell: cell, slot: slot, key: key)) is not quarantined", code: "not-quarantined"))
             }
-            memory.quarantined[slot]?[key] = nil
+            memory.setQuarantined(nil, slot: slot, storedKey: key)
             do {
                 let turn = TurnState(cell: model, memory: memory, program: program, context: self)
                 var removal: WriteBatch.Change?
                 switch action {
                 case .remove:
                     removal = .deleteValue(cell: cell, slot: slot, key: key)
+                    if case .map(let keys, _) = slotModel.type, let stored = try? Self.read(key, as: keys, program: program, what: "the stored key") {
+                        // The key's row goes: the slot counts one fewer.
+                        turn.mapReplace(slot, stored, nil)
+                    }
                 case .replace(let text):
                     var keyType: SomaType?, valueType = slotModel.type
                     if case .map(let keys, let values) = slotModel.type { (keyType, valueType) = (keys, values) }
                     let value = try Self.read(text, as: valueType, program: program, what: "the replacement")
                     if let keyType {
-                        try turn.mapSet(slot, try Self.read(key, as: keyType, program: program, what: "the stored key"), value)
+                        turn.mapReplace(slot, try Self.read(key, as: keyType, program: program, what: "the stored key"), value)
                     } else {
                         try turn.writeScalar(slot, value)
                     }
@@ -53,9 +56,11 @@ extension TurnEngine {
                 try Self.checkInvariants(of: model, with: Evaluator(program: program, turn: turn))
                 var (batch, _, _) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swap.memory.tracker)
                 if let removal { batch.changes.append(removal) }
-                return .success((found, store.enqueue(batch)))
+                let sequence = store.enqueue(batch)
+                memory.pin(turn.durableKeys, until: sequence)
+                return .success((found, sequence))
             } catch {
-                memory.quarantined[slot, default: [:]][key] = found
+                memory.setQuarantined(found, slot: slot, storedKey: key)
                 return .failure((error as? TurnError) ?? TurnError(.runtime, "\(error)"))
             }
         } }
@@ -67,6 +72,28 @@ extension TurnEngine {
         }
         log("repaired \(found.subject): \(action.isRemoval ? "removed" : "replaced") (it did not read: \(found.error))")
         return found
+    }
+
+    /// Every stored value of every persistent Map read, so that each that does not read is found, then the
+    /// quarantined ones. A chunk of rows at a time on its cell's lane, so that no turn of the cell commits
+    /// while its rows are read; turns run between chunks.
+    public func findQuarantined() async throws(TurnError) -> [QuarantinedValue] {
+        let program = self.program
+        for name in program.cellOrder {
+            guard let cell = program.cells[name] else { continue }
+            for slot in cell.model.slots where slot.properties.isDurable {
+                guard let types = CellMemory.SlotTypes(slot) else { continue }
+                var after: String?
+                repeat {
+                    let from = after
+                    after = try await lanes.lane(name).perform { [self] () -> Result<String?, TurnError> in
+                        guard let memory = lock.withLock({ memories[name] }) else { return .success(nil) }
+                        return memory.scanStored(types, program: program, after: from, limit: 1_000)
+                    }.get()
+                } while after != nil
+            }
+        }
+        return quarantined
     }
 
     static func read(_ text: String, as type: SomaType, program: RuntimeProgram, what: String) throws(TurnError) -> Value {
@@ -82,5 +109,12 @@ extension TurnEngine.Repair {
     var isRemoval: Bool {
         if case .remove = self { return true }
         return false
+    }
+}
+
+extension TurnEngine {
+    /// The log line for a stored value found not to read.
+    public static func quarantineNotice(_ value: QuarantinedValue) -> String {
+        CellMemory.quarantineNotice(value)
     }
 }

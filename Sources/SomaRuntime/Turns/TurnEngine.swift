@@ -20,6 +20,8 @@ public final class TurnEngine: @unchecked Sendable {
     /// The running program; read and replaced under `lock`, so a swap lands between turns.
     var current: RuntimeProgram
     let store: StateStore
+    /// What every cell's memory may cache together.
+    public let cache: CacheBudget
     let observer: (any TurnObserver)?
     /// Called once when a commit fails: memory is then ahead of the disk, and the process must start over
     /// from what is durable (the worker exits; its supervisor restarts it).
@@ -52,10 +54,12 @@ public final class TurnEngine: @unchecked Sendable {
     var staleAtStart: [StateRewrite.LazySlot] = []
 
     public init(program: RuntimeProgram, store: StateStore, broker: any ResourceBroker = NoResources(), observer: (any TurnObserver)? = nil,
+                cacheBytes: Int = CacheBudget.defaultBytes,
                 log: @escaping @Sendable (String) -> Void = { _ in },
                 onStorageFailure: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.current = program
         self.store = store
+        self.cache = CacheBudget(limit: cacheBytes)
         self.observer = observer
         self.onStorageFailure = onStorageFailure
         self.log = log
@@ -76,7 +80,7 @@ public final class TurnEngine: @unchecked Sendable {
 
     private func load(_ stored: StoredState) throws {
         let program = current
-        (memories, staleAtStart) = try CellMemory.loaded(program, stored)
+        (memories, staleAtStart) = try CellMemory.loaded(program, stored, store: store, budget: cache, report: log)
         for send in stored.sends {
             sendIDs = max(sendIDs, send.id)
             guard let signal = program.cells[send.cell]?.model.signal(send.signal),
@@ -256,7 +260,7 @@ public final class TurnEngine: @unchecked Sendable {
             throw TurnError(.runtime, "\(error)")
         }
         turn.consumed = consumed
-        return try lock.withLock { () -> Result<(Value, UInt64, [PendingSignal]), TurnError> in
+        let committed = try lock.withLock { () -> Result<(Value, UInt64, [PendingSignal]), TurnError> in
             // Memory went back to what is durable while this turn ran (a commit failed for want of space).
             guard memories[name] === memory else { return .failure(TurnError(.diskFull, Self.diskFullMessage)) }
             if store.refusesWrites, sendID != nil || turn.writesDurably {
@@ -265,9 +269,13 @@ public final class TurnEngine: @unchecked Sendable {
             var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swap.memory.tracker)
             if let sendID { batch.changes.append(.removeSend(id: sendID)) }
             let sequence = batch.isEmpty ? store.visibleSequence : store.enqueue(batch)
+            memory.pin(turn.durableKeys, until: sequence)
             pump.submit(sequence: sequence, effects: effects)
             return .success((value, sequence, sends))
         }.get()
+        // Past the budget: this cell lets go of what it read, and wrote, that the store now holds.
+        if cache.excess > 0 { memory.trim(durable: store.durableSequence) }
+        return committed
     }
 
     /// Every invariant of the cell over the turn's view of its memory; the first that does not hold aborts.

@@ -14,8 +14,17 @@ final class TurnState {
     /// but memory, and a call or a resource read sends it back to the lane (`LaneRequired`).
     let runsInline: Bool
 
+    /// A key a turn wrote: its new value (nil: deleted) and whether it was stored before the turn, which the
+    /// slot's count follows.
+    struct MapWrite {
+        var value: Value?
+        var existed: Bool
+    }
+
     private var scalarWrites: [String: Value] = [:]
-    private var mapWrites: [String: [Value: Value?]] = [:]
+    private var mapWrites: [String: [Value: MapWrite]] = [:]
+    /// The keys of persistent slots this turn's commit wrote: pinned in memory until its batch is durable.
+    private(set) var durableKeys: [String: [Value]] = [:]
     private var machineWrites: [String: [String: String]] = [:]
     private(set) var sends: [(cell: String, signal: String, arguments: [String: Value])] = []
     var plannedEffects: [PlannedEffect] = []
@@ -54,38 +63,49 @@ final class TurnState {
     }
 
     func mapGet(_ slot: String, _ key: Value) throws -> Value? {
-        if let written = mapWrites[slot]?[key] { return written }
-        if let stored = memory.maps[slot]?[key] { return stored }
-        try refuseQuarantined(slot, key: key)
-        return nil
+        if let written = mapWrites[slot]?[key] { return written.value }
+        return try committed(slot, key)
     }
 
     func mapSet(_ slot: String, _ key: Value, _ value: Value) throws {
-        try refuseQuarantined(slot, key: key)
-        mapWrites[slot, default: [:]][key] = .some(value)
+        try record(slot, key, value)
     }
 
     func mapDelete(_ slot: String, _ key: Value) throws -> Bool {
         let existed = try mapGet(slot, key) != nil
-        mapWrites[slot, default: [:]][key] = .some(nil)
+        try record(slot, key, nil)
         return existed
     }
 
-    /// A quarantined key of this Map slot fails the turn; only a miss pays for encoding the key.
-    func refuseQuarantined(_ slot: String, key: Value) throws {
-        guard let keys = memory.quarantined[slot], !keys.isEmpty,
-              case .map(let keyType, _)? = cell.model.slot(slot)?.type else { return }
-        try refuseQuarantined(slot, storedKey: program.codec.encode(key, as: keyType))
+    /// A write whose key the caller knows to be stored (a repair of a quarantined value, which does not read).
+    func mapReplace(_ slot: String, _ key: Value, _ value: Value?) {
+        mapWrites[slot, default: [:]][key] = MapWrite(value: value, existed: true)
+    }
+
+    /// A write remembers whether the key was stored before the turn: a key memory does not hold is read first.
+    private func record(_ slot: String, _ key: Value, _ value: Value?) throws {
+        if mapWrites[slot]?[key] != nil {
+            mapWrites[slot]![key]!.value = value
+            return
+        }
+        let existed = try committed(slot, key) != nil
+        mapWrites[slot, default: [:]][key] = MapWrite(value: value, existed: existed)
+    }
+
+    /// The key's value as committed; a key the cache does not hold is read from the store, on the lane.
+    private func committed(_ slot: String, _ key: Value) throws -> Value? {
+        guard let model = cell.model.slot(slot), let types = CellMemory.SlotTypes(model) else { return nil }
+        return try memory.committed(types, key, program: program, mayRead: !runsInline)
     }
 
     func refuseQuarantined(_ slot: String, storedKey: String) throws {
-        guard let value = memory.quarantined[slot]?[storedKey] else { return }
+        guard let value = memory.quarantinedValue(slot, storedKey: storedKey) else { return }
         throw Self.quarantineError(value)
     }
 
     /// A turn over a whole Map (keys, values, count, iteration) touches every key, the quarantined ones too.
     func refuseAnyQuarantined(_ slot: String) throws {
-        guard let value = memory.quarantined[slot]?.values.min(by: { $0.key < $1.key }) else { return }
+        guard let value = memory.firstQuarantined(slot) else { return }
         throw Self.quarantineError(value)
     }
 
@@ -93,23 +113,23 @@ final class TurnState {
         TurnError(.quarantined, "\(value.subject) holds a stored value that does not read (\(value.error)); it is quarantined until `soma repair` removes or replaces it")
     }
 
-    /// Every entry, sorted by key; it costs a step per entry against the turn's budget.
+    /// Every entry, sorted by key; it costs a step per entry against the turn's budget. A slot memory does not
+    /// hold whole is read from the store, on the lane.
     func mapEntries(_ slot: String, evaluator: Evaluator) throws -> [(key: Value, value: Value)] {
         try refuseAnyQuarantined(slot)
-        var merged = memory.maps[slot] ?? [:]
-        for (key, value) in mapWrites[slot] ?? [:] { merged[key] = value }
+        guard let model = cell.model.slot(slot), let types = CellMemory.SlotTypes(model) else { return [] }
+        if runsInline, !memory.isComplete(slot) { throw LaneRequired() }
+        var merged = try memory.entireSlot(types, program: program)
+        for (key, write) in mapWrites[slot] ?? [:] { merged[key] = write.value }
         evaluator.steps += merged.count
         return merged.keys.sorted(by: Value.precedes).map { ($0, merged[$0]!) }
     }
 
     func mapCount(_ slot: String) throws -> Int {
         try refuseAnyQuarantined(slot)
-        let base = memory.maps[slot] ?? [:]
-        var count = base.count
-        for (key, value) in mapWrites[slot] ?? [:] {
-            let present = base[key] != nil
-            if value != nil && !present { count += 1 }
-            if value == nil && present { count -= 1 }
+        var count = memory.count(slot)
+        for write in (mapWrites[slot] ?? [:]).values {
+            count += (write.value != nil ? 1 : 0) - (write.existed ? 1 : 0)
         }
         return count
     }
@@ -176,22 +196,33 @@ final class TurnState {
             batch.changes.append(.putValue(cell: name, slot: slotName, key: "", version: program.version(of: slot.type),
                                            json: program.codec.encode(value, as: slot.type)))
         }
-        for (slotName, writes) in mapWrites {
-            guard let slot = cell.model.slot(slotName), case .map(let keyType, let valueType) = slot.type else { continue }
-            let durable = slot.properties.isDurable
-            let version = program.version(of: valueType)
-            for (key, value) in writes {
-                // In place: a copy of the slot's dictionary would make every turn cost the size of the map.
-                memory.maps[slotName, default: [:]][key] = value
-                tracker?.noteKey(cell: name, slot: slotName, key)
-                guard durable else { continue }
-                let storedKey = program.codec.encode(key, as: keyType)
-                if let value {
-                    batch.changes.append(.putValue(cell: name, slot: slotName, key: storedKey, version: version,
-                                                   json: program.codec.encode(value, as: valueType)))
-                } else {
-                    batch.changes.append(.deleteValue(cell: name, slot: slotName, key: storedKey))
+        memory.lock.withLock {
+            for (slotName, writes) in mapWrites {
+                guard let slot = cell.model.slot(slotName), case .map(let keyType, let valueType) = slot.type else { continue }
+                let durable = slot.properties.isDurable
+                let version = program.version(of: valueType)
+                var pinned: [Value] = []
+                for (key, write) in writes {
+                    tracker?.noteKey(cell: name, slot: slotName, key)
+                    let bytes: Int
+                    if durable {
+                        let storedKey = program.codec.encode(key, as: keyType)
+                        if let value = write.value {
+                            let json = program.codec.encode(value, as: valueType)
+                            batch.changes.append(.putValue(cell: name, slot: slotName, key: storedKey, version: version, json: json))
+                            bytes = SlotCache.overhead + storedKey.utf8.count + json.utf8.count
+                        } else {
+                            batch.changes.append(.deleteValue(cell: name, slot: slotName, key: storedKey))
+                            bytes = SlotCache.overhead + storedKey.utf8.count
+                        }
+                        pinned.append(key)
+                    } else {
+                        bytes = SlotCache.overhead + key.approximateBytes + (write.value?.approximateBytes ?? 0)
+                    }
+                    // In place: a copy of the slot's cache would make every turn cost the size of the map.
+                    memory.budget.add(memory.maps[slotName]?.write(key, write.value, existed: write.existed, bytes: bytes, pinnedUntil: SlotCache.forever) ?? 0)
                 }
+                if !pinned.isEmpty { durableKeys[slotName] = pinned }
             }
         }
         for (machine, keys) in machineWrites {

@@ -1,0 +1,98 @@
+import Foundation
+import SomaProtocol
+import SomaStorage
+
+/// A cell's committed memory: what every turn starts from (docs/state.md). Scalar slots and state machines are
+/// resident; each Map slot is a `SlotCache`, over the store for a persistent slot. Changed when a turn commits,
+/// under the engine's lock; its own cell's turns read it without, one at a time (docs/turns.md).
+final class CellMemory {
+    let cell: String
+    let store: StateStore
+    let budget: CacheBudget
+    /// Told of each stored value found not to read, once.
+    let report: @Sendable (String) -> Void
+    var scalars: [String: Value] = [:]
+    var maps: [String: SlotCache] = [:]
+    /// Machine name → key → state.
+    var machines: [String: [String: String]] = [:]
+    /// Slot → stored key (empty for a scalar slot) → the value there that did not read.
+    var quarantined: [String: [String: QuarantinedValue]] = [:]
+    /// Guards `maps` and `quarantined`: a turn's reads change the cache (what it found, what it read lately)
+    /// while a swap's snapshot or a scan may read it from another thread.
+    let lock = NSLock()
+
+    init(cell: String, store: StateStore, budget: CacheBudget, report: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.cell = cell
+        self.store = store
+        self.budget = budget
+        self.report = report
+    }
+
+    /// The bytes this cell's caches cost.
+    var cachedBytes: Int { lock.withLock { maps.values.reduce(0) { $0 + $1.bytes } } }
+
+    func lookup(_ slot: String, _ key: Value) -> SlotCache.Lookup {
+        lock.withLock {
+            let found = maps[slot]?.lookup(key) ?? .absent
+            if case .miss = found { budget.miss() } else { budget.hit() }
+            return found
+        }
+    }
+
+    func count(_ slot: String) -> Int {
+        lock.withLock { maps[slot]?.count ?? 0 }
+    }
+
+    func isComplete(_ slot: String) -> Bool {
+        lock.withLock { maps[slot]?.isComplete ?? true }
+    }
+
+    /// A copy of a slot's cache (copy-on-write: free until one of them changes).
+    func cache(of slot: String) -> SlotCache? {
+        lock.withLock { maps[slot] }
+    }
+
+    func fill(_ slot: String, _ key: Value, _ value: Value?, bytes: Int) {
+        lock.withLock { budget.add(maps[slot]?.fill(key, value, bytes: bytes) ?? 0) }
+    }
+
+    /// Pins what a turn wrote to persistent slots until its batch is durable.
+    func pin(_ keys: [String: [Value]], until sequence: UInt64) {
+        guard !keys.isEmpty else { return }
+        lock.withLock {
+            for (slot, written) in keys { maps[slot]?.pin(written, until: sequence) }
+        }
+    }
+
+    /// Lets go of entries the store holds, from every Map slot of the cell, until the cells are back within the
+    /// budget or nothing of this cell can go yet.
+    func trim(durable: UInt64) {
+        lock.withLock {
+            // The keys copied first: iterating the dictionary while changing it would copy every cache.
+            for slot in Array(maps.keys) {
+                let excess = budget.excess
+                guard excess > 0 else { return }
+                budget.add(-(maps[slot]?.evict(freeing: excess, durable: durable) ?? 0))
+            }
+        }
+    }
+
+    // MARK: - Quarantine
+
+    func quarantinedValue(_ slot: String, storedKey: String) -> QuarantinedValue? {
+        lock.withLock { quarantined[slot]?[storedKey] }
+    }
+
+    /// The quarantined value of the slot whose key sorts first, if any.
+    func firstQuarantined(_ slot: String) -> QuarantinedValue? {
+        lock.withLock { quarantined[slot]?.values.min(by: { $0.key < $1.key }) }
+    }
+
+    func setQuarantined(_ value: QuarantinedValue?, slot: String, storedKey: String) {
+        lock.withLock { quarantined[slot, default: [:]][storedKey] = value }
+    }
+
+    var allQuarantined: [QuarantinedValue] {
+        lock.withLock { quarantined.values.flatMap(\.values) }
+    }
+}

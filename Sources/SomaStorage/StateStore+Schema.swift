@@ -1,0 +1,95 @@
+import GRDB
+
+/// The state database's schema, one forward step per format change: a newer soma opens an older home and brings
+/// it up to date; the home fixtures in Tests/Fixtures prove it for every released format.
+extension StateStore {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("1-memory") { db in
+            try db.execute(sql: """
+                CREATE TABLE slot_values (
+                  cell TEXT NOT NULL, slot TEXT NOT NULL, key TEXT NOT NULL,
+                  version INTEGER NOT NULL, value TEXT NOT NULL,
+                  PRIMARY KEY (cell, slot, key)) WITHOUT ROWID;
+                CREATE TABLE machine_states (
+                  cell TEXT NOT NULL, machine TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,
+                  PRIMARY KEY (cell, machine, key)) WITHOUT ROWID;
+                CREATE TABLE pending_sends (
+                  id INTEGER PRIMARY KEY, cell TEXT NOT NULL, signal TEXT NOT NULL, arguments TEXT NOT NULL);
+                """)
+        }
+        migrator.registerMigration("2-effects") { db in
+            try db.execute(sql: """
+                CREATE TABLE pending_effects (
+                  id INTEGER PRIMARY KEY, resource TEXT NOT NULL, operation TEXT NOT NULL, payload TEXT NOT NULL);
+                """)
+        }
+        migrator.registerMigration("3-versions") { db in
+            // meta: the program version the stored data is at (the swap's commit point writes it); the undo tables
+            // hold what a swap replaced until the new version has started, so a failed `on start` can undo it.
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE swap_undo_values (
+                  cell TEXT NOT NULL, slot TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL, value TEXT NOT NULL,
+                  PRIMARY KEY (cell, slot, key)) WITHOUT ROWID;
+                CREATE TABLE swap_undo_slots (cell TEXT NOT NULL, slot TEXT NOT NULL, PRIMARY KEY (cell, slot)) WITHOUT ROWID;
+                CREATE TABLE swap_undo_states (
+                  cell TEXT NOT NULL, machine TEXT NOT NULL, key TEXT NOT NULL, state TEXT NOT NULL,
+                  PRIMARY KEY (cell, machine, key)) WITHOUT ROWID;
+                """)
+        }
+        migrator.registerMigration("4-lazy-undo") { db in
+            // A slot a swap migrates lazily keeps its rows at the old version; undoing the swap removes the rows
+            // written at the new one (lazy_version) and puts back what turns replaced (swap_undo_values).
+            try db.execute(sql: "ALTER TABLE swap_undo_slots ADD COLUMN lazy_version INTEGER")
+        }
+        migrator.registerMigration("5-set-aside-effects") { db in
+            try db.execute(sql: """
+                CREATE TABLE set_aside_effects (
+                  id INTEGER PRIMARY KEY, resource TEXT NOT NULL, operation TEXT NOT NULL, payload TEXT NOT NULL,
+                  error TEXT NOT NULL, failed_at INTEGER NOT NULL);
+                """)
+        }
+        migrator.registerMigration("6-slot-stats") { db in
+            // How many keys each slot holds at each version, kept by triggers in the transaction that changes the
+            // rows, whatever statement does: a worker whose memory is a cache knows a Map's count(), and whether
+            // a swap's rewrite was cut short, without reading the rows (docs/state.md). An INSERT OR REPLACE of a
+            // key that exists counts only its change of version: SQLite fires no delete trigger for the row that
+            // REPLACE removes (recursive triggers are off).
+            try db.execute(sql: """
+                CREATE TABLE slot_stats (
+                  cell TEXT NOT NULL, slot TEXT NOT NULL, version INTEGER NOT NULL, entries INTEGER NOT NULL,
+                  PRIMARY KEY (cell, slot, version)) WITHOUT ROWID;
+                INSERT INTO slot_stats (cell, slot, version, entries)
+                  SELECT cell, slot, version, COUNT(*) FROM slot_values GROUP BY cell, slot, version;
+                CREATE TRIGGER slot_stats_insert BEFORE INSERT ON slot_values
+                  WHEN NOT EXISTS (SELECT 1 FROM slot_values WHERE cell = NEW.cell AND slot = NEW.slot AND key = NEW.key)
+                  BEGIN
+                    INSERT INTO slot_stats (cell, slot, version, entries) VALUES (NEW.cell, NEW.slot, NEW.version, 1)
+                      ON CONFLICT (cell, slot, version) DO UPDATE SET entries = entries + 1;
+                  END;
+                CREATE TRIGGER slot_stats_reinsert BEFORE INSERT ON slot_values
+                  WHEN EXISTS (SELECT 1 FROM slot_values WHERE cell = NEW.cell AND slot = NEW.slot AND key = NEW.key AND version <> NEW.version)
+                  BEGIN
+                    UPDATE slot_stats SET entries = entries - 1 WHERE cell = NEW.cell AND slot = NEW.slot
+                      AND version = (SELECT version FROM slot_values WHERE cell = NEW.cell AND slot = NEW.slot AND key = NEW.key);
+                    INSERT INTO slot_stats (cell, slot, version, entries) VALUES (NEW.cell, NEW.slot, NEW.version, 1)
+                      ON CONFLICT (cell, slot, version) DO UPDATE SET entries = entries + 1;
+                  END;
+                CREATE TRIGGER slot_stats_delete AFTER DELETE ON slot_values
+                  BEGIN
+                    UPDATE slot_stats SET entries = entries - 1 WHERE cell = OLD.cell AND slot = OLD.slot AND version = OLD.version;
+                  END;
+                CREATE TRIGGER slot_stats_update AFTER UPDATE OF version ON slot_values
+                  WHEN OLD.version <> NEW.version
+                  BEGIN
+                    UPDATE slot_stats SET entries = entries - 1 WHERE cell = OLD.cell AND slot = OLD.slot AND version = OLD.version;
+                    INSERT INTO slot_stats (cell, slot, version, entries) VALUES (NEW.cell, NEW.slot, NEW.version, 1)
+                      ON CONFLICT (cell, slot, version) DO UPDATE SET entries = entries + 1;
+                  END;
+                """)
+        }
+        return migrator
+    }
+
+}

@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import SomaRuntime
+import Testing
+
+/// Memory as a cache over the store (docs/state.md): with a budget far smaller than the data, every turn still
+/// sees each key as last committed, counts stay exact, whole-Map operations see every entry, and a worker starts
+/// without reading the Map.
+@Suite struct CacheTests {
+    static let program = """
+    cell Book {
+      face {
+        signal put(k: Int, v: Int) -> Int
+        signal get(k: Int) -> Option<Int>
+        signal drop(k: Int) -> Bool
+        signal count() -> Int
+        signal total() -> Int
+      }
+      memory {
+        m: Map<Int, Int> [persistent]
+        seen: Map<Int, Int> [ephemeral]
+      }
+      invariant counted { m.count() >= 0 }
+      on put(k: Int, v: Int) { m.set(k, v); seen.set(k, v); m.count() }
+      on get(k: Int) { m.get(k) }
+      on drop(k: Int) { m.delete(k) }
+      on count() { m.count() }
+      on total() { m.values().sum() }
+    }
+    """
+
+    @Test func aTinyCacheServesEveryKeyAsCommitted() async throws {
+        let harness = try await RuntimeHarness(Self.program, cacheBytes: 2_048)
+        for k in 0..<300 {
+            #expect(await harness.send("Book.put", #"{"k": \#(k), "v": \#(k * 3)}"#).body == "\(k + 1)")
+        }
+        // Rewritten and deleted keys, long after they left memory.
+        #expect(await harness.send("Book.put", #"{"k": 5, "v": 1000}"#).body == "300")
+        #expect(await harness.send("Book.drop", #"{"k": 7}"#).body == "true")
+        #expect(await harness.send("Book.drop", #"{"k": 7}"#).body == "false")
+        // The ephemeral slot's 300 entries stay (about 38,400 bytes: nothing is behind them); the persistent Map's
+        // 300 (about 31,000) went, but for what the budget and the last turns' pinned writes hold.
+        #expect(harness.engine.cache.bytes < 42_000, "\(harness.engine.cache.bytes) bytes cached")
+        #expect(harness.engine.cache.misses > 0)
+        #expect(await harness.send("Book.get", #"{"k": 0}"#).body == "0")
+        #expect(await harness.send("Book.get", #"{"k": 5}"#).body == "1000")
+        #expect(await harness.send("Book.get", #"{"k": 7}"#).body == "null")
+        #expect(await harness.send("Book.count").body == "299")
+        let total = (0..<300).reduce(0) { $0 + $1 * 3 } - 15 + 1000 - 21
+        #expect(await harness.send("Book.total").body == "\(total)")
+        harness.close()
+
+        // A new worker reads no entry to start, and counts them from the store's stats.
+        let reopened = try await RuntimeHarness(Self.program, folder: harness.folder, cacheBytes: 2_048)
+        defer { reopened.close() }
+        #expect(reopened.engine.cache.bytes == 0)
+        #expect(await reopened.send("Book.count").body == "299")
+        #expect(await reopened.send("Book.get", #"{"k": 299}"#).body == "897")
+        #expect(await reopened.send("Book.total").body == "\(total)")
+        #expect(await reopened.send("Book.put", #"{"k": 1000, "v": 1}"#).body == "300")
+    }
+
+    @Test func aSlotThatFitsIsHeldWholeAfterOneScan() async throws {
+        let first = try await RuntimeHarness(Self.program, cacheBytes: CacheBudget.defaultBytes)
+        for k in 0..<50 { _ = await first.send("Book.put", #"{"k": \#(k), "v": 1}"#) }
+        first.close()
+        let harness = try await RuntimeHarness(Self.program, folder: first.folder, cacheBytes: CacheBudget.defaultBytes)
+        defer { harness.close() }
+        #expect(await harness.send("Book.total").body == "50")
+        let misses = harness.engine.cache.misses
+        #expect(await harness.send("Book.get", #"{"k": 49}"#).body == "1")
+        #expect(await harness.send("Book.get", #"{"k": 4000}"#).body == "null")
+        #expect(harness.engine.cache.misses == misses, "every key was read by the scan: no read goes to the store")
+    }
+
+    @Test func aWholeMapReadFromTheStoreFindsAValueThatDoesNotRead() async throws {
+        let first = try await RuntimeHarness(Self.program, cacheBytes: 2_048)
+        for k in 0..<20 { _ = await first.send("Book.put", #"{"k": \#(k), "v": 1}"#) }
+        first.close()
+        let database = try DatabaseQueue(path: first.folder.appendingPathComponent("state.sqlite").path)
+        try await database.write { db in try db.execute(sql: #"UPDATE slot_values SET value = '"one"' WHERE slot = 'm' AND key = '7'"#) }
+        try database.close()
+        let harness = try await RuntimeHarness(Self.program, folder: first.folder, cacheBytes: 2_048)
+        defer { harness.close() }
+        let total = await harness.send("Book.total")
+        #expect(total.status == 500 && total.body.contains(#""code":"quarantined""#), "\(total.body)")
+        #expect(harness.engine.quarantined.map(\.subject) == ["Book.m[7]"])
+        // The invariant reads `m.count()`: with a quarantined key, every turn of the cell fails until a repair.
+        let other = await harness.send("Book.get", #"{"k": 8}"#)
+        #expect(other.status == 500 && other.body.contains("Book.m[7]"), "\(other.status) \(other.body)")
+        _ = try await harness.engine.repair(cell: "Book", slot: "m", key: "7", .remove)
+        #expect(await harness.send("Book.get", #"{"k": 8}"#).body == "1")
+        #expect(await harness.send("Book.count").body == "19")
+        #expect(await harness.send("Book.total").body == "19")
+    }
+}
