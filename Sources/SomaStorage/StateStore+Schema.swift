@@ -52,27 +52,18 @@ extension StateStore {
         }
         migrator.registerMigration("6-slot-stats") { db in
             // How many keys each slot holds at each version, kept by triggers in the transaction that changes the
-            // rows, whatever statement does: a worker whose memory is a cache knows a Map's count(), and whether
-            // a swap's rewrite was cut short, without reading the rows (docs/state.md). An INSERT OR REPLACE of a
-            // key that exists counts only its change of version: SQLite fires no delete trigger for the row that
-            // REPLACE removes (recursive triggers are off).
+            // rows: a worker whose memory is a cache knows a Map's count(), and whether a swap's rewrite was cut
+            // short, without reading the rows (docs/state.md). Every write of a row is an UPSERT, never an INSERT OR
+            // REPLACE: a replaced row then fires the update trigger (only when its version changes), not the insert
+            // trigger, so a row counts once whatever writes it, at no cost to a write that only changes its value.
             try db.execute(sql: """
                 CREATE TABLE slot_stats (
                   cell TEXT NOT NULL, slot TEXT NOT NULL, version INTEGER NOT NULL, entries INTEGER NOT NULL,
                   PRIMARY KEY (cell, slot, version)) WITHOUT ROWID;
                 INSERT INTO slot_stats (cell, slot, version, entries)
                   SELECT cell, slot, version, COUNT(*) FROM slot_values GROUP BY cell, slot, version;
-                CREATE TRIGGER slot_stats_insert BEFORE INSERT ON slot_values
-                  WHEN NOT EXISTS (SELECT 1 FROM slot_values WHERE cell = NEW.cell AND slot = NEW.slot AND key = NEW.key)
+                CREATE TRIGGER slot_stats_insert AFTER INSERT ON slot_values
                   BEGIN
-                    INSERT INTO slot_stats (cell, slot, version, entries) VALUES (NEW.cell, NEW.slot, NEW.version, 1)
-                      ON CONFLICT (cell, slot, version) DO UPDATE SET entries = entries + 1;
-                  END;
-                CREATE TRIGGER slot_stats_reinsert BEFORE INSERT ON slot_values
-                  WHEN EXISTS (SELECT 1 FROM slot_values WHERE cell = NEW.cell AND slot = NEW.slot AND key = NEW.key AND version <> NEW.version)
-                  BEGIN
-                    UPDATE slot_stats SET entries = entries - 1 WHERE cell = NEW.cell AND slot = NEW.slot
-                      AND version = (SELECT version FROM slot_values WHERE cell = NEW.cell AND slot = NEW.slot AND key = NEW.key);
                     INSERT INTO slot_stats (cell, slot, version, entries) VALUES (NEW.cell, NEW.slot, NEW.version, 1)
                       ON CONFLICT (cell, slot, version) DO UPDATE SET entries = entries + 1;
                   END;

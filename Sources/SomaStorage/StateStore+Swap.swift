@@ -169,7 +169,11 @@ extension StateStore {
                     try db.execute(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ?", arguments: [row[0] as String, row[1] as String])
                 }
             }
-            try db.execute(sql: "INSERT OR REPLACE INTO slot_values SELECT cell, slot, key, version, value FROM swap_undo_values")
+            // `WHERE true`: SQLite reads an ON CONFLICT after a bare SELECT as part of a join.
+            try db.execute(sql: """
+                INSERT INTO slot_values (cell, slot, key, version, value) SELECT cell, slot, key, version, value FROM swap_undo_values WHERE true
+                  ON CONFLICT (cell, slot, key) DO UPDATE SET version = excluded.version, value = excluded.value
+                """)
             try db.execute(sql: "INSERT OR REPLACE INTO machine_states SELECT cell, machine, key, state FROM swap_undo_states")
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('program_version', ?)", arguments: [String(programVersion)])
             try Self.clearUndo(db)

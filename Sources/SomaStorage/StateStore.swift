@@ -280,7 +280,11 @@ public final class StateStore: @unchecked Sendable {
             if !capturing.isEmpty { try captureForUndo(change, db, capturing) }
             switch change {
             case .putValue(let cell, let slot, let key, let version, let json):
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO slot_values (cell, slot, key, version, value) VALUES (?, ?, ?, ?, ?)")
+                // An UPSERT, as every write of a row (slot_stats' triggers count on it).
+                try db.cachedStatement(sql: """
+                    INSERT INTO slot_values (cell, slot, key, version, value) VALUES (?, ?, ?, ?, ?)
+                      ON CONFLICT (cell, slot, key) DO UPDATE SET version = excluded.version, value = excluded.value
+                    """)
                     .execute(arguments: [cell, slot, key, version, json])
             case .deleteValue(let cell, let slot, let key):
                 try db.cachedStatement(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ? AND key = ?").execute(arguments: [cell, slot, key])

@@ -121,6 +121,7 @@ import Testing
         #expect(await harness.send("Stock.get", #"{"id": "b"}"#).body == #"{"id":"b","share":3}"#)
         #expect(await harness.send("Stock.get", #"{"id": "c"}"#).body == #"{"id":"c","share":6}"#)
         await harness.engine.waitForRestamp()
+        try Self.expectCountsMatchRows(harness)
         #expect(try harness.storedValues()
                 == [#"2 {"id":"a","share":2}"#, #"2 {"id":"b","share":3}"#, #"2 {"id":"c","share":6}"#])
     }
@@ -153,6 +154,7 @@ import Testing
         defer { harness.close() }
         #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","share":4}"#)
         await harness.engine.waitForRestamp()
+        try Self.expectCountsMatchRows(harness)
         #expect(try harness.storedValues() == [#"2 {"id":"a","share":4}"#])
     }
 
@@ -171,6 +173,15 @@ import Testing
         #expect(try harness.store.programVersion() == 1)
         let stored = try harness.store.allValues().map { "\($0.version) \($0.key) \($0.json)" }
         #expect(stored == [#"1 "a" {"id":"a","qty":3}"#], "\(stored)")
+        try Self.expectCountsMatchRows(harness)
+    }
+
+    /// slot_stats counts what the rows hold, through a swap's rewrite and its undo.
+    static func expectCountsMatchRows(_ harness: RuntimeHarness, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var rows: [String: Int] = [:], counted: [String: Int] = [:]
+        for row in try harness.store.allValues() { rows["\(row.cell).\(row.slot)@\(row.version)", default: 0] += 1 }
+        for stat in try harness.store.slotStats() { counted["\(stat.cell).\(stat.slot)@\(stat.version)", default: 0] += stat.entries }
+        #expect(counted == rows, sourceLocation: sourceLocation)
     }
 
     @Test func aCompatibleChangeRewritesTheStoredValuesAtTheCommitPoint() async throws {
@@ -184,5 +195,6 @@ import Testing
         #expect(await harness.send("Stock.get", #"{"id": "a"}"#).body == #"{"id":"a","count":3,"note":"-"}"#)
         // Written in the commit transaction: nothing is left for after the swap.
         #expect(try harness.storedValues() == [#"1 {"id":"a","count":3,"note":"-"}"#, #"1 {"id":"b","count":4,"note":"-"}"#])
+        try Self.expectCountsMatchRows(harness)
     }
 }
