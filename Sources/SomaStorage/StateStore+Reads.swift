@@ -30,17 +30,21 @@ extension StateStore {
         }
     }
 
+    /// The stored values of scalar slots (their key is empty), found through slot_stats.
+    static let scalarRows = """
+        SELECT v.cell, v.slot, v.key, v.version, v.value FROM (SELECT DISTINCT cell, slot FROM slot_stats WHERE entries > 0) AS s
+          CROSS JOIN slot_values AS v ON v.cell = s.cell AND v.slot = s.slot AND v.key = ''
+        """
+
     /// What a worker starts from: the scalar slots, the state machines, the sends and effects in flight and each
     /// slot's count. A Map's entries are not read: memory reads them when turns do.
     public func load() throws -> StoredState {
         do {
             return try database.read { db in
                 var state = StoredState()
-                // A point read per slot that slot_stats knows: a scan for the empty key would read every row.
-                for row in try Row.fetchAll(db, sql: """
-                    SELECT DISTINCT v.cell, v.slot, v.key, v.version, v.value FROM slot_stats s
-                      JOIN slot_values v ON v.cell = s.cell AND v.slot = s.slot AND v.key = '' WHERE s.entries > 0
-                    """) {
+                // A point read per slot that slot_stats knows (CROSS JOIN keeps slot_stats the outer loop): a scan for the
+                // empty key would read every row.
+                for row in try Row.fetchAll(db, sql: Self.scalarRows) {
                     state.values.append(.init(cell: row[0], slot: row[1], key: row[2], version: row[3], json: row[4]))
                 }
                 let states = try Row.fetchCursor(db, sql: "SELECT cell, machine, key, state FROM machine_states")

@@ -87,6 +87,19 @@ import Testing
         #expect(try store.storedValue(cell: "C", slot: "m", key: "\"b\"") == nil)
     }
 
+    /// Relaunch to serving must not grow with the data: the start's read of the scalar slots finds them by key.
+    @Test func theStartReadsNoRowOfAMap() async throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try StateStore(path: folder.appendingPathComponent("state.sqlite").path)
+        defer { store.close() }
+        let plan = try await store.database.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + StateStore.scalarRows).map { $0["detail"] as String }.joined(separator: "; ")
+        }
+        #expect(!plan.contains("SCAN v"), "\(plan)")
+        #expect(plan.contains("SEARCH v USING PRIMARY KEY (cell=? AND slot=? AND key=?)"), "\(plan)")
+    }
+
     @Test func anOlderStoreIsCountedWhenItOpens() async throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -27,7 +27,7 @@ extension CellMemory {
         switch lookup(slot.name, key) {
         case .present(let value): return value
         case .absent: return nil
-        case .miss: if !mayRead { throw LaneRequired() }
+        case .miss: if !mayRead { throw LaneRequired(always: false) }
         }
         let storedKey = program.codec.encode(key, as: slot.key)
         if let found = quarantinedValue(slot.name, storedKey: storedKey) { throw TurnState.quarantineError(found) }

@@ -167,8 +167,8 @@ public final class TurnEngine: @unchecked Sendable {
         // lanes: the hop to the lane's thread and back costs more than such a turn (docs/turns.md).
         var ran: Result<(Value, UInt64, [PendingSignal]), TurnError>?
         switch lane.runIfIdle(trigger: trigger, short: true, { [self] in runTurnInline(cell: cell, handler: handler, arguments: arguments, removing: sendID) }) {
-        case .some(.some(let outcome)): ran = outcome
-        case .some(.none): lane.needsLane(trigger)
+        case .some(.ran(let outcome)): ran = outcome
+        case .some(.needsLane(let always)): if always { lane.needsLane(trigger) }
         case .none: break
         }
         let outcome: Result<(Value, UInt64, [PendingSignal]), TurnError>
@@ -208,25 +208,40 @@ public final class TurnEngine: @unchecked Sendable {
     /// Returns the result, the batch's sequence number and the sends to deliver once durable.
     func runTurn(cell name: String, handler lookup: HandlerLookup, arguments: [String: Value],
                  removing sendID: Int64?, consumed: (queue: String, messageID: String)? = nil) throws(TurnError) -> (Value, UInt64, [PendingSignal]) {
-        guard let committed = try execute(cell: name, handler: lookup, arguments: arguments, removing: sendID, consumed: consumed, inline: false) else {
+        guard case .committed(let committed) = try execute(cell: name, handler: lookup, arguments: arguments, removing: sendID, consumed: consumed, inline: false) else {
             throw TurnError(.runtime, "a turn on its lane was sent back to its lane")
         }
         return committed
     }
 
+    /// How a turn on its caller's thread ended.
+    enum InlineTurn {
+        case ran(Result<(Value, UInt64, [PendingSignal]), TurnError>)
+        /// Nothing has happened: the turn runs again on its lane; `always` for every later turn of its handler too.
+        case needsLane(always: Bool)
+    }
+
+    private enum Executed {
+        case committed((Value, UInt64, [PendingSignal]))
+        case needsLane(always: Bool)
+    }
+
     /// Runs one turn on the calling thread, as on its lane, unless it reaches a call or a resource that can wait:
-    /// then nothing has happened yet, and nil says to run it on the lane. Only for a lane that is idle.
+    /// then nothing has happened yet, and it runs on the lane. Only for a lane that is idle.
     func runTurnInline(cell name: String, handler lookup: HandlerLookup, arguments: [String: Value],
-                       removing sendID: Int64?) -> Result<(Value, UInt64, [PendingSignal]), TurnError>? {
+                       removing sendID: Int64?) -> InlineTurn {
         do throws(TurnError) {
-            return try execute(cell: name, handler: lookup, arguments: arguments, removing: sendID, consumed: nil, inline: true).map { .success($0) }
+            switch try execute(cell: name, handler: lookup, arguments: arguments, removing: sendID, consumed: nil, inline: true) {
+            case .committed(let committed): return .ran(.success(committed))
+            case .needsLane(let always): return .needsLane(always: always)
+            }
         } catch {
-            return .failure(error)
+            return .ran(.failure(error))
         }
     }
 
     private func execute(cell name: String, handler lookup: HandlerLookup, arguments: [String: Value], removing sendID: Int64?,
-                         consumed: (queue: String, messageID: String)?, inline: Bool) throws(TurnError) -> (Value, UInt64, [PendingSignal])? {
+                         consumed: (queue: String, messageID: String)?, inline: Bool) throws(TurnError) -> Executed {
         let (program, found) = lock.withLock { (current, memories[name]) }
         guard let cell = program.cells[name], let memory = found else {
             throw TurnError(.runtime, "unknown cell '\(name)'")
@@ -252,8 +267,8 @@ public final class TurnEngine: @unchecked Sendable {
                 value = signal.value
             }
             try Self.checkInvariants(of: cell, with: evaluator)
-        } catch is LaneRequired {
-            return nil
+        } catch let lane as LaneRequired {
+            return .needsLane(always: lane.always)
         } catch let error as TurnError {
             throw error
         } catch {
@@ -275,7 +290,7 @@ public final class TurnEngine: @unchecked Sendable {
         }.get()
         // Past the budget: this cell lets go of what it read, and wrote, that the store now holds.
         if cache.excess > 0 { memory.trim(durable: store.durableSequence) }
-        return committed
+        return .committed(committed)
     }
 
     /// Every invariant of the cell over the turn's view of its memory; the first that does not hold aborts.

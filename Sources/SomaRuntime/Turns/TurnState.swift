@@ -118,7 +118,7 @@ final class TurnState {
     func mapEntries(_ slot: String, evaluator: Evaluator) throws -> [(key: Value, value: Value)] {
         try refuseAnyQuarantined(slot)
         guard let model = cell.model.slot(slot), let types = CellMemory.SlotTypes(model) else { return [] }
-        if runsInline, !memory.isComplete(slot) { throw LaneRequired() }
+        if runsInline, !memory.isComplete(slot) { throw LaneRequired(always: false) }
         var merged = try memory.entireSlot(types, program: program)
         for (key, write) in mapWrites[slot] ?? [:] { merged[key] = write.value }
         evaluator.steps += merged.count
