@@ -9,12 +9,15 @@ worker writes them (`{"id": "k…", "n": …}` under the key `"k…"`), then, fo
   out of memory for a cache smaller than the data), then over a working set of `--hot` keys that fits in it
   (read once before it is measured), and the worker's resident memory after both.
 
-Each binary gets its own home, filled once. Usage: relaunch.py [--entries N] [--runs R] [--reads K] SOMA ...
+Each binary gets its own home, filled once. Usage: relaunch.py [--entries N] [--baseline-entries M] [--runs R]
+[--reads K] SOMA ...
 An older soma that loads everything at start is the baseline the issue names."""
 import argparse, http.client, json, os, random, sqlite3, statistics, subprocess, tempfile, time
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--entries", type=int, default=1_000_000)
+parser.add_argument("--baseline-entries", type=int, default=None,
+                    help="the first soma's home holds this many entries instead (the issue's baseline: today's worker at 10^6)")
 parser.add_argument("--runs", type=int, default=3)
 parser.add_argument("--reads", type=int, default=2_000)
 parser.add_argument("--load", type=int, default=0, help="seconds of wrk load per phase (0: none)")
@@ -23,6 +26,9 @@ parser.add_argument("--cache", default=None, help="soma.toml [memory] cache, whe
 parser.add_argument("somas", nargs="+")
 arguments = parser.parse_args()
 somas = [os.path.abspath(path) for path in arguments.somas]
+entries = {soma: arguments.entries for soma in somas}
+if arguments.baseline_entries:
+    entries[somas[0]] = arguments.baseline_entries
 
 program = """
 type Item = { id: String, n: Int }
@@ -101,14 +107,14 @@ for binary in somas:
         with open(os.path.join(home, "soma.toml"), "w") as file:
             file.write(f'[memory]\ncache = "{arguments.cache}"\n')
     started = time.perf_counter()
-    fill(binary, home, arguments.entries)
-    print(f"{binary}: {arguments.entries:,} entries stored in {time.perf_counter() - started:.1f} s "
+    fill(binary, home, entries[binary])
+    print(f"{binary}: {entries[binary]:,} entries stored in {time.perf_counter() - started:.1f} s "
           f"({os.path.getsize(os.path.join(home, 'home', 'apps', 'store', 'state', 'state.sqlite')) / 2**20:.0f} MB)", flush=True)
     homes[binary] = home
 
-def wrk(port, seconds, hot):
+def wrk(port, seconds, hot, stored):
     out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", os.path.join(os.path.dirname(__file__), "random-get.lua"),
-                          f"http://127.0.0.1:{port}"], env={**os.environ, "ENTRIES": str(arguments.entries), "HOT": str(hot)},
+                          f"http://127.0.0.1:{port}"], env={**os.environ, "ENTRIES": str(stored), "HOT": str(hot)},
                          check=True, capture_output=True, text=True).stdout
     rate = next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec"))
     latency = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip().split(" ")[0] in ("50%", "99%")}
@@ -126,7 +132,7 @@ for run in range(arguments.runs):
         state = status(binary, home)
         port, pid = state["port"], state["worker_pid"]
         result["rss"].append(rss_mb(pid))
-        keys = random.Random(run).sample(range(arguments.entries), arguments.reads)
+        keys = random.Random(run).sample(range(entries[binary]), arguments.reads)
         for key in keys:
             elapsed, _ = call(port, "get", {"id": f"k{key}"})
             result["cold"].append(elapsed)
@@ -134,21 +140,21 @@ for run in range(arguments.runs):
             elapsed, _ = call(port, "get", {"id": f"k{key}"})
             result["warm"].append(elapsed)
         _, counted = call(port, "count", {})
-        if int(counted) != arguments.entries:
-            raise SystemExit(f"{binary} counts {counted.decode()} entries, not {arguments.entries}")
+        if int(counted) != entries[binary]:
+            raise SystemExit(f"{binary} counts {counted.decode()} entries, not {entries[binary]}")
         result["rss_after"].append(rss_mb(pid))
         if arguments.load:
-            spread = wrk(port, arguments.load, 0)
-            wrk(port, max(2, arguments.load // 2), arguments.hot)   # reads the working set into memory first
-            fits = wrk(port, arguments.load, arguments.hot)
+            spread = wrk(port, arguments.load, 0, entries[binary])
+            wrk(port, max(2, arguments.load // 2), arguments.hot, entries[binary])   # reads the working set into memory first
+            fits = wrk(port, arguments.load, arguments.hot, entries[binary])
             result["load"].append(f"random keys: {spread}; {arguments.hot:,} hot keys: {fits}; RSS after {rss_mb(pid):.0f} MB")
         soma(binary, home, "stop", "--app", "store")
 
-print(f"== {os.cpu_count()} cores; {arguments.entries:,} entries; {arguments.runs} relaunches each, alternating; "
+print(f"== {os.cpu_count()} cores; {' and '.join(sorted({f'{n:,}' for n in entries.values()}))} entries; {arguments.runs} relaunches each, alternating; "
       f"{arguments.reads:,} reads of random keys a run, each read twice (first: from the store; second: in memory)")
 for binary in somas:
     result = results[binary]
-    print(f"{binary}:")
+    print(f"{binary} ({entries[binary]:,} entries):")
     print(f"  relaunch to serving: median {statistics.median(result['relaunch']):.0f} ms (runs {', '.join(f'{v:.0f}' for v in result['relaunch'])})")
     print(f"  worker RSS serving: {statistics.median(result['rss']):.0f} MB; after the reads: {statistics.median(result['rss_after']):.0f} MB")
     for kind, label in (("cold", "first read of a key"), ("warm", "second read")):

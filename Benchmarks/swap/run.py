@@ -10,7 +10,10 @@ a migrated type are rewritten at their new version after the swap, while request
 once): the script also reports when that finished (read from the state database) and the latency meanwhile.
 
 Usage: Benchmarks/swap/run.py [SOMA] [VALUES]     (defaults: .build/release/soma, 1000000)
-RATE (requests/s, default 400) and CONNECTIONS (default 4) shape the load.
+RATE (requests/s, default 400) and CONNECTIONS (default 4) shape the load; REWRITE_WAIT (s, default 300) bounds the wait
+for the rewrite after the swap. FILL=sql stores the records by SQL,
+with rows exactly as the worker writes them, and relaunches the app on them (10^7 turns of `fill` take long): the
+worker then starts with none of them in memory.
 """
 import http.client, json, os, shutil, sqlite3, statistics, subprocess, sys, tempfile, threading, time
 
@@ -96,6 +99,27 @@ def stale_values(home):
         connection.close()
 
 
+def fill_by_sql(home, work, port, stored):
+    """One record through the worker (so the row's shape and version are its own), the rest by SQL; then the
+    app launched again on them. Returns its port."""
+    post(port, "/Store/fill", {"start": 0, "count": 1})
+    soma_cli(home, "stop", "--app", "store")
+    database = sqlite3.connect(os.path.join(home, "apps", "store", "state", "state.sqlite"))
+    (version, written) = database.execute("SELECT version, value FROM slot_values WHERE slot = 'entries'").fetchone()
+    if written != '{"id":0,"name":"n0"}':
+        raise RuntimeError(f"the worker writes an Entry as {written}, which this fill does not")
+    for start in range(1, stored, 100_000):
+        rows = [("Store", "entries", f'"e{n}"', version, f'{{"id":{n},"name":"n{n}"}}') for n in range(start, min(stored, start + 100_000))]
+        database.executemany("INSERT INTO slot_values (cell, slot, key, version, value) VALUES (?, ?, ?, ?, ?)", rows)
+        database.commit()
+    database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    launched = soma_cli(home, "launch", os.path.join(work, "store.cell"), "--name", "store")
+    if launched.returncode != 0:
+        raise RuntimeError(launched.stdout + launched.stderr)
+    return int(json.loads(soma_cli(home, "status", "--app", "store", "--json").stdout)["port"])
+
+
 def stats(samples):
     return f"p50 {statistics.median(samples):.2f} ms, p99 {percentile(samples, 0.99):.2f} ms, max {max(samples):.2f} ms"
 
@@ -110,7 +134,11 @@ def scenario(name, new_version, stored):
         if launched.returncode != 0:
             raise RuntimeError(launched.stdout + launched.stderr)
         port = int(json.loads(soma_cli(home, "status", "--app", "store", "--json").stdout)["port"])
-        if stored:
+        if stored and os.environ.get("FILL") == "sql":
+            started = time.monotonic()
+            port = fill_by_sql(home, work, port, stored)
+            print(f"  stored {stored:,} records by SQL and relaunched in {time.monotonic() - started:.1f} s")
+        elif stored:
             started = time.monotonic()
             for start in range(0, stored, 10_000):
                 post(port, "/Store/fill", {"start": start, "count": min(10_000, stored - start)})
@@ -122,7 +150,7 @@ def scenario(name, new_version, stored):
         swapped = soma_cli(home, "swap", os.path.join(work, new_version), "--app", "store", "--yes", "--json")
         swap_ended = time.monotonic()
         rewritten = swap_ended
-        while stored and stale_values(home) > 0 and time.monotonic() - swap_ended < 300:
+        while stored and stale_values(home) > 0 and time.monotonic() - swap_ended < float(os.environ.get("REWRITE_WAIT", "300")):
             time.sleep(0.05)
         rewritten = time.monotonic()
         time.sleep(2)

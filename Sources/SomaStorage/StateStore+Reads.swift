@@ -91,7 +91,7 @@ extension StateStore {
     }
 
     static func forEachValue(_ db: Database, cell: String, slot: String, _ body: (StoredState.SlotValue) throws -> Void) throws {
-        let rows = try Row.fetchCursor(db, sql: "SELECT key, version, value FROM slot_values WHERE cell = ? AND slot = ?", arguments: [cell, slot])
+        let rows = try Row.fetchCursor(db, sql: "SELECT key, version, value FROM slot_values WHERE cell = ? AND slot = ? ORDER BY key", arguments: [cell, slot])
         while let row = try rows.next() {
             try body(StoredState.SlotValue(cell: cell, slot: slot, key: row[0], version: row[1], json: row[2]))
         }

@@ -237,17 +237,19 @@ extension StateStore {
         }
     }
 
-    /// Up to `limit` keys of a slot, in order after `after`, whose rows are not at `version`: what is left of a
+    /// Up to `limit` rows of a slot, in key order after `after`, that are not at `version`: what is left of a
     /// lazily migrated slot.
-    public func staleKeys(cell: String, slot: String, version: Int, after: String?, limit: Int) throws -> [String] {
+    public func staleValues(cell: String, slot: String, version: Int, after: String?, limit: Int) throws -> [StoredState.SlotValue] {
         try readStorage("finding values left at an older version") { db in
             // Two statements: a condition on `after` being NULL would keep SQLite from seeking to it.
-            guard let after else {
-                return try String.fetchAll(db, sql: "SELECT key FROM slot_values WHERE cell = ? AND slot = ? AND version <> ? ORDER BY key LIMIT ?",
-                                           arguments: [cell, slot, version, limit])
+            let rows = if let after {
+                try Row.fetchAll(db, sql: "SELECT key, version, value FROM slot_values WHERE cell = ? AND slot = ? AND key > ? AND version <> ? ORDER BY key LIMIT ?",
+                                 arguments: [cell, slot, after, version, limit])
+            } else {
+                try Row.fetchAll(db, sql: "SELECT key, version, value FROM slot_values WHERE cell = ? AND slot = ? AND version <> ? ORDER BY key LIMIT ?",
+                                 arguments: [cell, slot, version, limit])
             }
-            return try String.fetchAll(db, sql: "SELECT key FROM slot_values WHERE cell = ? AND slot = ? AND key > ? AND version <> ? ORDER BY key LIMIT ?",
-                                       arguments: [cell, slot, after, version, limit])
+            return rows.map { StoredState.SlotValue(cell: cell, slot: slot, key: $0[0], version: $0[1], json: $0[2]) }
         }
     }
 

@@ -39,8 +39,8 @@ import Testing
     }
 
     /// Version 1 running on a new store that records it, holding these items (id, quantity).
-    func stock(_ items: [(String, Int)]) async throws -> RuntimeHarness {
-        let harness = try await RuntimeHarness(Self.v1)
+    func stock(_ items: [(String, Int)], cacheBytes: Int? = nil) async throws -> RuntimeHarness {
+        let harness = try await RuntimeHarness(Self.v1, cacheBytes: cacheBytes)
         try harness.store.recordProgramVersionIfAbsent(1)
         for (id, qty) in items { try await put(harness, id, qty) }
         return harness
@@ -196,5 +196,32 @@ import Testing
         // Written in the commit transaction: nothing is left for after the swap.
         #expect(try harness.storedValues() == [#"1 {"id":"a","count":3,"note":"-"}"#, #"1 {"id":"b","count":4,"note":"-"}"#])
         try Self.expectCountsMatchRows(harness)
+    }
+
+    /// A slot larger than memory (docs/state.md, "Swaps"): the dry run streams the rows memory does not hold
+    /// from a snapshot of the store, and the new version's memory holds what the old one did, not the slot.
+    @Test func aSlotLargerThanTheCacheMigratesFromTheStoreAndStaysInPart() async throws {
+        let items = (0..<300).map { ("k\($0)", $0 % 12 + 1) }
+        let harness = try await stock(items, cacheBytes: 2_048)
+        defer { harness.close() }
+        let plan = try await harness.engine.applySwap(try request(harness, Self.v2()))
+        #expect(plan.refusals.isEmpty && plan.dryRunChecked == 300, "\(plan.refusals) \(plan.dryRunChecked)")
+        // Held whole, the 300 migrated entries would cost about 40,000 bytes.
+        #expect(harness.engine.cache.bytes < 10_000, "\(harness.engine.cache.bytes) bytes cached")
+        for (id, qty) in items {
+            #expect(await harness.send("Stock.get", #"{"id": "\#(id)"}"#).body == #"{"id":"\#(id)","share":\#(12 / qty)}"#)
+        }
+        await harness.engine.waitForRestamp()
+        try Self.expectCountsMatchRows(harness)
+        #expect(try harness.storedValues().allSatisfy { $0.hasPrefix("2 ") })
+    }
+
+    @Test func aValueOnlyInTheStoreThatCannotMigrateRefusesTheSwapAndIsNamed() async throws {
+        let harness = try await stock((0..<300).map { ("k\($0)", $0 == 150 ? 0 : 1) }, cacheBytes: 2_048)
+        defer { harness.close() }
+        let plan = harness.engine.planSwap(try request(harness, Self.v2()))
+        #expect(plan.refusals.map(\.code) == ["migration-fails"])
+        #expect(plan.refusals.first?.message.contains(#"key "k150""#) == true, "\(plan.refusals)")
+        #expect(try harness.store.programVersion() == 1)
     }
 }

@@ -149,17 +149,25 @@ extension CellMemory {
     /// A stored value as the running program reads it: through its migration when a swap left it at an older
     /// version. One that does not read is quarantined.
     func decode(_ row: StoredState.SlotValue, _ slot: SlotTypes, program: RuntimeProgram) throws -> Value {
-        let current = program.version(of: slot.value)
-        guard row.version <= current else {
-            throw TurnError(.storage, "\(cell).\(slot.name) holds values of version \(row.version); this program reads version \(current)")
-        }
         do {
-            let json = try JSONValue.parse(row.json)
-            if row.version == current { return try program.codec.decode(json, as: slot.value, path: slot.name) }
-            return try ValueUpgrader(program: program).upgrade(json, from: program.type(slot.value, atVersion: row.version), to: slot.value, path: slot.name)
+            return try Self.read(row, slot, program: program)
+        } catch let error as TurnError {
+            throw error
         } catch {
             throw quarantine(row, error: error)
         }
+    }
+
+    /// A stored value as the running program reads it, changing nothing: a `TurnError` for a row of a version
+    /// the program does not know, else the error of a value that does not read.
+    static func read(_ row: StoredState.SlotValue, _ slot: SlotTypes, program: RuntimeProgram) throws -> Value {
+        let current = program.version(of: slot.value)
+        guard row.version <= current else {
+            throw TurnError(.storage, "\(row.cell).\(slot.name) holds values of version \(row.version); this program reads version \(current)")
+        }
+        let json = try JSONValue.parse(row.json)
+        if row.version == current { return try program.codec.decode(json, as: slot.value, path: slot.name) }
+        return try ValueUpgrader(program: program).upgrade(json, from: program.type(slot.value, atVersion: row.version), to: slot.value, path: slot.name)
     }
 
     static func quarantineNotice(_ value: QuarantinedValue) -> String {

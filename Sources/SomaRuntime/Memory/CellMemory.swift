@@ -64,15 +64,22 @@ final class CellMemory {
         }
     }
 
+    /// What one turn's trim lets go of at most: a cache far past the budget (just after a swap) comes back
+    /// within it over the next turns, none of which pays for all of it.
+    static let trimmedPerTurn = 256 * 1024
+
     /// Lets go of entries the store holds, from every Map slot of the cell, until the cells are back within the
-    /// budget or nothing of this cell can go yet.
+    /// budget, `trimmedPerTurn` is freed, or nothing of this cell can go yet.
     func trim(durable: UInt64) {
         lock.withLock {
+            var freed = 0
             // The keys copied first: iterating the dictionary while changing it would copy every cache.
             for slot in Array(maps.keys) {
-                let excess = budget.excess
-                guard excess > 0 else { return }
-                budget.add(-(maps[slot]?.evict(freeing: excess, durable: durable) ?? 0))
+                let target = min(budget.excess, Self.trimmedPerTurn - freed)
+                guard target > 0 else { return }
+                let evicted = maps[slot]?.evict(freeing: target, durable: durable) ?? 0
+                budget.add(-evicted)
+                freed += evicted
             }
         }
     }

@@ -46,10 +46,11 @@ struct SlotCache {
         isComplete = count == 0
     }
 
-    /// A slot held whole (an ephemeral one, or one a swap migrated), each entry costing `bytes(key, value)`.
-    init(entries: [Value: Value], pinnedUntil: UInt64, bytes: (Value, Value) -> Int) {
-        count = entries.count
-        isComplete = true
+    /// A slot of `count` stored keys (by default, as many as `entries`: held whole, as an ephemeral one is)
+    /// holding `entries`, each costing `bytes(key, value)`: a swap's migrated memory.
+    init(entries: [Value: Value], count: Int? = nil, pinnedUntil: UInt64, bytes: (Value, Value) -> Int) {
+        self.count = count ?? entries.count
+        isComplete = self.count == entries.count
         items.reserveCapacity(entries.count)
         for (key, value) in entries {
             let cost = bytes(key, value)
@@ -111,6 +112,25 @@ struct SlotCache {
         self.bytes += bytes
         noteIfComplete()
         return bytes
+    }
+
+    /// Puts `key`'s committed value (nil: not stored) in place as a clean entry, the count unchanged: a swap
+    /// migrating a key turns wrote after its dry run, with the slot's count set after by `recount`.
+    mutating func replace(_ key: Value, _ value: Value?, bytes: Int) {
+        guard let position = index[key] else {
+            fill(key, value, bytes: bytes)
+            return
+        }
+        presentCount += (value != nil ? 1 : 0) - (items[position].value != nil ? 1 : 0)
+        self.bytes += bytes - items[position].bytes
+        items[position].value = value
+        items[position].bytes = bytes
+    }
+
+    /// How many keys the slot holds as committed now; it is complete when every one of them is here.
+    mutating func recount(_ count: Int) {
+        self.count = count
+        isComplete = presentCount == count
     }
 
     /// Pins the entries of `keys` until the batch `sequence` is durable: its number is known only once the batch

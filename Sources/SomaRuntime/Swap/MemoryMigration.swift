@@ -23,7 +23,10 @@ final class MemoryMigration: @unchecked Sendable {
     /// The dry run over memory: every slot the swap changes, as it is now (taken under the lock, so one
     /// consistent moment), migrated value by value on every core. A Map slot memory holds whole is taken from
     /// its cache (copy-on-write, so no copy); any other is read from a snapshot of the store opened at the same
-    /// moment, with the cache's entries over it. From the snapshot on, the tracker notes the keys turns write.
+    /// moment, with the cache's entries over it. A slot whose rows stay at their old version keeps only its
+    /// cache's entries migrated: its rows are streamed from the snapshot, checked and let go of, so that a slot
+    /// larger than memory migrates in the memory of a chunk. From the snapshot on, the tracker notes the keys
+    /// turns write.
     func prepare(_ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) -> PreparedSwap {
         let prepared = PreparedSwap(identity: .init(request),
                                     tracker: SwapTracker(slots: Set(work.slots.map(\.id))))
@@ -54,18 +57,25 @@ final class MemoryMigration: @unchecked Sendable {
             guard let content = snapshot[id] else { continue }
             if let cache = content.cache, let memory = content.memory,
                let model = running.cells[slot.cell]?.model.slot(slot.slot), let types = CellMemory.SlotTypes(model) {
+                let (from, to) = slot.valueTypes
+                let (keyType, writtenValue) = Self.mapParts(slot.written) ?? (.json, .json)
+                let converter: @Sendable () -> ValueConverter = {
+                    ValueConverter(upgrader: upgrader, running: running, written: writtenValue, from: from, to: to,
+                                   affected: work.affected, path: "\(slot.cell).\(slot.slot)")
+                }
+                if !cache.isComplete, slot.migratesLazily(to: request.program, from: running) {
+                    prepared.migrated += try Self.migrateStreaming(slot, types, cache: cache, snapshot: stored, keyType: keyType,
+                                                                  running: running, new: request.program, into: prepared, converter: converter)
+                    continue
+                }
                 let map: [Value: Value]
                 do {
                     map = try memory.entireSlot(types, cache: cache, snapshot: stored, program: running)
                 } catch {
                     throw SlotMigrationFailure(cell: slot.cell, slot: slot.slot, key: "", reason: "\(error)")
                 }
-                let (from, to) = slot.valueTypes
-                let (keyType, writtenValue) = Self.mapParts(slot.written) ?? (.json, .json)
-                prepared.maps[id] = try Self.migrate(map, slot: slot, keyType: keyType, running: running) {
-                    ValueConverter(upgrader: upgrader, running: running, written: writtenValue, from: from, to: to,
-                                   affected: work.affected, path: "\(slot.cell).\(slot.slot)")
-                }
+                let migrated = try Self.migrate(map, slot: slot, keyType: keyType, running: running, converter: converter)
+                prepared.maps[id] = Self.newCache(migrated, count: nil, slot: slot, new: request.program)
                 prepared.migrated += map.count
             } else if let scalar = content.scalar {
                 let converter = ValueConverter(upgrader: upgrader, running: running, written: slot.written, from: slot.oldType, to: slot.newType,
@@ -81,30 +91,16 @@ final class MemoryMigration: @unchecked Sendable {
         return prepared
     }
 
-    /// A map's values migrated in chunks on every core (below the priority of turns). On failure, the failing key that sorts first (as stored).
-    static func migrate(_ entries: [Value: Value], slot: SwapWork.Slot, keyType: SomaType, running: RuntimeProgram,
-                        converter makeConverter: @escaping @Sendable () -> ValueConverter) throws(SlotMigrationFailure) -> [Value: Value] {
-        let keys = Array(entries.keys), values = Array(entries.values)
-        let chunkSize = max(1024, values.count / (ProcessInfo.processInfo.activeProcessorCount * 8) + 1)
-        let chunks = (values.count + chunkSize - 1) / chunkSize
-        let output = ChunkedOutput(count: values.count, chunks: chunks)
-        defer { output.deallocate() }
-        ParallelWork.run(chunks: chunks) { chunk in
-            let converter = makeConverter()
-            for index in chunk * chunkSize..<min(values.count, (chunk + 1) * chunkSize) {
-                do {
-                    output.results[index] = try converter.convert(values[index])
-                } catch {
-                    let key = running.codec.encode(keys[index], as: keyType)
-                    if output.failures[chunk].map({ key < $0.key }) ?? true { output.failures[chunk] = (key, "\(error)") }
-                }
-            }
-        }
-        if let first = output.failures.compactMap({ $0 }).min(by: { $0.key < $1.key }) {
-            throw SlotMigrationFailure(cell: slot.cell, slot: slot.slot, key: first.key, reason: first.reason)
-        }
-        let results = Array(output.results)
-        return ParallelWork.lowPriority { Dictionary(uniqueKeysWithValues: zip(keys, results)) }
+    /// A migrated slot's entries as the new version's memory holds them, `count` keys in all (nil: these are
+    /// all). Until turns let go of them: for a persistent slot the store holds every value (at the commit point,
+    /// or at the old version, read through the migration); an ephemeral slot's are all there is.
+    static func newCache(_ entries: [Value: Value], count: Int?, slot: SwapWork.Slot, new: RuntimeProgram) -> SlotCache {
+        let durable = new.cells[slot.cell]?.model.slot(slot.slot)?.properties.isDurable ?? slot.durable
+        return SlotCache(entries: entries, count: count, pinnedUntil: durable ? SlotCache.clean : SlotCache.forever, bytes: cost)
+    }
+
+    static func cost(_ key: Value, _ value: Value) -> Int {
+        SlotCache.overhead + key.approximateBytes + value.approximateBytes
     }
 
     static func mapParts(_ type: SomaType) -> (key: SomaType, value: SomaType)? {
@@ -186,14 +182,16 @@ final class MemoryMigration: @unchecked Sendable {
                 do {
                     // Every batch is durable by now (turns are held), so a key the cache let go of reads from the store.
                     guard let memory, let types, let value = try memory.committed(types, key, program: running) else {
-                        prepared.maps[id]?[key] = nil
+                        prepared.maps[id, default: SlotCache(count: 0)].replace(key, nil, bytes: SlotCache.overhead + key.approximateBytes)
                         continue
                     }
-                    prepared.maps[id, default: [:]][key] = try converter.convert(value)
+                    let converted = try converter.convert(value)
+                    prepared.maps[id, default: SlotCache(count: 0)].replace(key, converted, bytes: Self.cost(key, converted))
                 } catch {
                     throw SlotMigrationFailure(cell: slot.cell, slot: slot.slot, key: running.codec.encode(key, as: keyType), reason: "\(error)")
                 }
             }
+            if !keys.isEmpty, let memory { prepared.maps[id]?.recount(memory.count(slot.slot)) }
             if tracker.scalars.contains(id) {
                 do {
                     prepared.scalars[id] = try memory?.scalars[slot.slot].map { value throws(MigrationFailure) in try converter.convert(value) }
@@ -219,11 +217,8 @@ final class MemoryMigration: @unchecked Sendable {
             let before = engine.memories[name], oldCell = running.cells[name]
             for slot in cell.model.slots {
                 let id = SwapTracker.SlotID(cell: name, slot: slot.name)
-                if let map = prepared.maps[id] {
-                    // Held whole until turns let go of it: for a persistent slot, the store holds every value (at
-                    // the commit point, or at the old version, read through the migration).
-                    let pinned = slot.properties.isDurable ? SlotCache.clean : SlotCache.forever
-                    memory.maps[slot.name] = SlotCache(entries: map, pinnedUntil: pinned) { SlotCache.overhead + $0.approximateBytes + $1.approximateBytes }
+                if let cache = prepared.maps[id] {
+                    memory.maps[slot.name] = cache
                 } else if let scalar = prepared.scalars[id] {
                     memory.scalars[slot.name] = scalar
                 } else if let before, let oldSlot = oldCell?.model.slot(slot.name), !work.slots.contains(where: { $0.cell == name && $0.slot == slot.name }),
@@ -243,26 +238,5 @@ final class MemoryMigration: @unchecked Sendable {
             result[name] = memory
         }
         return result
-    }
-}
-
-/// Where the threads of a parallel migration write: each index, and each chunk's failure, by one thread only.
-// Unchecked: raw buffers, each index written by one thread only and read after every thread has joined.
-private final class ChunkedOutput: @unchecked Sendable {
-    let results: UnsafeMutableBufferPointer<Value>
-    let failures: UnsafeMutableBufferPointer<(key: String, reason: String)?>
-
-    init(count: Int, chunks: Int) {
-        results = .allocate(capacity: count)
-        results.initialize(repeating: .unit)
-        failures = .allocate(capacity: chunks)
-        failures.initialize(repeating: nil)
-    }
-
-    func deallocate() {
-        results.deinitialize()
-        results.deallocate()
-        failures.deinitialize()
-        failures.deallocate()
     }
 }

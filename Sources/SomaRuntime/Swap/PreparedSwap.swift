@@ -1,6 +1,6 @@
 import Foundation
 
-/// A swap's dry run over memory, kept for the swap itself: every value of the slots the swap changes, migrated
+/// A swap's dry run over memory, kept for the swap itself: the values of the slots the swap changes, migrated
 /// from a snapshot of memory taken while turns went on. The tracker notes what turns write after the snapshot;
 /// with turns held, the swap migrates those keys again and takes the rest from here.
 // Unchecked: filled by the dry run's thread before it is published, then read and changed only under the
@@ -23,7 +23,10 @@ final class PreparedSwap: @unchecked Sendable {
 
     let identity: Identity
     let tracker: SwapTracker
-    var maps: [SwapTracker.SlotID: [Value: Value]] = [:]
+    /// Each migrated Map slot as the new version's memory holds it, built off the turns' hold: whole, or for a
+    /// slot memory held in part, the entries it held, migrated (the rest stay in the store at their old version,
+    /// checked by the dry run and read through their migration after the swap).
+    var maps: [SwapTracker.SlotID: SlotCache] = [:]
     var scalars: [SwapTracker.SlotID: Value] = [:]
     /// How many values the dry run migrated.
     var migrated = 0

@@ -56,10 +56,10 @@ final class Restamper: @unchecked Sendable {
             for slot in slots {
                 var after: String?
                 while !engine.lock.withLock({ stopping }) {
-                    let keys = try engine.store.staleKeys(cell: slot.cell, slot: slot.slot, version: slot.version, after: after, limit: Self.chunk)
-                    guard let last = keys.last else { break }
-                    after = last
-                    let rows = batch(rewriting: keys, of: slot)
+                    let stale = try engine.store.staleValues(cell: slot.cell, slot: slot.slot, version: slot.version, after: after, limit: Self.chunk)
+                    guard let last = stale.last else { break }
+                    after = last.key
+                    let rows = batch(rewriting: stale, of: slot)
                     guard !rows.isEmpty else { continue }
                     rewritten += rows.changes.count
                     let sequence = engine.store.enqueue(rows, touchesMemory: false)
@@ -76,8 +76,8 @@ final class Restamper: @unchecked Sendable {
         }
     }
 
-    /// The rows of `keys` rewritten at the new version.
-    private func batch(rewriting keys: [String], of slot: StateRewrite.LazySlot) -> WriteBatch {
+    /// The rows `stale` rewritten at the new version.
+    private func batch(rewriting stale: [StoredState.SlotValue], of slot: StateRewrite.LazySlot) -> WriteBatch {
         let program = engine.program
         guard let model = program.cells[slot.cell]?.model.slot(slot.slot) else { return WriteBatch() }
         var batch = WriteBatch()
@@ -88,17 +88,13 @@ final class Restamper: @unchecked Sendable {
             }
             return batch
         }
-        // From the stored rows, read through their migration as a miss would read them: memory may not hold
-        // them. A turn's write since is at the new version already, and the restamp leaves it (`version <> ?`).
+        // Read through their migration as a miss would read them: memory may not hold them. A turn's write since
+        // the read is at the new version already, and the restamp leaves it (`version <> ?`).
         let types = CellMemory.SlotTypes(model)
         let memory = engine.lock.withLock { engine.memories[slot.cell] }
-        let values = keys.compactMap { stored -> (String, Value)? in
-            guard let types, let memory, let row = try? memory.readStored(slot.slot, stored), row.version < slot.version,
-                  let value = try? memory.decode(row, types, program: program) else { return nil }
-            return (stored, value)
-        }
-        for (key, value) in values {
-            batch.changes.append(.restampValue(cell: slot.cell, slot: slot.slot, key: key, version: slot.version,
+        for row in stale where row.version < slot.version {
+            guard let types, let memory, let value = try? memory.decode(row, types, program: program) else { continue }
+            batch.changes.append(.restampValue(cell: slot.cell, slot: slot.slot, key: row.key, version: slot.version,
                                                json: program.codec.encode(value, as: valueType)))
         }
         return batch

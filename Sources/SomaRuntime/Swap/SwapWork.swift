@@ -16,6 +16,12 @@ struct SwapWork {
 
         var id: SwapTracker.SlotID { .init(cell: cell, slot: slot) }
 
+        /// Whether the slot's stored rows stay at their old version at the commit point, read through their
+        /// migration until the rewrite after the swap brings them up: a persistent slot whose type goes up a version.
+        func migratesLazily(to new: RuntimeProgram, from old: RuntimeProgram) -> Bool {
+            durable && new.version(of: newType) > old.version(of: written)
+        }
+
         /// A map slot's stored values are its values; any other slot's, the whole value.
         var valueTypes: (from: SomaType, to: SomaType) {
             if case .map(_, let oldValue) = oldType, case .map(_, let newValue) = newType { return (oldValue, newValue) }
@@ -86,9 +92,8 @@ struct SwapWork {
         let new = request.program
         var rewrite = StateRewrite(programVersion: request.toVersion)
         for slot in slots where slot.durable {
-            let newVersion = new.version(of: slot.newType)
-            if newVersion > old.version(of: slot.written) {
-                rewrite.lazySlots.append(.init(cell: slot.cell, slot: slot.slot, version: newVersion))
+            if slot.migratesLazily(to: new, from: old) {
+                rewrite.lazySlots.append(.init(cell: slot.cell, slot: slot.slot, version: new.version(of: slot.newType)))
             } else if let memory = memories[slot.cell] {
                 rewrite.slots.append(.init(cell: slot.cell, slot: slot.slot, rows: Self.storedRows(of: slot.slot, type: slot.newType, in: memory, program: new)))
             }
