@@ -75,6 +75,29 @@ class Load:
             thread.join()
 
 
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as file:
+        return next(int(line.split()[1]) / 1024 for line in file if line.startswith("VmRSS:"))
+
+
+class Peak:
+    """The most a process holds resident, sampled every 50 ms until stopped."""
+
+    def __init__(self, pid):
+        self.pid, self.value, self.stopping = pid, 0.0, False
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def run(self):
+        while not self.stopping:
+            self.value = max(self.value, rss_mb(self.pid))
+            time.sleep(0.05)
+
+    def stop(self):
+        self.stopping = True
+        self.thread.join()
+
+
 def soma_cli(home, *arguments):
     return subprocess.run([soma, *arguments], capture_output=True, text=True, env=dict(os.environ, SOMA_HOME=home))
 
@@ -146,9 +169,13 @@ def scenario(name, new_version, stored):
         load = Load(port)
         load.start()
         time.sleep(3)
+        worker = int(json.loads(soma_cli(home, "status", "--app", "store", "--json").stdout)["worker_pid"])
+        rss_before = rss_mb(worker)
+        peak = Peak(worker)
         swap_started = time.monotonic()
         swapped = soma_cli(home, "swap", os.path.join(work, new_version), "--app", "store", "--yes", "--json")
         swap_ended = time.monotonic()
+        peak.stop()
         rewritten = swap_ended
         while stored and stale_values(home) > 0 and time.monotonic() - swap_ended < float(os.environ.get("REWRITE_WAIT", "300")):
             time.sleep(0.05)
@@ -178,6 +205,7 @@ def scenario(name, new_version, stored):
             meanwhile = [s * 1000 for t, s, ok in records if t < rewritten and t + s > swap_ended]
             print(f"  stored values rewritten at version 2 {rewritten - swap_ended:.1f} s after soma swap returned; "
                   f"requests meanwhile ({len(meanwhile)}): {stats(meanwhile) if meanwhile else '-'}")
+        print(f"  worker RSS: {rss_before:.0f} MB before the swap, at most {peak.value:.0f} MB while it ran")
         print(f"  swap: turns held {plan.get('heldMilliseconds', 0):.1f} ms ({plan.get('heldTurns', 0)} waited), applied in "
               f"{plan.get('totalMilliseconds', 0):.1f} ms, dry run (in the plan) {dry_run:.1f} ms; "
               f"soma swap end to end {1000 * (swap_ended - swap_started):.0f} ms")

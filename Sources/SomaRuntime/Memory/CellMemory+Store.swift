@@ -32,11 +32,11 @@ extension CellMemory {
         let storedKey = program.codec.encode(key, as: slot.key)
         if let found = quarantinedValue(slot.name, storedKey: storedKey) { throw TurnState.quarantineError(found) }
         guard let row = try readStored(slot.name, storedKey) else {
-            fill(slot.name, key, nil, bytes: SlotCache.overhead + storedKey.utf8.count)
+            fill(slot.name, key, nil, bytes: SlotCache.cost(storedKey: storedKey, value: nil))
             return nil
         }
         let value = try decode(row, slot, program: program)
-        fill(slot.name, key, value, bytes: SlotCache.overhead + storedKey.utf8.count + row.json.utf8.count)
+        fill(slot.name, key, value, bytes: SlotCache.cost(storedKey: storedKey, value: row.json.utf8.count))
         return value
     }
 
@@ -61,8 +61,9 @@ extension CellMemory {
             guard case .miss = cache.peek(key) else { return }
             let value = try decode(row, slot, program: program)
             entries[key] = value
-            readBytes += SlotCache.overhead + row.key.utf8.count + row.json.utf8.count
-            if readBytes <= room { read.append((key, value, SlotCache.overhead + row.key.utf8.count + row.json.utf8.count)) }
+            let bytes = SlotCache.cost(storedKey: row.key, value: row.json.utf8.count)
+            readBytes += bytes
+            if readBytes <= room { read.append((key, value, bytes)) }
         }
         cache.forEachEntry { key, value in entries[key] = value }
         if readBytes <= room {

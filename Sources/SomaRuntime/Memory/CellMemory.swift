@@ -64,18 +64,18 @@ final class CellMemory {
         }
     }
 
-    /// What one turn's trim lets go of at most: a cache far past the budget (just after a swap) comes back
-    /// within it over the next turns, none of which pays for all of it.
+    /// What one turn's trim lets go of beyond what the turn added: a cache far past the budget (just after a
+    /// swap) comes back within it over the next turns, none of which pays for all of it.
     static let trimmedPerTurn = 256 * 1024
 
     /// Lets go of entries the store holds, from every Map slot of the cell, until the cells are back within the
-    /// budget, `trimmedPerTurn` is freed, or nothing of this cell can go yet.
-    func trim(durable: UInt64) {
+    /// budget, `limit` bytes are freed, or nothing of this cell can go yet.
+    func trim(durable: UInt64, atMost limit: Int = .max) {
         lock.withLock {
             var freed = 0
             // The keys copied first: iterating the dictionary while changing it would copy every cache.
             for slot in Array(maps.keys) {
-                let target = min(budget.excess, Self.trimmedPerTurn - freed)
+                let target = min(budget.excess, limit - freed)
                 guard target > 0 else { return }
                 let evicted = maps[slot]?.evict(freeing: target, durable: durable) ?? 0
                 budget.add(-evicted)

@@ -249,6 +249,7 @@ public final class TurnEngine: @unchecked Sendable {
         guard let handler = lookup(cell) else {
             throw TurnError(.runtime, "cell '\(name)' has no handler for this turn")
         }
+        let cachedBefore = cache.bytes
         let turn = TurnState(cell: cell, memory: memory, program: program, context: self, runsInline: inline)
         let evaluator = Evaluator(program: program, turn: turn)
         if inline, evaluator.budget > Self.inlineSteps {
@@ -289,7 +290,9 @@ public final class TurnEngine: @unchecked Sendable {
             return .success((value, sequence, sends))
         }.get()
         // Past the budget: this cell lets go of what it read, and wrote, that the store now holds.
-        if cache.excess > 0 { memory.trim(durable: store.durableSequence) }
+        if cache.excess > 0 {
+            memory.trim(durable: store.durableSequence, atMost: CellMemory.trimmedPerTurn + max(0, cache.bytes - cachedBefore))
+        }
         return .committed(committed)
     }
 

@@ -210,10 +210,10 @@ final class TurnState {
                         if let value = write.value {
                             let json = program.codec.encode(value, as: valueType)
                             batch.changes.append(.putValue(cell: name, slot: slotName, key: storedKey, version: version, json: json))
-                            bytes = SlotCache.overhead + storedKey.utf8.count + json.utf8.count
+                            bytes = SlotCache.cost(storedKey: storedKey, value: json.utf8.count)
                         } else {
                             batch.changes.append(.deleteValue(cell: name, slot: slotName, key: storedKey))
-                            bytes = SlotCache.overhead + storedKey.utf8.count
+                            bytes = SlotCache.cost(storedKey: storedKey, value: nil)
                         }
                         pinned.append(key)
                     } else {
