@@ -110,6 +110,17 @@ extension StateStore {
         }
     }
 
+    /// How many keys a slot holds, at every version, as committed.
+    public func storedCount(cell: String, slot: String) throws -> Int {
+        do {
+            return try database.read { db in
+                try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(entries), 0) FROM slot_stats WHERE cell = ? AND slot = ?", arguments: [cell, slot]) ?? 0
+            }
+        } catch {
+            throw StorageError(code: "state-read", path: path, operation: "counting \(cell).\(slot)", underlying: "\(error)")
+        }
+    }
+
     /// How many keys each slot holds at each version (a scalar slot holds one once written).
     public func slotStats() throws -> [StoredState.SlotStat] {
         do {

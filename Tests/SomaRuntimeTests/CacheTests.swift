@@ -93,4 +93,46 @@ import Testing
         #expect(await harness.send("Book.count").body == "19")
         #expect(await harness.send("Book.total").body == "19")
     }
+
+    /// Without an invariant, nothing needs to know whether an inserted key was stored, so an insert into a Map
+    /// larger than memory reads nothing (docs/state.md, "An insert without a read"): `count()` settles the
+    /// count from the store's stats when it asks.
+    static let ledger = """
+    cell Ledger {
+      face {
+        signal put(k: Int, v: Int) -> Int
+        signal putAndCount(k: Int, v: Int) -> Int
+        signal drop(k: Int) -> Bool
+        signal count() -> Int
+      }
+      memory { m: Map<Int, Int> [persistent] }
+      on put(k: Int, v: Int) { m.set(k, v); v }
+      on putAndCount(k: Int, v: Int) { m.set(k, v); m.count() }
+      on drop(k: Int) { m.delete(k) }
+      on count() { m.count() }
+    }
+    """
+
+    @Test func anInsertReadsNothingAndTheCountStaysExact() async throws {
+        let first = try await RuntimeHarness(Self.ledger, cacheBytes: 2_048)
+        for k in 0..<50 { _ = await first.send("Ledger.put", #"{"k": \#(k), "v": 1}"#) }
+        first.close()
+        let harness = try await RuntimeHarness(Self.ledger, folder: first.folder, cacheBytes: 2_048)
+        defer { harness.close() }
+        // A slot of 50 stored keys none of which memory holds: 200 new keys and 50 rewritten ones, no read.
+        for k in 0..<250 { #expect(await harness.send("Ledger.put", #"{"k": \#(k), "v": 2}"#).body == "2") }
+        #expect(harness.engine.cache.misses == 0, "\(harness.engine.cache.misses) reads went to the store")
+        #expect(await harness.send("Ledger.count").body == "250")
+        // In one turn: the insert's own key is read to count it, once of a new key, once of a stored one.
+        #expect(await harness.send("Ledger.putAndCount", #"{"k": 1000, "v": 3}"#).body == "251")
+        #expect(await harness.send("Ledger.putAndCount", #"{"k": 10, "v": 3}"#).body == "251")
+        #expect(await harness.send("Ledger.drop", #"{"k": 3}"#).body == "true")
+        for k in 2000..<2010 { _ = await harness.send("Ledger.put", #"{"k": \#(k), "v": 1}"#) }
+        #expect(await harness.send("Ledger.count").body == "260")
+        harness.close()
+        let reopened = try await RuntimeHarness(Self.ledger, folder: first.folder, cacheBytes: 2_048)
+        defer { reopened.close() }
+        #expect(await reopened.send("Ledger.count").body == "260")
+    }
 }
+

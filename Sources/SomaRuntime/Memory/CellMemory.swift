@@ -20,6 +20,8 @@ final class CellMemory {
     /// Guards `maps` and `quarantined`: a turn's reads change the cache (what it found, what it read lately)
     /// while a swap's snapshot or a scan may read it from another thread.
     let lock = NSLock()
+    /// The last batch that wrote one of the cell's persistent slots.
+    private var lastBatch: UInt64 = 0
 
     init(cell: String, store: StateStore, budget: CacheBudget, report: @escaping @Sendable (String) -> Void = { _ in }) {
         self.cell = cell
@@ -43,6 +45,39 @@ final class CellMemory {
         lock.withLock { maps[slot]?.count ?? 0 }
     }
 
+    /// Whether a slot's count waits for `settleCount` (inserts that did not read whether their key was stored).
+    func countIsPending(_ slot: String) -> Bool {
+        lock.withLock { maps[slot]?.countIsPending ?? false }
+    }
+
+    /// Every pending count of the cell settled (a swap, with turns held).
+    func settleCounts() throws {
+        for slot in lock.withLock({ maps.filter(\.value.countIsPending).map(\.key) }) { try settleCount(slot) }
+    }
+
+    /// A pending count read from the store's stats, once the cell's last batch is durable: the triggers keep
+    /// them exact in each commit. Called where no turn of the cell commits meanwhile (its lane, or a swap with
+    /// turns held).
+    func settleCount(_ slot: String) throws {
+        guard countIsPending(slot) else { return }
+        do {
+            try store.waitUntilDurableBlocking(lock.withLock { lastBatch })
+            let count = try store.storedCount(cell: cell, slot: slot)
+            lock.withLock { maps[slot]?.recount(count) }
+        } catch {
+            throw TurnError(.storage, "\(error)")
+        }
+    }
+
+    /// What the cache knows of a key, without counting a hit or a miss or marking it read.
+    func peek(_ slot: String, _ key: Value) -> SlotCache.Lookup {
+        lock.withLock { maps[slot]?.peek(key) ?? .absent }
+    }
+
+    func hasQuarantined(_ slot: String) -> Bool {
+        lock.withLock { !(quarantined[slot]?.isEmpty ?? true) }
+    }
+
     func isComplete(_ slot: String) -> Bool {
         lock.withLock { maps[slot]?.isComplete ?? true }
     }
@@ -60,6 +95,7 @@ final class CellMemory {
     func pin(_ keys: [String: [Value]], until sequence: UInt64) {
         guard !keys.isEmpty else { return }
         lock.withLock {
+            lastBatch = max(lastBatch, sequence)
             for (slot, written) in keys { maps[slot]?.pin(written, until: sequence) }
         }
     }

@@ -48,6 +48,9 @@ struct SlotCache {
     private(set) var count: Int
     /// Every key the slot holds is here: a key not found is not stored, and the store need not be asked.
     private(set) var isComplete: Bool
+    /// A write did not know whether its key was stored (an insert that did not read first): `count` is stale
+    /// until `recount` sets it from the store's stats.
+    private(set) var countIsPending = false
 
     /// A slot of `count` stored keys, none of them read yet (complete when it has none).
     init(count: Int) {
@@ -100,10 +103,15 @@ struct SlotCache {
     }
 
     /// A committed write (nil: a delete), pinned until `pinnedUntil` is durable. `existed` is whether the key was
-    /// stored before, as the turn found it: the count follows it. Returns the change in bytes.
+    /// stored before, as the turn found it: the count follows it; nil (not known) leaves the count pending.
+    /// Returns the change in bytes.
     @discardableResult
-    mutating func write(_ key: Value, _ value: Value?, existed: Bool, bytes: Int, pinnedUntil: UInt64) -> Int {
-        count += (value != nil ? 1 : 0) - (existed ? 1 : 0)
+    mutating func write(_ key: Value, _ value: Value?, existed: Bool?, bytes: Int, pinnedUntil: UInt64) -> Int {
+        if let existed {
+            count += (value != nil ? 1 : 0) - (existed ? 1 : 0)
+        } else {
+            countIsPending = true
+        }
         if let position = index[key] {
             let before = items[position]
             items[position].value = value
@@ -139,6 +147,7 @@ struct SlotCache {
     /// How many keys the slot holds as committed now; it is complete when every one of them is here.
     mutating func recount(_ count: Int) {
         self.count = count
+        countIsPending = false
         isComplete = presentCount == count
     }
 
@@ -197,6 +206,6 @@ struct SlotCache {
     }
 
     private mutating func noteIfComplete() {
-        if !isComplete && presentCount == count { isComplete = true }
+        if !isComplete && !countIsPending && presentCount == count { isComplete = true }
     }
 }

@@ -147,6 +147,14 @@ final class MemoryMigration: @unchecked Sendable {
         let outcome = engine.lock.withLock { () -> Result<([String: CellMemory], [String: CellMemory]), SlotMigrationFailure> in
             tracker = nil
             do throws(SlotMigrationFailure) {
+                // Every batch is durable (turns are held): a count that inserts left pending reads from the stats.
+                for (name, memory) in engine.memories {
+                    do {
+                        try memory.settleCounts()
+                    } catch {
+                        throw SlotMigrationFailure(cell: name, slot: "", key: "", reason: "\(error)")
+                    }
+                }
                 try migrateWrittenSince(prepared, work, request)
                 return .success((engine.memories, try newMemories(prepared, work, request)))
             } catch {
@@ -217,7 +225,9 @@ final class MemoryMigration: @unchecked Sendable {
             let before = engine.memories[name], oldCell = running.cells[name]
             for slot in cell.model.slots {
                 let id = SwapTracker.SlotID(cell: name, slot: slot.name)
-                if let cache = prepared.maps[id] {
+                if var cache = prepared.maps[id] {
+                    // A slot memory held in part takes its count as settled now; the dry run's may have been pending.
+                    if let before, !before.isComplete(slot.name) { cache.recount(before.count(slot.name)) }
                     memory.maps[slot.name] = cache
                 } else if let scalar = prepared.scalars[id] {
                     memory.scalars[slot.name] = scalar

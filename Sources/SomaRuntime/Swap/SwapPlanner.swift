@@ -105,7 +105,10 @@ struct SwapPlanner {
             var seen: Set<SwapTracker.SlotID> = []
             for (cell, slot) in slots where seen.insert(.init(cell: cell, slot: slot)).inserted {
                 guard let model = engine.current.cells[cell]?.model.slot(slot), model.properties.isDurable, let memory = engine.memories[cell] else { continue }
-                let count = memory.cache(of: slot)?.count ?? (memory.scalars[slot] == nil ? 0 : 1)
+                let cache = memory.cache(of: slot)
+                // A count inserts left pending: the store's, as committed (the plan's figure, not a decision).
+                let count = cache.map { $0.countIsPending ? (try? engine.store.storedCount(cell: cell, slot: slot)) ?? $0.count : $0.count }
+                    ?? (memory.scalars[slot] == nil ? 0 : 1)
                 guard count > 0 else { continue }
                 census.values.append(.init(cell: cell, slot: slot, version: engine.current.version(of: model.type), count: count, exampleKey: ""))
             }

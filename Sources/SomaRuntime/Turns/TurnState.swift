@@ -15,10 +15,10 @@ final class TurnState {
     let runsInline: Bool
 
     /// A key a turn wrote: its new value (nil: deleted) and whether it was stored before the turn, which the
-    /// slot's count follows.
+    /// slot's count follows (nil: not known, for an insert that did not read; docs/state.md).
     struct MapWrite {
         var value: Value?
-        var existed: Bool
+        var existed: Bool?
     }
 
     private var scalarWrites: [String: Value] = [:]
@@ -82,10 +82,18 @@ final class TurnState {
         mapWrites[slot, default: [:]][key] = MapWrite(value: value, existed: true)
     }
 
-    /// A write remembers whether the key was stored before the turn: a key memory does not hold is read first.
+    /// A write remembers whether the key was stored before the turn: a key memory does not hold is read first,
+    /// unless the write is a `set` in a cell without invariants (which could read the count or the old value):
+    /// then whether it existed waits until a `count()` asks.
     private func record(_ slot: String, _ key: Value, _ value: Value?) throws {
         if mapWrites[slot]?[key] != nil {
             mapWrites[slot]![key]!.value = value
+            return
+        }
+        if value != nil, cell.invariants.isEmpty, memory.peek(slot, key) == .miss,
+           let model = cell.model.slot(slot), model.properties.isDurable, case .map(let keyType, _) = model.type {
+            if memory.hasQuarantined(slot) { try refuseQuarantined(slot, storedKey: program.codec.encode(key, as: keyType)) }
+            mapWrites[slot, default: [:]][key] = MapWrite(value: value, existed: nil)
             return
         }
         let existed = try committed(slot, key) != nil
@@ -125,11 +133,24 @@ final class TurnState {
         return merged.keys.sorted(by: Value.precedes).map { ($0, merged[$0]!) }
     }
 
+    /// The slot's count with the turn's writes: a pending count is read from the store first, and so is
+    /// whether each key this turn inserted without reading was stored.
     func mapCount(_ slot: String) throws -> Int {
         try refuseAnyQuarantined(slot)
+        if memory.countIsPending(slot) {
+            if runsInline { throw LaneRequired(always: false) }
+            try memory.settleCount(slot)
+        }
         var count = memory.count(slot)
-        for write in (mapWrites[slot] ?? [:]).values {
-            count += (write.value != nil ? 1 : 0) - (write.existed ? 1 : 0)
+        for (key, write) in mapWrites[slot] ?? [:] {
+            let existed: Bool
+            if let known = write.existed {
+                existed = known
+            } else {
+                existed = try committed(slot, key) != nil
+                mapWrites[slot]![key]!.existed = existed
+            }
+            count += (write.value != nil ? 1 : 0) - (existed ? 1 : 0)
         }
         return count
     }
