@@ -28,6 +28,12 @@ struct SlotCache {
         overhead + storedKey.utf8.count + (value.map { valueOverhead + $0 } ?? 0)
     }
 
+    /// What an entry costs by its decoded size, where no stored text is at hand (an ephemeral slot, a swap's
+    /// migrated values): nil for a key that is not stored.
+    static func cost(key: Value, value: Value?) -> Int {
+        overhead + key.approximateBytes + (value?.approximateBytes ?? 0)
+    }
+
     private struct Item {
         let key: Value
         /// nil: the key is not stored.

@@ -96,11 +96,9 @@ final class MemoryMigration: @unchecked Sendable {
     /// or at the old version, read through the migration); an ephemeral slot's are all there is.
     static func newCache(_ entries: [Value: Value], count: Int?, slot: SwapWork.Slot, new: RuntimeProgram) -> SlotCache {
         let durable = new.cells[slot.cell]?.model.slot(slot.slot)?.properties.isDurable ?? slot.durable
-        return SlotCache(entries: entries, count: count, pinnedUntil: durable ? SlotCache.clean : SlotCache.forever, bytes: cost)
-    }
-
-    static func cost(_ key: Value, _ value: Value) -> Int {
-        SlotCache.overhead + key.approximateBytes + value.approximateBytes
+        return SlotCache(entries: entries, count: count, pinnedUntil: durable ? SlotCache.clean : SlotCache.forever) {
+            SlotCache.cost(key: $0, value: $1)
+        }
     }
 
     static func mapParts(_ type: SomaType) -> (key: SomaType, value: SomaType)? {
@@ -190,16 +188,15 @@ final class MemoryMigration: @unchecked Sendable {
                 do {
                     // Every batch is durable by now (turns are held), so a key the cache let go of reads from the store.
                     guard let memory, let types, let value = try memory.committed(types, key, program: running) else {
-                        prepared.maps[id, default: SlotCache(count: 0)].replace(key, nil, bytes: SlotCache.overhead + key.approximateBytes)
+                        prepared.maps[id, default: SlotCache(count: 0)].replace(key, nil, bytes: SlotCache.cost(key: key, value: nil))
                         continue
                     }
                     let converted = try converter.convert(value)
-                    prepared.maps[id, default: SlotCache(count: 0)].replace(key, converted, bytes: Self.cost(key, converted))
+                    prepared.maps[id, default: SlotCache(count: 0)].replace(key, converted, bytes: SlotCache.cost(key: key, value: converted))
                 } catch {
                     throw SlotMigrationFailure(cell: slot.cell, slot: slot.slot, key: running.codec.encode(key, as: keyType), reason: "\(error)")
                 }
             }
-            if !keys.isEmpty, let memory { prepared.maps[id]?.recount(memory.count(slot.slot)) }
             if tracker.scalars.contains(id) {
                 do {
                     prepared.scalars[id] = try memory?.scalars[slot.slot].map { value throws(MigrationFailure) in try converter.convert(value) }
@@ -226,8 +223,9 @@ final class MemoryMigration: @unchecked Sendable {
             for slot in cell.model.slots {
                 let id = SwapTracker.SlotID(cell: name, slot: slot.name)
                 if var cache = prepared.maps[id] {
-                    // A slot memory held in part takes its count as settled now; the dry run's may have been pending.
-                    if let before, !before.isComplete(slot.name) { cache.recount(before.count(slot.name)) }
+                    // The count as committed now, with turns held and pending counts settled: the dry run's is of its
+                    // snapshot, before the keys written since were put in place.
+                    if let before { cache.recount(before.count(slot.name)) }
                     memory.maps[slot.name] = cache
                 } else if let scalar = prepared.scalars[id] {
                     memory.scalars[slot.name] = scalar

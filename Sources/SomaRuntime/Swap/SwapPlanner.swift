@@ -100,17 +100,16 @@ struct SwapPlanner {
     /// How many values these slots hold and how many keys are in these states, counted in memory (which counts
     /// every stored key of a Map, and holds the states) rather than in the store.
     func memoryCensus(slots: [(cell: String, slot: String)], states: [(cell: String, machine: String, state: String)]) -> StateCensus {
-        engine.lock.withLock {
+        var pending: [Int] = []
+        var census = engine.lock.withLock {
             var census = StateCensus()
             var seen: Set<SwapTracker.SlotID> = []
             for (cell, slot) in slots where seen.insert(.init(cell: cell, slot: slot)).inserted {
                 guard let model = engine.current.cells[cell]?.model.slot(slot), model.properties.isDurable, let memory = engine.memories[cell] else { continue }
                 let cache = memory.cache(of: slot)
-                // A count inserts left pending: the store's, as committed (the plan's figure, not a decision).
-                let count = cache.map { $0.countIsPending ? (try? engine.store.storedCount(cell: cell, slot: slot)) ?? $0.count : $0.count }
-                    ?? (memory.scalars[slot] == nil ? 0 : 1)
-                guard count > 0 else { continue }
-                census.values.append(.init(cell: cell, slot: slot, version: engine.current.version(of: model.type), count: count, exampleKey: ""))
+                if cache?.countIsPending == true { pending.append(census.values.count) }
+                census.values.append(.init(cell: cell, slot: slot, version: engine.current.version(of: model.type),
+                                           count: cache?.count ?? (memory.scalars[slot] == nil ? 0 : 1), exampleKey: ""))
             }
             for (cell, machine, state) in states {
                 let count = engine.memories[cell]?.machines[machine]?.values.reduce(0) { $0 + ($1 == state ? 1 : 0) } ?? 0
@@ -119,6 +118,14 @@ struct SwapPlanner {
             }
             return census
         }
+        // A count inserts left pending is read from the store, as committed, off the engine's lock (the plan's
+        // figure, not a decision).
+        for index in pending {
+            let line = census.values[index]
+            if let stored = try? engine.store.storedCount(cell: line.cell, slot: line.slot) { census.values[index].count = stored }
+        }
+        census.values.removeAll { $0.count == 0 }
+        return census
     }
 
     /// Messages per type version of each queue whose element the swap migrates.

@@ -238,7 +238,7 @@ final class TurnState {
                         }
                         pinned.append(key)
                     } else {
-                        bytes = SlotCache.overhead + key.approximateBytes + (write.value?.approximateBytes ?? 0)
+                        bytes = SlotCache.cost(key: key, value: write.value)
                     }
                     // In place: a copy of the slot's cache would make every turn cost the size of the map.
                     memory.budget.add(memory.maps[slotName]?.write(key, write.value, existed: write.existed, bytes: bytes, pinnedUntil: SlotCache.forever) ?? 0)
