@@ -40,6 +40,7 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, Codable, Cus
     // Cells
     public static let missingHandler = DiagnosticCode("missing-handler")
     public static let extraHandler = DiagnosticCode("extra-handler")
+    public static let invariantScans = DiagnosticCode("invariant-scans")
 
     // Distribution (LANGUAGE.md §8)
     public static let ephemeralStrongShard = DiagnosticCode("ephemeral-strong-shard")

@@ -93,6 +93,12 @@ public struct FaceServer: Sendable {
                 # HELP soma_cache_misses_total Reads of a Map's entry that went to the store.
                 # TYPE soma_cache_misses_total counter
                 soma_cache_misses_total \(cache.misses)
+                # HELP soma_invariant_evaluations_total Invariants evaluated by committed turns.
+                # TYPE soma_invariant_evaluations_total counter
+                soma_invariant_evaluations_total \(engine.invariantCounts.evaluated)
+                # HELP soma_invariant_skips_total Invariants a committed turn did not evaluate: it wrote nothing they read.
+                # TYPE soma_invariant_skips_total counter
+                soma_invariant_skips_total \(engine.invariantCounts.skipped)
 
                 """.utf8)
             let dead = await OwnThread.run { engine.deadLetterCounts() }

@@ -134,5 +134,24 @@ import Testing
         defer { reopened.close() }
         #expect(await reopened.send("Ledger.count").body == "260")
     }
+
+    /// An invariant that reads another slot does not need to know whether an inserted key was stored; one that
+    /// reads the Map does, and the insert reads first.
+    @Test func anInsertReadsNothingUnlessAnInvariantReadsItsSlot() async throws {
+        func guarded(_ invariant: String) -> String {
+            Self.ledger.replacingOccurrences(of: "memory { m: Map<Int, Int> [persistent] }",
+                                             with: "memory { m: Map<Int, Int> [persistent]\n n: Int [persistent] = 0 }\n invariant \(invariant)")
+        }
+        for (invariant, reads) in [("other { n >= 0 }", false), ("counted { m.count() >= 0 }", true)] {
+            let first = try await RuntimeHarness(guarded(invariant), cacheBytes: 2_048)
+            for k in 0..<50 { _ = await first.send("Ledger.put", #"{"k": \#(k), "v": 1}"#) }
+            first.close()
+            let harness = try await RuntimeHarness(guarded(invariant), folder: first.folder, cacheBytes: 2_048)
+            for k in 0..<100 { #expect(await harness.send("Ledger.put", #"{"k": \#(k), "v": 2}"#).body == "2") }
+            #expect((harness.engine.cache.misses > 0) == reads, "\(invariant): \(harness.engine.cache.misses) reads went to the store")
+            #expect(await harness.send("Ledger.count").body == "100")
+            harness.close()
+        }
+    }
 }
 

@@ -33,11 +33,13 @@ extension Checker {
             return apply(local.type, arguments: arguments, span: span, what: "'\(name)'")
         }
         if let function = functions[name] {
+            reads?.functions.insert(name)
             let slots = zip(function.parameters, function.parameterTypes).map { Slot(name: $0.name, type: $1) }
             matchArguments(arguments, to: slots, span: span, callee: "'\(name)'", missingCode: .arity)
             return function.result
         }
         if Self.builtinFunctionNames.contains(name) {
+            if name == "now" || name == "uuid" { reads?.outside = true }
             return builtinCall(name, arguments: arguments, span: span, expected: expected)
         }
         if let variant = variantType(ofCase: name, at: callee.span, expected: expected), let caseInfo = table[variant]?.variantCase(name) {

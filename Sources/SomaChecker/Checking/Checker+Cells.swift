@@ -29,7 +29,10 @@ extension Checker {
             context = BodyContext(kind: .function, cell: nil, result: signature.result)
             scopes = [[:]]
             for (parameter, type) in zip(declaration.parameters, signature.parameterTypes) { declare(parameter.name, type) }
+            reads = InvariantReads()
             checkBody(declaration.body, result: signature.result)
+            functionReads[declaration.name] = reads
+            reads = nil
             scopes = []
         }
     }
@@ -216,11 +219,8 @@ extension Checker {
                   hint: "add 'on \(signal.name)(\(signal.parameters.map { "\($0.name): \($0.type)" }.joined(separator: ", "))) { … }'")
         }
         for invariant in declaration.invariants {
-            context = BodyContext(kind: .invariant, cell: declaration.name, result: nil)
-            scopes = [[:]]
-            check(invariant.condition, expected: .bool)
-            scopes = []
-            cells[declaration.name]?.invariants.append(invariant.name)
+            let model = checkInvariant(invariant, cell: declaration.name)
+            cells[declaration.name]?.invariants.append(model)
         }
         context = BodyContext(kind: .initializer, cell: nil, result: nil)
         for slot in declaration.slots {

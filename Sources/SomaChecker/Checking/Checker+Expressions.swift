@@ -109,11 +109,23 @@ extension Checker {
     mutating func resolveName(_ name: String, at span: SourceSpan, expected: SomaType?) -> SomaType {
         if let local = local(name) { return local.type }
         if let cell = currentCell, context.kind != .function {
-            if let slot = cell.slot(name) { return slot.type }
-            if let resource = cell.resource(name) { return resource.kind == .queue ? .queue(resource.element) : .database(resource.element) }
-            if cell.machine(name) != nil { return .stateMachine(cell: cell.name, name: name) }
+            if let slot = cell.slot(name) {
+                noteSlotRead(slot, whole: true, how: "the Map itself", at: span)
+                return slot.type
+            }
+            if let resource = cell.resource(name) {
+                reads?.outside = true
+                return resource.kind == .queue ? .queue(resource.element) : .database(resource.element)
+            }
+            if cell.machine(name) != nil {
+                reads?.machines.insert(name)
+                return .stateMachine(cell: cell.name, name: name)
+            }
         }
-        if let function = functions[name] { return .function(function.parameterTypes, function.result) }
+        if let function = functions[name] {
+            reads?.functions.insert(name)
+            return .function(function.parameterTypes, function.result)
+        }
         if let variant = variantType(ofCase: name, at: span, expected: expected) {
             if let caseInfo = table[variant]?.variantCase(name), caseInfo.fields.contains(where: { !$0.isOptional }) {
                 error(.missingField, "'\(name)' carries \(caseInfo.fields.map { "\($0.name): \($0.type)" }.joined(separator: ", "))", at: span,

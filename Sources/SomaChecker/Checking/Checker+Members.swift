@@ -55,10 +55,12 @@ extension Checker {
             if let cell = currentCell, context.kind != .function {
                 if let slot = cell.slot(baseName), case .map(let key, let value) = slot.type {
                     expressionTypes[base.id] = slot.type
+                    noteSlotRead(slot, whole: name == "keys" || name == "values", how: "\(name)()", at: span)
                     return slotMethod(slot, key: key, value: value, name, nameSpan: nameSpan, arguments: arguments, span: span)
                 }
                 if let machine = cell.machine(baseName) {
                     expressionTypes[base.id] = .stateMachine(cell: cell.name, name: baseName)
+                    reads?.machines.insert(baseName)
                     return machineMethod(machine, name, nameSpan: nameSpan, arguments: arguments, span: span)
                 }
             }

@@ -63,6 +63,11 @@ struct Checker {
     var context = BodyContext(kind: .function)
     /// Set just before checking an expression whose value is discarded (a statement).
     var discardsNextValue = false
+    /// What the body being checked reads, while an invariant or a function is checked (Checker+Reads).
+    var reads: InvariantReads?
+    /// Where the invariant being checked reads a Map whole.
+    var scans: [(slot: String, span: SourceSpan, how: String)] = []
+    var functionReads: [String: InvariantReads] = [:]
 
     init(declarations: [Declaration], config: ProjectConfig, oldDeclarations: [Declaration]?) {
         self.declarations = declarations

@@ -10,7 +10,7 @@ public struct CellModel: Sendable {
     public var machines: [MachineModel] = []
     public var resources: [ResourceModel] = []
     public var scale = ScaleModel()
-    public var invariants: [String] = []
+    public var invariants: [InvariantModel] = []
     public var timers: [Int] = []
     public var hasStartHandler = false
 

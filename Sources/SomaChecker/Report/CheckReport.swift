@@ -58,12 +58,21 @@ public struct CheckReport: Sendable {
             lines.append("resource '\(resource.name ?? resource.binding)': \(resource.typeDescription) (\(extra.joined(separator: ", ")))\(consumed)")
         }
         for invariant in cell.invariants {
-            lines.append("invariant '\(invariant)' checked after every turn")
+            lines.append("invariant '\(invariant.name)' checked after \(Self.when(invariant.reads))")
         }
         if !cell.timers.isEmpty {
             lines.append("timers: every " + cell.timers.map(Self.duration).joined(separator: ", every "))
         }
         return lines
+    }
+
+    /// Which turns check an invariant: those that write what it reads (docs/state.md, "Invariants").
+    static func when(_ reads: InvariantReads) -> String {
+        if reads.outside { return "every turn (it reads the clock, a uuid or a resource)" }
+        let parts = reads.slots.sorted().map { "'\($0)'" } + reads.machines.sorted().map { "state '\($0)'" }
+        if parts.isEmpty { return "the first turn only (it reads no memory)" }
+        let scans = reads.scanned.isEmpty ? "" : ", reading every entry of " + reads.scanned.sorted().map { "'\($0)'" }.joined(separator: ", ")
+        return "every turn that writes \(parts.joined(separator: " or "))\(scans)"
     }
 
     func scaleLines(_ cell: CellModel) -> [String] {

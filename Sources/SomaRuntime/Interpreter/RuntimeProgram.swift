@@ -11,8 +11,24 @@ public final class RuntimeProgram: Sendable {
         public var handlers: [String: HandlerDeclaration]
         public var startHandler: HandlerDeclaration?
         public var timers: [HandlerDeclaration]
-        public var invariants: [InvariantDeclaration]
+        public let invariants: [Invariant]
         public var slotInitializers: [String: SomaSyntax.Expression]
+        /// Slots some invariant reads: a write to one must know the value it replaces.
+        public let slotsReadByInvariants: Set<String>
+
+        init(model: CellModel, declaration: CellDeclaration, handlers: [String: HandlerDeclaration], startHandler: HandlerDeclaration?,
+             timers: [HandlerDeclaration], invariants: [Invariant], slotInitializers: [String: SomaSyntax.Expression]) {
+            (self.model, self.declaration, self.handlers, self.startHandler) = (model, declaration, handlers, startHandler)
+            (self.timers, self.invariants, self.slotInitializers) = (timers, invariants, slotInitializers)
+            slotsReadByInvariants = invariants.reduce(into: []) { $0.formUnion($1.reads.slots) }
+        }
+    }
+
+    /// An invariant with what the checker found it reads.
+    public struct Invariant: Sendable {
+        public var declaration: InvariantDeclaration
+        public var reads: InvariantReads
+        public var name: String { declaration.name }
     }
 
     public let cells: [String: CellProgram]
@@ -35,6 +51,14 @@ public final class RuntimeProgram: Sendable {
     /// By `Cell.signal`: the type each parameter had in the version this one was checked against, where this
     /// version migrates it (`Order@1`). Old clients' bodies in that shape are read through the migration.
     public let previousParameters: [String: [String: SomaType]]
+
+    /// A cell's invariants with what each reads. One the checker has no model of is evaluated after every turn.
+    static func invariants(of cell: CellDeclaration, _ model: CellModel) -> [Invariant] {
+        cell.invariants.enumerated().map { index, declaration in
+            let found = model.invariants.indices.contains(index) && model.invariants[index].name == declaration.name
+            return Invariant(declaration: declaration, reads: found ? model.invariants[index].reads : InvariantReads(outside: true))
+        }
+    }
 
     public init(outcome: CheckOutcome, stepBudget: Int = 1_000_000) {
         var cells: [String: CellProgram] = [:]
@@ -62,7 +86,7 @@ public final class RuntimeProgram: Sendable {
                     if let initial = slot.initialValue { initializers[slot.name] = initial }
                 }
                 cells[cell.name] = CellProgram(model: model, declaration: cell, handlers: handlers, startHandler: start,
-                                               timers: timers, invariants: cell.invariants, slotInitializers: initializers)
+                                               timers: timers, invariants: Self.invariants(of: cell, model), slotInitializers: initializers)
             case .function(let function):
                 functions[function.name] = function
             case .type(let type):

@@ -15,6 +15,10 @@ final class CellMemory {
     var maps: [String: SlotCache] = [:]
     /// Machine name → key → state.
     var machines: [String: [String: String]] = [:]
+    /// Invariants known to hold over this memory as last committed: a turn that writes nothing one of them
+    /// reads leaves it holding, and does not evaluate it again (docs/state.md, "Invariants"). Empty for a new
+    /// memory (a start, a swap, a rollback), so that each is evaluated once before it is skipped.
+    var heldInvariants: Set<String> = []
     /// Slot → stored key (empty for a scalar slot) → the value there that did not read.
     var quarantined: [String: [String: QuarantinedValue]] = [:]
     /// Guards `maps` and `quarantined`: a turn's reads change the cache (what it found, what it read lately)

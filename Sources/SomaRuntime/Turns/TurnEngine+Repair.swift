@@ -53,7 +53,7 @@ extension TurnEngine {
                     }
                 }
                 if store.refusesWrites { throw TurnError(.diskFull, Self.diskFullMessage) }
-                try Self.checkInvariants(of: model, with: Evaluator(program: program, turn: turn))
+                _ = try Self.checkInvariants(of: model, turn: turn, with: Evaluator(program: program, turn: turn), all: true)
                 var (batch, _, _) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swap.memory.tracker)
                 if let removal { batch.changes.append(removal) }
                 let sequence = store.enqueue(batch)

@@ -22,6 +22,7 @@ public final class TurnEngine: @unchecked Sendable {
     let store: StateStore
     /// What every cell's memory may cache together.
     public let cache: CacheBudget
+    public let invariantCounts = InvariantCounts()
     let observer: (any TurnObserver)?
     /// Called once when a commit fails: memory is then ahead of the disk, and the process must start over
     /// from what is durable (the worker exits; its supervisor restarts it).
@@ -261,13 +262,14 @@ public final class TurnEngine: @unchecked Sendable {
             evaluator.scopes[0].declare(parameter.name, arguments[parameter.name] ?? .unit)
         }
         let value: Value
+        var held: [String] = []
         do {
             do {
                 value = try evaluator.runStatements(handler.body)
             } catch let signal as ReturnSignal {
                 value = signal.value
             }
-            try Self.checkInvariants(of: cell, with: evaluator)
+            held = try Self.checkInvariants(of: cell, turn: turn, with: evaluator)
         } catch let lane as LaneRequired {
             return .needsLane(always: lane.always)
         } catch let error as TurnError {
@@ -286,9 +288,11 @@ public final class TurnEngine: @unchecked Sendable {
             if let sendID { batch.changes.append(.removeSend(id: sendID)) }
             let sequence = batch.isEmpty ? store.visibleSequence : store.enqueue(batch)
             memory.pin(turn.durableKeys, until: sequence)
+            memory.heldInvariants.formUnion(held)
             pump.submit(sequence: sequence, effects: effects)
             return .success((value, sequence, sends))
         }.get()
+        invariantCounts.note(evaluated: held.count, skipped: cell.invariants.count - held.count)
         // Past the budget: this cell lets go of what it read, and wrote, that the store now holds.
         if cache.excess > 0 {
             memory.trim(durable: store.durableSequence, atMost: CellMemory.trimmedPerTurn + max(0, cache.bytes - cachedBefore))
@@ -296,13 +300,20 @@ public final class TurnEngine: @unchecked Sendable {
         return .committed(committed)
     }
 
-    /// Every invariant of the cell over the turn's view of its memory; the first that does not hold aborts.
-    static func checkInvariants(of cell: RuntimeProgram.CellProgram, with evaluator: Evaluator) throws {
+    /// The cell's invariants over the turn's view of its memory; the first that does not hold aborts. One that
+    /// held at the last commit and reads nothing the turn wrote still holds, and is not evaluated (docs/state.md,
+    /// "Invariants"); `all` evaluates every one. Returns those evaluated, which hold once the turn commits.
+    static func checkInvariants(of cell: RuntimeProgram.CellProgram, turn: TurnState, with evaluator: Evaluator, all: Bool = false) throws -> [String] {
+        var evaluated: [String] = []
         for invariant in cell.invariants {
-            guard case .bool(true) = try evaluator.evaluate(invariant.condition) else {
-                throw TurnError(.invariant, "invariant '\(invariant.name)' does not hold", at: evaluator.location(invariant.span))
+            if !all, turn.memory.heldInvariants.contains(invariant.name), !turn.touches(invariant) { continue }
+            let condition = invariant.declaration.condition
+            guard case .bool(true) = try evaluator.evaluate(condition) else {
+                throw TurnError(.invariant, "invariant '\(invariant.name)' does not hold", at: evaluator.location(invariant.declaration.span))
             }
+            evaluated.append(invariant.name)
         }
+        return evaluated
     }
 
     /// `call Cell.signal(...)` from inside a turn of `caller`: the callee's turn runs on its own lane while the

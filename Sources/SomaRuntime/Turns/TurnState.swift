@@ -83,14 +83,14 @@ final class TurnState {
     }
 
     /// A write remembers whether the key was stored before the turn: a key memory does not hold is read first,
-    /// unless the write is a `set` in a cell without invariants (which could read the count or the old value):
+    /// unless the write is a `set` to a slot no invariant reads (one could read the count or the old value):
     /// then whether it existed waits until a `count()` asks.
     private func record(_ slot: String, _ key: Value, _ value: Value?) throws {
         if mapWrites[slot]?[key] != nil {
             mapWrites[slot]![key]!.value = value
             return
         }
-        if value != nil, cell.invariants.isEmpty, memory.peek(slot, key) == .miss,
+        if value != nil, !cell.slotsReadByInvariants.contains(slot), memory.peek(slot, key) == .miss,
            let model = cell.model.slot(slot), model.properties.isDurable, case .map(let keyType, _) = model.type {
             if memory.hasQuarantined(slot) { try refuseQuarantined(slot, storedKey: program.codec.encode(key, as: keyType)) }
             mapWrites[slot, default: [:]][key] = MapWrite(value: value, existed: nil)
@@ -153,6 +153,11 @@ final class TurnState {
             count += (write.value != nil ? 1 : 0) - (existed ? 1 : 0)
         }
         return count
+    }
+
+    /// Whether the turn wrote something this invariant reads, so that it may no longer hold.
+    func touches(_ invariant: RuntimeProgram.Invariant) -> Bool {
+        invariant.reads.isTouched(wroteSlot: { scalarWrites[$0] != nil || mapWrites[$0] != nil }, movedMachine: { machineWrites[$0] != nil })
     }
 
     // MARK: - State machines
