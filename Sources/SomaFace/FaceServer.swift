@@ -93,6 +93,9 @@ public struct FaceServer: Sendable {
                 # HELP soma_cache_misses_total Reads of a Map's entry that went to the store.
                 # TYPE soma_cache_misses_total counter
                 soma_cache_misses_total \(cache.misses)
+                # HELP soma_cache_scans_total Reads of a whole Map slot from the store.
+                # TYPE soma_cache_scans_total counter
+                soma_cache_scans_total \(cache.scans)
                 # HELP soma_invariant_evaluations_total Invariants evaluated by committed turns.
                 # TYPE soma_invariant_evaluations_total counter
                 soma_invariant_evaluations_total \(engine.invariantCounts.evaluated)

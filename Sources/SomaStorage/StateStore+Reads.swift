@@ -60,6 +60,9 @@ extension StateStore {
                 for row in try Row.fetchAll(db, sql: "SELECT id, resource, operation, payload FROM pending_effects ORDER BY id") {
                     state.effects.append(.init(id: row[0], resource: row[1], operation: row[2], payload: row[3]))
                 }
+                for row in try Row.fetchAll(db, sql: "SELECT cell, name, value FROM slot_aggregates") {
+                    state.aggregates[row[0], default: [:]][row[1]] = row[2]
+                }
                 return state
             }
         } catch {

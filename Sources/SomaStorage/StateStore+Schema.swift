@@ -80,6 +80,15 @@ extension StateStore {
                   END;
                 """)
         }
+        migrator.registerMigration("7-slot-aggregates") { db in
+            // Sums and counts over a Map that invariants read, kept by the runtime from each turn's writes in the
+            // turn's own batch (docs/state.md, "Invariants"). `name` says what is summed or counted, in which program.
+            try db.execute(sql: """
+                CREATE TABLE slot_aggregates (
+                  cell TEXT NOT NULL, name TEXT NOT NULL, slot TEXT NOT NULL, value INTEGER NOT NULL,
+                  PRIMARY KEY (cell, name)) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

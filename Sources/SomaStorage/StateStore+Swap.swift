@@ -176,6 +176,8 @@ extension StateStore {
                 """)
             try db.execute(sql: "INSERT OR REPLACE INTO machine_states SELECT cell, machine, key, state FROM swap_undo_states")
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('program_version', ?)", arguments: [String(programVersion)])
+            // What the new version kept described what the undo just put back.
+            try db.execute(sql: "DELETE FROM slot_aggregates")
             try Self.clearUndo(db)
         }
     }
@@ -184,6 +186,16 @@ extension StateStore {
     public func finishRewrite() throws {
         capture([])
         try writeStorage("finishing a swap") { db in try Self.clearUndo(db) }
+    }
+
+    /// Forgets every kept sum and count but those `keep` names (by cell): what a program that starts does not
+    /// keep up to date must not outlive it.
+    public func retainAggregates(_ keep: [String: Set<String>]) throws {
+        try writeStorage("forgetting kept aggregates") { db in
+            for row in try Row.fetchAll(db, sql: "SELECT cell, name FROM slot_aggregates") where !(keep[row[0] as String]?.contains(row[1] as String) ?? false) {
+                try db.execute(sql: "DELETE FROM slot_aggregates WHERE cell = ? AND name = ?", arguments: [row[0] as String, row[1] as String])
+            }
+        }
     }
 
     static func clearUndo(_ db: Database) throws {
@@ -215,6 +227,8 @@ extension StateStore {
                                    arguments: [rename.to, rename.cell, rename.machine, rename.from])
                 }
                 try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('program_version', ?)", arguments: [String(rewrite.programVersion)])
+                // Kept sums and counts are the old program's; the new one keeps its own from its memory.
+                try db.execute(sql: "DELETE FROM slot_aggregates")
                 rewrite.beforeCommit?()
                 return .commit
             }

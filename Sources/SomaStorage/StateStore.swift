@@ -313,6 +313,11 @@ public final class StateStore: @unchecked Sendable {
                       SELECT id, resource, operation, payload, ?, ? FROM pending_effects WHERE id = ?
                     """).execute(arguments: [error, failedAt, id])
                 try db.cachedStatement(sql: "DELETE FROM pending_effects WHERE id = ?").execute(arguments: [id])
+            case .putAggregate(let cell, let name, let slot, let value?):
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO slot_aggregates (cell, name, slot, value) VALUES (?, ?, ?, ?)")
+                    .execute(arguments: [cell, name, slot, value])
+            case .putAggregate(let cell, let name, _, nil):
+                try db.cachedStatement(sql: "DELETE FROM slot_aggregates WHERE cell = ? AND name = ?").execute(arguments: [cell, name])
             }
         }
     }

@@ -19,6 +19,8 @@ public struct WriteBatch: Sendable {
         case removeEffect(id: Int64)
         /// The effect's resource refused it for good: it moves to the set-aside effects with the error.
         case setAsideEffect(id: Int64, error: String, failedAt: Int64)
+        /// A kept sum or count over a Map slot, as the turn that wrote the slot left it; nil: no longer known.
+        case putAggregate(cell: String, name: String, slot: String, value: Int?)
     }
 
     public var changes: [Change]
@@ -74,4 +76,6 @@ public struct StoredState: Sendable {
     public var states: [MachineState] = []
     public var sends: [PendingSend] = []
     public var effects: [PendingEffect] = []
+    /// Kept sums and counts, by cell and name.
+    public var aggregates: [String: [String: Int]] = [:]
 }

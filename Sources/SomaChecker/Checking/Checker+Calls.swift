@@ -30,6 +30,7 @@ extension Checker {
             error(.arity, "'\(name)' takes no type arguments", at: callee.span)
         }
         if let local = local(name) {
+            noteLocalUse(name)
             return apply(local.type, arguments: arguments, span: span, what: "'\(name)'")
         }
         if let function = functions[name] {

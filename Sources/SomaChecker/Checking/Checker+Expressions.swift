@@ -107,7 +107,10 @@ extension Checker {
     // MARK: - Names
 
     mutating func resolveName(_ name: String, at span: SourceSpan, expected: SomaType?) -> SomaType {
-        if let local = local(name) { return local.type }
+        if let local = local(name) {
+            noteLocalUse(name)
+            return local.type
+        }
         if let cell = currentCell, context.kind != .function {
             if let slot = cell.slot(name) {
                 noteSlotRead(slot, whole: true, how: "the Map itself", at: span)

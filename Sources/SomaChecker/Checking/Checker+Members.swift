@@ -79,6 +79,11 @@ extension Checker {
                 return .unknown
             }
         }
+        if reads != nil, context.kind == .invariant, arguments.isEmpty, let source = Self.aggregateSource(base),
+           let kind = Self.aggregateKind(name, step: source.step) {
+            let receiver = checkAggregate(source, kind: kind, base: base, span: span)
+            return valueMethod(receiver, name, nameSpan: nameSpan, arguments: arguments, span: span, expected: expected)
+        }
         let receiver = check(base, expected: nil)
         return valueMethod(receiver, name, nameSpan: nameSpan, arguments: arguments, span: span, expected: expected)
     }

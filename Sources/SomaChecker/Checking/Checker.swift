@@ -67,6 +67,13 @@ struct Checker {
     var reads: InvariantReads?
     /// Where the invariant being checked reads a Map whole.
     var scans: [(slot: String, span: SourceSpan, how: String)] = []
+    /// Sums and counts the runtime can keep, found in the invariant being checked.
+    var aggregates: [(model: AggregateModel, scans: [(slot: String, span: SourceSpan, how: String)])] = []
+    /// Reads of a slot noted so far, and whether a local declared outside `localFloor` was used: while checking
+    /// what an aggregate adds up, its function must read nothing else.
+    var slotReadsNoted = 0
+    var localFloor: Int?
+    var usesOuterLocal = false
     var functionReads: [String: InvariantReads] = [:]
 
     init(declarations: [Declaration], config: ProjectConfig, oldDeclarations: [Declaration]?) {
@@ -103,6 +110,12 @@ struct Checker {
     mutating func declare(_ name: String, _ type: SomaType, mutable: Bool = false) {
         if scopes.isEmpty { scopes.append([:]) }
         scopes[scopes.count - 1][name] = Local(type: type, mutable: mutable)
+    }
+
+    /// Notes a use of a local declared below `localFloor` (see `usesOuterLocal`).
+    mutating func noteLocalUse(_ name: String) {
+        guard let floor = localFloor else { return }
+        if let depth = scopes.lastIndex(where: { $0[name] != nil }), depth < floor { usesOuterLocal = true }
     }
 
     func local(_ name: String) -> Local? {

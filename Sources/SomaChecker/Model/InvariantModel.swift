@@ -1,4 +1,5 @@
 import SomaDiagnostics
+import SomaSyntax
 
 /// One invariant as the checker resolved it: what it reads decides when the runtime must evaluate it again
 /// (docs/state.md, "Invariants").
@@ -6,11 +7,15 @@ public struct InvariantModel: Sendable {
     public var name: String
     public var span: SourceSpan
     public var reads: InvariantReads
+    /// Sums and counts over a Map's values that the runtime keeps up to date from each turn's writes, in place
+    /// of reading the Map.
+    public var aggregates: [AggregateModel] = []
 
-    public init(name: String, span: SourceSpan, reads: InvariantReads) {
+    public init(name: String, span: SourceSpan, reads: InvariantReads, aggregates: [AggregateModel] = []) {
         self.name = name
         self.span = span
         self.reads = reads
+        self.aggregates = aggregates
     }
 }
 

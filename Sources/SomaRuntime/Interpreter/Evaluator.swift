@@ -14,6 +14,8 @@ final class Evaluator {
     let sources: SourceMap
     /// The turn's memory; nil for pure code (field defaults, functions evaluated at load).
     var turn: TurnState?
+    /// While the cell's invariants are evaluated: the sums and counts memory keeps, by where they are written.
+    var aggregateSites: [SourceSpan: RuntimeProgram.Aggregate]?
     /// The worker's open resources; nil for pure code.
     var resources: ResourceSet?
     var scopes: [Scope] = [Scope()]
@@ -174,6 +176,11 @@ final class Evaluator {
     // MARK: - Expressions
 
     func evaluate(_ expression: SomaSyntax.Expression) throws -> Value {
+        if let sites = aggregateSites, let aggregate = sites[expression.span], case .call = expression.kind, let turn,
+           let kept = try turn.aggregate(aggregate, evaluator: self) {
+            try step(expression.span)
+            return .int(kept)
+        }
         let value = try evaluateUnchecked(expression)
         guard !coercions.isEmpty, let type = coercions[expression.id] else { return value }
         return try conform(value, to: type, from: expression)

@@ -15,13 +15,55 @@ public final class RuntimeProgram: Sendable {
         public var slotInitializers: [String: SomaSyntax.Expression]
         /// Slots some invariant reads: a write to one must know the value it replaces.
         public let slotsReadByInvariants: Set<String>
+        /// The sums and counts the cell's invariants read that memory keeps, by where each is written.
+        public let aggregates: [SourceSpan: Aggregate]
+        /// The same by name, once each (two invariants may read the same one).
+        public let keptAggregates: [Aggregate]
 
         init(model: CellModel, declaration: CellDeclaration, handlers: [String: HandlerDeclaration], startHandler: HandlerDeclaration?,
-             timers: [HandlerDeclaration], invariants: [Invariant], slotInitializers: [String: SomaSyntax.Expression]) {
+             timers: [HandlerDeclaration], invariants: [Invariant], slotInitializers: [String: SomaSyntax.Expression], aggregates: [SourceSpan: Aggregate]) {
             (self.model, self.declaration, self.handlers, self.startHandler) = (model, declaration, handlers, startHandler)
             (self.timers, self.invariants, self.slotInitializers) = (timers, invariants, slotInitializers)
             slotsReadByInvariants = invariants.reduce(into: []) { $0.formUnion($1.reads.slots) }
+            self.aggregates = aggregates
+            var seen: Set<String> = []
+            keptAggregates = aggregates.values.sorted { $0.name < $1.name }.filter { seen.insert($0.name).inserted }
         }
+    }
+
+    /// A sum or count over a Map's values that memory keeps from each turn's writes (docs/state.md, "Invariants").
+    public struct Aggregate: Sendable {
+        public var model: AggregateModel
+        /// What it is kept under in memory and in the store: what is summed or counted, and a hash of the
+        /// program's code, so that no other build of the program trusts it.
+        public var name: String
+        /// Kept in the store with the slot's rows (not for an ephemeral slot).
+        public var durable: Bool
+        public var slot: String { model.slot }
+    }
+
+    /// 64-bit FNV-1a of the program's own files: what a kept aggregate's name ties it to.
+    static func codeHash(_ outcome: CheckOutcome) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for unit in outcome.program.units {
+            for byte in outcome.sources.file(unit.file)?.bytes ?? [] {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+            hash = (hash ^ 0xff) &* 0x0000_0100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+
+    static func aggregates(of model: CellModel, sources: SourceMap, code: String) -> [SourceSpan: Aggregate] {
+        var result: [SourceSpan: Aggregate] = [:]
+        for invariant in model.invariants {
+            for aggregate in invariant.aggregates {
+                let text = sources.file(aggregate.span.file)?.text(aggregate.span) ?? ""
+                result[aggregate.span] = Aggregate(model: aggregate, name: "\(aggregate.kind.rawValue) \(text) #\(code)",
+                                                   durable: model.slot(aggregate.slot)?.properties.isDurable ?? false)
+            }
+        }
+        return result
     }
 
     /// An invariant with what the checker found it reads.
@@ -67,6 +109,7 @@ public final class RuntimeProgram: Sendable {
         var migrations: [String: [Int: MigrateDeclaration]] = [:]
         var reverseMigrations: [String: [Int: MigrateDeclaration]] = [:]
         var stateRenames: [String: [String: [String: String]]] = [:]
+        let code = Self.codeHash(outcome)
         for declaration in outcome.program.declarations {
             switch declaration {
             case .cell(let cell):
@@ -86,7 +129,8 @@ public final class RuntimeProgram: Sendable {
                     if let initial = slot.initialValue { initializers[slot.name] = initial }
                 }
                 cells[cell.name] = CellProgram(model: model, declaration: cell, handlers: handlers, startHandler: start,
-                                               timers: timers, invariants: Self.invariants(of: cell, model), slotInitializers: initializers)
+                                               timers: timers, invariants: Self.invariants(of: cell, model), slotInitializers: initializers,
+                                               aggregates: Self.aggregates(of: model, sources: outcome.sources, code: code))
             case .function(let function):
                 functions[function.name] = function
             case .type(let type):

@@ -9,6 +9,7 @@ public final class CacheBudget: Sendable {
     private let used = Atomic<Int>(0)
     private let hitCount = Atomic<Int>(0)
     private let missCount = Atomic<Int>(0)
+    private let scanCount = Atomic<Int>(0)
 
     public init(limit: Int = CacheBudget.defaultBytes) {
         self.limit = limit
@@ -19,6 +20,8 @@ public final class CacheBudget: Sendable {
     public var hits: Int { hitCount.load(ordering: .relaxed) }
     /// Reads that went to the store.
     public var misses: Int { missCount.load(ordering: .relaxed) }
+    /// Reads of a whole Map slot from the store (a whole-Map operation, or a kept aggregate read the first time).
+    public var scans: Int { scanCount.load(ordering: .relaxed) }
 
     /// How far the cells are past the budget: what the cell that notices lets go of.
     var excess: Int { max(0, bytes - limit) }
@@ -35,4 +38,5 @@ public final class CacheBudget: Sendable {
 
     func hit() { hitCount.add(1, ordering: .relaxed) }
     func miss() { missCount.add(1, ordering: .relaxed) }
+    func scan() { scanCount.add(1, ordering: .relaxed) }
 }

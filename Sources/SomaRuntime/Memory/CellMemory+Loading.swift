@@ -54,6 +54,12 @@ extension CellMemory {
         for row in stored.states {
             memories[row.cell]?.machines[row.machine, default: [:]][row.key] = row.state
         }
+        for (name, memory) in memories {
+            guard let cell = program.cells[name], let kept = stored.aggregates[name] else { continue }
+            for aggregate in cell.keptAggregates where aggregate.durable {
+                if let value = kept[aggregate.name] { memory.aggregates[aggregate.name] = value }
+            }
+        }
         return (memories, stale)
     }
 

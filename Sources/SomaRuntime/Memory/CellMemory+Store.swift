@@ -72,6 +72,21 @@ extension CellMemory {
         return entries
     }
 
+    /// Every committed value of a Map slot, one at a time and none kept: the cache's, then the store's rows of
+    /// keys the cache does not hold. A row that does not read is quarantined and fails the read.
+    func forEachCommittedValue(_ slot: SlotTypes, program: RuntimeProgram, _ body: (Value) throws -> Void) throws {
+        guard let cache = cache(of: slot.name) else { return }
+        if !cache.isComplete {
+            if let found = firstQuarantined(slot.name) { throw TurnState.quarantineError(found) }
+            try forEachStored(slot.name) { row in
+                let key = try decodeKey(row, slot, program: program)
+                guard case .miss = cache.peek(key) else { return }
+                try body(try decode(row, slot, program: program))
+            }
+        }
+        try cache.forEachPresent { _, value in try body(value) }
+    }
+
     /// A slot as it was when `cache` was copied from this memory and `snapshot` opened after it (so that nothing
     /// the cache let go of meanwhile is missing from the snapshot): the cache's entries over the snapshot's rows.
     /// A row that does not read is quarantined and fails the read: a migration cannot read it.
@@ -130,6 +145,7 @@ extension CellMemory {
     }
 
     private func forEachStored(_ slot: String, _ body: (StoredState.SlotValue) throws -> Void) throws {
+        budget.scan()
         do {
             try store.forEachValue(cell: cell, slot: slot, body)
         } catch let error as TurnError {

@@ -19,6 +19,9 @@ final class CellMemory {
     /// reads leaves it holding, and does not evaluate it again (docs/state.md, "Invariants"). Empty for a new
     /// memory (a start, a swap, a rollback), so that each is evaluated once before it is skipped.
     var heldInvariants: Set<String> = []
+    /// Kept sums and counts over Map slots, by name (`RuntimeProgram.Aggregate`), as last committed. One not
+    /// here is not known yet: the first turn that needs it reads the slot once.
+    var aggregates: [String: Int] = [:]
     /// Slot → stored key (empty for a scalar slot) → the value there that did not read.
     var quarantined: [String: [String: QuarantinedValue]] = [:]
     /// Guards `maps` and `quarantined`: a turn's reads change the cache (what it found, what it read lately)

@@ -82,6 +82,11 @@ public final class TurnEngine: @unchecked Sendable {
     private func load(_ stored: StoredState) throws {
         let program = current
         (memories, staleAtStart) = try CellMemory.loaded(program, stored, store: store, budget: cache, report: log)
+        // What another build of the program kept is not kept up to date by this one, and must not outlive it.
+        let kept = program.cells.mapValues { Set($0.keptAggregates.filter(\.durable).map(\.name)) }
+        if stored.aggregates.contains(where: { cell, names in !names.keys.allSatisfy { kept[cell]?.contains($0) ?? false } }) {
+            try store.retainAggregates(kept)
+        }
         for send in stored.sends {
             sendIDs = max(sendIDs, send.id)
             guard let signal = program.cells[send.cell]?.model.signal(send.signal),
@@ -305,6 +310,8 @@ public final class TurnEngine: @unchecked Sendable {
     /// "Invariants"); `all` evaluates every one. Returns those evaluated, which hold once the turn commits.
     static func checkInvariants(of cell: RuntimeProgram.CellProgram, turn: TurnState, with evaluator: Evaluator, all: Bool = false) throws -> [String] {
         var evaluated: [String] = []
+        if !cell.aggregates.isEmpty { evaluator.aggregateSites = cell.aggregates }
+        defer { evaluator.aggregateSites = nil }
         for invariant in cell.invariants {
             if !all, turn.memory.heldInvariants.contains(invariant.name), !turn.touches(invariant) { continue }
             let condition = invariant.declaration.condition
@@ -313,6 +320,7 @@ public final class TurnEngine: @unchecked Sendable {
             }
             evaluated.append(invariant.name)
         }
+        if !cell.keptAggregates.isEmpty { try turn.settleAggregates(evaluator: evaluator) }
         return evaluated
     }
 

@@ -19,10 +19,15 @@ final class TurnState {
     struct MapWrite {
         var value: Value?
         var existed: Bool?
+        /// The value it replaced, when read (`existed` is then known too): what a kept sum takes away.
+        var old: Value?? = .none
     }
 
     private var scalarWrites: [String: Value] = [:]
-    private var mapWrites: [String: [Value: MapWrite]] = [:]
+    var mapWrites: [String: [Value: MapWrite]] = [:]
+    /// Kept sums and counts as this turn leaves them, and those it no longer knows (TurnState+Aggregates).
+    var aggregateValues: [String: Int] = [:]
+    var aggregatesForgotten: Set<String> = []
     /// The keys of persistent slots this turn's commit wrote: pinned in memory until its batch is durable.
     private(set) var durableKeys: [String: [Value]] = [:]
     private var machineWrites: [String: [String: String]] = [:]
@@ -96,8 +101,8 @@ final class TurnState {
             mapWrites[slot, default: [:]][key] = MapWrite(value: value, existed: nil)
             return
         }
-        let existed = try committed(slot, key) != nil
-        mapWrites[slot, default: [:]][key] = MapWrite(value: value, existed: existed)
+        let old = try committed(slot, key)
+        mapWrites[slot, default: [:]][key] = MapWrite(value: value, existed: old != nil, old: .some(old))
     }
 
     /// The key's value as committed; a key the cache does not hold is read from the store, on the lane.
@@ -251,6 +256,7 @@ final class TurnState {
                 if !pinned.isEmpty { durableKeys[slotName] = pinned }
             }
         }
+        commitAggregates(into: &batch)
         for (machine, keys) in machineWrites {
             for (key, state) in keys {
                 memory.machines[machine, default: [:]][key] = state
