@@ -161,4 +161,23 @@ import Testing
         #expect(reopened.engine.cache.scans == again)
         #expect(await reopened.send("Ledger.total").body == "\((0..<150).reduce(0) { $0 + $1 % 5 - 1 })")
     }
+
+    /// Another build keeps its own sums: what this one kept is forgotten when it starts, so that going back to
+    /// this build after the other wrote the Map reads the Map again instead of trusting a stale sum.
+    @Test func aSumKeptByAnotherBuildIsForgottenAtStart() async throws {
+        let other = Self.kept + "\n// another build of the same program\n"
+        let first = try await RuntimeHarness(Self.kept, cacheBytes: 2_048)
+        await fill(first, 0..<50)
+        first.close()
+        let second = try await RuntimeHarness(other, folder: first.folder, cacheBytes: 2_048)
+        await fill(second, 50..<80)
+        second.close()
+        let harness = try await RuntimeHarness(Self.kept, folder: first.folder, cacheBytes: 2_048)
+        defer { harness.close() }
+        let scans = harness.engine.cache.scans
+        let put = await harness.send("Ledger.put", #"{"k": "k80", "v": 2}"#)
+        #expect(put.status == 200, "\(put)")
+        #expect(harness.engine.cache.scans - scans == 2, "each kept value read once")
+        #expect(await harness.send("Ledger.total").body == "\((0..<80).reduce(2) { $0 + $1 % 5 - 1 })")
+    }
 }

@@ -74,6 +74,7 @@ struct Checker {
     var slotReadsNoted = 0
     var localFloor: Int?
     var usesOuterLocal = false
+    /// What each function's body reads (only the clock and other functions can be read there).
     var functionReads: [String: InvariantReads] = [:]
 
     init(declarations: [Declaration], config: ProjectConfig, oldDeclarations: [Declaration]?) {

@@ -34,6 +34,8 @@ extension TurnEngine {
             memory.setQuarantined(nil, slot: slot, storedKey: key)
             do {
                 let turn = TurnState(cell: model, memory: memory, program: program, context: self)
+                // What a kept sum holds of the value that did not read is not known.
+                turn.forgetAggregates(of: slot)
                 var removal: WriteBatch.Change?
                 switch action {
                 case .remove:

@@ -307,7 +307,8 @@ public final class TurnEngine: @unchecked Sendable {
 
     /// The cell's invariants over the turn's view of its memory; the first that does not hold aborts. One that
     /// held at the last commit and reads nothing the turn wrote still holds, and is not evaluated (docs/state.md,
-    /// "Invariants"); `all` evaluates every one. Returns those evaluated, which hold once the turn commits.
+    /// "Invariants"); `all` evaluates every one. Then the kept sums and counts over what the turn wrote are
+    /// brought up to date for its commit. Returns the invariants evaluated, which hold once the turn commits.
     static func checkInvariants(of cell: RuntimeProgram.CellProgram, turn: TurnState, with evaluator: Evaluator, all: Bool = false) throws -> [String] {
         var evaluated: [String] = []
         if !cell.aggregates.isEmpty { evaluator.aggregateSites = cell.aggregates }

@@ -37,6 +37,12 @@ extension TurnState {
         }
     }
 
+    /// A change the turn cannot add up (a repair of a value that did not read): every kept aggregate of the
+    /// slot is forgotten with the commit, and read again when next needed.
+    func forgetAggregates(of slot: String) {
+        for aggregate in cell.keptAggregates where aggregate.slot == slot { aggregatesForgotten.insert(aggregate.name) }
+    }
+
     /// Under the engine's lock, with the commit: memory keeps what the turn left, the store too for a durable
     /// slot, in the turn's own batch. One the turn no longer knows is forgotten in both.
     func commitAggregates(into batch: inout WriteBatch) {
