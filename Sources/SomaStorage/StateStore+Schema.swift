@@ -89,6 +89,17 @@ extension StateStore {
                   PRIMARY KEY (cell, name)) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("8-order-keys") { db in
+            // Each Map row's order key (`OrderKey` of its key: bytes that compare as the runtime orders keys), so a
+            // whole-Map operation reads the rows in key order from the index instead of holding and sorting them
+            // all (docs/state.md, "Whole-Map operations"). A row from before this step has none until the runtime's
+            // backfill gives it one; a scalar slot's row has none.
+            try db.execute(sql: """
+                ALTER TABLE slot_values ADD COLUMN ord BLOB;
+                CREATE INDEX slot_values_order ON slot_values (cell, slot, ord);
+                ALTER TABLE swap_undo_values ADD COLUMN ord BLOB;
+                """)
+        }
         return migrator
     }
 

@@ -171,7 +171,7 @@ extension StateStore {
             }
             // `WHERE true`: SQLite reads an ON CONFLICT after a bare SELECT as part of a join.
             try db.execute(sql: """
-                INSERT INTO slot_values (cell, slot, key, version, value) SELECT cell, slot, key, version, value FROM swap_undo_values WHERE true
+                INSERT INTO slot_values (cell, slot, key, version, value, ord) SELECT cell, slot, key, version, value, ord FROM swap_undo_values WHERE true
                   ON CONFLICT (cell, slot, key) DO UPDATE SET version = excluded.version, value = excluded.value
                 """)
             try db.execute(sql: "INSERT OR REPLACE INTO machine_states SELECT cell, machine, key, state FROM swap_undo_states")
@@ -239,8 +239,10 @@ extension StateStore {
 
     static func keepForUndo(_ db: Database, cell: String, slot: String) throws {
         try db.execute(sql: "INSERT OR IGNORE INTO swap_undo_slots (cell, slot) VALUES (?, ?)", arguments: [cell, slot])
-        try db.execute(sql: "INSERT OR REPLACE INTO swap_undo_values SELECT cell, slot, key, version, value FROM slot_values WHERE cell = ? AND slot = ?",
-                       arguments: [cell, slot])
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO swap_undo_values (cell, slot, key, version, value, ord)
+              SELECT cell, slot, key, version, value, ord FROM slot_values WHERE cell = ? AND slot = ?
+            """, arguments: [cell, slot])
     }
 
     /// Only rows that are there are replaced: memory and store hold the same keys of a persistent slot.

@@ -279,13 +279,17 @@ public final class StateStore: @unchecked Sendable {
         for change in batch.changes {
             if !capturing.isEmpty { try captureForUndo(change, db, capturing) }
             switch change {
-            case .putValue(let cell, let slot, let key, let version, let json):
-                // An UPSERT, as every write of a row (slot_stats' triggers count on it).
+            case .putValue(let cell, let slot, let key, let version, let json, let ord):
+                // An UPSERT, as every write of a row (slot_stats' triggers count on it). A row there already keeps
+                // its order key, which follows from the key: the index is not touched (one without is the backfill's).
                 try db.cachedStatement(sql: """
-                    INSERT INTO slot_values (cell, slot, key, version, value) VALUES (?, ?, ?, ?, ?)
+                    INSERT INTO slot_values (cell, slot, key, version, value, ord) VALUES (?, ?, ?, ?, ?, ?)
                       ON CONFLICT (cell, slot, key) DO UPDATE SET version = excluded.version, value = excluded.value
                     """)
-                    .execute(arguments: [cell, slot, key, version, json])
+                    .execute(arguments: [cell, slot, key, version, json, ord])
+            case .putOrder(let cell, let slot, let key, let ord):
+                try db.cachedStatement(sql: "UPDATE slot_values SET ord = ? WHERE cell = ? AND slot = ? AND key = ? AND ord IS NULL")
+                    .execute(arguments: [ord, cell, slot, key])
             case .deleteValue(let cell, let slot, let key):
                 try db.cachedStatement(sql: "DELETE FROM slot_values WHERE cell = ? AND slot = ? AND key = ?").execute(arguments: [cell, slot, key])
             case .restampValue(let cell, let slot, let key, let version, let json):
@@ -325,14 +329,19 @@ public final class StateStore: @unchecked Sendable {
     /// The row a change replaces in a slot being captured, kept once (the first is what the swap found).
     static func captureForUndo(_ change: WriteBatch.Change, _ db: Database, _ capturing: Set<SlotID>) throws {
         switch change {
-        case .putValue(let cell, let slot, let key, _, _), .deleteValue(let cell, let slot, let key):
+        case .putValue(let cell, let slot, let key, _, _, _), .deleteValue(let cell, let slot, let key):
             guard capturing.contains(SlotID(cell: cell, slot: slot)) else { return }
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO swap_undo_values SELECT cell, slot, key, version, value FROM slot_values WHERE cell = ? AND slot = ? AND key = ?")
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO swap_undo_values (cell, slot, key, version, value, ord)
+                  SELECT cell, slot, key, version, value, ord FROM slot_values WHERE cell = ? AND slot = ? AND key = ?
+                """)
                 .execute(arguments: [cell, slot, key])
         case .clearSlot(let cell, let slot):
             guard capturing.contains(SlotID(cell: cell, slot: slot)) else { return }
-            try db.execute(sql: "INSERT OR IGNORE INTO swap_undo_values SELECT cell, slot, key, version, value FROM slot_values WHERE cell = ? AND slot = ?",
-                           arguments: [cell, slot])
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO swap_undo_values (cell, slot, key, version, value, ord)
+                  SELECT cell, slot, key, version, value, ord FROM slot_values WHERE cell = ? AND slot = ?
+                """, arguments: [cell, slot])
         default:
             return
         }

@@ -1,12 +1,17 @@
+import Foundation
+
 /// The persistent effects of one committed turn, in the order they were made.
 public struct WriteBatch: Sendable {
     public enum Change: Sendable, Equatable {
-        /// A memory slot's value (scalar slots use the empty key; map entries their encoded key).
-        case putValue(cell: String, slot: String, key: String, version: Int, json: String)
+        /// A memory slot's value (scalar slots use the empty key; map entries their encoded key, and the key's
+        /// order key: bytes that sort as the runtime orders keys).
+        case putValue(cell: String, slot: String, key: String, version: Int, json: String, ord: Data? = nil)
         case deleteValue(cell: String, slot: String, key: String)
         /// A value of a lazily migrated slot rewritten at the new version, unless a turn has written it since
         /// (it is then at `version` already, or gone).
         case restampValue(cell: String, slot: String, key: String, version: Int, json: String)
+        /// The order key of a stored Map row that has none (a row from before format step 8).
+        case putOrder(cell: String, slot: String, key: String, ord: Data)
         /// Every key of a slot, for a slot replaced as a whole.
         case clearSlot(cell: String, slot: String)
         case putState(cell: String, machine: String, key: String, state: String)

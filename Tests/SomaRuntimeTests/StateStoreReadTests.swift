@@ -110,7 +110,7 @@ import Testing
             try StateStore.migrator.migrate(old, upTo: "5-set-aside-effects")
             try await old.write { db in
                 for n in 0..<250 {
-                    try db.execute(sql: "INSERT INTO slot_values VALUES ('C', 'm', ?, 1, ?)", arguments: ["\(n)", "\(n * 2)"])
+                    try db.execute(sql: "INSERT INTO slot_values (cell, slot, key, version, value) VALUES ('C', 'm', ?, 1, ?)", arguments: ["\(n)", "\(n * 2)"])
                 }
             }
             try old.close()
