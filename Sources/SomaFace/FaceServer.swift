@@ -96,6 +96,9 @@ public struct FaceServer: Sendable {
                 # HELP soma_cache_scans_total Reads of a whole Map slot from the store.
                 # TYPE soma_cache_scans_total counter
                 soma_cache_scans_total \(cache.scans)
+                # HELP soma_cache_scanned_rows_total Rows those reads went through.
+                # TYPE soma_cache_scanned_rows_total counter
+                soma_cache_scanned_rows_total \(cache.scannedRows)
                 # HELP soma_invariant_evaluations_total Invariants evaluated by committed turns.
                 # TYPE soma_invariant_evaluations_total counter
                 soma_invariant_evaluations_total \(engine.invariantCounts.evaluated)

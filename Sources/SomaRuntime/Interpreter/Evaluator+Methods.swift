@@ -37,9 +37,9 @@ extension Evaluator {
         case "delete":
             return .bool(try turn.mapDelete(slot, try argument(0)))
         case "keys":
-            return .list(try turn.mapEntries(slot, evaluator: self).map(\.key))
+            return .list(try turn.mapEntries(slot, evaluator: self, span: span).map(\.key))
         case "values":
-            return .list(try turn.mapEntries(slot, evaluator: self).map(\.value))
+            return .list(try turn.mapEntries(slot, evaluator: self, span: span).map(\.value))
         case "count":
             return .int(try turn.mapCount(slot))
         default:

@@ -275,7 +275,7 @@ final class Evaluator {
     func resolveName(_ name: String, _ expression: SomaSyntax.Expression) throws -> Value {
         if let local = lookupLocal(name) { return local }
         if let turn {
-            if turn.cell.model.slot(name) != nil { return try turn.readSlot(name, evaluator: self) }
+            if turn.cell.model.slot(name) != nil { return try turn.readSlot(name, evaluator: self, span: expression.span) }
             if turn.cell.model.machine(name) != nil { return .machine(cell: turn.cell.model.name, name: name) }
             if let resource = turn.cell.model.resource(name) {
                 return .resource(kind: resource.kind.rawValue, name: resource.name ?? name)

@@ -10,6 +10,7 @@ public final class CacheBudget: Sendable {
     private let hitCount = Atomic<Int>(0)
     private let missCount = Atomic<Int>(0)
     private let scanCount = Atomic<Int>(0)
+    private let scannedRowCount = Atomic<Int>(0)
 
     public init(limit: Int = CacheBudget.defaultBytes) {
         self.limit = limit
@@ -22,6 +23,8 @@ public final class CacheBudget: Sendable {
     public var misses: Int { missCount.load(ordering: .relaxed) }
     /// Reads of a whole Map slot from the store (a whole-Map operation, or a kept aggregate read the first time).
     public var scans: Int { scanCount.load(ordering: .relaxed) }
+    /// Rows those reads went through: a whole-Map operation that stops at its step budget stops reading.
+    public var scannedRows: Int { scannedRowCount.load(ordering: .relaxed) }
 
     /// How far the cells are past the budget: what the cell that notices lets go of.
     var excess: Int { max(0, bytes - limit) }
@@ -39,4 +42,5 @@ public final class CacheBudget: Sendable {
     func hit() { hitCount.add(1, ordering: .relaxed) }
     func miss() { missCount.add(1, ordering: .relaxed) }
     func scan() { scanCount.add(1, ordering: .relaxed) }
+    func rowRead() { scannedRowCount.add(1, ordering: .relaxed) }
 }

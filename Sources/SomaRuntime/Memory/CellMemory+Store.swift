@@ -147,7 +147,10 @@ extension CellMemory {
     private func forEachStored(_ slot: String, _ body: (StoredState.SlotValue) throws -> Void) throws {
         budget.scan()
         do {
-            try store.forEachValue(cell: cell, slot: slot, body)
+            try store.forEachValue(cell: cell, slot: slot) { row in
+                budget.rowRead()
+                try body(row)
+            }
         } catch let error as TurnError {
             throw error
         } catch {
@@ -155,7 +158,7 @@ extension CellMemory {
         }
     }
 
-    private func decodeKey(_ row: StoredState.SlotValue, _ slot: SlotTypes, program: RuntimeProgram) throws -> Value {
+    func decodeKey(_ row: StoredState.SlotValue, _ slot: SlotTypes, program: RuntimeProgram) throws -> Value {
         do {
             return try program.codec.decode(try JSONValue.parse(row.key), as: slot.key, path: "\(slot.name) key")
         } catch {

@@ -193,6 +193,11 @@ struct SlotCache {
         for item in items { if let value = item.value { try body(item.key, value) } }
     }
 
+    /// Every entry whose last write may not be in the store yet (pinned past `durable`), present or not.
+    func forEachPinned(after durable: UInt64, _ body: (Value, Value?) throws -> Void) rethrows {
+        for item in items where item.pinnedUntil > durable { try body(item.key, item.value) }
+    }
+
     /// Every entry held, present or not, in no order: what overrides the store's rows.
     func forEachEntry(_ body: (Value, Value?) throws -> Void) rethrows {
         for item in items { try body(item.key, item.value) }

@@ -51,6 +51,8 @@ public final class TurnEngine: @unchecked Sendable {
     let gate = TurnGate()
     /// Hot swaps, and what lives from one to the next. Set once, at the end of `init`: it needs the engine.
     private(set) var swap: SwapCoordinator!
+    /// Gives stored Map rows from before format step 8 their order key. Set once, at the end of `init`.
+    private(set) var orderBackfill: OrderBackfill!
     /// Slots found at an older version when the worker started (a swap's rewrite was cut short).
     var staleAtStart: [StateRewrite.LazySlot] = []
 
@@ -68,6 +70,7 @@ public final class TurnEngine: @unchecked Sendable {
         self.pump = EffectPump(store: store, resources: resources, log: log)
         try load(try store.load())
         swap = SwapCoordinator(engine: self)
+        orderBackfill = OrderBackfill(engine: self)
         store.observeDiskFull { [weak self] full in self?.diskFullChanged(full) }
     }
 
@@ -135,11 +138,18 @@ public final class TurnEngine: @unchecked Sendable {
         for signal in leftover { deliver(signal) }
         startBackground(program)
         swap.restamper.start(lock.withLock { staleAtStart })
+        orderBackfill.start()
+    }
+
+    /// Returns once every stored Map row has its order key (the backfill that `start` began is done).
+    public func orderKeysFilled() async {
+        await orderBackfill.wait()
     }
 
     public func stop() {
         stopBackground()
         swap.restamper.stop()
+        orderBackfill.stop()
         pump.stop()
     }
 

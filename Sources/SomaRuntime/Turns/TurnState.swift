@@ -1,5 +1,7 @@
+import Foundation
 import GRDB
 import SomaChecker
+import SomaDiagnostics
 import SomaProtocol
 import SomaStorage
 
@@ -49,11 +51,11 @@ final class TurnState {
 
     // MARK: - Slots
 
-    func readSlot(_ name: String, evaluator: Evaluator) throws -> Value {
+    func readSlot(_ name: String, evaluator: Evaluator, span: SourceSpan) throws -> Value {
         guard let slot = cell.model.slot(name) else { return .unit }
         if slot.isMap {
             var entries: [Value: Value] = [:]
-            for (key, value) in try mapEntries(name, evaluator: evaluator) { entries[key] = value }
+            for (key, value) in try mapEntries(name, evaluator: evaluator, span: span) { entries[key] = value }
             return .map(entries)
         }
         try refuseQuarantined(name, storedKey: "")
@@ -127,11 +129,21 @@ final class TurnState {
     }
 
     /// Every entry, sorted by key; it costs a step per entry against the turn's budget. A slot memory does not
-    /// hold whole is read from the store, on the lane.
-    func mapEntries(_ slot: String, evaluator: Evaluator) throws -> [(key: Value, value: Value)] {
+    /// hold whole is read from the store, on the lane, in key order by its order keys: a turn past its budget
+    /// stops reading there, and nothing is sorted (docs/state.md, "Whole-Map operations").
+    func mapEntries(_ slot: String, evaluator: Evaluator, span: SourceSpan) throws -> [(key: Value, value: Value)] {
         try refuseAnyQuarantined(slot)
         guard let model = cell.model.slot(slot), let types = CellMemory.SlotTypes(model) else { return [] }
-        if runsInline, !memory.isComplete(slot) { throw LaneRequired(always: false) }
+        let complete = memory.isComplete(slot)
+        if runsInline, !complete { throw LaneRequired(always: false) }
+        if !complete, model.properties.isDurable {
+            var entries: [(key: Value, value: Value)] = []
+            let streamed = try memory.forEachInKeyOrder(types, over: (mapWrites[slot] ?? [:]).mapValues(\.value), program: program) { key, value in
+                try evaluator.step(span)
+                entries.append((key, value))
+            }
+            if streamed { return entries }
+        }
         var merged = try memory.entireSlot(types, program: program)
         for (key, write) in mapWrites[slot] ?? [:] { merged[key] = write.value }
         evaluator.steps += merged.count
@@ -240,7 +252,8 @@ final class TurnState {
                         let storedKey = program.codec.encode(key, as: keyType)
                         if let value = write.value {
                             let json = program.codec.encode(value, as: valueType)
-                            batch.changes.append(.putValue(cell: name, slot: slotName, key: storedKey, version: version, json: json))
+                            batch.changes.append(.putValue(cell: name, slot: slotName, key: storedKey, version: version, json: json,
+                                                           ord: Data(OrderKey(key).bytes)))
                             bytes = SlotCache.cost(storedKey: storedKey, value: json.utf8.count)
                         } else {
                             batch.changes.append(.deleteValue(cell: name, slot: slotName, key: storedKey))
