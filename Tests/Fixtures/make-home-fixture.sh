@@ -4,7 +4,7 @@
 # files are checkpointed and sockets and locks removed, so the fixture is small and holds only files.
 #   Tests/Fixtures/make-home-fixture.sh SOMA_BINARY SOURCE_FOLDER OUTPUT_FOLDER
 set -euo pipefail
-S=$1 SRC=$2 OUT=$3
+S=$(realpath "$1") SRC=$(realpath "$2") OUT=$(realpath -m "$3") FIXTURES=$(dirname "$(realpath "$0")")
 export SOMA_HOME=/tmp/soma-fixture-home
 rm -rf "$SOMA_HOME"; mkdir -p /tmp/soma-fixture-src; cp "$SRC"/* /tmp/soma-fixture-src/; cd /tmp/soma-fixture-src
 $S launch app.cell --name shop >/dev/null
@@ -17,10 +17,5 @@ $S swap v2.cell --app shop --yes >/dev/null
 kill -STOP "$(pgrep -f "queue-serve.*$SOMA_HOME")"
 for id in o4 o5; do post place_order "{\"order\":{\"id\":\"$id\",\"customer\":\"bo\",\"items\":[{\"sku\":\"tea\",\"qty\":2,\"price\":2.5}],\"total\":5.0,\"status\":\"Open\"}}"; done
 sleep 0.5
-for p in $(pgrep -f "$SOMA_HOME"); do kill -9 "$p"; done
-sleep 0.3
-cd "$SOMA_HOME"
-for f in $(find . -name "*.sqlite"); do sqlite3 "$f" "PRAGMA wal_checkpoint(TRUNCATE);" >/dev/null; done
-find . -type s -delete; find . -name "*.lock" -delete; find . -name "*-wal" -delete; find . -name "*-shm" -delete
-rm -rf "$OUT"; mkdir -p "$OUT"; cp -r "$SOMA_HOME"/. "$OUT"/
+"$FIXTURES/keep-home.sh" "$SOMA_HOME" "$OUT"
 echo "pending effects: $(sqlite3 "$OUT/apps/shop/state/state.sqlite" 'select count(*) from pending_effects')"
