@@ -9,7 +9,11 @@ binary in turns, on a home filled by SQL with rows exactly as the worker writes 
 - whether every turn succeeded (a Map past the step budget aborts each turn that scans it).
 
 Usage: invariants.py [--entries N] [--turns T] SOMA ..."""
-import argparse, http.client, json, os, sqlite3, subprocess, tempfile, time
+import argparse, os, sqlite3, subprocess, sys, tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import stored_rows  # noqa: E402
+import soma_home  # noqa: E402
+from soma_home import percentile, post, soma  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--entries", type=int, default=100_000)
@@ -35,23 +39,12 @@ cell Ledger {
 """
 
 
-def soma(binary, home, *command, check=True):
-    return subprocess.run([binary, *command], cwd=home, env={**os.environ, "SOMA_HOME": os.path.join(home, "home")},
-                          check=check, capture_output=True, text=True)
-
-
 def call(port, signal, body):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    started = time.perf_counter()
-    connection.request("POST", f"/Ledger/{signal}", json.dumps(body), {"Content-Type": "application/json"})
-    response = connection.getresponse()
-    text = response.read()
-    connection.close()
-    return (time.perf_counter() - started) * 1000, response.status, text
+    return post(port, f"/Ledger/{signal}", body)
 
 
 def port_of(binary, home):
-    return json.loads(soma(binary, home, "status", "--app", "ledger", "--json").stdout)["port"]
+    return soma_home.status(binary, home, "ledger")["port"]
 
 
 def fill(binary, home, entries):
@@ -62,8 +55,7 @@ def fill(binary, home, entries):
     database = sqlite3.connect(os.path.join(home, "home", "apps", "ledger", "state", "state.sqlite"))
     (version,) = database.execute("SELECT version FROM slot_values WHERE slot = 'items'").fetchone()
     for start in range(1, entries, 100_000):
-        rows = [("Ledger", "items", json.dumps(f"k{n}"), version, str(n % 100)) for n in range(start, min(entries, start + 100_000))]
-        database.executemany("INSERT INTO slot_values (cell, slot, key, version, value) VALUES (?, ?, ?, ?, ?)", rows)
+        stored_rows.insert(database, "Ledger", "items", version, [(f"k{n}", n % 100) for n in range(start, min(entries, start + 100_000))])
     total = sum(n % 100 for n in range(1, entries))
     database.execute("INSERT OR REPLACE INTO slot_values (cell, slot, key, version, value) VALUES ('Ledger', 'sum', '', 1, ?)", (str(total),))
     # A sum kept while the Map held one entry would be stale now: the rows above were written behind the worker.
@@ -74,9 +66,6 @@ def fill(binary, home, entries):
     database.close()
 
 
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))] if ordered else float("nan")
 
 
 print(f"== {os.cpu_count()} cores; {arguments.entries:,} entries; {arguments.turns} turns of each kind, one at a time", flush=True)

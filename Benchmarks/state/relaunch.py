@@ -12,7 +12,11 @@ worker writes them (`{"id": "k…", "n": …}` under the key `"k…"`), then, fo
 Each binary gets its own home, filled once. Usage: relaunch.py [--entries N] [--baseline-entries M] [--runs R]
 [--reads K] SOMA ...
 An older soma that loads everything at start is the baseline the issue names."""
-import argparse, http.client, json, os, random, sqlite3, statistics, subprocess, tempfile, time
+import argparse, os, random, sqlite3, statistics, subprocess, sys, tempfile, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import stored_rows  # noqa: E402
+import soma_home  # noqa: E402
+from soma_home import percentile, post, resident_mb, soma  # noqa: E402
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--entries", type=int, default=1_000_000)
@@ -46,33 +50,14 @@ cell Store {
 """
 
 
-def soma(binary, home, *command, check=True):
-    return subprocess.run([binary, *command], cwd=home, env={**os.environ, "SOMA_HOME": os.path.join(home, "home")},
-                          check=check, capture_output=True, text=True)
-
-
 def status(binary, home):
-    return json.loads(soma(binary, home, "status", "--app", "store", "--json").stdout)
-
-
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as file:
-        for line in file:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+    return soma_home.status(binary, home, "store")
 
 
 def call(port, signal, body):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    started = time.perf_counter()
-    connection.request("POST", f"/Store/{signal}", json.dumps(body), {"Content-Type": "application/json"})
-    response = connection.getresponse()
-    text = response.read()
-    elapsed = (time.perf_counter() - started) * 1000
-    connection.close()
-    if response.status != 200:
-        raise SystemExit(f"{signal} answered {response.status}: {text[:200]}")
+    elapsed, code, text = post(port, f"/Store/{signal}", body, timeout=30)
+    if code != 200:
+        raise SystemExit(f"{signal} answered {code}: {text[:200]}")
     return elapsed, text
 
 
@@ -85,17 +70,10 @@ def fill(binary, home, entries):
     (version,) = database.execute("SELECT version FROM slot_values WHERE slot = 'items'").fetchone()
     chunk = 100_000
     for start in range(1, entries, chunk):
-        rows = [("Store", "items", json.dumps(f"k{n}"), version, json.dumps({"id": f"k{n}", "n": n}, separators=(",", ":")))
-                for n in range(start, min(entries, start + chunk))]
-        database.executemany("INSERT INTO slot_values (cell, slot, key, version, value) VALUES (?, ?, ?, ?, ?)", rows)
+        stored_rows.insert(database, "Store", "items", version, [(f"k{n}", {"id": f"k{n}", "n": n}) for n in range(start, min(entries, start + chunk))])
         database.commit()
     database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     database.close()
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 homes = {}
@@ -131,7 +109,7 @@ for run in range(arguments.runs):
         result["relaunch"].append((time.perf_counter() - started) * 1000)
         state = status(binary, home)
         port, pid = state["port"], state["worker_pid"]
-        result["rss"].append(rss_mb(pid))
+        result["rss"].append(resident_mb(pid))
         keys = random.Random(run).sample(range(entries[binary]), arguments.reads)
         for key in keys:
             elapsed, _ = call(port, "get", {"id": f"k{key}"})
@@ -142,12 +120,12 @@ for run in range(arguments.runs):
         _, counted = call(port, "count", {})
         if int(counted) != entries[binary]:
             raise SystemExit(f"{binary} counts {counted.decode()} entries, not {entries[binary]}")
-        result["rss_after"].append(rss_mb(pid))
+        result["rss_after"].append(resident_mb(pid))
         if arguments.load:
             spread = wrk(port, arguments.load, 0, entries[binary])
             wrk(port, max(2, arguments.load // 2), arguments.hot, entries[binary])   # reads the working set into memory first
             fits = wrk(port, arguments.load, arguments.hot, entries[binary])
-            result["load"].append(f"random keys: {spread}; {arguments.hot:,} hot keys: {fits}; RSS after {rss_mb(pid):.0f} MB")
+            result["load"].append(f"random keys: {spread}; {arguments.hot:,} hot keys: {fits}; RSS after {resident_mb(pid):.0f} MB")
         soma(binary, home, "stop", "--app", "store")
 
 print(f"== {os.cpu_count()} cores; {' and '.join(sorted({f'{n:,}' for n in entries.values()}))} entries; {arguments.runs} relaunches each, alternating; "

@@ -16,6 +16,8 @@ with rows exactly as the worker writes them, and relaunches the app on them (10^
 worker then starts with none of them in memory.
 """
 import http.client, json, os, shutil, sqlite3, statistics, subprocess, sys, tempfile, threading, time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import stored_rows  # noqa: E402
 
 soma = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".build/release/soma")
 values = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
@@ -132,8 +134,7 @@ def fill_by_sql(home, work, port, stored):
     if written != '{"id":0,"name":"n0"}':
         raise RuntimeError(f"the worker writes an Entry as {written}, which this fill does not")
     for start in range(1, stored, 100_000):
-        rows = [("Store", "entries", f'"e{n}"', version, f'{{"id":{n},"name":"n{n}"}}') for n in range(start, min(stored, start + 100_000))]
-        database.executemany("INSERT INTO slot_values (cell, slot, key, version, value) VALUES (?, ?, ?, ?, ?)", rows)
+        stored_rows.insert(database, "Store", "entries", version, [(f"e{n}", {"id": n, "name": f"n{n}"}) for n in range(start, min(stored, start + 100_000))])
         database.commit()
     database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     database.close()
