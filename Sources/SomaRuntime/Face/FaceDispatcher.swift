@@ -42,7 +42,7 @@ public struct FaceDispatcher: Sendable {
         switch error.kind {
         case .fail, .assert, .invariant, .illegalMove:
             return .error(409, code: error.code, message: error.message, location: error.location)
-        case .diskFull:
+        case .diskFull, .memoryLimit:
             return .error(507, code: error.code, message: error.message)
         default:
             return .error(500, code: error.code, message: error.message, location: error.location)

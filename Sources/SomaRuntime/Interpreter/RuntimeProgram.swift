@@ -29,6 +29,11 @@ public final class RuntimeProgram: Sendable {
             var seen: Set<String> = []
             keptAggregates = aggregates.values.sorted { $0.name < $1.name }.filter { seen.insert($0.name).inserted }
         }
+
+        /// The Map slots with nothing behind them, held whole in memory.
+        var ephemeralMaps: [String] {
+            model.slots.filter { $0.isMap && !$0.properties.isDurable }.map(\.name)
+        }
     }
 
     /// A sum or count over a Map's values that memory keeps from each turn's writes (docs/state.md, "Invariants").

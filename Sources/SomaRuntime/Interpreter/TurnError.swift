@@ -15,6 +15,8 @@ public struct TurnError: Error, Sendable, CustomStringConvertible {
         case quarantined
         /// The turn would write while the state database's disk is full (HTTP 507); nothing changed.
         case diskFull = "disk-full"
+        /// The turn's commit would take ephemeral memory past the cache budget (HTTP 507); nothing changed.
+        case memoryLimit = "memory-limit"
     }
     public var kind: Kind
     public var message: String

@@ -40,6 +40,16 @@ final class CellMemory {
     /// The bytes this cell's caches cost.
     var cachedBytes: Int { lock.withLock { maps.values.reduce(0) { $0 + $1.bytes } } }
 
+    /// The bytes the entries of these Map slots cost.
+    func bytes(of slots: some Sequence<String>) -> Int {
+        lock.withLock { slots.reduce(0) { $0 + (maps[$1]?.bytes ?? 0) } }
+    }
+
+    /// What an entry of a slot costs now (0: none held).
+    func bytes(_ slot: String, of key: Value) -> Int {
+        lock.withLock { maps[slot]?.bytes(of: key) ?? 0 }
+    }
+
     func lookup(_ slot: String, _ key: Value) -> SlotCache.Lookup {
         lock.withLock {
             let found = maps[slot]?.lookup(key) ?? .absent

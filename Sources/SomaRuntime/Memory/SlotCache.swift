@@ -137,6 +137,20 @@ struct SlotCache {
         return bytes
     }
 
+    /// A delete in a slot held whole with nothing behind it (an ephemeral one): the entry goes, since a key the
+    /// slot lacks is then not stored. Returns the change in bytes.
+    mutating func forget(_ key: Value) -> Int {
+        guard let position = index[key] else { return 0 }
+        let item = remove(at: position)
+        if item.value != nil { count -= 1 }
+        return -item.bytes
+    }
+
+    /// What the entry of `key` costs now (0: none held).
+    func bytes(of key: Value) -> Int {
+        index[key].map { items[$0].bytes } ?? 0
+    }
+
     /// Puts `key`'s committed value (nil: not stored) in place as a clean entry, the count unchanged: a swap
     /// migrating a key turns wrote after its dry run, with the slot's count set after by `recount`.
     mutating func replace(_ key: Value, _ value: Value?, bytes: Int) {

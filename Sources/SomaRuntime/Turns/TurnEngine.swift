@@ -299,6 +299,7 @@ public final class TurnEngine: @unchecked Sendable {
             if store.refusesWrites, sendID != nil || turn.writesDurably {
                 return .failure(TurnError(.diskFull, Self.diskFullMessage))
             }
+            if let refusal = ephemeralRefusal(of: turn) { return .failure(refusal) }
             var (batch, sends, effects) = turn.commit(sendIDs: &sendIDs, effectIDs: &effectIDs, messagePrefix: messagePrefix, tracker: swap.memory.tracker)
             if let sendID { batch.changes.append(.removeSend(id: sendID)) }
             let sequence = batch.isEmpty ? store.visibleSequence : store.enqueue(batch)

@@ -218,6 +218,24 @@ final class TurnState {
 
     // MARK: - Commit
 
+    /// What committing would add to the cell's ephemeral Maps, in bytes (negative: what it frees), and the slot
+    /// that grows most.
+    func ephemeralGrowth() -> (bytes: Int, slot: String?) {
+        var total = 0
+        var largest: (slot: String, bytes: Int)?
+        for (slotName, writes) in mapWrites where !writes.isEmpty {
+            guard let slot = cell.model.slot(slotName), slot.isMap, !slot.properties.isDurable else { continue }
+            var growth = 0
+            for (key, write) in writes {
+                growth += write.value.map { SlotCache.cost(key: key, value: $0) } ?? 0
+                growth -= memory.bytes(slotName, of: key)
+            }
+            total += growth
+            if growth > (largest?.bytes ?? 0) { largest = (slotName, growth) }
+        }
+        return (total, largest?.slot)
+    }
+
     /// Whether committing this turn writes to the store (a turn that only reads, or writes only ephemeral
     /// slots, does not).
     var writesDurably: Bool {
@@ -260,6 +278,10 @@ final class TurnState {
                             bytes = SlotCache.cost(storedKey: storedKey, value: nil)
                         }
                         pinned.append(key)
+                    } else if write.value == nil {
+                        // Nothing is behind an ephemeral slot: a delete leaves no entry to remember it by.
+                        memory.budget.add(memory.maps[slotName]?.forget(key) ?? 0)
+                        continue
                     } else {
                         bytes = SlotCache.cost(key: key, value: write.value)
                     }
