@@ -60,6 +60,8 @@ public struct DiagnosticCode: RawRepresentable, Hashable, Sendable, Codable, Cus
     // Swap compatibility (LANGUAGE.md §10)
     public static let incompatibleChange = DiagnosticCode("incompatible-change")
     public static let migrationFails = DiagnosticCode("migration-fails")
+    /// An invariant of the new version does not hold over the live data as the swap would leave it.
+    public static let invariantBroken = DiagnosticCode("invariant-broken")
     public static let stateRemovedLive = DiagnosticCode("state-removed-live")
     public static let slotDropped = DiagnosticCode("slot-dropped")
     public static let slotWeakened = DiagnosticCode("slot-weakened")

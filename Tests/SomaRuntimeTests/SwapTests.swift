@@ -228,4 +228,40 @@ import Testing
         #expect(plan.refusals.first?.message.contains(#"key "k150""#) == true, "\(plan.refusals)")
         #expect(try harness.store.programVersion() == 1)
     }
+
+    /// An invariant the live data breaks, new in version 2: the swap is refused before its commit point and
+    /// changes nothing, instead of committing a version whose every turn of the cell then fails.
+    @Test func aNewInvariantTheLiveDataBreaksRefusesTheSwap() async throws {
+        let harness = try await stock([("a", 3), ("b", 0)])
+        defer { harness.close() }
+        let guarded = Self.v1.replacingOccurrences(of: "on put(item: Item)", with: "invariant stocked { items.values().filter(fn(i) -> i.qty <= 0).count() == 0 }\n  on put(item: Item)")
+        let before = try harness.storedValues()
+        let swap = try request(harness, guarded)
+        var refusal: SwapRefused?
+        do { _ = try await harness.engine.applySwap(swap) } catch { refusal = error }
+        let refused = try #require(refusal)
+        #expect(refused.plan.refusals.last?.code == "invariant-broken", "\(refused.plan.refusals)")
+        #expect(refused.plan.refusals.last?.message.contains("stocked") == true, "\(refused.plan.refusals)")
+        #expect(try harness.store.programVersion() == 1)
+        #expect(try harness.storedValues() == before)
+        // Version 1 serves and writes as before; with the data fixed, the same swap goes through.
+        try await put(harness, "b", 2)
+        let plan = try await harness.engine.applySwap(try request(harness, guarded))
+        #expect(plan.refusals.isEmpty, "\(plan.refusals)")
+        #expect(await harness.send("Stock.put", #"{"item": {"id": "c", "qty": 0}}"#).status == 409)
+    }
+
+    /// The swap evaluates version 2's invariants over a slot larger than memory: a sum it keeps is read there,
+    /// with turns held, and the first turn after the swap does not read the Map again.
+    @Test func aSumTheSwapReadsIsKeptForTheNewVersionsFirstTurn() async throws {
+        let harness = try await stock((0..<200).map { ("k\($0)", $0 % 5 + 1) }, cacheBytes: 2_048)
+        defer { harness.close() }
+        let summed = Self.v1.replacingOccurrences(of: "on put(item: Item)", with: "invariant positive { items.values().map(fn(i) -> i.qty).sum() > 0 }\n  on put(item: Item)")
+        let plan = try await harness.engine.applySwap(try request(harness, summed))
+        #expect(plan.refusals.isEmpty, "\(plan.refusals)")
+        let scans = harness.engine.cache.scans
+        try await put(harness, "k0", 7)
+        try await put(harness, "new", 1)
+        #expect(harness.engine.cache.scans == scans, "\(harness.engine.cache.scans - scans) turns read the whole Map")
+    }
 }

@@ -159,6 +159,9 @@ final class SwapCoordinator: Sendable {
             let refusal = error.refusal
             throw abandon(refusal.code, refusal.message, hint: refusal.hint)
         }
+        if let broken = brokenInvariant(new, fresh) {
+            throw abandon(broken.code, broken.message, hint: broken.hint)
+        }
 
         // The commit point: from here the app is on the new version, also after a crash.
         let rewrite: StateRewrite
