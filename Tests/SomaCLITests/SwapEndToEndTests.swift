@@ -163,6 +163,8 @@ import SomaProtocol
                 + "migrate Order from 1 to 2 = fn(old) -> Order {\n  id: old.id, buyer: old.buyer, items: old.items, total: old.total,\n"
                 + "  per_unit: 100 / old.items.map(fn(i) -> i.qty).sum()\n}")]),
              "refused[migration-fails]"),
+            ("invariant.cell", edited([("  invariant placed_non_negative { placed >= 0 }\n", "  invariant placed_non_negative { placed >= 0 }\n  invariant few { placed < 2 }\n")]),
+             "refused[invariant-broken]"),
         ]
         for candidate in candidates {
             try candidate.source.write(to: app.folder.appendingPathComponent(candidate.file), atomically: true, encoding: .utf8)

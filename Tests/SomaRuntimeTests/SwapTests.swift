@@ -229,14 +229,16 @@ import Testing
         #expect(try harness.store.programVersion() == 1)
     }
 
-    /// An invariant the live data breaks, new in version 2: the swap is refused before its commit point and
-    /// changes nothing, instead of committing a version whose every turn of the cell then fails.
+    /// An invariant the live data breaks, new in version 2: the dry run says so, and the swap is refused before
+    /// its commit point and changes nothing, instead of committing a version whose every turn of the cell then fails.
     @Test func aNewInvariantTheLiveDataBreaksRefusesTheSwap() async throws {
         let harness = try await stock([("a", 3), ("b", 0)])
         defer { harness.close() }
         let guarded = Self.v1.replacingOccurrences(of: "on put(item: Item)", with: "invariant stocked { items.values().filter(fn(i) -> i.qty <= 0).count() == 0 }\n  on put(item: Item)")
         let before = try harness.storedValues()
         let swap = try request(harness, guarded)
+        let planned = harness.engine.planSwap(swap)
+        #expect(planned.refusals.map(\.code) == ["invariant-broken"], "the dry run finds it too: \(planned.refusals)")
         var refusal: SwapRefused?
         do { _ = try await harness.engine.applySwap(swap) } catch { refusal = error }
         let refused = try #require(refusal)

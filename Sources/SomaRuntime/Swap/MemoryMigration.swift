@@ -154,7 +154,7 @@ final class MemoryMigration: @unchecked Sendable {
                     }
                 }
                 try migrateWrittenSince(prepared, work, request)
-                return .success((engine.memories, try newMemories(prepared, work, request)))
+                return .success((engine.memories, try newMemories(prepared, work, request, budget: engine.cache)))
             } catch {
                 return .failure(error)
             }
@@ -208,14 +208,26 @@ final class MemoryMigration: @unchecked Sendable {
     }
 
     /// Called with the lock held.
-    private func newMemories(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) -> [String: CellMemory] {
+    /// The new version's memory as the swap would build it now, for the dry run to evaluate its invariants over.
+    /// Keys turns wrote since `prepared` are not migrated again (the swap does that, and evaluates the invariants
+    /// again, with turns held); what the evaluation reads is counted on a budget of its own.
+    func preview(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest) throws(SlotMigrationFailure) -> [String: CellMemory] {
+        let budget = CacheBudget(limit: engine.cache.limit)
+        let outcome = engine.lock.withLock { () -> Result<[String: CellMemory], SlotMigrationFailure> in
+            do throws(SlotMigrationFailure) { return .success(try newMemories(prepared, work, request, budget: budget)) } catch { return .failure(error) }
+        }
+        return try outcome.get()
+    }
+
+    private func newMemories(_ prepared: PreparedSwap, _ work: SwapWork, _ request: SwapRequest, budget: CacheBudget) throws(SlotMigrationFailure)
+        -> [String: CellMemory] {
         let running = engine.current, new = request.program
         var result: [String: CellMemory] = [:]
         for name in new.cellOrder {
             guard let cell = new.cells[name] else { continue }
             let memory: CellMemory
             do {
-                memory = try CellMemory.initial(of: cell, in: new, store: engine.store, budget: engine.cache, report: engine.log)
+                memory = try CellMemory.initial(of: cell, in: new, store: engine.store, budget: budget, report: engine.log)
             } catch {
                 throw SlotMigrationFailure(cell: name, slot: "", key: "", reason: "the initial memory of the new version fails: \(error)")
             }

@@ -49,6 +49,9 @@ final class SwapCoordinator: Sendable {
         do {
             let prepared = try memory.prepare(work, request)
             plan.dryRunChecked += prepared.migrated
+            if let broken = brokenInvariant(request.program, try memory.preview(prepared, work, request), keeping: false) {
+                plan.refusals.append(broken)
+            }
             if keeping { memory.keep(prepared) } else { memory.drop(prepared) }
         } catch {
             memory.drop()
