@@ -5,13 +5,12 @@ import json, struct
 
 
 def order_key(key):
-    """OrderKey of an Int or a String key, byte for byte."""
+    """The stored order key of an Int or a String key, byte for byte (`OrderKey.stored`): an Int slot's key is
+    its 8 bytes alone, a String's is `OrderKey`'s."""
     if isinstance(key, bool):
         raise TypeError("Bool keys are not filled by SQL")
     if isinstance(key, int):
-        bits = struct.unpack(">Q", struct.pack(">d", float(key) if key != 0 else 0.0))[0]
-        ordered = (~bits & 0xFFFF_FFFF_FFFF_FFFF) if bits >> 63 else bits | (1 << 63)
-        return bytes([3]) + struct.pack(">Q", ordered) + b"\x01" + struct.pack(">Q", (key & 0xFFFF_FFFF_FFFF_FFFF) ^ (1 << 63))
+        return struct.pack(">Q", (key & 0xFFFF_FFFF_FFFF_FFFF) ^ (1 << 63))
     if isinstance(key, str):
         return bytes([4]) + key.encode().replace(b"\x00", b"\x00\xff") + b"\x00\x00"
     raise TypeError(f"no order key for {key!r} here")

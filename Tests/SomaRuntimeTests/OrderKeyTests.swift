@@ -97,4 +97,20 @@ import Testing
         let strings = ["", "\u{0}", "a", "a\u{0}", "a\u{0}b", "a\u{1}", "ab", "b"]
         #expect(strings.map { OrderKey(.string($0)) } == strings.map { OrderKey(.string($0)) }.sorted())
     }
+
+    /// An Int slot's keys are stored by their 8 bytes alone: the same order as `OrderKey`, in less than half
+    /// the bytes; a key of any other slot is stored by `OrderKey`'s.
+    @Test func anIntSlotsStoredKeysAreEightBytesInTheSameOrder() {
+        var generator = SystemRandomNumberGenerator()
+        var ints: [Int] = [Int.min, -(1 << 53) - 1, -1, 0, 1, 1 << 53, (1 << 53) + 1, Int.max]
+        for _ in 0..<200 { ints.append(Int.random(in: Int.min...Int.max, using: &generator)) }
+        let stored = ints.map { OrderKey.stored(.int($0), ofIntSlot: true) }
+        #expect(stored.allSatisfy { $0.count == 8 })
+        for (left, right) in zip(ints, ints.dropFirst()) {
+            let compact = OrderKey.stored(.int(left), ofIntSlot: true).lexicographicallyPrecedes(OrderKey.stored(.int(right), ofIntSlot: true))
+            #expect(compact == (OrderKey(.int(left)) < OrderKey(.int(right))), "\(left) ~ \(right)")
+        }
+        #expect(OrderKey.stored(.string("a"), ofIntSlot: false) == OrderKey(.string("a")).bytes)
+        #expect(OrderKey.stored(.int(3), ofIntSlot: false) == OrderKey(.int(3)).bytes)
+    }
 }

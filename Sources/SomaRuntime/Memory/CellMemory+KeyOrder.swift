@@ -21,7 +21,8 @@ extension CellMemory {
         var laid: [Value: Value?] = [:]
         cache.forEachPinned(after: durable) { key, value in laid[key] = value }
         for (key, value) in writes { laid[key] = value }
-        let over = laid.map { (order: OrderKey($0.key).bytes, key: $0.key, value: $0.value) }
+        let intKeys = slot.key == .int
+        let over = laid.map { (order: OrderKey.stored($0.key, ofIntSlot: intKeys), key: $0.key, value: $0.value) }
             .sorted { $0.order.lexicographicallyPrecedes($1.order) }
         var next = 0
         func emitLaid(before order: Data?) throws -> Bool {

@@ -84,8 +84,9 @@ final class OrderBackfill: @unchecked Sendable {
     /// when a turn reads it).
     static func orderKey(storedKey: String, _ slot: CellMemory.SlotTypes, program: RuntimeProgram) -> Data {
         guard let json = try? JSONValue.parse(storedKey), let key = try? program.codec.decode(json, as: slot.key, path: "\(slot.name) key") else {
-            return Data([0xFF] + Array(storedKey.utf8))
+            // Eight 0xFF bytes: after every OrderKey (whose first byte is a kind) and every Int slot's key.
+            return Data([UInt8](repeating: 0xFF, count: 8) + Array(storedKey.utf8))
         }
-        return Data(OrderKey(key).bytes)
+        return Data(OrderKey.stored(key, ofIntSlot: slot.key == .int))
     }
 }

@@ -16,6 +16,17 @@ public struct OrderKey: Hashable, Comparable, Sendable {
 
     public static func < (lhs: OrderKey, rhs: OrderKey) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 
+    /// What a Map row is stored with (`slot_values.ord`): for a key of a slot whose keys are all Ints, its 8
+    /// bytes alone, since the kind and the parts that order Ints among Floats order nothing there, and the store
+    /// keeps the key twice, in the row and in its index; for any other, `OrderKey`'s bytes.
+    public static func stored(_ key: Value, ofIntSlot: Bool) -> [UInt8] {
+        guard ofIntSlot, case .int(let number) = key else { return OrderKey(key).bytes }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(8)
+        appendInt(number, to: &bytes)
+        return bytes
+    }
+
     // The first byte of each part is its kind, in the order `precedes` ranks kinds.
     private enum Kind: UInt8 {
         case nothing = 0, none, bool, number, string, time, duration, bytes, list, set, map, record, variant, some, other
