@@ -1,3 +1,4 @@
+import Foundation
 import PropertyBased
 @testable import SomaRuntime
 import Testing
@@ -104,13 +105,13 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         var ints: [Int] = [Int.min, -(1 << 53) - 1, -1, 0, 1, 1 << 53, (1 << 53) + 1, Int.max]
         for _ in 0..<200 { ints.append(Int.random(in: Int.min...Int.max, using: &generator)) }
-        let stored = ints.map { OrderKey.stored(.int($0), ofIntSlot: true) }
+        let stored = ints.map { OrderKey.stored(.int($0), keyType: .int) }
         #expect(stored.allSatisfy { $0.count == 8 })
         for (left, right) in zip(ints, ints.dropFirst()) {
-            let compact = OrderKey.stored(.int(left), ofIntSlot: true).lexicographicallyPrecedes(OrderKey.stored(.int(right), ofIntSlot: true))
+            let compact = OrderKey.stored(.int(left), keyType: .int).lexicographicallyPrecedes(OrderKey.stored(.int(right), keyType: .int))
             #expect(compact == (OrderKey(.int(left)) < OrderKey(.int(right))), "\(left) ~ \(right)")
         }
-        #expect(OrderKey.stored(.string("a"), ofIntSlot: false) == OrderKey(.string("a")).bytes)
-        #expect(OrderKey.stored(.int(3), ofIntSlot: false) == OrderKey(.int(3)).bytes)
+        #expect(OrderKey.stored(.string("a"), keyType: .string) == Data(OrderKey(.string("a")).bytes))
+        #expect(OrderKey.stored(.int(3), keyType: .json) == Data(OrderKey(.int(3)).bytes))
     }
 }

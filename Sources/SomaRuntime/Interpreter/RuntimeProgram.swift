@@ -19,6 +19,9 @@ public final class RuntimeProgram: Sendable {
         public let aggregates: [SourceSpan: Aggregate]
         /// The same by name, once each (two invariants may read the same one).
         public let keptAggregates: [Aggregate]
+        /// The Map slots with nothing behind them, held whole in memory: what the memory limit counts, on every
+        /// commit that grows one, so found once here.
+        let ephemeralMaps: [String]
 
         init(model: CellModel, declaration: CellDeclaration, handlers: [String: HandlerDeclaration], startHandler: HandlerDeclaration?,
              timers: [HandlerDeclaration], invariants: [Invariant], slotInitializers: [String: SomaSyntax.Expression], aggregates: [SourceSpan: Aggregate]) {
@@ -28,11 +31,7 @@ public final class RuntimeProgram: Sendable {
             self.aggregates = aggregates
             var seen: Set<String> = []
             keptAggregates = aggregates.values.sorted { $0.name < $1.name }.filter { seen.insert($0.name).inserted }
-        }
-
-        /// The Map slots with nothing behind them, held whole in memory.
-        var ephemeralMaps: [String] {
-            model.slots.filter { $0.isMap && !$0.properties.isDurable }.map(\.name)
+            ephemeralMaps = model.slots.filter { $0.isMap && !$0.properties.isDurable }.map(\.name)
         }
     }
 

@@ -21,17 +21,17 @@ extension CellMemory {
         var laid: [Value: Value?] = [:]
         cache.forEachPinned(after: durable) { key, value in laid[key] = value }
         for (key, value) in writes { laid[key] = value }
-        let intKeys = slot.key == .int
-        let over = laid.map { (order: OrderKey.stored($0.key, ofIntSlot: intKeys), key: $0.key, value: $0.value) }
+        let over = laid.map { (order: OrderKey.stored($0.key, keyType: slot.key), key: $0.key, value: $0.value) }
             .sorted { $0.order.lexicographicallyPrecedes($1.order) }
         var next = 0
         func emitLaid(before order: Data?) throws -> Bool {
             while next < over.count {
-                let comparison = order.map { Self.compare(over[next].order, $0) } ?? -1
-                if comparison > 0 { return false }
+                // SQLite orders blobs as `memcmp` does, which is Data's lexicographic order.
+                let same = order == over[next].order
+                if let order, !same, !over[next].order.lexicographicallyPrecedes(order) { return false }
                 if let value = over[next].value { try body(over[next].key, value) }
                 next += 1
-                if comparison == 0 { return true }
+                if same { return true }
             }
             return false
         }
@@ -67,16 +67,5 @@ extension CellMemory {
             for (key, value, bytes) in read { fill(slot.name, key, value, bytes: bytes) }
         }
         return true
-    }
-
-    /// Byte order, as SQLite compares blobs: negative, zero or positive.
-    static func compare(_ left: [UInt8], _ right: Data) -> Int {
-        var rightIndex = right.startIndex
-        for byte in left {
-            guard rightIndex < right.endIndex else { return 1 }
-            if byte != right[rightIndex] { return byte < right[rightIndex] ? -1 : 1 }
-            rightIndex = right.index(after: rightIndex)
-        }
-        return rightIndex < right.endIndex ? -1 : 0
     }
 }

@@ -87,6 +87,6 @@ final class OrderBackfill: @unchecked Sendable {
             // Eight 0xFF bytes: after every OrderKey (whose first byte is a kind) and every Int slot's key.
             return Data([UInt8](repeating: 0xFF, count: 8) + Array(storedKey.utf8))
         }
-        return Data(OrderKey.stored(key, ofIntSlot: slot.key == .int))
+        return OrderKey.stored(key, keyType: slot.key)
     }
 }

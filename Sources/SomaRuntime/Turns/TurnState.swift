@@ -271,7 +271,7 @@ final class TurnState {
                         if let value = write.value {
                             let json = program.codec.encode(value, as: valueType)
                             batch.changes.append(.putValue(cell: name, slot: slotName, key: storedKey, version: version, json: json,
-                                                           ord: Data(OrderKey.stored(key, ofIntSlot: keyType == .int))))
+                                                           ord: OrderKey.stored(key, keyType: keyType)))
                             bytes = SlotCache.cost(storedKey: storedKey, value: json.utf8.count)
                         } else {
                             batch.changes.append(.deleteValue(cell: name, slot: slotName, key: storedKey))

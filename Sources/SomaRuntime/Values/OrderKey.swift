@@ -1,3 +1,6 @@
+import Foundation
+import SomaChecker
+
 /// A value as bytes whose order is `Value.precedes`: what the store will index a Map's keys by, so that a
 /// whole-Map operation streams its entries in the order turns see them (docs/state.md). Equal values give
 /// equal keys and different values different ones; where `precedes` leaves two different values unordered
@@ -16,15 +19,16 @@ public struct OrderKey: Hashable, Comparable, Sendable {
 
     public static func < (lhs: OrderKey, rhs: OrderKey) -> Bool { lhs.bytes.lexicographicallyPrecedes(rhs.bytes) }
 
-    /// What a Map row is stored with (`slot_values.ord`): for a key of a slot whose keys are all Ints, its 8
-    /// bytes alone, since the kind and the parts that order Ints among Floats order nothing there, and the store
-    /// keeps the key twice, in the row and in its index; for any other, `OrderKey`'s bytes.
-    public static func stored(_ key: Value, ofIntSlot: Bool) -> [UInt8] {
-        guard ofIntSlot, case .int(let number) = key else { return OrderKey(key).bytes }
+    /// What a Map row with a key of `keyType` is stored with (`slot_values.ord`): an Int key is its 8 bytes
+    /// alone, since every key of the slot is an Int and the kind and the parts that order Ints among Floats
+    /// order nothing there (the store keeps the key twice, in the row and in its index); any other key is
+    /// `OrderKey`'s bytes.
+    public static func stored(_ key: Value, keyType: SomaType) -> Data {
+        guard keyType == .int, case .int(let number) = key else { return Data(OrderKey(key).bytes) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(8)
         appendInt(number, to: &bytes)
-        return bytes
+        return Data(bytes)
     }
 
     // The first byte of each part is its kind, in the order `precedes` ranks kinds.
